@@ -1,0 +1,3 @@
+//! Typed wire structs, one module per dialect. No logic beyond (de)serialisation.
+pub mod anthropic;
+pub mod openai;

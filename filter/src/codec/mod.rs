@@ -1,0 +1,3 @@
+//! Byte-level framing: SSE in and out, top-level JSON key splicing.
+pub mod json_splice;
+pub mod sse;

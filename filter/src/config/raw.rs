@@ -1,0 +1,85 @@
+//! The configuration document exactly as users write it. Unknown fields are errors,
+//! so a typo never silently turns a setting off.
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub providers: Vec<RawProvider>,
+    #[serde(default)]
+    pub models: Vec<RawModel>,
+    /// Accept `provider/model` names that are not listed under `models`.
+    #[serde(default)]
+    pub allow_provider_model: bool,
+    #[serde(default)]
+    pub max_body_bytes: Option<usize>,
+    #[serde(default)]
+    pub route_header: Option<String>,
+    #[serde(default)]
+    pub health: Option<RawHealth>,
+}
+
+/// Tagged by `kind`; each variant holds only the settings that provider understands.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum RawProvider {
+    #[serde(rename = "openai")]
+    OpenAi(RawOpenAi),
+    Anthropic(RawAnthropic),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOpenAi {
+    pub name: String,
+    pub cluster: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnthropic {
+    pub name: String,
+    pub cluster: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub default_max_tokens: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    pub name: String,
+    pub targets: Vec<RawTarget>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub provider: String,
+    pub model: String,
+    #[serde(default)]
+    pub weight: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealth {
+    #[serde(default)]
+    pub failure_threshold: Option<u32>,
+    #[serde(default)]
+    pub cooldown_ms: Option<u64>,
+}

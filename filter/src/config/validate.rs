@@ -1,0 +1,518 @@
+//! Turn the raw document into a `Config` that cannot be wrong at request time.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use super::raw::{RawAnthropic, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider};
+
+pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
+pub const DEFAULT_ROUTE_HEADER: &str = "x-llm-cluster";
+pub const DEFAULT_ANTHROPIC_VERSION: &str = "2023-06-01";
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+const MAX_WEIGHT: u32 = 1_000_000;
+
+#[derive(Debug)]
+pub struct Config {
+    pub providers: Vec<Provider>,
+    pub models: HashMap<String, ModelRoute>,
+    /// Client-facing model names in configuration order (for `/v1/models`).
+    pub model_names: Vec<String>,
+    pub allow_provider_model: bool,
+    pub max_body_bytes: usize,
+    pub route_header: String,
+    pub health: HealthSettings,
+}
+
+#[derive(Debug)]
+pub struct Provider {
+    pub name: String,
+    pub cluster: String,
+    pub host: Option<String>,
+    pub base_path: String,
+    pub api_key: Option<Secret>,
+    pub kind: ProviderKind,
+}
+
+#[derive(Debug)]
+pub enum ProviderKind {
+    OpenAi,
+    Anthropic(AnthropicSettings),
+}
+
+#[derive(Debug)]
+pub struct AnthropicSettings {
+    pub version: String,
+    pub default_max_tokens: u32,
+}
+
+#[derive(Debug)]
+pub struct ModelRoute {
+    pub targets: Vec<Target>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Index into `Config::providers`.
+    pub provider: usize,
+    pub model: String,
+    pub weight: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthSettings {
+    pub failure_threshold: u32,
+    pub cooldown_ms: u64,
+}
+
+impl Default for HealthSettings {
+    fn default() -> Self {
+        HealthSettings {
+            failure_threshold: 3,
+            cooldown_ms: 30_000,
+        }
+    }
+}
+
+/// A credential. Its `Debug` never shows the value, so it cannot leak through logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: {}: {}", self.field, self.reason)
+    }
+}
+
+fn err<T>(field: impl Into<String>, reason: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError {
+        field: field.into(),
+        reason: reason.into(),
+    })
+}
+
+/// Parse and validate. `env` looks up environment variables (WASI env inside Envoy).
+pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    let raw: RawConfig = match serde_json::from_slice(json) {
+        Ok(raw) => raw,
+        Err(e) => return err("(document)", e.to_string()),
+    };
+    if raw.providers.is_empty() {
+        return err("providers", "at least one provider is required");
+    }
+    let mut providers = Vec::with_capacity(raw.providers.len());
+    for (i, p) in raw.providers.into_iter().enumerate() {
+        let provider = provider(i, p, env)?;
+        if providers.iter().any(|q: &Provider| q.name == provider.name) {
+            return err(
+                format!("providers[{i}].name"),
+                format!("duplicate provider name {:?}", provider.name),
+            );
+        }
+        providers.push(provider);
+    }
+    let mut models = HashMap::new();
+    let mut model_names = Vec::new();
+    for (i, m) in raw.models.into_iter().enumerate() {
+        let name = m.name.clone();
+        let route = model(i, m, &providers)?;
+        if models.insert(name.clone(), route).is_some() {
+            return err(
+                format!("models[{i}].name"),
+                format!("duplicate model name {name:?}"),
+            );
+        }
+        model_names.push(name);
+    }
+    if models.is_empty() && !raw.allow_provider_model {
+        return err(
+            "models",
+            "no models are listed and allow_provider_model is false: nothing could be served",
+        );
+    }
+    let max_body_bytes = raw.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY);
+    if max_body_bytes == 0 {
+        return err("max_body_bytes", "must be greater than 0");
+    }
+    let route_header = raw
+        .route_header
+        .unwrap_or_else(|| DEFAULT_ROUTE_HEADER.to_string());
+    if route_header.is_empty()
+        || !route_header
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
+        return err(
+            "route_header",
+            "must be a non-empty lowercase header name ([a-z0-9_-])",
+        );
+    }
+    Ok(Config {
+        providers,
+        models,
+        model_names,
+        allow_provider_model: raw.allow_provider_model,
+        max_body_bytes,
+        route_header,
+        health: health(raw.health)?,
+    })
+}
+
+/// Names end up in metric names, headers and `provider/model` addressing.
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+fn header_safe(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
+struct Common {
+    name: String,
+    cluster: String,
+    host: Option<String>,
+    base_path: Option<String>,
+    api_key_env: Option<String>,
+}
+
+fn provider(
+    i: usize,
+    p: RawProvider,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Provider, ConfigError> {
+    let (common, kind) = match p {
+        RawProvider::OpenAi(RawOpenAi {
+            name,
+            cluster,
+            host,
+            base_path,
+            api_key_env,
+        }) => (
+            Common {
+                name,
+                cluster,
+                host,
+                base_path,
+                api_key_env,
+            },
+            ProviderKind::OpenAi,
+        ),
+        RawProvider::Anthropic(RawAnthropic {
+            name,
+            cluster,
+            host,
+            base_path,
+            api_key_env,
+            version,
+            default_max_tokens,
+        }) => {
+            let version = version.unwrap_or_else(|| DEFAULT_ANTHROPIC_VERSION.to_string());
+            if version.is_empty() || !header_safe(&version) {
+                return err(
+                    format!("providers[{i}].version"),
+                    "must be a header-safe string",
+                );
+            }
+            let default_max_tokens = default_max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
+            if default_max_tokens == 0 {
+                return err(
+                    format!("providers[{i}].default_max_tokens"),
+                    "must be greater than 0",
+                );
+            }
+            (
+                Common {
+                    name,
+                    cluster,
+                    host,
+                    base_path,
+                    api_key_env,
+                },
+                ProviderKind::Anthropic(AnthropicSettings {
+                    version,
+                    default_max_tokens,
+                }),
+            )
+        }
+    };
+    let Common {
+        name,
+        cluster,
+        host,
+        base_path,
+        api_key_env,
+    } = common;
+    if !valid_name(&name) {
+        return err(
+            format!("providers[{i}].name"),
+            "must be 1-64 characters of [A-Za-z0-9._-]",
+        );
+    }
+    if cluster.is_empty() || !header_safe(&cluster) || cluster.contains(' ') {
+        return err(
+            format!("providers[{i}].cluster"),
+            "must be the name of an Envoy cluster",
+        );
+    }
+    if let Some(h) = &host {
+        if h.is_empty() || !header_safe(h) || h.contains(' ') || h.contains('/') {
+            return err(
+                format!("providers[{i}].host"),
+                "must be a host[:port] authority",
+            );
+        }
+    }
+    let base_path = base_path.unwrap_or_else(|| "/v1".to_string());
+    let base_path = base_path.trim_end_matches('/').to_string();
+    if !(base_path.is_empty() || base_path.starts_with('/'))
+        || !header_safe(&base_path)
+        || base_path.contains(['?', '#', ' '])
+    {
+        return err(
+            format!("providers[{i}].base_path"),
+            "must be an absolute path such as /v1, without query",
+        );
+    }
+    let api_key = match api_key_env {
+        None => None,
+        Some(var) => match env(&var) {
+            Some(v) if !v.is_empty() && header_safe(&v) => Some(Secret(v)),
+            Some(_) => {
+                return err(
+                    format!("providers[{i}].api_key_env"),
+                    format!("environment variable {var} is empty or not header-safe"),
+                )
+            }
+            None => {
+                return err(
+                    format!("providers[{i}].api_key_env"),
+                    format!(
+                        "environment variable {var} is not set (pass it with vm_config.environment_variables)"
+                    ),
+                )
+            }
+        },
+    };
+    Ok(Provider {
+        name,
+        cluster,
+        host,
+        base_path,
+        api_key,
+        kind,
+    })
+}
+
+fn model(i: usize, m: RawModel, providers: &[Provider]) -> Result<ModelRoute, ConfigError> {
+    if m.name.is_empty() || m.name.len() > 256 || !header_safe(&m.name) {
+        return err(
+            format!("models[{i}].name"),
+            "must be 1-256 printable ASCII characters",
+        );
+    }
+    if m.targets.is_empty() {
+        return err(
+            format!("models[{i}].targets"),
+            "at least one target is required",
+        );
+    }
+    let mut targets = Vec::with_capacity(m.targets.len());
+    for (j, t) in m.targets.into_iter().enumerate() {
+        let field = format!("models[{i}].targets[{j}]");
+        let Some(provider) = providers.iter().position(|p| p.name == t.provider) else {
+            return err(
+                format!("{field}.provider"),
+                format!("no provider named {:?}", t.provider),
+            );
+        };
+        if t.model.is_empty() || !header_safe(&t.model) {
+            return err(
+                format!("{field}.model"),
+                "must be a non-empty printable ASCII model name",
+            );
+        }
+        let weight = t.weight.unwrap_or(1);
+        if weight > MAX_WEIGHT {
+            return err(
+                format!("{field}.weight"),
+                format!("must be at most {MAX_WEIGHT}"),
+            );
+        }
+        targets.push(Target {
+            provider,
+            model: t.model,
+            weight,
+        });
+    }
+    if targets.iter().all(|t| t.weight == 0) {
+        return err(
+            format!("models[{i}].targets"),
+            "at least one target needs a weight above 0",
+        );
+    }
+    Ok(ModelRoute { targets })
+}
+
+fn health(raw: Option<RawHealth>) -> Result<HealthSettings, ConfigError> {
+    let d = HealthSettings::default();
+    let Some(raw) = raw else { return Ok(d) };
+    let failure_threshold = raw.failure_threshold.unwrap_or(d.failure_threshold);
+    if failure_threshold == 0 {
+        return err("health.failure_threshold", "must be at least 1");
+    }
+    Ok(HealthSettings {
+        failure_threshold,
+        cooldown_ms: raw.cooldown_ms.unwrap_or(d.cooldown_ms),
+    })
+}
+
+impl Config {
+    pub fn provider(&self, index: usize) -> Option<&Provider> {
+        self.providers.get(index)
+    }
+
+    pub fn provider_index(&self, name: &str) -> Option<usize> {
+        self.providers.iter().position(|p| p.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(k: &str) -> Option<String> {
+        match k {
+            "KEY" => Some("sk-secret".into()),
+            "BAD" => Some("a\nb".into()),
+            _ => None,
+        }
+    }
+
+    fn parse_str(s: &str) -> Result<Config, ConfigError> {
+        parse(s.as_bytes(), &env)
+    }
+
+    const GOOD: &str = r#"{
+      "providers": [
+        {"name":"oa","kind":"openai","cluster":"c1","api_key_env":"KEY"},
+        {"name":"an","kind":"anthropic","cluster":"c2","host":"api.anthropic.com","base_path":"/v1/"}
+      ],
+      "models": [{"name":"m","targets":[{"provider":"oa","model":"gpt","weight":3},{"provider":"an","model":"claude"}]}]
+    }"#;
+
+    #[test]
+    fn good_config_with_defaults() {
+        let c = parse_str(GOOD).unwrap();
+        assert_eq!(c.providers.len(), 2);
+        assert_eq!(c.providers[1].base_path, "/v1");
+        assert_eq!(
+            c.providers[0].api_key.as_ref().unwrap().expose(),
+            "sk-secret"
+        );
+        assert_eq!(c.models["m"].targets[1].weight, 1);
+        assert_eq!(c.route_header, DEFAULT_ROUTE_HEADER);
+        assert_eq!(c.max_body_bytes, DEFAULT_MAX_BODY);
+        match &c.providers[1].kind {
+            ProviderKind::Anthropic(a) => {
+                assert_eq!(a.version, DEFAULT_ANTHROPIC_VERSION);
+                assert_eq!(a.default_max_tokens, DEFAULT_MAX_TOKENS);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!format!("{c:?}").contains("sk-secret"));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (r#"{"providers":[]}"#, "providers"),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","colour":1}]}"#,
+                "(document)",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"nope","cluster":"c"}]}"#,
+                "(document)",
+            ),
+            (
+                r#"{"providers":[{"name":"a b","kind":"openai","cluster":"c"}],"allow_provider_model":true}"#,
+                "providers[0].name",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","api_key_env":"MISSING"}],"allow_provider_model":true}"#,
+                "providers[0].api_key_env",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","api_key_env":"BAD"}],"allow_provider_model":true}"#,
+                "providers[0].api_key_env",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"},{"name":"a","kind":"openai","cluster":"d"}],"allow_provider_model":true}"#,
+                "providers[1].name",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"models":[{"name":"m","targets":[{"provider":"zz","model":"x"}]}]}"#,
+                "models[0].targets[0].provider",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"models":[{"name":"m","targets":[{"provider":"a","model":"x","weight":0}]}]}"#,
+                "models[0].targets",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"models":[{"name":"m","targets":[]}]}"#,
+                "models[0].targets",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}]}"#,
+                "models",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"allow_provider_model":true,"health":{"failure_threshold":0}}"#,
+                "health.failure_threshold",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"anthropic","cluster":"c","default_max_tokens":0}],"allow_provider_model":true}"#,
+                "providers[0].default_max_tokens",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","base_path":"v1"}],"allow_provider_model":true}"#,
+                "providers[0].base_path",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"allow_provider_model":true,"route_header":"X Bad"}"#,
+                "route_header",
+            ),
+            ("not json", "(document)"),
+        ];
+        for (doc, field) in cases {
+            let e = parse_str(doc).expect_err(doc);
+            assert_eq!(e.field, field, "{doc}: {e}");
+        }
+    }
+
+    #[test]
+    fn missing_secret_error_does_not_echo_values() {
+        let e = parse_str(r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","api_key_env":"BAD"}],"allow_provider_model":true}"#).unwrap_err();
+        assert!(!e.to_string().contains("a\nb"));
+    }
+}

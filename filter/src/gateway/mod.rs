@@ -1,0 +1,120 @@
+//! The per-request flow in the gateway position, written against `Host` so it runs
+//! natively in tests. The proxy-wasm glue calls one method per Envoy callback.
+
+mod account;
+mod request;
+mod response;
+
+use std::rc::Rc;
+
+use crate::config::{Config, Target};
+use crate::error::GatewayError;
+use crate::host::Host;
+use crate::translate::StreamMapper;
+use crate::usage::TokenUsage;
+
+/// What the glue tells Envoy after a callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Continue,
+    /// Stop iteration (headers) — the body callbacks still come.
+    Pause,
+    /// Stop and keep buffering the body until end of stream.
+    Buffer,
+}
+
+/// Headers the client may send that must never reach a provider: their credentials
+/// (the gateway injects the provider's own) and encodings we could not rewrite.
+const STRIP_FROM_CLIENT: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "anthropic-version",
+    "anthropic-beta",
+    "accept-encoding",
+];
+
+pub struct Exchange {
+    cfg: Rc<Config>,
+    state: State,
+}
+
+enum State {
+    /// Not a request for the gateway (passed through untouched).
+    Ignored,
+    ReadingBody,
+    /// A local reply was sent.
+    Replied,
+    Forwarded(Box<Flight>),
+}
+
+/// A request that went upstream.
+struct Flight {
+    model: String,
+    target: Target,
+    stream: bool,
+    client_wants_usage: bool,
+    status: u16,
+    response: ResponseMode,
+    usage: TokenUsage,
+    error: bool,
+    completed: bool,
+    accounted: bool,
+}
+
+enum ResponseMode {
+    Waiting,
+    Buffering,
+    Streaming(Box<dyn StreamMapper>),
+    /// Nothing to translate (e.g. an upstream answer without a body).
+    Passing,
+}
+
+impl Exchange {
+    pub fn new(cfg: Rc<Config>) -> Self {
+        Exchange {
+            cfg,
+            state: State::Ignored,
+        }
+    }
+
+    pub fn on_request_headers(&mut self, host: &mut dyn Host, end_of_stream: bool) -> Action {
+        request::on_headers(self, host, end_of_stream)
+    }
+
+    pub fn on_request_body(&mut self, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+        request::on_body(self, host, size, eos)
+    }
+
+    pub fn on_response_headers(&mut self, host: &mut dyn Host, end_of_stream: bool) -> Action {
+        response::on_headers(self, host, end_of_stream)
+    }
+
+    pub fn on_response_body(&mut self, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+        response::on_body(self, host, size, eos)
+    }
+
+    /// The request is over (completed, failed or abandoned): account it exactly once.
+    pub fn on_log(&mut self, host: &mut dyn Host) {
+        if let State::Forwarded(flight) = &mut self.state {
+            account::record(&self.cfg, flight, host);
+        }
+    }
+
+    fn reply_error(&mut self, host: &mut dyn Host, e: &GatewayError) -> Action {
+        let body = e.to_json();
+        let retry;
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(s) = e.retry_after {
+            retry = s.to_string();
+            headers.push(("retry-after", retry.as_str()));
+        }
+        host.send_local_response(e.status, &headers, &body);
+        self.state = State::Replied;
+        Action::Pause
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+//! Request side: recognise gateway endpoints, buffer the body, resolve and pick the
+//! target, and rewrite the request for the chosen provider.
+
+use serde::Serialize;
+
+use super::{Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT};
+use crate::api::openai::ChatRequest;
+use crate::error::GatewayError;
+use crate::host::Host;
+use crate::routing::health::HealthState;
+use crate::routing::{resolve, select};
+use crate::translate;
+
+pub const CHAT_PATH: &str = "/v1/chat/completions";
+pub const MODELS_PATH: &str = "/v1/models";
+
+pub fn health_key(provider: &str, model: &str) -> String {
+    format!("llm:health:{provider}|{model}")
+}
+
+pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
+    // Nobody but the gateway chooses the cluster.
+    host.remove_request_header(&x.cfg.route_header);
+    let path = host.request_header(":path").unwrap_or_default();
+    let path = path.split('?').next().unwrap_or("");
+    let method = host.request_header(":method").unwrap_or_default();
+    match path {
+        CHAT_PATH => {
+            if method != "POST" {
+                return x.reply_error(host, &GatewayError::method_not_allowed(&method));
+            }
+            if end_of_stream {
+                return x.reply_error(host, &GatewayError::bad_request("request body is empty"));
+            }
+            let declared = host
+                .request_header("content-length")
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            if declared.is_some_and(|n| n > x.cfg.max_body_bytes) {
+                return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
+            }
+            x.state = State::ReadingBody;
+            Action::Pause
+        }
+        MODELS_PATH => {
+            if method != "GET" {
+                return x.reply_error(host, &GatewayError::method_not_allowed(&method));
+            }
+            let body = models_list(x);
+            host.send_local_response(200, &[("content-type", "application/json")], &body);
+            x.state = State::Replied;
+            Action::Pause
+        }
+        p if p.starts_with("/v1/") => x.reply_error(host, &GatewayError::not_found(p)),
+        _ => Action::Continue,
+    }
+}
+
+fn models_list(x: &Exchange) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct List<'a> {
+        object: &'static str,
+        data: Vec<Model<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Model<'a> {
+        id: &'a str,
+        object: &'static str,
+        created: u64,
+        owned_by: &'static str,
+    }
+    let list = List {
+        object: "list",
+        data: x
+            .cfg
+            .model_names
+            .iter()
+            .map(|id| Model {
+                id,
+                object: "model",
+                created: 0,
+                owned_by: "llm-gateway",
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&list).unwrap_or_default()
+}
+
+pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+    if !matches!(x.state, State::ReadingBody) {
+        return Action::Continue;
+    }
+    if size > x.cfg.max_body_bytes {
+        return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
+    }
+    if !eos {
+        return Action::Buffer;
+    }
+    let raw = host.request_body(size);
+    match forward(x, host, size, &raw) {
+        Ok(flight) => {
+            x.state = State::Forwarded(Box::new(flight));
+            Action::Continue
+        }
+        Err(e) => x.reply_error(host, &e),
+    }
+}
+
+fn parse(raw: &[u8]) -> Result<ChatRequest, GatewayError> {
+    let req: ChatRequest = serde_json::from_slice(raw).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            GatewayError::bad_request(format!("request body is not valid JSON: {e}"))
+        } else {
+            GatewayError::bad_request(format!("invalid request body: {e}"))
+        }
+    })?;
+    if req.model.is_empty() {
+        return Err(GatewayError::bad_field("model", "model must not be empty"));
+    }
+    if req.messages.is_empty() {
+        return Err(GatewayError::bad_field(
+            "messages",
+            "messages must contain at least one message",
+        ));
+    }
+    Ok(req)
+}
+
+fn forward(
+    x: &Exchange,
+    host: &mut dyn Host,
+    size: usize,
+    raw: &[u8],
+) -> Result<Flight, GatewayError> {
+    let req = parse(raw)?;
+    let targets = resolve::resolve(&x.cfg, &req.model)?;
+    let now = host.now_ms();
+    let candidates: Vec<select::Candidate> = targets
+        .iter()
+        .map(|t| {
+            let name = x.cfg.provider(t.provider).map(|p| p.name.as_str());
+            let health = host
+                .shared_get(&health_key(name.unwrap_or(""), &t.model))
+                .0
+                .map(|v| HealthState::decode(&v))
+                .unwrap_or_default();
+            select::Candidate {
+                weight: t.weight,
+                health,
+            }
+        })
+        .collect();
+    let random = host.random_u64();
+    let target = select::pick(&candidates, now, random)
+        .and_then(|i| targets.get(i))
+        .cloned()
+        .ok_or_else(|| GatewayError::internal("no target to route to"))?;
+    let provider = x
+        .cfg
+        .provider(target.provider)
+        .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
+    let up = translate::request(provider, &target.model, &req, raw)?;
+
+    for h in STRIP_FROM_CLIENT {
+        host.remove_request_header(h);
+    }
+    let body_len = match &up.body {
+        Some(body) => {
+            host.set_request_body(size, body);
+            body.len()
+        }
+        None => raw.len(),
+    };
+    host.set_request_header("content-length", &body_len.to_string());
+    host.set_request_header("content-type", "application/json");
+    for (name, value) in &up.headers {
+        host.set_request_header(name, value);
+    }
+    host.set_request_header(":path", &up.path);
+    if let Some(authority) = &provider.host {
+        host.set_request_header(":authority", authority);
+    }
+    host.set_request_header(&x.cfg.route_header, &provider.cluster);
+    host.clear_route_cache();
+
+    Ok(Flight {
+        model: req.model.clone(),
+        stream: req.is_stream(),
+        client_wants_usage: req.wants_usage_chunk(),
+        target,
+        status: 0,
+        response: ResponseMode::Waiting,
+        usage: Default::default(),
+        error: false,
+        completed: false,
+        accounted: false,
+    })
+}

@@ -1,0 +1,133 @@
+//! Response side: record health, then translate the answer (buffered or streamed).
+
+use super::request::health_key;
+use super::{Action, Exchange, Flight, ResponseMode, State};
+use crate::config::Config;
+use crate::error::GatewayError;
+use crate::host::{CasResult, Host};
+use crate::routing::health::{HealthState, Outcome};
+use crate::translate::{self, StreamSettings, EVENT_STREAM};
+
+const MAX_HEALTH_CAS_ATTEMPTS: usize = 16;
+
+pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
+    let State::Forwarded(flight) = &mut x.state else {
+        return Action::Continue;
+    };
+    let cfg = &x.cfg;
+    let Some(provider) = cfg.provider(flight.target.provider) else {
+        return Action::Continue;
+    };
+    let status = host
+        .response_header(":status")
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(0);
+    flight.status = status;
+    record_health(cfg, host, &provider.name, &flight.target.model, status);
+    host.set_response_header("x-llm-provider", &provider.name);
+    host.set_response_header("x-llm-model", &flight.target.model);
+
+    let is_sse = host
+        .response_header("content-type")
+        .is_some_and(|c| c.starts_with(EVENT_STREAM));
+    if end_of_stream {
+        flight.error = !(200..300).contains(&status);
+        flight.completed = true;
+        flight.response = ResponseMode::Passing;
+        return Action::Continue;
+    }
+    if (200..300).contains(&status) && flight.stream && is_sse {
+        host.remove_response_header("content-length");
+        let settings = StreamSettings {
+            client_wants_usage: flight.client_wants_usage,
+            created: host.now_ms() / 1000,
+        };
+        flight.response = ResponseMode::Streaming(translate::stream(provider, settings));
+        return Action::Continue;
+    }
+    // Hold the headers: status and length may change once the whole body is known.
+    flight.response = ResponseMode::Buffering;
+    Action::Pause
+}
+
+pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+    let State::Forwarded(flight) = &mut x.state else {
+        return Action::Continue;
+    };
+    let cfg = &x.cfg;
+    match &mut flight.response {
+        ResponseMode::Streaming(mapper) => {
+            let chunk = host.response_body(size);
+            let mut out = Vec::with_capacity(chunk.len() + 64);
+            mapper.push(&chunk, &mut out);
+            if eos {
+                mapper.finish(&mut out);
+                flight.completed = true;
+            }
+            flight.usage = mapper.usage();
+            flight.error = mapper.failed();
+            if out != chunk {
+                host.set_response_body(size, &out);
+            }
+            Action::Continue
+        }
+        ResponseMode::Buffering => {
+            if !eos {
+                return Action::Buffer;
+            }
+            let body = host.response_body(size);
+            buffered(cfg, flight, host, size, &body);
+            flight.completed = true;
+            Action::Continue
+        }
+        ResponseMode::Waiting | ResponseMode::Passing => Action::Continue,
+    }
+}
+
+fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize, body: &[u8]) {
+    let Some(provider) = cfg.provider(flight.target.provider) else {
+        return;
+    };
+    let created = host.now_ms() / 1000;
+    let (status, new_body) = match translate::response(provider, flight.status, body, created) {
+        Ok(out) => {
+            flight.usage = out.usage;
+            (flight.status, out.body)
+        }
+        Err(e) => {
+            flight.error = true;
+            (e.status, Some(error_body(&e)))
+        }
+    };
+    if status != flight.status {
+        host.set_response_header(":status", &status.to_string());
+    }
+    if let Some(b) = new_body {
+        host.set_response_header("content-type", "application/json");
+        host.set_response_header("content-length", &b.len().to_string());
+        host.set_response_body(size, &b);
+    }
+}
+
+fn error_body(e: &GatewayError) -> Vec<u8> {
+    e.to_json()
+}
+
+/// Update the target's shared health; skip the write when nothing changes (the common
+/// healthy case), so a healthy gateway does one shared read per response.
+fn record_health(cfg: &Config, host: &mut dyn Host, provider: &str, model: &str, status: u16) {
+    let outcome = Outcome::from_status(status);
+    let key = health_key(provider, model);
+    for _ in 0..MAX_HEALTH_CAS_ATTEMPTS {
+        let (value, cas) = host.shared_get(&key);
+        let current = value.map(|v| HealthState::decode(&v)).unwrap_or_default();
+        let next = current.record(outcome, host.now_ms(), &cfg.health);
+        if next == current {
+            return;
+        }
+        match host.shared_set(&key, &next.encode(), cas) {
+            CasResult::Mismatch => continue,
+            CasResult::Ok | CasResult::Failed => return,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Everything the core needs from Envoy, as a trait. The proxy-wasm glue implements it
+//! over host calls; `FakeHost` implements it in memory for native tests.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CasResult {
+    Ok,
+    /// Someone else wrote the key since we read it: read again and retry.
+    Mismatch,
+    Failed,
+}
+
+pub trait Host {
+    fn request_header(&self, name: &str) -> Option<String>;
+    fn set_request_header(&mut self, name: &str, value: &str);
+    fn remove_request_header(&mut self, name: &str);
+    fn response_header(&self, name: &str) -> Option<String>;
+    fn set_response_header(&mut self, name: &str, value: &str);
+    fn remove_response_header(&mut self, name: &str);
+
+    /// The first `size` bytes of the (buffered) request body.
+    fn request_body(&self, size: usize) -> Vec<u8>;
+    /// Replace the first `size` bytes of the request body with `body`.
+    fn set_request_body(&mut self, size: usize, body: &[u8]);
+    fn response_body(&self, size: usize) -> Vec<u8>;
+    fn set_response_body(&mut self, size: usize, body: &[u8]);
+
+    fn send_local_response(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]);
+    /// Make Envoy re-evaluate the route after a routing header changed.
+    fn clear_route_cache(&mut self);
+
+    /// Value and CAS token; the token is 0 when the key does not exist.
+    fn shared_get(&self, key: &str) -> (Option<Vec<u8>>, u32);
+    /// `cas` 0 writes unconditionally (Envoy semantics).
+    fn shared_set(&mut self, key: &str, value: &[u8], cas: u32) -> CasResult;
+
+    fn counter_add(&mut self, name: &str, delta: u64);
+    fn now_ms(&self) -> u64;
+    fn random_u64(&mut self) -> u64;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// In-memory host for native tests: records everything, time and randomness scripted.
+#[derive(Debug, Default)]
+pub struct FakeHost {
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+    pub request_body: Vec<u8>,
+    pub response_body: Vec<u8>,
+    pub local_response: Option<LocalReply>,
+    pub route_cache_cleared: u32,
+    pub shared: std::collections::HashMap<String, (Vec<u8>, u32)>,
+    pub cas_counter: u32,
+    pub counters: std::collections::BTreeMap<String, u64>,
+    pub now_ms: u64,
+    pub randoms: std::collections::VecDeque<u64>,
+}
+
+fn get(map: &[(String, String)], name: &str) -> Option<String> {
+    map.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+fn set(map: &mut Vec<(String, String)>, name: &str, value: &str) {
+    map.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    map.push((name.to_string(), value.to_string()));
+}
+
+fn replace_prefix(buf: &mut Vec<u8>, size: usize, with: &[u8]) {
+    let size = size.min(buf.len());
+    buf.splice(..size, with.iter().copied());
+}
+
+impl FakeHost {
+    pub fn with_request(headers: &[(&str, &str)]) -> FakeHost {
+        FakeHost {
+            request_headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            now_ms: 1_700_000_000_000,
+            ..FakeHost::default()
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        get(&self.request_headers, name)
+    }
+}
+
+impl Host for FakeHost {
+    fn request_header(&self, name: &str) -> Option<String> {
+        get(&self.request_headers, name)
+    }
+    fn set_request_header(&mut self, name: &str, value: &str) {
+        set(&mut self.request_headers, name, value)
+    }
+    fn remove_request_header(&mut self, name: &str) {
+        self.request_headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    }
+    fn response_header(&self, name: &str) -> Option<String> {
+        get(&self.response_headers, name)
+    }
+    fn set_response_header(&mut self, name: &str, value: &str) {
+        set(&mut self.response_headers, name, value)
+    }
+    fn remove_response_header(&mut self, name: &str) {
+        self.response_headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    }
+    fn request_body(&self, size: usize) -> Vec<u8> {
+        self.request_body
+            .get(..size.min(self.request_body.len()))
+            .unwrap_or(&[])
+            .to_vec()
+    }
+    fn set_request_body(&mut self, size: usize, body: &[u8]) {
+        replace_prefix(&mut self.request_body, size, body)
+    }
+    fn response_body(&self, size: usize) -> Vec<u8> {
+        self.response_body
+            .get(..size.min(self.response_body.len()))
+            .unwrap_or(&[])
+            .to_vec()
+    }
+    fn set_response_body(&mut self, size: usize, body: &[u8]) {
+        replace_prefix(&mut self.response_body, size, body)
+    }
+    fn send_local_response(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) {
+        self.local_response = Some(LocalReply {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.to_vec(),
+        });
+    }
+    fn clear_route_cache(&mut self) {
+        self.route_cache_cleared += 1;
+    }
+    fn shared_get(&self, key: &str) -> (Option<Vec<u8>>, u32) {
+        match self.shared.get(key) {
+            Some((v, cas)) => (Some(v.clone()), *cas),
+            None => (None, 0),
+        }
+    }
+    fn shared_set(&mut self, key: &str, value: &[u8], cas: u32) -> CasResult {
+        if let Some((_, current)) = self.shared.get(key) {
+            if cas != 0 && cas != *current {
+                return CasResult::Mismatch;
+            }
+        }
+        self.cas_counter += 1;
+        self.shared
+            .insert(key.to_string(), (value.to_vec(), self.cas_counter));
+        CasResult::Ok
+    }
+    fn counter_add(&mut self, name: &str, delta: u64) {
+        *self.counters.entry(name.to_string()).or_default() += delta;
+    }
+    fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+    fn random_u64(&mut self) -> u64 {
+        self.randoms.pop_front().unwrap_or(0)
+    }
+}

@@ -1,0 +1,17 @@
+//! An OpenAI-shaped LLM gateway as an Envoy proxy-wasm filter.
+//!
+//! Everything but `wasm/` is plain Rust that runs natively in tests; `wasm/` is the
+//! only code that names `proxy_wasm`, and it is compiled only for wasm32.
+
+pub mod api;
+pub mod codec;
+pub mod config;
+pub mod error;
+pub mod gateway;
+pub mod host;
+pub mod routing;
+pub mod translate;
+pub mod usage;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;

@@ -1,0 +1,392 @@
+//! OpenAI Chat Completions → Anthropic Messages, and the answer back.
+
+use serde_json::value::RawValue;
+
+use super::{errors, ResponseOut, UpstreamRequest};
+use crate::api::anthropic as an;
+use crate::api::openai::{
+    self as oa, ChatRequest, ChatResponse, Choice, Content, ContentPart, ResponseMessage,
+    ToolCallOut,
+};
+use crate::config::{AnthropicSettings, Provider};
+use crate::error::GatewayError;
+use crate::usage::TokenUsage;
+
+const EMPTY_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
+
+pub fn request(
+    provider: &Provider,
+    settings: &AnthropicSettings,
+    upstream_model: &str,
+    req: &ChatRequest,
+) -> Result<UpstreamRequest, GatewayError> {
+    let body = build(settings, upstream_model, req)?;
+    let mut headers = vec![("anthropic-version", settings.version.clone())];
+    if let Some(key) = &provider.api_key {
+        headers.push(("x-api-key", key.expose().to_string()));
+    }
+    Ok(UpstreamRequest {
+        path: format!("{}/messages", provider.base_path),
+        headers,
+        body: Some(body),
+    })
+}
+
+/// The Anthropic request body (golden vectors test this directly).
+pub fn build(
+    settings: &AnthropicSettings,
+    upstream_model: &str,
+    req: &ChatRequest,
+) -> Result<Vec<u8>, GatewayError> {
+    if req.n.is_some_and(|n| n > 1) {
+        return Err(GatewayError::bad_field(
+            "n",
+            "n > 1 is not supported by this model's provider (anthropic)",
+        ));
+    }
+    let empty_schema: &RawValue = serde_json::from_str(EMPTY_SCHEMA)
+        .map_err(|e| GatewayError::internal(format!("schema constant: {e}")))?;
+    let mut system: Vec<&str> = Vec::new();
+    let mut messages: Vec<an::Message> = Vec::new();
+    let mut args: Vec<(usize, usize, Box<RawValue>)> = Vec::new();
+    // Arguments are JSON text inside a string; Anthropic wants the object itself.
+    for (i, m) in req.messages.iter().enumerate() {
+        if let oa::Message::Assistant {
+            tool_calls: Some(calls),
+            ..
+        } = m
+        {
+            for (j, c) in calls.iter().enumerate() {
+                let text = if c.function.arguments.trim().is_empty() {
+                    "{}".to_string()
+                } else {
+                    c.function.arguments.clone()
+                };
+                let raw = RawValue::from_string(text).map_err(|_| {
+                    GatewayError::bad_field(
+                        format!("messages[{i}].tool_calls[{j}].function.arguments"),
+                        "tool call arguments must be a JSON object",
+                    )
+                })?;
+                if !raw.get().trim_start().starts_with('{') {
+                    return Err(GatewayError::bad_field(
+                        format!("messages[{i}].tool_calls[{j}].function.arguments"),
+                        "tool call arguments must be a JSON object",
+                    ));
+                }
+                args.push((i, j, raw));
+            }
+        }
+    }
+    for (i, m) in req.messages.iter().enumerate() {
+        let (role, blocks) = match m {
+            oa::Message::System { content } | oa::Message::Developer { content } => {
+                system_text(content, i, &mut system)?;
+                continue;
+            }
+            oa::Message::User { content } => (an::Role::User, user_blocks(content, i)?),
+            oa::Message::Assistant {
+                content,
+                tool_calls,
+            } => {
+                let mut blocks = match content {
+                    Some(c) => text_blocks(c, i)?,
+                    None => Vec::new(),
+                };
+                for (j, c) in tool_calls.iter().flatten().enumerate() {
+                    let input = args
+                        .iter()
+                        .find(|(ai, aj, _)| *ai == i && *aj == j)
+                        .map(|(_, _, r)| r.as_ref())
+                        .ok_or_else(|| GatewayError::internal("tool arguments lost"))?;
+                    blocks.push(an::Block::ToolUse {
+                        id: &c.id,
+                        name: &c.function.name,
+                        input,
+                    });
+                }
+                (an::Role::Assistant, blocks)
+            }
+            oa::Message::Tool {
+                content,
+                tool_call_id,
+            } => (
+                an::Role::User,
+                vec![an::Block::ToolResult {
+                    tool_use_id: tool_call_id,
+                    content: text_blocks(content, i)?,
+                }],
+            ),
+        };
+        if blocks.is_empty() {
+            continue; // e.g. an assistant turn with empty content and no tool calls
+        }
+        // Anthropic wants strictly alternating roles: merge consecutive same-role turns.
+        match messages.last_mut() {
+            Some(last) if last.role == role => last.content.extend(blocks),
+            _ => messages.push(an::Message {
+                role,
+                content: blocks,
+            }),
+        }
+    }
+    if messages.is_empty() {
+        return Err(GatewayError::bad_field(
+            "messages",
+            "at least one user or assistant message is required",
+        ));
+    }
+    let tools = match &req.tools {
+        Some(tools) if !tools.is_empty() => {
+            let mut out = Vec::with_capacity(tools.len());
+            for (i, t) in tools.iter().enumerate() {
+                if t.kind != "function" {
+                    return Err(GatewayError::bad_field(
+                        format!("tools[{i}].type"),
+                        "only function tools are supported",
+                    ));
+                }
+                out.push(an::Tool {
+                    name: &t.function.name,
+                    description: t.function.description.as_deref(),
+                    input_schema: t.function.parameters.as_deref().unwrap_or(empty_schema),
+                });
+            }
+            Some(out)
+        }
+        _ => None,
+    };
+    let body = an::MessagesRequest {
+        model: upstream_model,
+        messages,
+        system: (!system.is_empty()).then(|| system.join("\n\n")),
+        max_tokens: req
+            .max_completion_tokens
+            .or(req.max_tokens)
+            .unwrap_or(settings.default_max_tokens),
+        stop_sequences: req
+            .stop
+            .as_ref()
+            .map(|s| match s {
+                oa::Stop::One(s) => vec![s.clone()],
+                oa::Stop::Many(v) => v.clone(),
+            })
+            .filter(|v| !v.is_empty()),
+        temperature: req.temperature,
+        top_p: req.top_p,
+        tool_choice: tool_choice(req, tools.is_some())?,
+        tools,
+        metadata: req.user.as_deref().map(|u| an::Metadata { user_id: u }),
+        stream: req.stream.filter(|s| *s),
+    };
+    serde_json::to_vec(&body).map_err(|e| GatewayError::internal(format!("serialise: {e}")))
+}
+
+fn tool_choice<'a>(
+    req: &'a ChatRequest,
+    has_tools: bool,
+) -> Result<Option<an::ToolChoice<'a>>, GatewayError> {
+    let disable = req.parallel_tool_calls.and_then(|p| (!p).then_some(true));
+    let choice = match &req.tool_choice {
+        None if disable.is_some() && has_tools => an::ToolChoice::Auto {
+            disable_parallel_tool_use: disable,
+        },
+        None => return Ok(None),
+        Some(oa::ToolChoice::Mode(m)) => match m.as_str() {
+            "auto" => an::ToolChoice::Auto {
+                disable_parallel_tool_use: disable,
+            },
+            "required" => an::ToolChoice::Any {
+                disable_parallel_tool_use: disable,
+            },
+            "none" => an::ToolChoice::None,
+            _ => {
+                return Err(GatewayError::bad_field(
+                    "tool_choice",
+                    "tool_choice must be \"auto\", \"none\", \"required\" or a named function",
+                ))
+            }
+        },
+        Some(oa::ToolChoice::Named(n)) => {
+            if n.kind != "function" {
+                return Err(GatewayError::bad_field(
+                    "tool_choice.type",
+                    "only function tool choices are supported",
+                ));
+            }
+            an::ToolChoice::Tool {
+                name: &n.function.name,
+                disable_parallel_tool_use: disable,
+            }
+        }
+    };
+    if !has_tools && !matches!(choice, an::ToolChoice::None) {
+        return Err(GatewayError::bad_field(
+            "tool_choice",
+            "tool_choice is set but no tools are given",
+        ));
+    }
+    // Anthropic rejects tool_choice "none" without tools; without tools it means nothing.
+    Ok(if has_tools { Some(choice) } else { None })
+}
+
+fn system_text<'a>(
+    content: &'a Content,
+    i: usize,
+    out: &mut Vec<&'a str>,
+) -> Result<(), GatewayError> {
+    match content {
+        Content::Text(t) => out.push(t),
+        Content::Parts(parts) => {
+            for (j, p) in parts.iter().enumerate() {
+                match p {
+                    ContentPart::Text { text } => out.push(text),
+                    _ => return Err(unsupported_part(i, j, "system messages take text only")),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn text_blocks(content: &Content, i: usize) -> Result<Vec<an::Block<'_>>, GatewayError> {
+    match content {
+        Content::Text(t) if t.is_empty() => Ok(Vec::new()),
+        Content::Text(t) => Ok(vec![an::Block::Text { text: t }]),
+        Content::Parts(parts) => parts
+            .iter()
+            .enumerate()
+            .map(|(j, p)| match p {
+                ContentPart::Text { text } => Ok(an::Block::Text { text }),
+                _ => Err(unsupported_part(i, j, "only text parts are allowed here")),
+            })
+            .collect(),
+    }
+}
+
+fn user_blocks(content: &Content, i: usize) -> Result<Vec<an::Block<'_>>, GatewayError> {
+    let Content::Parts(parts) = content else {
+        return text_blocks(content, i);
+    };
+    parts
+        .iter()
+        .enumerate()
+        .map(|(j, p)| match p {
+            ContentPart::Text { text } => Ok(an::Block::Text { text }),
+            ContentPart::ImageUrl { image_url } => image(&image_url.url, i, j),
+            ContentPart::Unsupported => Err(unsupported_part(
+                i,
+                j,
+                "this content part type is not supported by the provider (anthropic)",
+            )),
+        })
+        .collect()
+}
+
+fn image(url: &str, i: usize, j: usize) -> Result<an::Block<'_>, GatewayError> {
+    let param = || format!("messages[{i}].content[{j}].image_url.url");
+    if let Some(rest) = url.strip_prefix("data:") {
+        let (meta, data) = rest
+            .split_once(',')
+            .ok_or_else(|| GatewayError::bad_field(param(), "malformed data URI"))?;
+        let media_type = meta
+            .strip_suffix(";base64")
+            .ok_or_else(|| GatewayError::bad_field(param(), "data URI images must be base64"))?;
+        if !matches!(
+            media_type,
+            "image/jpeg" | "image/png" | "image/gif" | "image/webp"
+        ) {
+            return Err(GatewayError::bad_field(
+                param(),
+                "image type must be image/jpeg, image/png, image/gif or image/webp",
+            ));
+        }
+        return Ok(an::Block::Image {
+            source: an::ImageSource::Base64 { media_type, data },
+        });
+    }
+    if url.starts_with("https://") || url.starts_with("http://") {
+        return Ok(an::Block::Image {
+            source: an::ImageSource::Url { url },
+        });
+    }
+    Err(GatewayError::bad_field(
+        param(),
+        "image_url must be a data: URI or an http(s) URL",
+    ))
+}
+
+fn unsupported_part(i: usize, j: usize, why: &str) -> GatewayError {
+    GatewayError::bad_field(format!("messages[{i}].content[{j}]"), why)
+}
+
+pub fn finish_reason(stop_reason: Option<&str>) -> Option<&'static str> {
+    Some(match stop_reason? {
+        "end_turn" | "stop_sequence" | "pause_turn" => "stop",
+        "max_tokens" | "model_context_window_exceeded" => "length",
+        "tool_use" => "tool_calls",
+        "refusal" => "content_filter",
+        _ => "stop",
+    })
+}
+
+pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, GatewayError> {
+    if !(200..300).contains(&status) {
+        return Err(error(status, body));
+    }
+    let msg: an::MessagesResponse = serde_json::from_slice(body).map_err(|_| {
+        GatewayError::bad_gateway("upstream returned a malformed Anthropic message")
+    })?;
+    let usage = TokenUsage::from_anthropic(&msg.usage);
+    let mut text: Option<String> = None;
+    let mut calls = Vec::new();
+    for block in &msg.content {
+        match block {
+            an::ResponseBlock::Text { text: t } => text.get_or_insert_with(String::new).push_str(t),
+            an::ResponseBlock::ToolUse { id, name, input } => calls.push(ToolCallOut {
+                id,
+                kind: "function",
+                function: oa::FunctionOut {
+                    name,
+                    arguments: input.get(),
+                },
+            }),
+            an::ResponseBlock::Other => {}
+        }
+    }
+    let out = ChatResponse {
+        id: &msg.id,
+        object: "chat.completion",
+        created,
+        model: &msg.model,
+        choices: vec![Choice {
+            index: 0,
+            message: ResponseMessage {
+                role: "assistant",
+                content: text,
+                tool_calls: (!calls.is_empty()).then_some(calls),
+            },
+            logprobs: None,
+            finish_reason: finish_reason(msg.stop_reason.as_deref()),
+        }],
+        usage: usage.to_openai(),
+    };
+    let body =
+        serde_json::to_vec(&out).map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
+    Ok(ResponseOut {
+        body: Some(body),
+        usage,
+    })
+}
+
+pub fn error(status: u16, body: &[u8]) -> GatewayError {
+    match serde_json::from_slice::<an::ErrorEnvelope>(body) {
+        Ok(env) => errors::from_upstream(
+            status,
+            env.error.kind.as_deref(),
+            env.error.message.as_deref(),
+            body,
+        ),
+        Err(_) => errors::from_upstream(status, None, None, body),
+    }
+}

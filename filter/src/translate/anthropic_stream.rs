@@ -1,0 +1,249 @@
+//! Anthropic Messages SSE events → OpenAI `chat.completion.chunk` events.
+
+use super::anthropic::finish_reason;
+use super::{errors, StreamMapper, StreamSettings, MAX_EVENT_BYTES};
+use crate::api::anthropic::{BlockDelta, StartBlock, StreamEvent};
+use crate::api::openai::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta, Usage};
+use crate::codec::sse::{self, SseParser};
+use crate::error::GatewayError;
+use crate::usage::TokenUsage;
+
+pub struct AnthropicStream {
+    parser: SseParser,
+    settings: StreamSettings,
+    id: String,
+    model: String,
+    usage: TokenUsage,
+    /// Anthropic content-block index → OpenAI tool-call index.
+    tools: Vec<(u32, u32)>,
+    done: bool,
+    failed: bool,
+    events: Vec<sse::Event>,
+}
+
+impl AnthropicStream {
+    pub fn new(settings: StreamSettings) -> Self {
+        AnthropicStream {
+            parser: SseParser::new(MAX_EVENT_BYTES),
+            settings,
+            id: String::new(),
+            model: String::new(),
+            usage: TokenUsage::default(),
+            tools: Vec::new(),
+            done: false,
+            failed: false,
+            events: Vec::new(),
+        }
+    }
+
+    fn chunk(&self, out: &mut Vec<u8>, delta: Delta, finish: Option<&str>, usage: Option<Usage>) {
+        let choices = if usage.is_some() {
+            Vec::new()
+        } else {
+            vec![ChunkChoice {
+                index: 0,
+                delta,
+                logprobs: None,
+                finish_reason: finish,
+            }]
+        };
+        let c = ChatChunk {
+            id: &self.id,
+            object: "chat.completion.chunk",
+            created: self.settings.created,
+            model: &self.model,
+            choices,
+            usage,
+        };
+        if let Ok(json) = serde_json::to_vec(&c) {
+            sse::write_data(out, &json);
+        }
+    }
+
+    fn fail(&mut self, out: &mut Vec<u8>, e: GatewayError) {
+        self.failed = true;
+        self.done = true;
+        sse::write_data(out, &e.to_json());
+        out.extend_from_slice(sse::DONE);
+    }
+
+    fn tool_index(&self, block: u32) -> Option<u32> {
+        self.tools
+            .iter()
+            .find(|(b, _)| *b == block)
+            .map(|(_, t)| *t)
+    }
+
+    fn handle(&mut self, data: &str, out: &mut Vec<u8>) {
+        let ev: StreamEvent = match serde_json::from_str(data) {
+            Ok(ev) => ev,
+            Err(_) => {
+                return self.fail(
+                    out,
+                    GatewayError::bad_gateway("upstream sent a malformed stream event"),
+                )
+            }
+        };
+        match ev {
+            StreamEvent::MessageStart { message } => {
+                self.id = message.id;
+                self.model = message.model;
+                self.usage = TokenUsage::from_anthropic(&message.usage);
+                let delta = Delta {
+                    role: Some("assistant"),
+                    content: Some(""),
+                    ..Delta::default()
+                };
+                self.chunk(out, delta, None, None);
+            }
+            StreamEvent::ContentBlockStart {
+                index,
+                content_block,
+            } => match content_block {
+                StartBlock::Text { text } if !text.is_empty() => {
+                    let delta = Delta {
+                        content: Some(&text),
+                        ..Delta::default()
+                    };
+                    self.chunk(out, delta, None, None);
+                }
+                StartBlock::ToolUse { id, name } => {
+                    let tool = u32::try_from(self.tools.len()).unwrap_or(u32::MAX);
+                    self.tools.push((index, tool));
+                    let delta = Delta {
+                        tool_calls: Some(vec![ToolCallDelta {
+                            index: tool,
+                            id: Some(&id),
+                            kind: Some("function"),
+                            function: FunctionDelta {
+                                name: Some(&name),
+                                arguments: "",
+                            },
+                        }]),
+                        ..Delta::default()
+                    };
+                    self.chunk(out, delta, None, None);
+                }
+                _ => {}
+            },
+            StreamEvent::ContentBlockDelta { index, delta } => match delta {
+                BlockDelta::TextDelta { text } => {
+                    let delta = Delta {
+                        content: Some(&text),
+                        ..Delta::default()
+                    };
+                    self.chunk(out, delta, None, None);
+                }
+                BlockDelta::InputJsonDelta { partial_json } => {
+                    if let Some(tool) = self.tool_index(index) {
+                        if partial_json.is_empty() {
+                            return;
+                        }
+                        let delta = Delta {
+                            tool_calls: Some(vec![ToolCallDelta {
+                                index: tool,
+                                id: None,
+                                kind: None,
+                                function: FunctionDelta {
+                                    name: None,
+                                    arguments: &partial_json,
+                                },
+                            }]),
+                            ..Delta::default()
+                        };
+                        self.chunk(out, delta, None, None);
+                    }
+                }
+                BlockDelta::Other => {} // thinking and signatures have no OpenAI field here
+            },
+            StreamEvent::MessageDelta { delta, usage } => {
+                if let Some(u) = usage {
+                    if u.output_tokens.is_some() {
+                        self.usage.completion = u.output_tokens;
+                    }
+                    if u.input_tokens.is_some() {
+                        let later = TokenUsage::from_anthropic(&u);
+                        self.usage.prompt = later.prompt;
+                        self.usage.cached_prompt = later.cached_prompt;
+                    }
+                }
+                let reason = finish_reason(delta.stop_reason.as_deref()).unwrap_or("stop");
+                self.chunk(out, Delta::default(), Some(reason), None);
+            }
+            StreamEvent::MessageStop => {
+                if self.settings.client_wants_usage {
+                    let usage = self.usage.to_openai();
+                    self.chunk(out, Delta::default(), None, Some(usage));
+                }
+                out.extend_from_slice(sse::DONE);
+                self.done = true;
+            }
+            StreamEvent::Error { error } => {
+                let e = errors::from_upstream(
+                    // Anthropic only sends overloaded/api errors mid-stream.
+                    if error.kind.as_deref() == Some("overloaded_error") {
+                        529
+                    } else {
+                        500
+                    },
+                    error.kind.as_deref(),
+                    error.message.as_deref(),
+                    b"",
+                );
+                self.fail(out, e);
+            }
+            StreamEvent::ContentBlockStop { .. } | StreamEvent::Ping | StreamEvent::Unknown => {}
+        }
+    }
+
+    fn drain(&mut self, out: &mut Vec<u8>) {
+        for ev in std::mem::take(&mut self.events) {
+            if self.done {
+                break;
+            }
+            self.handle(&ev.data, out);
+        }
+    }
+}
+
+impl StreamMapper for AnthropicStream {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        if self.done {
+            return;
+        }
+        let mut events = std::mem::take(&mut self.events);
+        let res = self.parser.push(chunk, &mut events);
+        self.events = events;
+        self.drain(out);
+        if res.is_err() && !self.done {
+            self.fail(
+                out,
+                GatewayError::bad_gateway("upstream stream event too large"),
+            );
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.done {
+            return;
+        }
+        let mut events = std::mem::take(&mut self.events);
+        self.parser.finish(&mut events);
+        self.events = events;
+        self.drain(out);
+        if !self.done {
+            self.fail(
+                out,
+                GatewayError::bad_gateway("upstream stream ended before message_stop"),
+            );
+        }
+    }
+
+    fn usage(&self) -> TokenUsage {
+        self.usage
+    }
+
+    fn failed(&self) -> bool {
+        self.failed
+    }
+}

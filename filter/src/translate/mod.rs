@@ -1,0 +1,90 @@
+//! One translator per provider kind. Translators are pure: they take the parsed
+//! OpenAI request (and its raw bytes) and return data; they never touch the host.
+//! Adding a provider = one module here + one `ProviderKind` variant + the match arms
+//! below, which the compiler points to.
+
+pub mod anthropic;
+mod anthropic_stream;
+pub mod errors;
+pub mod openai;
+
+use crate::api::openai::ChatRequest;
+use crate::config::{Provider, ProviderKind};
+use crate::error::GatewayError;
+use crate::usage::TokenUsage;
+
+/// What to send upstream, minus the parts the gateway handles for every provider
+/// (authority, routing header, content-length, removing client credentials).
+#[derive(Debug)]
+pub struct UpstreamRequest {
+    pub path: String,
+    pub headers: Vec<(&'static str, String)>,
+    /// `None`: forward the client's body unchanged.
+    pub body: Option<Vec<u8>>,
+}
+
+/// A translated non-streaming answer.
+#[derive(Debug, Default)]
+pub struct ResponseOut {
+    /// `None`: the upstream body is already what the client should get.
+    pub body: Option<Vec<u8>>,
+    pub usage: TokenUsage,
+}
+
+/// What a stream mapper needs to know about the request.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamSettings {
+    /// The client asked for the final usage chunk (`stream_options.include_usage`).
+    pub client_wants_usage: bool,
+    pub created: u64,
+}
+
+/// Provider stream bytes in, OpenAI `chat.completion.chunk` SSE bytes out. Network
+/// chunks may split events anywhere; the mapper holds partial events.
+pub trait StreamMapper {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>);
+    /// The upstream finished; flush what is held and close the OpenAI stream.
+    fn finish(&mut self, out: &mut Vec<u8>);
+    fn usage(&self) -> TokenUsage;
+    /// The stream carried an error event or could not be understood.
+    fn failed(&self) -> bool;
+}
+
+/// Largest single SSE event we hold while waiting for its end.
+pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
+
+pub fn request(
+    provider: &Provider,
+    upstream_model: &str,
+    req: &ChatRequest,
+    raw: &[u8],
+) -> Result<UpstreamRequest, GatewayError> {
+    match &provider.kind {
+        ProviderKind::OpenAi => openai::request(provider, upstream_model, req, raw),
+        ProviderKind::Anthropic(settings) => {
+            anthropic::request(provider, settings, upstream_model, req)
+        }
+    }
+}
+
+pub fn response(
+    provider: &Provider,
+    status: u16,
+    body: &[u8],
+    created: u64,
+) -> Result<ResponseOut, GatewayError> {
+    match &provider.kind {
+        ProviderKind::OpenAi => openai::response(status, body),
+        ProviderKind::Anthropic(_) => anthropic::response(status, body, created),
+    }
+}
+
+pub fn stream(provider: &Provider, settings: StreamSettings) -> Box<dyn StreamMapper> {
+    match &provider.kind {
+        ProviderKind::OpenAi => Box::new(openai::OpenAiStream::new(settings)),
+        ProviderKind::Anthropic(_) => Box::new(anthropic_stream::AnthropicStream::new(settings)),
+    }
+}
+
+/// Content type of what the client receives for a successful stream.
+pub const EVENT_STREAM: &str = "text/event-stream";

@@ -1,0 +1,166 @@
+//! OpenAI and OpenAI-compatible upstreams: the body goes through byte for byte except
+//! `model` (and `stream_options`, so that every stream reports usage).
+
+use super::{errors, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest, MAX_EVENT_BYTES};
+use crate::api::openai::{ChatRequest, ErrorEnvelope, UsageProbe};
+use crate::codec::json_splice::{find_top_level, insert_first, splice};
+use crate::codec::sse::{self, SseParser};
+use crate::config::Provider;
+use crate::error::GatewayError;
+use crate::usage::TokenUsage;
+
+const INCLUDE_USAGE: &[u8] = br#"{"include_usage":true}"#;
+
+pub fn request(
+    provider: &Provider,
+    upstream_model: &str,
+    req: &ChatRequest,
+    raw: &[u8],
+) -> Result<UpstreamRequest, GatewayError> {
+    let mut body: Option<Vec<u8>> = None;
+    if req.model != upstream_model {
+        let current = body.as_deref().unwrap_or(raw);
+        let quoted = serde_json::to_vec(upstream_model)
+            .map_err(|e| GatewayError::internal(format!("model name: {e}")))?;
+        let range = find_top_level(current, "model")
+            .ok_or_else(|| GatewayError::internal("request body lost its model field"))?;
+        body = Some(splice(current, range, &quoted));
+    }
+    // Ask for the usage chunk even when the client did not, so streams are accounted;
+    // the stream mapper hides that chunk from such clients.
+    if req.is_stream() && !req.wants_usage_chunk() {
+        let current = body.as_deref().unwrap_or(raw);
+        let updated = match find_top_level(current, "stream_options") {
+            Some(range) => Some(splice(current, range, INCLUDE_USAGE)),
+            None => insert_first(current, "stream_options", INCLUDE_USAGE),
+        };
+        body = Some(updated.ok_or_else(|| GatewayError::internal("could not set stream_options"))?);
+    }
+    let mut headers = Vec::new();
+    if let Some(key) = &provider.api_key {
+        headers.push(("authorization", format!("Bearer {}", key.expose())));
+    }
+    Ok(UpstreamRequest {
+        path: format!("{}/chat/completions", provider.base_path),
+        headers,
+        body,
+    })
+}
+
+pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
+    if (200..300).contains(&status) {
+        let probe: UsageProbe = serde_json::from_slice(body).map_err(|_| {
+            GatewayError::bad_gateway("upstream returned a malformed chat completion")
+        })?;
+        if probe.choices.is_none() {
+            return Err(GatewayError::bad_gateway(
+                "upstream returned a chat completion without choices",
+            ));
+        }
+        return Ok(ResponseOut {
+            body: None,
+            usage: probe
+                .usage
+                .as_ref()
+                .map(TokenUsage::from_openai)
+                .unwrap_or_default(),
+        });
+    }
+    Err(error(status, body))
+}
+
+pub fn error(status: u16, body: &[u8]) -> GatewayError {
+    match serde_json::from_slice::<ErrorEnvelope>(body) {
+        Ok(env) => errors::from_upstream(
+            status,
+            env.error.kind.as_deref(),
+            env.error.message.as_deref(),
+            body,
+        ),
+        Err(_) => errors::from_upstream(status, None, None, body),
+    }
+}
+
+/// Passes events through unchanged, reading usage on the way and hiding the usage
+/// chunk from clients that did not ask for it.
+pub struct OpenAiStream {
+    parser: SseParser,
+    settings: StreamSettings,
+    usage: TokenUsage,
+    failed: bool,
+    done: bool,
+    events: Vec<sse::Event>,
+}
+
+impl OpenAiStream {
+    pub fn new(settings: StreamSettings) -> Self {
+        OpenAiStream {
+            parser: SseParser::new(MAX_EVENT_BYTES),
+            settings,
+            usage: TokenUsage::default(),
+            failed: false,
+            done: false,
+            events: Vec::new(),
+        }
+    }
+
+    fn emit(&mut self, out: &mut Vec<u8>) {
+        for ev in std::mem::take(&mut self.events) {
+            if ev.data == "[DONE]" {
+                self.done = true;
+                out.extend_from_slice(&ev.raw);
+                continue;
+            }
+            // Only the usage chunk carries a usage object; every other chunk has
+            // `"usage":null` or none, so most events skip the parse.
+            if ev.data.contains("\"usage\":{") || ev.data.contains("\"usage\": {") {
+                if let Ok(probe) = serde_json::from_str::<UsageProbe>(&ev.data) {
+                    if let Some(u) = &probe.usage {
+                        self.usage = TokenUsage::from_openai(u);
+                    }
+                    let usage_only = probe.choices.as_ref().is_some_and(|c| c.is_empty());
+                    if usage_only && !self.settings.client_wants_usage {
+                        continue;
+                    }
+                }
+            } else if ev.data.starts_with("{\"error\"") {
+                self.failed = true;
+            }
+            out.extend_from_slice(&ev.raw);
+        }
+    }
+}
+
+impl StreamMapper for OpenAiStream {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        if self.failed && self.done {
+            return;
+        }
+        let mut events = std::mem::take(&mut self.events);
+        let res = self.parser.push(chunk, &mut events);
+        self.events = events;
+        self.emit(out);
+        if res.is_err() {
+            self.failed = true;
+            self.done = true;
+            let e = GatewayError::bad_gateway("upstream stream event too large");
+            sse::write_data(out, &e.to_json());
+            out.extend_from_slice(sse::DONE);
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        let mut events = std::mem::take(&mut self.events);
+        self.parser.finish(&mut events);
+        self.events = events;
+        self.emit(out);
+    }
+
+    fn usage(&self) -> TokenUsage {
+        self.usage
+    }
+
+    fn failed(&self) -> bool {
+        self.failed
+    }
+}

@@ -1,0 +1,54 @@
+//! Token usage as reported (or not) by providers, and the shared-data ledger.
+pub mod ledger;
+pub mod metrics;
+
+/// Counts are `Option`: a provider that reports nothing has not reported zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenUsage {
+    pub prompt: Option<u64>,
+    pub completion: Option<u64>,
+    /// Part of `prompt` served from the provider's prompt cache.
+    pub cached_prompt: Option<u64>,
+}
+
+impl TokenUsage {
+    pub fn is_known(&self) -> bool {
+        self.prompt.is_some() || self.completion.is_some()
+    }
+
+    pub fn from_openai(u: &crate::api::openai::Usage) -> TokenUsage {
+        TokenUsage {
+            prompt: Some(u.prompt_tokens),
+            completion: Some(u.completion_tokens),
+            cached_prompt: u.prompt_tokens_details.map(|d| d.cached_tokens),
+        }
+    }
+
+    /// Anthropic's `input_tokens` excludes cache reads and writes; OpenAI's
+    /// `prompt_tokens` includes them.
+    pub fn from_anthropic(u: &crate::api::anthropic::Usage) -> TokenUsage {
+        let cached = u.cache_read_input_tokens;
+        let prompt = match (u.input_tokens, u.cache_creation_input_tokens, cached) {
+            (None, None, None) => None,
+            (a, b, c) => Some(a.unwrap_or(0) + b.unwrap_or(0) + c.unwrap_or(0)),
+        };
+        TokenUsage {
+            prompt,
+            completion: u.output_tokens,
+            cached_prompt: cached,
+        }
+    }
+
+    pub fn to_openai(self) -> crate::api::openai::Usage {
+        let prompt = self.prompt.unwrap_or(0);
+        let completion = self.completion.unwrap_or(0);
+        crate::api::openai::Usage {
+            prompt_tokens: prompt,
+            completion_tokens: completion,
+            total_tokens: prompt + completion,
+            prompt_tokens_details: self
+                .cached_prompt
+                .map(|c| crate::api::openai::PromptTokensDetails { cached_tokens: c }),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Root context: validates the configuration once; hands it to every HTTP context.
+
+use std::rc::Rc;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{BufferType, ContextType};
+
+use super::envoy_host::{EnvoyHost, Metrics};
+use super::http::Http;
+use crate::config::{self, Config};
+use crate::usage::ledger;
+
+#[derive(Default)]
+pub struct Root {
+    config: Option<Rc<Config>>,
+    metrics: Metrics,
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, size: usize) -> bool {
+        let doc = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, size) {
+            Ok(Some(doc)) => doc,
+            _ => {
+                log::error!(
+                    "llm-gateway: invalid configuration: (document): missing plugin configuration"
+                );
+                return false;
+            }
+        };
+        match config::parse(&doc, &|k| std::env::var(k).ok()) {
+            Ok(cfg) => {
+                let mut host = EnvoyHost::new(self.metrics.clone());
+                // Create the shared keys of every configured target now, so that
+                // concurrent first writes from several workers cannot lose counts.
+                for (name, route) in &cfg.models {
+                    for t in &route.targets {
+                        if let Some(p) = cfg.provider(t.provider) {
+                            ledger::ensure(&mut host, &ledger::usage_key(name, &p.name, &t.model));
+                        }
+                    }
+                }
+                log::info!(
+                    "llm-gateway: configured {} providers, {} models",
+                    cfg.providers.len(),
+                    cfg.models.len()
+                );
+                self.config = Some(Rc::new(cfg));
+                true
+            }
+            Err(e) => {
+                log::error!("llm-gateway: {e}");
+                false
+            }
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        // Never None: the SDK panics on None. Without a configuration (Envoy would not
+        // normally start us) the context answers 500.
+        Some(Box::new(Http::new(
+            self.config.clone(),
+            self.metrics.clone(),
+        )))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}

@@ -1,0 +1,88 @@
+//! A mock LLM provider (OpenAI Chat Completions and Anthropic Messages) for integration
+//! tests: deterministic answers, request recording and fault injection.
+//! See the README in this crate for the control API.
+
+mod answer;
+mod anthropic;
+mod cli;
+mod control;
+mod deliver;
+mod faults;
+mod openai;
+mod provider;
+mod record;
+mod reply;
+mod sse;
+mod state;
+
+use std::io::Write;
+use std::sync::Arc;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::state::State;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = match cli::parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mock-provider: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = TcpListener::bind(&args.listen).await?;
+    let state = Arc::new(State::new(args.name));
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {}", listener.local_addr()?)?;
+        out.flush()?;
+    }
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(serve(stream, state.clone()));
+                }
+                Err(e) => eprintln!("mock-provider: accept: {e}"),
+            },
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
+        }
+    }
+    Ok(())
+}
+
+async fn serve(stream: tokio::net::TcpStream, state: Arc<State>) {
+    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let state = state.clone();
+        async move {
+            if req.uri().path().starts_with(control::PREFIX) {
+                control::handle(state, req).await
+            } else {
+                provider::handle(state, req).await
+            }
+        }
+    });
+    // Errors here are expected for resets and cuts; the connection just ends.
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}

@@ -1,0 +1,198 @@
+//! Provider endpoints: pick the wire format from the path, apply the fault, record.
+
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response};
+use serde_json::json;
+
+use crate::deliver::{boxed, deliver, BoxError, RespBody};
+use crate::faults::{self, FaultSpec};
+use crate::openai::Ctx;
+use crate::record::{headers_map, Record};
+use crate::reply::{unix_now, Payload, Reply};
+use crate::state::State;
+use crate::{anthropic, openai};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    OpenAi,
+    Anthropic,
+    /// Not a provider path: answered with an OpenAI-shaped 404.
+    Unknown,
+}
+
+impl Format {
+    pub fn of(path: &str) -> Format {
+        if path.ends_with("/chat/completions") {
+            Format::OpenAi
+        } else if path.ends_with("/messages") {
+            Format::Anthropic
+        } else {
+            Format::Unknown
+        }
+    }
+
+    fn error(self, status: u16) -> Reply {
+        match self {
+            Format::Anthropic => anthropic::error(status),
+            Format::OpenAi | Format::Unknown => openai::error(status),
+        }
+    }
+
+    fn error_event(self, status: Option<u16>) -> String {
+        match self {
+            Format::Anthropic => anthropic::error_event(status.unwrap_or(529)),
+            Format::OpenAi | Format::Unknown => openai::error_event(status.unwrap_or(500)),
+        }
+    }
+}
+
+/// Handles one provider request end to end.
+pub async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<RespBody>, BoxError> {
+    let method = req.method().clone();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let format = Format::of(req.uri().path());
+    let headers = headers_map(req.headers());
+    let header_fault = faults::from_headers(req.headers());
+    let body = req.into_body().collect().await.map_err(boxed)?.to_bytes();
+
+    let (seq, queued) = state.begin();
+    let fault = queued.unwrap_or_default().overridden_by(header_fault);
+    let ctx = Ctx {
+        name: &state.name,
+        n: seq,
+        created: unix_now(),
+    };
+    let reply = answer(format, &method, &path, &body, &fault, ctx);
+    state.record(Record {
+        seq,
+        method: method.to_string(),
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        usage: reply.usage,
+        status: (!fault.is_reset()).then_some(reply.status),
+        fault: (!fault.is_empty()).then(|| fault.clone()),
+    });
+    deliver(reply, &fault).await
+}
+
+/// The reply before transport faults (delay, reset, cut, chunking) are applied.
+fn answer(
+    format: Format,
+    method: &Method,
+    path: &str,
+    body: &[u8],
+    fault: &FaultSpec,
+    ctx: Ctx<'_>,
+) -> Reply {
+    if let Some(raw) = &fault.body {
+        return Reply {
+            status: fault.status.unwrap_or(200),
+            headers: vec![("content-type".into(), "application/json".into())],
+            payload: Payload::Whole(raw.clone().into_bytes()),
+            usage: None,
+        };
+    }
+    if let Some(status) = fault.status.filter(|s| !(200..300).contains(s)) {
+        return format.error(status);
+    }
+    let mut reply = match format {
+        Format::Unknown => Reply::json(
+            404,
+            &json!({"error": {
+                "message": format!("Invalid URL ({method} {path})"),
+                "type": "invalid_request_error",
+                "param": null,
+                "code": null,
+            }}),
+        ),
+        _ if method != Method::POST => format.error(405),
+        Format::OpenAi => openai::respond(body, ctx),
+        Format::Anthropic => anthropic::respond(body, ctx),
+    };
+    if let Some(status) = fault.status {
+        reply.status = status;
+    }
+    if let (Some(n), Payload::Events(events)) = (fault.error_after_events, &mut reply.payload) {
+        events.truncate(n);
+        events.push(format.error_event(fault.error_status));
+    }
+    reply.with_header("x-mock-name", ctx.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CTX: Ctx<'static> = Ctx {
+        name: "p",
+        n: 1,
+        created: 0,
+    };
+
+    #[test]
+    fn formats() {
+        assert_eq!(Format::of("/v1/chat/completions"), Format::OpenAi);
+        assert_eq!(Format::of("/openai/v1/chat/completions"), Format::OpenAi);
+        assert_eq!(Format::of("/v1/messages"), Format::Anthropic);
+        assert_eq!(Format::of("/v1/models"), Format::Unknown);
+    }
+
+    #[test]
+    fn status_fault_uses_provider_shape() {
+        let fault = FaultSpec {
+            status: Some(529),
+            ..FaultSpec::default()
+        };
+        let reply = answer(
+            Format::Anthropic,
+            &Method::POST,
+            "/v1/messages",
+            b"{}",
+            &fault,
+            CTX,
+        );
+        assert_eq!(reply.status, 529);
+        let body = match reply.payload {
+            Payload::Whole(b) => b,
+            Payload::Events(_) => Vec::new(),
+        };
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(v.pointer("/error/type"), Some(&json!("overloaded_error")));
+    }
+
+    #[test]
+    fn error_after_events() {
+        let fault = FaultSpec {
+            error_after_events: Some(2),
+            ..FaultSpec::default()
+        };
+        let body = br#"{"model":"m","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"a"}]}"#;
+        let reply = answer(
+            Format::Anthropic,
+            &Method::POST,
+            "/v1/messages",
+            body,
+            &fault,
+            CTX,
+        );
+        let events = match reply.payload {
+            Payload::Events(e) => e,
+            Payload::Whole(_) => Vec::new(),
+        };
+        assert_eq!(events.len(), 3);
+        assert!(events
+            .last()
+            .is_some_and(|e| e.starts_with("event: error\n")));
+    }
+}
