@@ -112,20 +112,21 @@ pub struct MessagesResponse {
     pub usage: Usage,
 }
 
+/// A content block of an answer. A flat struct rather than a tagged enum: serde's
+/// tagged enums buffer their content, and `RawValue` (the tool input, forwarded as
+/// the exact JSON text the provider sent) cannot be read from a buffer.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ResponseBlock {
-    Text {
-        text: String,
-    },
-    ToolUse {
-        id: String,
-        name: String,
-        input: Box<RawValue>,
-    },
-    /// Thinking, redacted thinking, server tools…: not part of an OpenAI answer.
-    #[serde(other)]
-    Other,
+pub struct ResponseBlock {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub input: Option<Box<RawValue>>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]

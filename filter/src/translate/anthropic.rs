@@ -341,17 +341,23 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
     let mut text: Option<String> = None;
     let mut calls = Vec::new();
     for block in &msg.content {
-        match block {
-            an::ResponseBlock::Text { text: t } => text.get_or_insert_with(String::new).push_str(t),
-            an::ResponseBlock::ToolUse { id, name, input } => calls.push(ToolCallOut {
+        match (block.kind.as_str(), &block.text, &block.id, &block.name, &block.input) {
+            ("text", Some(t), ..) => text.get_or_insert_with(String::new).push_str(t),
+            ("tool_use", _, Some(id), Some(name), input) => calls.push(ToolCallOut {
                 id,
                 kind: "function",
                 function: oa::FunctionOut {
                     name,
-                    arguments: input.get(),
+                    arguments: input.as_deref().map(RawValue::get).unwrap_or("{}"),
                 },
             }),
-            an::ResponseBlock::Other => {}
+            ("tool_use", ..) => {
+                return Err(GatewayError::bad_gateway(
+                    "upstream returned a tool_use block without id or name",
+                ))
+            }
+            // Thinking, redacted thinking, server tool blocks: no OpenAI field here.
+            _ => {}
         }
     }
     let out = ChatResponse {
