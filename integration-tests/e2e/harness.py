@@ -64,7 +64,7 @@ class Mock:
         assert status == 200, body
 
     def default_fault(self, spec):
-        status, _, body = http("POST", self.base + "/__mock/default_fault", spec)
+        status, _, body = http("POST", self.base + "/__mock/default_fault", json.dumps(spec).encode())
         assert status == 200, body
 
     def stop(self):

