@@ -266,8 +266,8 @@ impl Vm {
     pub(crate) fn start(host: Host, index: usize, module: &Module, config: VmConfig) -> Result<Vm> {
         let engine = host.shared.engine.clone();
         let mut linker: Linker<VmState> = Linker::new(&engine);
-        crate::imports::define(&mut linker)?;
-        crate::imports::check_imports(&linker, module)?;
+        let defined = crate::imports::define(&mut linker)?;
+        crate::imports::check_imports(&defined, module)?;
 
         let exported: Vec<String> = module.exports().map(|e| e.name().to_string()).collect();
         if !exported.iter().any(|e| e == "proxy_abi_version_0_2_1") {
