@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 const CREATED: u64 = 1_700_000_000;
 
 fn dir(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(sub)
 }
 
 fn update() -> bool {
@@ -64,12 +66,22 @@ fn anthropic_requests() {
         let got = match translate::request(provider, "claude-sonnet-4-5", &req, &raw) {
             Ok(up) => {
                 let body: Value = serde_json::from_slice(up.body.as_ref().unwrap()).unwrap();
-                let headers: Value = up.headers.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+                let headers: Value = up
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), json!(v)))
+                    .collect();
                 json!({"path": up.path, "headers": headers, "body": body})
             }
-            Err(e) => json!({"error": {"status": e.status, "param": e.param, "message": e.message}}),
+            Err(e) => {
+                json!({"error": {"status": e.status, "param": e.param, "message": e.message}})
+            }
         };
-        assert_eq!(name.starts_with("err_"), got.get("error").is_some(), "{name}: {got}");
+        assert_eq!(
+            name.starts_with("err_"),
+            got.get("error").is_some(),
+            "{name}: {got}"
+        );
         check_or_write(&path, doc, "expected_upstream", got);
     }
 }
@@ -91,9 +103,15 @@ fn anthropic_responses() {
                 "usage": {"prompt": out.usage.prompt, "completion": out.usage.completion,
                           "cached_prompt": out.usage.cached_prompt},
             }),
-            Err(e) => json!({"status": e.status, "body": serde_json::from_slice::<Value>(&e.to_json()).unwrap()}),
+            Err(e) => {
+                json!({"status": e.status, "body": serde_json::from_slice::<Value>(&e.to_json()).unwrap()})
+            }
         };
-        assert_eq!(name.starts_with("err_"), got.get("status").is_some(), "{name}: {got}");
+        assert_eq!(
+            name.starts_with("err_"),
+            got.get("status").is_some(),
+            "{name}: {got}"
+        );
         check_or_write(&path, doc, "expected_openai", got);
     }
 }
@@ -102,7 +120,10 @@ fn run_stream(input: &[&[u8]], wants_usage: bool) -> (Vec<u8>, Value) {
     let cfg = golden_config();
     let mut m = translate::stream(
         &cfg.providers[0],
-        StreamSettings { client_wants_usage: wants_usage, created: CREATED },
+        StreamSettings {
+            client_wants_usage: wants_usage,
+            created: CREATED,
+        },
     );
     let mut out = Vec::new();
     for chunk in input {
@@ -123,10 +144,18 @@ fn anthropic_streams_whole_and_split_everywhere() {
         let (out, meta) = run_stream(&[&input], true);
         if update() {
             fs::write(&out_path, &out).unwrap();
-            fs::write(&meta_path, serde_json::to_string_pretty(&meta).unwrap() + "\n").unwrap();
+            fs::write(
+                &meta_path,
+                serde_json::to_string_pretty(&meta).unwrap() + "\n",
+            )
+            .unwrap();
         }
         let expected = fs::read(&out_path).unwrap();
-        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&expected), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&expected),
+            "{name}"
+        );
         let expected_meta: Value = serde_json::from_slice(&fs::read(&meta_path).unwrap()).unwrap();
         assert_eq!(meta, expected_meta, "{name}");
 
@@ -138,7 +167,11 @@ fn anthropic_streams_whole_and_split_everywhere() {
         for i in (0..=input.len()).step_by(7) {
             for j in (i..=input.len()).step_by(13) {
                 let parts = [&input[..i], &input[i..j], &input[j..]];
-                assert_eq!(run_stream(&parts, true).0, expected, "{name} split at {i},{j}");
+                assert_eq!(
+                    run_stream(&parts, true).0,
+                    expected,
+                    "{name} split at {i},{j}"
+                );
             }
         }
         // One byte at a time.
@@ -152,6 +185,10 @@ fn anthropic_streams_whole_and_split_everywhere() {
             .filter(|ev| !ev.contains("\"choices\":[],\"usage\""))
             .collect::<String>()
             .into_bytes();
-        assert_eq!(run_stream(&[&input], false).0, without, "{name} without usage");
+        assert_eq!(
+            run_stream(&[&input], false).0,
+            without,
+            "{name} without usage"
+        );
     }
 }

@@ -188,10 +188,19 @@ fn streaming_anthropic_is_rewritten_chunk_by_chunk() {
     h.randoms.push_back(1);
     let (mut x, _) = send(&mut h, &cfg);
     assert_eq!(
-        respond(&mut x, &mut h, "200", "text/event-stream; charset=utf-8", b""),
+        respond(
+            &mut x,
+            &mut h,
+            "200",
+            "text/event-stream; charset=utf-8",
+            b""
+        ),
         Action::Continue
     );
-    assert!(!h.response_headers.iter().any(|(k, _)| k == "content-length"));
+    assert!(!h
+        .response_headers
+        .iter()
+        .any(|(k, _)| k == "content-length"));
     let events = concat!(
         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"claude\",\"usage\":{\"input_tokens\":4,\"output_tokens\":1}}}\n\n",
         "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"A\"}}\n\n",
