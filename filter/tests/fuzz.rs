@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 //! Bounded, deterministic fuzzing of the whole gateway flow natively: mutated requests,
 //! random chunk splits, hostile upstream answers and streams. Any panic fails the test.
 
@@ -64,7 +70,6 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
 }
 
 fn feed(x: &mut Exchange, h: &mut FakeHost, body: &[u8], rng: &mut Rng, response: bool) -> Action {
-    let mut a = Action::Continue;
     let mut pos = 0;
     loop {
         let take = 1 + rng.below(body.len().max(1));
@@ -72,19 +77,19 @@ fn feed(x: &mut Exchange, h: &mut FakeHost, body: &[u8], rng: &mut Rng, response
         let eos = end == body.len();
         if response {
             h.response_body = body[pos..end].to_vec();
-            a = x.on_response_body(h, end - pos, eos);
+            let a = x.on_response_body(h, end - pos, eos);
+            if eos {
+                return a;
+            }
         } else {
             // Envoy hands the accumulated buffer while we ask it to buffer.
             h.request_body = body[..end].to_vec();
-            a = x.on_request_body(h, end, eos);
+            let a = x.on_request_body(h, end, eos);
             if a != Action::Buffer {
                 return a;
             }
         }
         pos = end;
-        if eos {
-            return a;
-        }
     }
 }
 

@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 //! Golden vectors (testdata/<provider>/): OpenAI requests in → exact upstream requests out;
 //! recorded provider answers in → OpenAI answers out; stream transcripts in → OpenAI SSE
 //! out, each transcript also fed split at every byte offset.
