@@ -4,10 +4,12 @@
 """
 
 import json
+import os
 
 from openai import OpenAI
 
-client = OpenAI(base_url="http://localhost:10000/v1", api_key="unused-by-the-demo")
+client = OpenAI(base_url=os.environ.get("LLM_GATEWAY_URL", "http://localhost:10000") + "/v1",
+                api_key="unused-by-the-demo")
 
 # Plain chat, served by the Anthropic-format provider without the client knowing.
 resp = client.chat.completions.create(
