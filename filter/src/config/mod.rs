@@ -5,6 +5,7 @@ pub mod pricing;
 mod raw;
 mod validate;
 
+pub use raw::{Role, Strategy};
 pub use validate::{
     parse, AnthropicSettings, Config, ConfigError, HealthSettings, ModelRoute, Provider,
     ProviderKind, Secret, Target,

@@ -6,6 +6,10 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
+    /// `gateway` (default): an HTTP filter before the router. `upstream`: the per-attempt
+    /// filter in a cluster's `http_filters`, translating for the endpoint Envoy picked.
+    #[serde(default)]
+    pub role: Option<Role>,
     pub providers: Vec<RawProvider>,
     #[serde(default)]
     pub models: Vec<RawModel>,
@@ -69,7 +73,17 @@ pub struct RawAnthropic {
 #[serde(deny_unknown_fields)]
 pub struct RawModel {
     pub name: String,
+    #[serde(default)]
     pub targets: Vec<RawTarget>,
+    /// Serve this model through an Envoy cluster whose endpoints are the targets and
+    /// whose per-attempt filter translates (failover by Envoy's retries and priorities).
+    #[serde(default)]
+    pub cluster: Option<String>,
+    #[serde(default)]
+    pub strategy: Option<Strategy>,
+    /// For `sticky`: hash this request header; absent = hash the prompt's beginning.
+    #[serde(default)]
+    pub sticky_header: Option<String>,
     /// Requests and tokens per minute for this model, across all callers.
     #[serde(default)]
     pub rpm: Option<u64>,
@@ -84,6 +98,31 @@ pub struct RawTarget {
     pub model: String,
     #[serde(default)]
     pub weight: Option<u32>,
+    /// Tokens the model can take (prompt + completion), for `context_window` routing.
+    #[serde(default)]
+    pub context_window: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Gateway,
+    Upstream,
+}
+
+/// How a target is chosen among the healthy ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    Weighted,
+    /// The first healthy target in list order (fallback order).
+    Ordered,
+    /// The target with the lowest moving average of time to first byte.
+    LowestLatency,
+    /// The same session (header, or prompt prefix) goes to the same target.
+    Sticky,
+    /// Skip targets whose context window cannot hold the estimated request.
+    ContextWindow,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,6 +13,7 @@ const MAX_WEIGHT: u32 = 1_000_000;
 
 #[derive(Debug)]
 pub struct Config {
+    pub role: super::raw::Role,
     pub providers: Vec<Provider>,
     pub models: HashMap<String, ModelRoute>,
     /// Client-facing model names in configuration order (for `/v1/models`).
@@ -34,6 +35,9 @@ pub struct Provider {
     pub base_path: String,
     pub api_key: Option<Secret>,
     pub kind: ProviderKind,
+    /// A failover cluster standing in for a provider: OpenAI format on the wire, the
+    /// per-attempt filter behind it translates and names who served in response headers.
+    pub is_cluster: bool,
 }
 
 #[derive(Debug)]
@@ -51,6 +55,10 @@ pub struct AnthropicSettings {
 #[derive(Debug)]
 pub struct ModelRoute {
     pub targets: Vec<Target>,
+    /// Failover mode: the virtual-model cluster (targets are its endpoints).
+    pub cluster: Option<String>,
+    pub strategy: super::raw::Strategy,
+    pub sticky_header: Option<String>,
     pub rpm: Option<u64>,
     pub tpm: Option<u64>,
 }
@@ -61,6 +69,7 @@ pub struct Target {
     pub provider: usize,
     pub model: String,
     pub weight: u32,
+    pub context_window: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +146,25 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     let mut model_names = Vec::new();
     for (i, m) in raw.models.into_iter().enumerate() {
         let name = m.name.clone();
-        let route = model(i, m, &providers)?;
+        let mut route = model(i, m, &providers)?;
+        if let Some(cluster) = &route.cluster {
+            // The cluster becomes the model's single (virtual) target.
+            route.targets = vec![Target {
+                provider: providers.len(),
+                model: name.clone(),
+                weight: 1,
+                context_window: None,
+            }];
+            providers.push(Provider {
+                name: format!("cluster:{cluster}"),
+                cluster: cluster.clone(),
+                host: None,
+                base_path: "/v1".into(),
+                api_key: None,
+                kind: ProviderKind::OpenAi,
+                is_cluster: true,
+            });
+        }
         if models.insert(name.clone(), route).is_some() {
             return err(
                 format!("models[{i}].name"),
@@ -146,7 +173,8 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         }
         model_names.push(name);
     }
-    if models.is_empty() && !raw.allow_provider_model {
+    let role = raw.role.unwrap_or(super::raw::Role::Gateway);
+    if models.is_empty() && !raw.allow_provider_model && role == super::raw::Role::Gateway {
         return err(
             "models",
             "no models are listed and allow_provider_model is false: nothing could be served",
@@ -175,6 +203,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     };
     let prices = super::pricing::validate(raw.prices)?;
     Ok(Config {
+        role,
         access,
         prices,
         providers,
@@ -332,6 +361,7 @@ fn provider(
         base_path,
         api_key,
         kind,
+        is_cluster: false,
     })
 }
 
@@ -342,11 +372,30 @@ fn model(i: usize, m: RawModel, providers: &[Provider]) -> Result<ModelRoute, Co
             "must be 1-256 printable ASCII characters",
         );
     }
-    if m.targets.is_empty() {
+    if let Some(c) = &m.cluster {
+        if c.is_empty() || !header_safe(c) || c.contains(' ') {
+            return err(
+                format!("models[{i}].cluster"),
+                "must be the name of an Envoy cluster",
+            );
+        }
+    } else if m.targets.is_empty() {
         return err(
             format!("models[{i}].targets"),
-            "at least one target is required",
+            "at least one target is required (or a cluster for failover mode)",
         );
+    }
+    if let Some(h) = &m.sticky_header {
+        if h.is_empty()
+            || !h
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return err(
+                format!("models[{i}].sticky_header"),
+                "must be a lowercase header name",
+            );
+        }
     }
     let mut targets = Vec::with_capacity(m.targets.len());
     for (j, t) in m.targets.into_iter().enumerate() {
@@ -370,13 +419,26 @@ fn model(i: usize, m: RawModel, providers: &[Provider]) -> Result<ModelRoute, Co
                 format!("must be at most {MAX_WEIGHT}"),
             );
         }
+        if t.context_window == Some(0) {
+            return err(format!("{field}.context_window"), "must be greater than 0");
+        }
         targets.push(Target {
             provider,
             model: t.model,
             weight,
+            context_window: t.context_window,
         });
     }
-    if targets.iter().all(|t| t.weight == 0) {
+    let strategy = m.strategy.unwrap_or(super::raw::Strategy::Weighted);
+    if strategy == super::raw::Strategy::ContextWindow
+        && targets.iter().any(|t| t.context_window.is_none())
+    {
+        return err(
+            format!("models[{i}].targets"),
+            "every target needs context_window with strategy context_window",
+        );
+    }
+    if !targets.is_empty() && targets.iter().all(|t| t.weight == 0) {
         return err(
             format!("models[{i}].targets"),
             "at least one target needs a weight above 0",
@@ -392,6 +454,9 @@ fn model(i: usize, m: RawModel, providers: &[Provider]) -> Result<ModelRoute, Co
     }
     Ok(ModelRoute {
         targets,
+        cluster: m.cluster,
+        strategy,
+        sticky_header: m.sticky_header,
         rpm: m.rpm,
         tpm: m.tpm,
     })
@@ -423,8 +488,11 @@ impl Config {
             .copied()
     }
 
+    /// A real provider by name (failover clusters cannot be addressed directly).
     pub fn provider_index(&self, name: &str) -> Option<usize> {
-        self.providers.iter().position(|p| p.name == name)
+        self.providers
+            .iter()
+            .position(|p| p.name == name && !p.is_cluster)
     }
 }
 

@@ -21,6 +21,11 @@ pub fn record(
     let Some(provider) = cfg.provider(flight.target.provider) else {
         return;
     };
+    // Through a failover cluster the per-attempt filter names who finally served.
+    let (served_provider, served_model) = match &flight.served {
+        Some((p, m)) => (p.as_str(), m.as_str()),
+        None => (provider.name.as_str(), flight.target.model.as_str()),
+    };
     let now = host.now_ms();
     let ok = (200..300).contains(&flight.status);
     // A stream that never finished (upstream cut, client gone) is an error, but the
@@ -35,11 +40,11 @@ pub fn record(
     let completion = u.completion.unwrap_or(0);
     let cached = u.cached_prompt.unwrap_or(0);
     let cost = cfg
-        .price(&provider.name, &flight.target.model)
+        .price(served_provider, served_model)
         .map(|p| p.cost_nano(prompt, cached, completion))
         .unwrap_or(0);
 
-    let key = ledger::usage_key(&flight.model, &provider.name, &flight.target.model);
+    let key = ledger::usage_key(&flight.model, served_provider, served_model);
     ledger::add(host, &key, &[1, prompt, completion, u64::from(error), cost]);
     access::reconcile(
         host,
@@ -76,12 +81,13 @@ pub fn record(
         "none"
     };
     for (field, value) in [
-        ("llm_provider", provider.name.clone()),
-        ("llm_model", flight.target.model.clone()),
+        ("llm_provider", served_provider.to_string()),
+        ("llm_model", served_model.to_string()),
         ("llm_prompt_tokens", prompt.to_string()),
         ("llm_completion_tokens", completion.to_string()),
         ("llm_cost_usd", format!("{:.9}", cost as f64 / 1e9)),
         ("llm_key", key_name.unwrap_or("-").to_string()),
+        ("llm_attempts", flight.attempts.to_string()),
         ("llm_usage", usage_kind.to_string()),
     ] {
         host.set_log_field(field, &value);
@@ -89,8 +95,8 @@ pub fn record(
 
     let labels = [
         (metrics::MODEL, flight.model.as_str()),
-        (metrics::PROVIDER, provider.name.as_str()),
-        (metrics::RESPONSE_MODEL, flight.target.model.as_str()),
+        (metrics::PROVIDER, served_provider),
+        (metrics::RESPONSE_MODEL, served_model),
         (metrics::KEY, key_name.unwrap_or("none")),
     ];
     let name = |base: &str| metrics::name(base, &labels);
@@ -100,6 +106,9 @@ pub fn record(
     host.counter_add(&name(metrics::COMPLETION_TOKENS), completion);
     host.counter_add(&name(metrics::COST), cost);
     host.counter_add(&name(metrics::ESTIMATED), u64::from(estimated));
+    if flight.attempts > 1 {
+        host.counter_add(&name(metrics::FALLBACKS), 1);
+    }
     if error {
         let kind = if !flight.completed {
             "incomplete"

@@ -3,13 +3,14 @@
 
 mod access;
 mod account;
+mod attempt;
 mod request;
 mod response;
 mod usage_api;
 
 use std::rc::Rc;
 
-use crate::config::{Config, Target};
+use crate::config::{Config, Role, Target};
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::translate::StreamMapper;
@@ -43,6 +44,8 @@ pub struct Exchange {
     /// Index of the authenticated caller in `cfg.access.keys`.
     caller: Option<usize>,
     start_ms: u64,
+    /// Per-attempt position: the endpoint's provider and model.
+    target: Option<Target>,
 }
 
 enum State {
@@ -70,6 +73,11 @@ struct Flight {
     /// Prompt tokens estimated before the call (used only if the provider reports none).
     estimate: u64,
     first_byte_ms: Option<u64>,
+    /// Through a failover cluster: (provider, model) that finally served, from the
+    /// per-attempt filter's response headers.
+    served: Option<(String, String)>,
+    /// Attempts Envoy made (`x-envoy-attempt-count`); above 1 is a fallback.
+    attempts: u32,
 }
 
 enum ResponseMode {
@@ -87,15 +95,22 @@ impl Exchange {
             state: State::Ignored,
             caller: None,
             start_ms: 0,
+            target: None,
         }
     }
 
     pub fn on_request_headers(&mut self, host: &mut dyn Host, end_of_stream: bool) -> Action {
-        request::on_headers(self, host, end_of_stream)
+        match self.cfg.role {
+            Role::Gateway => request::on_headers(self, host, end_of_stream),
+            Role::Upstream => attempt::on_headers(self, host, end_of_stream),
+        }
     }
 
     pub fn on_request_body(&mut self, host: &mut dyn Host, size: usize, eos: bool) -> Action {
-        request::on_body(self, host, size, eos)
+        match self.cfg.role {
+            Role::Gateway => request::on_body(self, host, size, eos),
+            Role::Upstream => attempt::on_body(self, host, size, eos),
+        }
     }
 
     pub fn on_response_headers(&mut self, host: &mut dyn Host, end_of_stream: bool) -> Action {
@@ -108,6 +123,9 @@ impl Exchange {
 
     /// The request is over (completed, failed or abandoned): account it exactly once.
     pub fn on_log(&mut self, host: &mut dyn Host) {
+        if self.cfg.role == Role::Upstream {
+            return; // the gateway position accounts the request once, whatever the attempts
+        }
         if let State::Forwarded(flight) = &mut self.state {
             account::record(&self.cfg, self.caller, self.start_ms, flight, host);
         }

@@ -3,12 +3,15 @@
 
 use serde::Serialize;
 
-use super::{access, usage_api, Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT};
+use super::{
+    access, response, usage_api, Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT,
+};
 use crate::api::openai::ChatRequest;
+use crate::config::{Strategy, Target};
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::routing::health::HealthState;
-use crate::routing::{resolve, select};
+use crate::routing::{resolve, select, strategy};
 use crate::translate;
 use crate::usage::estimate;
 
@@ -141,7 +144,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     }
 }
 
-fn parse(raw: &[u8]) -> Result<ChatRequest, GatewayError> {
+pub fn parse(raw: &[u8]) -> Result<ChatRequest, GatewayError> {
     let req: ChatRequest = serde_json::from_slice(raw).map_err(|e| {
         if e.is_syntax() || e.is_eof() {
             GatewayError::bad_request(format!("request body is not valid JSON: {e}"))
@@ -161,44 +164,14 @@ fn parse(raw: &[u8]) -> Result<ChatRequest, GatewayError> {
     Ok(req)
 }
 
-fn forward(
-    x: &Exchange,
+/// Rewrite the request held by Envoy into what `provider` expects.
+pub fn apply(
     host: &mut dyn Host,
     size: usize,
     raw: &[u8],
-) -> Result<Flight, GatewayError> {
-    let req = parse(raw)?;
-    let targets = resolve::resolve(&x.cfg, &req.model)?;
-    let now = host.now_ms();
-    let candidates: Vec<select::Candidate> = targets
-        .iter()
-        .map(|t| {
-            let name = x.cfg.provider(t.provider).map(|p| p.name.as_str());
-            let health = host
-                .shared_get(&health_key(name.unwrap_or(""), &t.model))
-                .0
-                .map(|v| HealthState::decode(&v))
-                .unwrap_or_default();
-            select::Candidate {
-                weight: t.weight,
-                health,
-            }
-        })
-        .collect();
-    let random = host.random_u64();
-    let target = select::pick(&candidates, now, random)
-        .and_then(|i| targets.get(i))
-        .cloned()
-        .ok_or_else(|| GatewayError::internal("no target to route to"))?;
-    let provider = x
-        .cfg
-        .provider(target.provider)
-        .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
-    let up = translate::request(provider, &target.model, &req, raw)?;
-    let estimate = estimate::prompt_tokens(&req);
-    let reserve = estimate + estimate::completion_reserve(&req);
-    let admission = access::admit(x, host, &req.model, reserve)?;
-
+    provider: &crate::config::Provider,
+    up: &translate::UpstreamRequest,
+) {
     for h in STRIP_FROM_CLIENT {
         host.remove_request_header(h);
     }
@@ -218,6 +191,93 @@ fn forward(
     if let Some(authority) = &provider.host {
         host.set_request_header(":authority", authority);
     }
+}
+
+/// Pick a target with the model's strategy, over shared health (and latency) state.
+fn choose_target(
+    x: &Exchange,
+    host: &mut dyn Host,
+    req: &ChatRequest,
+    targets: &[Target],
+) -> Result<Target, GatewayError> {
+    let route = x.cfg.models.get(&req.model);
+    let strategy = route.map_or(Strategy::Weighted, |r| r.strategy);
+    let now = host.now_ms();
+    let mut candidates = Vec::with_capacity(targets.len());
+    let mut extra = Vec::with_capacity(targets.len());
+    for t in targets {
+        let name = x.cfg.provider(t.provider).map_or("", |p| p.name.as_str());
+        let health = host
+            .shared_get(&health_key(name, &t.model))
+            .0
+            .map(|v| HealthState::decode(&v))
+            .unwrap_or_default();
+        let latency_us = if strategy == Strategy::LowestLatency {
+            host.shared_get(&response::latency_key(name, &t.model))
+                .0
+                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                .map(u64::from_le_bytes)
+        } else {
+            None
+        };
+        candidates.push(select::Candidate {
+            weight: t.weight,
+            health,
+        });
+        extra.push(strategy::Extra {
+            latency_us,
+            context_window: t.context_window,
+            identity: strategy::fnv1a(format!("{name}/{}", t.model).as_bytes()),
+        });
+    }
+    let sticky_key = match (strategy, route.and_then(|r| r.sticky_header.as_deref())) {
+        (Strategy::Sticky, Some(h)) => host.request_header(h).map(String::into_bytes),
+        (Strategy::Sticky, None) => Some(estimate::prompt_prefix(req, STICKY_PREFIX_BYTES)),
+        _ => None,
+    };
+    let input = strategy::Input {
+        candidates: &candidates,
+        extra: &extra,
+        now_ms: now,
+        random: host.random_u64(),
+        sticky_key: sticky_key.as_deref(),
+        needed_tokens: estimate::prompt_tokens(req) + estimate::completion_reserve(req),
+    };
+    match strategy::choose(strategy, &input) {
+        Ok(i) => targets
+            .get(i)
+            .cloned()
+            .ok_or_else(|| GatewayError::internal("no target to route to")),
+        Err(strategy::NoRoute::TooLong) => Err(GatewayError::bad_field(
+            "messages",
+            "This request is longer than the context window of every model it could go to",
+        )),
+        Err(strategy::NoRoute::Empty) => Err(GatewayError::internal("no target to route to")),
+    }
+}
+
+/// How much of the prompt identifies a conversation for prompt-cache affinity.
+const STICKY_PREFIX_BYTES: usize = 2048;
+
+fn forward(
+    x: &Exchange,
+    host: &mut dyn Host,
+    size: usize,
+    raw: &[u8],
+) -> Result<Flight, GatewayError> {
+    let req = parse(raw)?;
+    let targets = resolve::resolve(&x.cfg, &req.model)?;
+    let target = choose_target(x, host, &req, &targets)?;
+    let provider = x
+        .cfg
+        .provider(target.provider)
+        .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
+    let up = translate::request(provider, &target.model, &req, raw)?;
+    let estimate = estimate::prompt_tokens(&req);
+    let reserve = estimate + estimate::completion_reserve(&req);
+    let admission = access::admit(x, host, &req.model, reserve)?;
+
+    apply(host, size, raw, provider, &up);
     host.set_request_header(&x.cfg.route_header, &provider.cluster);
     host.clear_route_cache();
 
@@ -235,5 +295,7 @@ fn forward(
         admission,
         estimate,
         first_byte_ms: None,
+        served: None,
+        attempts: 1,
     })
 }

@@ -3,12 +3,19 @@
 use super::request::health_key;
 use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Config;
+use crate::config::Role;
 use crate::error::GatewayError;
-use crate::host::{CasResult, Host};
+use crate::host::{cas_update, CasResult, Host};
 use crate::routing::health::{HealthState, Outcome};
+use crate::routing::strategy::ewma;
 use crate::translate::{self, StreamSettings, EVENT_STREAM};
 
 const MAX_HEALTH_CAS_ATTEMPTS: usize = 16;
+
+/// Moving average of time to first byte (µs) per target, for `lowest_latency`.
+pub fn latency_key(provider: &str, model: &str) -> String {
+    format!("llm:latency:{provider}|{model}")
+}
 
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
     let State::Forwarded(flight) = &mut x.state else {
@@ -18,14 +25,47 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     let Some(provider) = cfg.provider(flight.target.provider) else {
         return Action::Continue;
     };
-    let status = host
+    let mut status = host
         .response_header(":status")
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(0);
+    if status == 529 {
+        // Anthropic's "overloaded" is no status that Envoy's retry policies or generic
+        // clients know; 503 is what it means. Changed here, before the router decides
+        // whether to retry.
+        host.set_response_header(":status", "503");
+        status = 503;
+    }
     flight.status = status;
-    record_health(cfg, host, &provider.name, &flight.target.model, status);
-    host.set_response_header("x-llm-provider", &provider.name);
-    host.set_response_header("x-llm-model", &flight.target.model);
+    if provider.is_cluster {
+        // The per-attempt filter behind the cluster says who served this attempt.
+        let served_provider = host.response_header("x-llm-provider");
+        let served_model = host.response_header("x-llm-model");
+        let attempts = host
+            .response_header("x-envoy-attempt-count")
+            .and_then(|a| a.trim().parse::<u32>().ok());
+        flight.served = served_provider.zip(served_model);
+        flight.attempts = attempts.unwrap_or(1);
+    } else {
+        if cfg.role == Role::Gateway {
+            record_health(cfg, host, &provider.name, &flight.target.model, status);
+            if (200..300).contains(&status) {
+                let key = latency_key(&provider.name, &flight.target.model);
+                let sample = host
+                    .now_ms()
+                    .saturating_sub(x.start_ms)
+                    .saturating_mul(1000);
+                cas_update(host, &key, |v| {
+                    let prev = v
+                        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                        .map(u64::from_le_bytes);
+                    Some(ewma(prev, sample).to_le_bytes().to_vec())
+                });
+            }
+        }
+        host.set_response_header("x-llm-provider", &provider.name);
+        host.set_response_header("x-llm-model", &flight.target.model);
+    }
     if let Some(status) = &flight.admission.status {
         for (k, v) in super::access::headers(status) {
             host.set_response_header(k, &v);

@@ -3,3 +3,4 @@
 pub mod health;
 pub mod resolve;
 pub mod select;
+pub mod strategy;

@@ -16,6 +16,7 @@ pub fn resolve(cfg: &Config, model: &str) -> Result<Vec<Target>, GatewayError> {
                         provider: index,
                         model: upstream.to_string(),
                         weight: 1,
+                        context_window: None,
                     }]);
                 }
             }

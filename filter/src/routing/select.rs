@@ -29,8 +29,12 @@ pub fn pick(candidates: &[Candidate], now_ms: u64, random: u64) -> Option<usize>
             r -= w;
         }
     }
-    // Nothing available (or only zero weights available): soonest to recover, weighted
-    // targets first.
+    soonest(candidates)
+}
+
+/// Nothing available (or only zero weights available): the target soonest to recover,
+/// weighted targets first.
+pub fn soonest(candidates: &[Candidate]) -> Option<usize> {
     candidates
         .iter()
         .enumerate()

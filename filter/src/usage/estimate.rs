@@ -62,6 +62,41 @@ pub fn prompt_tokens(req: &ChatRequest) -> u64 {
     (chars + tools).div_ceil(4) + PER_MESSAGE * req.messages.len() as u64 + PER_IMAGE * images
 }
 
+/// The beginning of the conversation's text (system prompt first), for sticky routing:
+/// requests that share it can reuse the provider's prompt cache.
+pub fn prompt_prefix(req: &ChatRequest, max: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(max);
+    for m in &req.messages {
+        let content = match m {
+            Message::System { content }
+            | Message::Developer { content }
+            | Message::User { content }
+            | Message::Tool { content, .. } => Some(content),
+            Message::Assistant { content, .. } => content.as_ref(),
+        };
+        let texts: Vec<&str> = match content {
+            Some(Content::Text(t)) => vec![t.as_str()],
+            Some(Content::Parts(parts)) => parts
+                .iter()
+                .filter_map(|p| match p {
+                    ContentPart::Text { text } => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        for t in texts {
+            let room = max.saturating_sub(out.len());
+            out.extend_from_slice(t.as_bytes().get(..room.min(t.len())).unwrap_or(&[]));
+            if out.len() >= max {
+                return out;
+            }
+        }
+        out.push(0);
+    }
+    out
+}
+
 /// Completion tokens to reserve against a token limit before the answer is known: the
 /// client's own cap, else a fixed allowance. Reserving at least what a request really
 /// uses is what bounds a burst's overshoot to one request.

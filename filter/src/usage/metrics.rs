@@ -38,6 +38,8 @@ pub const ERRORS: &str = "llmgw.errors_total";
 pub const COST: &str = "llmgw.cost_nano_usd_total";
 pub const REFUSALS: &str = "llmgw.limit_refusals_total";
 pub const ESTIMATED: &str = "llmgw.estimated_usage_total";
+/// Requests that a later attempt (another endpoint, often another provider) served.
+pub const FALLBACKS: &str = "llmgw.fallbacks_total";
 
 // Histograms (OpenTelemetry GenAI names; integer units in the name since Envoy
 // histograms take integers).

@@ -1,0 +1,110 @@
+//! The per-attempt position (`role: upstream`): an upstream HTTP filter in the
+//! virtual-model cluster. Envoy runs it for every attempt, with the original body, after
+//! it picked the endpoint; the endpoint's metadata (`filter_metadata.llm.provider` and
+//! `.model`) says what to translate for. The response side is shared with the gateway
+//! position (see `response.rs`).
+
+use super::request::{apply, parse};
+use super::{Action, Exchange, Flight, ResponseMode, State};
+use crate::config::Target;
+use crate::error::GatewayError;
+use crate::host::Host;
+use crate::translate;
+
+fn metadata(host: &dyn Host, field: &str) -> Option<String> {
+    let v = host.property(&[
+        "xds",
+        "upstream_host_metadata",
+        "filter_metadata",
+        "llm",
+        field,
+    ])?;
+    let s = String::from_utf8(v).ok()?;
+    (!s.is_empty()).then_some(s)
+}
+
+/// Credentials any provider may have set on an earlier attempt: Envoy keeps header
+/// changes across attempts, so each attempt starts by removing them all.
+const EVERY_PROVIDER_HEADER: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "anthropic-version",
+    "anthropic-beta",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+];
+
+pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
+    let (Some(provider), Some(model)) = (metadata(host, "provider"), metadata(host, "model"))
+    else {
+        let e =
+            GatewayError::internal("the chosen endpoint has no filter_metadata.llm.provider/model");
+        return x.reply_error(host, &e);
+    };
+    let Some(index) = x.cfg.provider_index(&provider) else {
+        let e = GatewayError::internal(format!("endpoint names unknown provider {provider:?}"));
+        return x.reply_error(host, &e);
+    };
+    for h in EVERY_PROVIDER_HEADER {
+        host.remove_request_header(h);
+    }
+    if end_of_stream {
+        return x.reply_error(host, &GatewayError::bad_request("request body is empty"));
+    }
+    x.target = Some(Target {
+        provider: index,
+        model,
+        weight: 1,
+        context_window: None,
+    });
+    x.state = State::ReadingBody;
+    Action::Pause
+}
+
+pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+    if !matches!(x.state, State::ReadingBody) {
+        return Action::Continue;
+    }
+    if !eos {
+        return Action::Buffer;
+    }
+    let raw = host.request_body(size);
+    let Some(target) = x.target.clone() else {
+        return Action::Continue;
+    };
+    let result = parse(&raw).and_then(|req| {
+        let provider = x
+            .cfg
+            .provider(target.provider)
+            .ok_or_else(|| GatewayError::internal("unknown provider"))?;
+        let up = translate::request(provider, &target.model, &req, &raw)?;
+        apply(host, size, &raw, provider, &up);
+        Ok(Flight {
+            model: req.model.clone(),
+            stream: req.is_stream(),
+            client_wants_usage: req.wants_usage_chunk(),
+            target,
+            status: 0,
+            response: ResponseMode::Waiting,
+            usage: Default::default(),
+            error: false,
+            completed: false,
+            accounted: true,
+            admission: Default::default(),
+            estimate: 0,
+            first_byte_ms: None,
+            served: None,
+            attempts: 1,
+        })
+    });
+    match result {
+        Ok(flight) => {
+            x.state = State::Forwarded(Box::new(flight));
+            Action::Continue
+        }
+        Err(e) => x.reply_error(host, &e),
+    }
+}
