@@ -1,8 +1,10 @@
 //! Plugin configuration: raw serde structs (`raw`) validated once, in `on_configure`,
 //! into the typed `Config` (`validate`). Every error names the field it is about.
+mod google;
 mod raw;
 mod validate;
 
+pub use google::{VertexAnthropicSettings, VertexSettings};
 pub use validate::{
     parse, AnthropicSettings, Config, ConfigError, HealthSettings, ModelRoute, Provider,
     ProviderKind, Secret, Target,
