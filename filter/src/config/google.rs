@@ -178,10 +178,16 @@ mod tests {
         )
         .unwrap();
         let p = &c.providers;
-        assert_eq!(p[0].host.as_deref(), Some("generativelanguage.googleapis.com"));
+        assert_eq!(
+            p[0].host.as_deref(),
+            Some("generativelanguage.googleapis.com")
+        );
         assert_eq!(p[0].base_path, "/v1beta");
         assert!(matches!(p[0].kind, ProviderKind::Gemini));
-        assert_eq!(p[1].host.as_deref(), Some("europe-west4-aiplatform.googleapis.com"));
+        assert_eq!(
+            p[1].host.as_deref(),
+            Some("europe-west4-aiplatform.googleapis.com")
+        );
         assert_eq!(p[1].base_path, "/v1");
         assert_eq!(p[2].host.as_deref(), Some("aiplatform.googleapis.com"));
         assert_eq!(p[2].base_path, "/v1beta1");

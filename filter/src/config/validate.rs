@@ -108,7 +108,10 @@ impl fmt::Display for ConfigError {
     }
 }
 
-pub(super) fn err<T>(field: impl Into<String>, reason: impl Into<String>) -> Result<T, ConfigError> {
+pub(super) fn err<T>(
+    field: impl Into<String>,
+    reason: impl Into<String>,
+) -> Result<T, ConfigError> {
     Err(ConfigError {
         field: field.into(),
         reason: reason.into(),

@@ -517,9 +517,22 @@ mod tests {
 
     #[test]
     fn model_path_segment() {
-        assert_eq!(path_model("models/gemini-2.5-flash").unwrap(), "gemini-2.5-flash");
-        assert_eq!(path_model("claude-opus-4@20250514").unwrap(), "claude-opus-4@20250514");
-        for bad in ["", "a/b", "x?key=1", "..", "a b", "a:streamGenerateContent#"] {
+        assert_eq!(
+            path_model("models/gemini-2.5-flash").unwrap(),
+            "gemini-2.5-flash"
+        );
+        assert_eq!(
+            path_model("claude-opus-4@20250514").unwrap(),
+            "claude-opus-4@20250514"
+        );
+        for bad in [
+            "",
+            "a/b",
+            "x?key=1",
+            "..",
+            "a b",
+            "a:streamGenerateContent#",
+        ] {
             assert_eq!(path_model(bad).unwrap_err().status, 400, "{bad}");
         }
     }
@@ -533,7 +546,10 @@ mod tests {
 
     #[test]
     fn mime_types() {
-        assert_eq!(mime_from_extension("https://x/a.PNG?s=1"), Some("image/png"));
+        assert_eq!(
+            mime_from_extension("https://x/a.PNG?s=1"),
+            Some("image/png")
+        );
         assert_eq!(mime_from_extension("gs://b/c.jpeg"), Some("image/jpeg"));
         assert_eq!(mime_from_extension("https://x.com/img"), None);
         assert_eq!(mime_from_extension("https://x.com/a.pdf"), None);

@@ -29,8 +29,14 @@ pub fn usage(u: &UsageMetadata) -> TokenUsage {
 pub fn finish_reason(reason: &str, has_calls: bool) -> &'static str {
     match reason {
         "MAX_TOKENS" => "length",
-        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY"
-        | "IMAGE_PROHIBITED_CONTENT" | "IMAGE_RECITATION" => "content_filter",
+        "SAFETY"
+        | "RECITATION"
+        | "BLOCKLIST"
+        | "PROHIBITED_CONTENT"
+        | "SPII"
+        | "IMAGE_SAFETY"
+        | "IMAGE_PROHIBITED_CONTENT"
+        | "IMAGE_RECITATION" => "content_filter",
         _ if has_calls => "tool_calls",
         _ => "stop",
     }
@@ -143,7 +149,10 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
                             .map(|(id, name, args)| ToolCallOut {
                                 id,
                                 kind: "function",
-                                function: oa::FunctionOut { name, arguments: args },
+                                function: oa::FunctionOut {
+                                    name,
+                                    arguments: args,
+                                },
                             })
                             .collect()
                     }),
@@ -237,9 +246,15 @@ mod tests {
 
     #[test]
     fn status_name_decides() {
-        let e = error(500, br#"[{"error":{"code":503,"message":"overloaded","status":"UNAVAILABLE"}}]"#);
+        let e = error(
+            500,
+            br#"[{"error":{"code":503,"message":"overloaded","status":"UNAVAILABLE"}}]"#,
+        );
         assert_eq!(e.status, 503);
-        let e = error(400, br#"{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}"#);
+        let e = error(
+            400,
+            br#"{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}"#,
+        );
         assert_eq!((e.status, e.kind), (400, "invalid_request_error"));
         let e = error(502, b"<html>");
         assert_eq!(e.status, 502);

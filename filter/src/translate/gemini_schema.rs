@@ -89,7 +89,10 @@ fn convert(schema: &Value, defs: &Map<String, Value>, depth: usize) -> Result<Va
         out.insert("enum".into(), Value::Array(vec![c.clone()]));
     }
     if let Some(Value::Array(types)) = obj.get("type") {
-        let mut real: Vec<&Value> = types.iter().filter(|t| t.as_str() != Some("null")).collect();
+        let mut real: Vec<&Value> = types
+            .iter()
+            .filter(|t| t.as_str() != Some("null"))
+            .collect();
         if real.len() < types.len() {
             out.insert("nullable".into(), Value::Bool(true));
         }
@@ -135,7 +138,9 @@ fn convert(schema: &Value, defs: &Map<String, Value>, depth: usize) -> Result<Va
     if let Some(alts) = alternatives {
         let mut converted = Vec::with_capacity(alts.len());
         for a in alts {
-            if a.get("type").and_then(Value::as_str) == Some("null") && a.as_object().is_some_and(|o| o.len() == 1) {
+            if a.get("type").and_then(Value::as_str) == Some("null")
+                && a.as_object().is_some_and(|o| o.len() == 1)
+            {
                 out.insert("nullable".into(), Value::Bool(true));
                 continue;
             }
@@ -207,9 +212,13 @@ mod tests {
 
     #[test]
     fn empty_objects() {
-        assert!(is_empty_object(&json!({"type": "object", "properties": {}})));
+        assert!(is_empty_object(
+            &json!({"type": "object", "properties": {}})
+        ));
         assert!(is_empty_object(&json!({})));
-        assert!(!is_empty_object(&json!({"type": "object", "properties": {"a": {}}})));
+        assert!(!is_empty_object(
+            &json!({"type": "object", "properties": {"a": {}}})
+        ));
         assert!(!is_empty_object(&json!({"type": "string"})));
     }
 }

@@ -151,7 +151,9 @@ impl GeminiStream {
         }
         let candidates = msg.candidates.as_deref().unwrap_or(&[]);
         for (n, c) in candidates.iter().enumerate() {
-            let index = c.index.unwrap_or_else(|| u32::try_from(n).unwrap_or(u32::MAX));
+            let index = c
+                .index
+                .unwrap_or_else(|| u32::try_from(n).unwrap_or(u32::MAX));
             let pos = self.choice(index, out);
             let parts = c.content.as_ref().and_then(|c| c.parts.as_deref());
             for p in parts.unwrap_or(&[]) {
