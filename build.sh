@@ -8,6 +8,8 @@ WASM=target/wasm32-wasip1/release/llm_gateway.wasm
 MOCK=target/release/mock-provider
 export DEMO_OPENAI_KEY=${DEMO_OPENAI_KEY:-sk-demo-openai}
 export DEMO_ANTHROPIC_KEY=${DEMO_ANTHROPIC_KEY:-sk-ant-demo}
+export DEMO_GEMINI_KEY=${DEMO_GEMINI_KEY:-demo-gemini-key}
+export DEMO_VERTEX_TOKEN=${DEMO_VERTEX_TOKEN:-ya29.demo-vertex-token}
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -45,6 +47,8 @@ demo() {
   trap cleanup EXIT INT TERM
   "$MOCK" --listen 127.0.0.1:18081 --name openai >.run/mock-openai.log 2>&1 & pids+=($!)
   "$MOCK" --listen 127.0.0.1:18082 --name anthropic >.run/mock-anthropic.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18083 --name gemini >.run/mock-gemini.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18084 --name vertex >.run/mock-vertex.log 2>&1 & pids+=($!)
   "$VENV/bin/envoy" -c envoy-config/demo.yaml --concurrency 2 --disable-hot-restart -l warning \
     2>.run/envoy.log & pids+=($!)
   for _ in $(seq 100); do
@@ -54,8 +58,9 @@ demo() {
   curl -fs localhost:9901/ready >/dev/null || { tail -20 .run/envoy.log; exit 1; }
   cat <<'TXT'
 
-LLM gateway on http://localhost:10000 (Envoy admin on :9901), mock providers on :18081/:18082.
+LLM gateway on http://localhost:10000 (Envoy admin on :9901), mock providers on :18081-18084.
 Models: gpt-4o-mini (OpenAI format), claude-sonnet (Anthropic format), smart (80/20 of both),
+gemini-flash (Gemini API), vertex-gemini and vertex-claude (Vertex AI, mock on :18084),
 and <provider>/<model> for any model of a configured provider.
 
   curl -s localhost:10000/v1/chat/completions -H 'content-type: application/json' \

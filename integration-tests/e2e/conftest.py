@@ -5,7 +5,8 @@ from harness import Envoy, Mock
 
 @pytest.fixture(scope="session")
 def mocks():
-    m = {"openai_mock": Mock("openai"), "anthropic_mock": Mock("anthropic")}
+    m = {"openai_mock": Mock("openai"), "anthropic_mock": Mock("anthropic"),
+         "gemini_mock": Mock("gemini"), "vertex_mock": Mock("vertex")}
     yield m
     for mock in m.values():
         mock.stop()
@@ -29,3 +30,15 @@ def oa(mocks):
 def an(mocks):
     mocks["anthropic_mock"].reset()
     return mocks["anthropic_mock"]
+
+
+@pytest.fixture()
+def gm(mocks):
+    mocks["gemini_mock"].reset()
+    return mocks["gemini_mock"]
+
+
+@pytest.fixture()
+def vx(mocks):
+    mocks["vertex_mock"].reset()
+    return mocks["vertex_mock"]

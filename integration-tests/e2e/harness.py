@@ -21,7 +21,8 @@ WASM = ROOT / "target" / "wasm32-wasip1" / "release" / "llm_gateway.wasm"
 DEMO = ROOT / "envoy-config" / "demo.yaml"
 LOGS = ROOT / ".run" / "e2e"
 
-KEYS = {"DEMO_OPENAI_KEY": "sk-demo-openai", "DEMO_ANTHROPIC_KEY": "sk-ant-demo"}
+KEYS = {"DEMO_OPENAI_KEY": "sk-demo-openai", "DEMO_ANTHROPIC_KEY": "sk-ant-demo",
+        "DEMO_GEMINI_KEY": "demo-gemini-key", "DEMO_VERTEX_TOKEN": "ya29.demo-vertex-token"}
 
 
 def free_port():

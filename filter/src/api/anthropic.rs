@@ -7,7 +7,12 @@ use serde_json::value::RawValue;
 
 #[derive(Debug, Serialize)]
 pub struct MessagesRequest<'a> {
-    pub model: &'a str,
+    /// Absent on Vertex AI, where the model is in the path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<&'a str>,
+    /// Vertex AI takes the API version in the body (`vertex-2023-10-16`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anthropic_version: Option<&'a str>,
     pub messages: Vec<Message<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,

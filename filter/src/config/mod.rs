@@ -1,10 +1,12 @@
 //! Plugin configuration: raw serde structs (`raw`) validated once, in `on_configure`,
 //! into the typed `Config` (`validate`). Every error names the field it is about.
 pub mod access;
+mod google;
 pub mod pricing;
 mod raw;
 mod validate;
 
+pub use google::{VertexAnthropicSettings, VertexSettings};
 pub use validate::{
     parse, AnthropicSettings, Config, ConfigError, HealthSettings, ModelRoute, Provider,
     ProviderKind, Secret, Target,

@@ -33,6 +33,10 @@ pub enum RawProvider {
     #[serde(rename = "openai")]
     OpenAi(RawOpenAi),
     Anthropic(RawAnthropic),
+    Gemini(RawGemini),
+    Vertex(RawVertex),
+    #[serde(rename = "vertex_anthropic")]
+    VertexAnthropic(RawVertexAnthropic),
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +63,56 @@ pub struct RawAnthropic {
     pub base_path: Option<String>,
     #[serde(default)]
     pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub default_max_tokens: Option<u32>,
+}
+
+/// Google AI Studio (Gemini API): `x-goog-api-key`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGemini {
+    pub name: String,
+    pub cluster: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+}
+
+/// Gemini on Vertex AI: project/location path, bearer token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVertex {
+    pub name: String,
+    pub cluster: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    pub project: String,
+    pub location: String,
+}
+
+/// Anthropic models on Vertex AI (`rawPredict`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVertexAnthropic {
+    pub name: String,
+    pub cluster: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    pub project: String,
+    pub location: String,
     #[serde(default)]
     pub version: Option<String>,
     #[serde(default)]

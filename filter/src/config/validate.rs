@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use super::google::{self, VertexAnthropicSettings, VertexSettings};
 use super::raw::{RawAnthropic, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider};
 
 pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
@@ -40,6 +41,12 @@ pub struct Provider {
 pub enum ProviderKind {
     OpenAi,
     Anthropic(AnthropicSettings),
+    /// Google AI Studio (Gemini API).
+    Gemini,
+    /// Gemini on Vertex AI.
+    Vertex(VertexSettings),
+    /// Anthropic models on Vertex AI.
+    VertexAnthropic(VertexAnthropicSettings),
 }
 
 #[derive(Debug)]
@@ -106,7 +113,10 @@ impl fmt::Display for ConfigError {
     }
 }
 
-fn err<T>(field: impl Into<String>, reason: impl Into<String>) -> Result<T, ConfigError> {
+pub(super) fn err<T>(
+    field: impl Into<String>,
+    reason: impl Into<String>,
+) -> Result<T, ConfigError> {
     Err(ConfigError {
         field: field.into(),
         reason: reason.into(),
@@ -195,16 +205,16 @@ fn valid_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
-fn header_safe(s: &str) -> bool {
+pub(super) fn header_safe(s: &str) -> bool {
     s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
-struct Common {
-    name: String,
-    cluster: String,
-    host: Option<String>,
-    base_path: Option<String>,
-    api_key_env: Option<String>,
+pub(super) struct Common {
+    pub(super) name: String,
+    pub(super) cluster: String,
+    pub(super) host: Option<String>,
+    pub(super) base_path: Option<String>,
+    pub(super) api_key_env: Option<String>,
 }
 
 fn provider(
@@ -266,6 +276,9 @@ fn provider(
                 }),
             )
         }
+        RawProvider::Gemini(raw) => google::gemini(raw),
+        RawProvider::Vertex(raw) => google::vertex(i, raw)?,
+        RawProvider::VertexAnthropic(raw) => google::vertex_anthropic(i, raw)?,
     };
     let Common {
         name,

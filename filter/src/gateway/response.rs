@@ -104,6 +104,9 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
         }
         Err(e) => {
             flight.error = true;
+            if let Some(secs) = e.retry_after {
+                host.set_response_header("retry-after", &secs.to_string());
+            }
             (e.status, Some(error_body(&e)))
         }
     };

@@ -38,6 +38,26 @@ pub fn build(
     upstream_model: &str,
     req: &ChatRequest,
 ) -> Result<Vec<u8>, GatewayError> {
+    build_body(
+        &BodyOptions {
+            model: Some(upstream_model),
+            anthropic_version: None,
+            default_max_tokens: settings.default_max_tokens,
+        },
+        req,
+    )
+}
+
+/// What differs between Anthropic's own API and Anthropic models hosted elsewhere
+/// (Vertex AI: model in the path, API version in the body).
+pub struct BodyOptions<'a> {
+    pub model: Option<&'a str>,
+    pub anthropic_version: Option<&'a str>,
+    pub default_max_tokens: u32,
+}
+
+/// The Messages request body for any host of Anthropic models.
+pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
     if req.n.is_some_and(|n| n > 1) {
         return Err(GatewayError::bad_field(
             "n",
@@ -157,13 +177,14 @@ pub fn build(
         _ => None,
     };
     let body = an::MessagesRequest {
-        model: upstream_model,
+        model: opts.model,
+        anthropic_version: opts.anthropic_version,
         messages,
         system: (!system.is_empty()).then(|| system.join("\n\n")),
         max_tokens: req
             .max_completion_tokens
             .or(req.max_tokens)
-            .unwrap_or(settings.default_max_tokens),
+            .unwrap_or(opts.default_max_tokens),
         stop_sequences: req
             .stop
             .as_ref()
@@ -376,6 +397,7 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
             message: ResponseMessage {
                 role: "assistant",
                 content: text,
+                reasoning_content: None,
                 tool_calls: (!calls.is_empty()).then_some(calls),
             },
             logprobs: None,

@@ -6,7 +6,12 @@
 pub mod anthropic;
 mod anthropic_stream;
 pub mod errors;
+pub mod gemini;
+pub mod gemini_response;
+mod gemini_schema;
+mod gemini_stream;
 pub mod openai;
+pub mod vertex;
 
 use crate::api::openai::ChatRequest;
 use crate::config::{Provider, ProviderKind};
@@ -64,6 +69,11 @@ pub fn request(
         ProviderKind::Anthropic(settings) => {
             anthropic::request(provider, settings, upstream_model, req)
         }
+        ProviderKind::Gemini => gemini::request(provider, upstream_model, req),
+        ProviderKind::Vertex(v) => vertex::gemini_request(provider, v, upstream_model, req),
+        ProviderKind::VertexAnthropic(s) => {
+            vertex::anthropic_request(provider, s, upstream_model, req)
+        }
     }
 }
 
@@ -76,13 +86,22 @@ pub fn response(
     match &provider.kind {
         ProviderKind::OpenAi => openai::response(status, body),
         ProviderKind::Anthropic(_) => anthropic::response(status, body, created),
+        ProviderKind::Gemini | ProviderKind::Vertex(_) => {
+            gemini_response::response(status, body, created)
+        }
+        ProviderKind::VertexAnthropic(_) => vertex::anthropic_response(status, body, created),
     }
 }
 
 pub fn stream(provider: &Provider, settings: StreamSettings) -> Box<dyn StreamMapper> {
     match &provider.kind {
         ProviderKind::OpenAi => Box::new(openai::OpenAiStream::new(settings)),
-        ProviderKind::Anthropic(_) => Box::new(anthropic_stream::AnthropicStream::new(settings)),
+        ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => {
+            Box::new(anthropic_stream::AnthropicStream::new(settings))
+        }
+        ProviderKind::Gemini | ProviderKind::Vertex(_) => {
+            Box::new(gemini_stream::GeminiStream::new(settings))
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! A mock LLM provider (OpenAI Chat Completions and Anthropic Messages) for integration
+//! A mock LLM provider (OpenAI Chat Completions, Anthropic Messages, Gemini, Vertex AI) for integration
 //! tests: deterministic answers, request recording and fault injection.
 //! See the README in this crate for the control API.
 
@@ -8,12 +8,14 @@ mod cli;
 mod control;
 mod deliver;
 mod faults;
+mod gemini;
 mod openai;
 mod provider;
 mod record;
 mod reply;
 mod sse;
 mod state;
+mod vertex;
 
 use std::io::Write;
 use std::sync::Arc;

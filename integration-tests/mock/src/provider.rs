@@ -13,12 +13,16 @@ use crate::openai::Ctx;
 use crate::record::{headers_map, Record};
 use crate::reply::{unix_now, Payload, Reply};
 use crate::state::State;
-use crate::{anthropic, openai};
+use crate::{anthropic, gemini, openai, vertex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     OpenAi,
     Anthropic,
+    /// `…/models/{m}:generateContent` / `:streamGenerateContent` (AI Studio, Vertex).
+    Gemini,
+    /// `…/publishers/anthropic/models/{m}:rawPredict` / `:streamRawPredict` (Vertex).
+    VertexAnthropic,
     /// Not a provider path: answered with an OpenAI-shaped 404.
     Unknown,
 }
@@ -30,20 +34,33 @@ impl Format {
         } else if path.ends_with("/messages") {
             Format::Anthropic
         } else {
-            Format::Unknown
+            Self::google(path)
+        }
+    }
+
+    fn google(path: &str) -> Format {
+        match gemini::model_and_method(path) {
+            Some((_, "generateContent" | "streamGenerateContent")) => Format::Gemini,
+            Some((_, "rawPredict" | "streamRawPredict")) => Format::VertexAnthropic,
+            _ => Format::Unknown,
         }
     }
 
     fn error(self, status: u16) -> Reply {
         match self {
             Format::Anthropic => anthropic::error(status),
+            Format::Gemini => gemini::error(status),
+            Format::VertexAnthropic => vertex::error(status),
             Format::OpenAi | Format::Unknown => openai::error(status),
         }
     }
 
     fn error_event(self, status: Option<u16>) -> String {
         match self {
-            Format::Anthropic => anthropic::error_event(status.unwrap_or(529)),
+            Format::Anthropic | Format::VertexAnthropic => {
+                anthropic::error_event(status.unwrap_or(529))
+            }
+            Format::Gemini => gemini::error_event(status.unwrap_or(503)),
             Format::OpenAi | Format::Unknown => openai::error_event(status.unwrap_or(500)),
         }
     }
@@ -119,6 +136,8 @@ fn answer(
         _ if method != Method::POST => format.error(405),
         Format::OpenAi => openai::respond(body, ctx),
         Format::Anthropic => anthropic::respond(body, ctx),
+        Format::Gemini => gemini::respond(body, path, ctx),
+        Format::VertexAnthropic => vertex::respond(body, path, ctx),
     };
     if let Some(status) = fault.status {
         reply.status = status;
@@ -146,6 +165,23 @@ mod tests {
         assert_eq!(Format::of("/openai/v1/chat/completions"), Format::OpenAi);
         assert_eq!(Format::of("/v1/messages"), Format::Anthropic);
         assert_eq!(Format::of("/v1/models"), Format::Unknown);
+        assert_eq!(
+            Format::of("/v1beta/models/gemini-2.5-flash:generateContent"),
+            Format::Gemini
+        );
+        assert_eq!(
+            Format::of(
+                "/v1/projects/p/locations/l/publishers/google/models/g:streamGenerateContent"
+            ),
+            Format::Gemini
+        );
+        assert_eq!(
+            Format::of(
+                "/v1/projects/p/locations/l/publishers/anthropic/models/c@1:streamRawPredict"
+            ),
+            Format::VertexAnthropic
+        );
+        assert_eq!(Format::of("/v1beta/models/g:countTokens"), Format::Unknown);
     }
 
     #[test]
