@@ -3,12 +3,15 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::raw::{RawAnthropic, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider};
+use super::presets::Preset;
+use super::raw::{RawAnthropic, RawAzure, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider};
 
 pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
 pub const DEFAULT_ROUTE_HEADER: &str = "x-llm-cluster";
 pub const DEFAULT_ANTHROPIC_VERSION: &str = "2023-06-01";
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+/// Azure OpenAI's current GA data-plane version.
+pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
 const MAX_WEIGHT: u32 = 1_000_000;
 
 #[derive(Debug)]
@@ -21,6 +24,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub route_header: String,
     pub health: HealthSettings,
+    /// Refuse request fields a provider cannot honour (400) instead of dropping them.
+    pub strict: bool,
 }
 
 #[derive(Debug)]
@@ -31,12 +36,29 @@ pub struct Provider {
     pub base_path: String,
     pub api_key: Option<Secret>,
     pub kind: ProviderKind,
+    /// `openai` kind only: the OpenAI-compatible service it was configured for.
+    pub preset: Option<Preset>,
 }
 
 #[derive(Debug)]
 pub enum ProviderKind {
     OpenAi,
     Anthropic(AnthropicSettings),
+    Azure(AzureSettings),
+}
+
+#[derive(Debug)]
+pub struct AzureSettings {
+    pub api_version: String,
+    pub auth: AzureAuth,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AzureAuth {
+    /// `api-key: <key>`
+    ApiKey,
+    /// `Authorization: Bearer <Entra ID token>`
+    Bearer,
 }
 
 #[derive(Debug)]
@@ -172,6 +194,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         max_body_bytes,
         route_header,
         health: health(raw.health)?,
+        strict: raw.strict,
     })
 }
 
@@ -193,6 +216,7 @@ struct Common {
     host: Option<String>,
     base_path: Option<String>,
     api_key_env: Option<String>,
+    preset: Option<Preset>,
 }
 
 fn provider(
@@ -207,16 +231,29 @@ fn provider(
             host,
             base_path,
             api_key_env,
-        }) => (
-            Common {
-                name,
-                cluster,
-                host,
-                base_path,
-                api_key_env,
-            },
-            ProviderKind::OpenAi,
-        ),
+            preset,
+        }) => {
+            let preset = match preset.as_deref() {
+                None => None,
+                Some(p) => Some(Preset::parse(p).ok_or_else(|| ConfigError {
+                    field: format!("providers[{i}].preset"),
+                    reason: format!("unknown preset {p:?}; known: {}", Preset::NAMES),
+                })?),
+            };
+            (
+                Common {
+                    name,
+                    cluster,
+                    host: host.or_else(|| preset.and_then(Preset::host).map(str::to_string)),
+                    base_path: base_path
+                        .or_else(|| preset.map(|p| Preset::base_path(p).to_string())),
+                    api_key_env,
+                    preset,
+                },
+                ProviderKind::OpenAi,
+            )
+        }
+        RawProvider::Azure(raw) => azure(i, raw)?,
         RawProvider::Anthropic(RawAnthropic {
             name,
             cluster,
@@ -247,6 +284,7 @@ fn provider(
                     host,
                     base_path,
                     api_key_env,
+                    preset: None,
                 },
                 ProviderKind::Anthropic(AnthropicSettings {
                     version,
@@ -261,6 +299,7 @@ fn provider(
         host,
         base_path,
         api_key_env,
+        preset,
     } = common;
     if !valid_name(&name) {
         return err(
@@ -320,7 +359,48 @@ fn provider(
         base_path,
         api_key,
         kind,
+        preset,
     })
+}
+
+fn azure(i: usize, raw: RawAzure) -> Result<(Common, ProviderKind), ConfigError> {
+    let RawAzure {
+        name,
+        cluster,
+        host,
+        base_path,
+        api_key_env,
+        api_version,
+        auth,
+    } = raw;
+    let api_version = api_version.unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.to_string());
+    // It goes into the query string unescaped.
+    if api_version.is_empty()
+        || !api_version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return err(
+            format!("providers[{i}].api_version"),
+            "must look like 2024-10-21 or 2025-04-01-preview",
+        );
+    }
+    let auth = match auth.as_deref() {
+        None | Some("api_key") => AzureAuth::ApiKey,
+        Some("bearer") => AzureAuth::Bearer,
+        Some(_) => return err(format!("providers[{i}].auth"), "must be api_key or bearer"),
+    };
+    Ok((
+        Common {
+            name,
+            cluster,
+            host: Some(host),
+            base_path: Some(base_path.unwrap_or_else(|| "/openai".to_string())),
+            api_key_env,
+            preset: None,
+        },
+        ProviderKind::Azure(AzureSettings { api_version, auth }),
+    ))
 }
 
 fn model(i: usize, m: RawModel, providers: &[Provider]) -> Result<ModelRoute, ConfigError> {

@@ -2,12 +2,14 @@
 //! natively in tests. The proxy-wasm glue calls one method per Envoy callback.
 
 mod account;
+mod inbound;
 mod request;
 mod response;
 
 use std::rc::Rc;
 
 use crate::config::{Config, Target};
+use inbound::Endpoint;
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::translate::StreamMapper;
@@ -38,12 +40,14 @@ const STRIP_FROM_CLIENT: &[&str] = &[
 pub struct Exchange {
     cfg: Rc<Config>,
     state: State,
+    /// Local errors go out in this endpoint's shape.
+    endpoint: Endpoint,
 }
 
 enum State {
     /// Not a request for the gateway (passed through untouched).
     Ignored,
-    ReadingBody,
+    ReadingBody(Endpoint),
     /// A local reply was sent.
     Replied,
     Forwarded(Box<Flight>),
@@ -51,6 +55,7 @@ enum State {
 
 /// A request that went upstream.
 struct Flight {
+    endpoint: Endpoint,
     model: String,
     target: Target,
     stream: bool,
@@ -76,6 +81,7 @@ impl Exchange {
         Exchange {
             cfg,
             state: State::Ignored,
+            endpoint: Endpoint::Chat,
         }
     }
 
@@ -103,7 +109,7 @@ impl Exchange {
     }
 
     fn reply_error(&mut self, host: &mut dyn Host, e: &GatewayError) -> Action {
-        let body = e.to_json();
+        let body = self.endpoint.error_body(e);
         let retry;
         let mut headers = vec![("content-type", "application/json")];
         if let Some(s) = e.retry_after {

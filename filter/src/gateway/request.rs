@@ -3,16 +3,17 @@
 
 use serde::Serialize;
 
+use super::inbound::{Endpoint, Inbound};
 use super::{Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT};
-use crate::api::openai::ChatRequest;
+use crate::config::{Config, Provider};
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::routing::health::HealthState;
 use crate::routing::{resolve, select};
-use crate::translate;
 
-pub const CHAT_PATH: &str = "/v1/chat/completions";
 pub const MODELS_PATH: &str = "/v1/models";
+/// Anthropic-shaped clients get Anthropic-shaped errors under this prefix.
+const MESSAGES_PREFIX: &str = "/v1/messages";
 
 pub fn health_key(provider: &str, model: &str) -> String {
     format!("llm:health:{provider}|{model}")
@@ -24,8 +25,14 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     let path = host.request_header(":path").unwrap_or_default();
     let path = path.split('?').next().unwrap_or("");
     let method = host.request_header(":method").unwrap_or_default();
+    if path.starts_with(MESSAGES_PREFIX) {
+        x.endpoint = Endpoint::Messages;
+    }
+    if let Some(endpoint) = Endpoint::from_path(path) {
+        x.endpoint = endpoint;
+    }
     match path {
-        CHAT_PATH => {
+        p if Endpoint::from_path(p).is_some() => {
             if method != "POST" {
                 return x.reply_error(host, &GatewayError::method_not_allowed(&method));
             }
@@ -38,7 +45,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             if declared.is_some_and(|n| n > x.cfg.max_body_bytes) {
                 return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
             }
-            x.state = State::ReadingBody;
+            x.state = State::ReadingBody(x.endpoint);
             Action::Pause
         }
         MODELS_PATH => {
@@ -86,9 +93,9 @@ fn models_list(x: &Exchange) -> Vec<u8> {
 }
 
 pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
-    if !matches!(x.state, State::ReadingBody) {
+    let State::ReadingBody(endpoint) = x.state else {
         return Action::Continue;
-    }
+    };
     if size > x.cfg.max_body_bytes {
         return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
     }
@@ -96,7 +103,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
         return Action::Buffer;
     }
     let raw = host.request_body(size);
-    match forward(x, host, size, &raw) {
+    match forward(x, host, endpoint, size, &raw) {
         Ok(flight) => {
             x.state = State::Forwarded(Box::new(flight));
             Action::Continue
@@ -105,34 +112,15 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     }
 }
 
-fn parse(raw: &[u8]) -> Result<ChatRequest, GatewayError> {
-    let req: ChatRequest = serde_json::from_slice(raw).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            GatewayError::bad_request(format!("request body is not valid JSON: {e}"))
-        } else {
-            GatewayError::bad_request(format!("invalid request body: {e}"))
-        }
-    })?;
-    if req.model.is_empty() {
-        return Err(GatewayError::bad_field("model", "model must not be empty"));
-    }
-    if req.messages.is_empty() {
-        return Err(GatewayError::bad_field(
-            "messages",
-            "messages must contain at least one message",
-        ));
-    }
-    Ok(req)
-}
-
 fn forward(
     x: &Exchange,
     host: &mut dyn Host,
+    endpoint: Endpoint,
     size: usize,
     raw: &[u8],
 ) -> Result<Flight, GatewayError> {
-    let req = parse(raw)?;
-    let targets = resolve::resolve(&x.cfg, &req.model)?;
+    let req = Inbound::parse(endpoint, raw)?;
+    let targets = resolve::resolve(&x.cfg, req.model())?;
     let now = host.now_ms();
     let candidates: Vec<select::Candidate> = targets
         .iter()
@@ -158,7 +146,8 @@ fn forward(
         .cfg
         .provider(target.provider)
         .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
-    let up = translate::request(provider, &target.model, &req, raw)?;
+    let (up, unhonoured) = req.translate(provider, &target.model, raw)?;
+    unhonoured_policy(&x.cfg, provider, &unhonoured)?;
 
     for h in STRIP_FROM_CLIENT {
         host.remove_request_header(h);
@@ -183,7 +172,8 @@ fn forward(
     host.clear_route_cache();
 
     Ok(Flight {
-        model: req.model.clone(),
+        endpoint,
+        model: req.model().to_string(),
         stream: req.is_stream(),
         client_wants_usage: req.wants_usage_chunk(),
         target,
@@ -194,4 +184,33 @@ fn forward(
         completed: false,
         accounted: false,
     })
+}
+
+/// Fields the provider cannot honour: refused in strict mode, otherwise dropped (the
+/// translator already left them out) with a log line naming them.
+fn unhonoured_policy(
+    cfg: &Config,
+    provider: &Provider,
+    fields: &[&'static str],
+) -> Result<(), GatewayError> {
+    let Some(first) = fields.first() else {
+        return Ok(());
+    };
+    let list = fields.join(", ");
+    if cfg.strict {
+        let mut e = GatewayError::bad_field(
+            *first,
+            format!(
+                "this model's provider ({}) cannot honour: {list} (the gateway runs in strict mode)",
+                provider.name
+            ),
+        );
+        e.code = Some("unsupported_parameter");
+        return Err(e);
+    }
+    log::warn!(
+        "llm-gateway: dropped request fields provider {} cannot honour: {list}",
+        provider.name
+    );
+    Ok(())
 }

@@ -4,8 +4,12 @@
 //! below, which the compiler points to.
 
 pub mod anthropic;
+pub mod anthropic_options;
 mod anthropic_stream;
+pub mod azure;
+pub mod embeddings;
 pub mod errors;
+pub mod messages;
 pub mod openai;
 
 use crate::api::openai::ChatRequest;
@@ -64,6 +68,18 @@ pub fn request(
         ProviderKind::Anthropic(settings) => {
             anthropic::request(provider, settings, upstream_model, req)
         }
+        ProviderKind::Azure(settings) => {
+            azure::request(provider, settings, upstream_model, req, raw)
+        }
+    }
+}
+
+/// Request fields this provider cannot honour (the translator leaves them out). The
+/// gateway drops them with a log line, or refuses the request in strict mode.
+pub fn unhonoured(provider: &Provider, req: &ChatRequest) -> Vec<&'static str> {
+    match &provider.kind {
+        ProviderKind::OpenAi | ProviderKind::Azure(_) => Vec::new(),
+        ProviderKind::Anthropic(_) => anthropic::unhonoured(req),
     }
 }
 
@@ -74,14 +90,16 @@ pub fn response(
     created: u64,
 ) -> Result<ResponseOut, GatewayError> {
     match &provider.kind {
-        ProviderKind::OpenAi => openai::response(status, body),
+        ProviderKind::OpenAi | ProviderKind::Azure(_) => openai::response(status, body),
         ProviderKind::Anthropic(_) => anthropic::response(status, body, created),
     }
 }
 
 pub fn stream(provider: &Provider, settings: StreamSettings) -> Box<dyn StreamMapper> {
     match &provider.kind {
-        ProviderKind::OpenAi => Box::new(openai::OpenAiStream::new(settings)),
+        ProviderKind::OpenAi | ProviderKind::Azure(_) => {
+            Box::new(openai::OpenAiStream::new(settings))
+        }
         ProviderKind::Anthropic(_) => Box::new(anthropic_stream::AnthropicStream::new(settings)),
     }
 }
