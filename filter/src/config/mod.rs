@@ -6,6 +6,6 @@ mod validate;
 
 pub use presets::Preset;
 pub use validate::{
-    parse, AnthropicSettings, AzureAuth, AzureSettings, Config, ConfigError, HealthSettings, ModelRoute, Provider,
-    ProviderKind, Secret, Target,
+    parse, AnthropicSettings, AzureAuth, AzureSettings, Config, ConfigError, HealthSettings,
+    ModelRoute, Provider, ProviderKind, Secret, Target,
 };

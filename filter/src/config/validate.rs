@@ -582,11 +582,53 @@ mod tests {
                 r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"allow_provider_model":true,"route_header":"X Bad"}"#,
                 "route_header",
             ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","preset":"nope"}],"allow_provider_model":true}"#,
+                "providers[0].preset",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"azure","cluster":"c","host":"h","api_version":"2024 10"}],"allow_provider_model":true}"#,
+                "providers[0].api_version",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"azure","cluster":"c","host":"h","auth":"magic"}],"allow_provider_model":true}"#,
+                "providers[0].auth",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"azure","cluster":"c"}],"allow_provider_model":true}"#,
+                "(document)",
+            ),
             ("not json", "(document)"),
         ];
         for (doc, field) in cases {
             let e = parse_str(doc).expect_err(doc);
             assert_eq!(e.field, field, "{doc}: {e}");
+        }
+    }
+
+    #[test]
+    fn presets_fill_defaults_and_azure_settings() {
+        let c = parse_str(
+            r#"{"providers":[
+              {"name":"g","kind":"openai","cluster":"c","preset":"groq"},
+              {"name":"o","kind":"openai","cluster":"c","preset":"ollama","base_path":"/api/v1"},
+              {"name":"z","kind":"azure","cluster":"c","host":"r.openai.azure.com","auth":"bearer"}
+            ],"allow_provider_model":true,"strict":true}"#,
+        )
+        .unwrap();
+        assert!(c.strict);
+        assert_eq!(c.providers[0].host.as_deref(), Some("api.groq.com"));
+        assert_eq!(c.providers[0].base_path, "/openai/v1");
+        assert_eq!(c.providers[0].preset, Some(Preset::Groq));
+        assert_eq!(c.providers[1].host, None);
+        assert_eq!(c.providers[1].base_path, "/api/v1");
+        assert_eq!(c.providers[2].base_path, "/openai");
+        match &c.providers[2].kind {
+            ProviderKind::Azure(a) => {
+                assert_eq!(a.api_version, DEFAULT_AZURE_API_VERSION);
+                assert_eq!(a.auth, AzureAuth::Bearer);
+            }
+            other => panic!("{other:?}"),
         }
     }
 

@@ -9,11 +9,11 @@ mod response;
 use std::rc::Rc;
 
 use crate::config::{Config, Target};
-use inbound::Endpoint;
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::translate::StreamMapper;
 use crate::usage::TokenUsage;
+use inbound::Endpoint;
 
 /// What the glue tells Envoy after a callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,3 +124,5 @@ impl Exchange {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_family;

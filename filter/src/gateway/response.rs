@@ -96,9 +96,7 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
     let result = match flight.endpoint {
         Endpoint::Chat => translate::response(provider, flight.status, body, created),
         Endpoint::Embeddings => translate::embeddings::response(provider, flight.status, body),
-        Endpoint::Messages => {
-            translate::messages::response(provider, flight.status, body, created)
-        }
+        Endpoint::Messages => translate::messages::response(provider, flight.status, body, created),
     };
     let (status, new_body) = match result {
         Ok(out) => {

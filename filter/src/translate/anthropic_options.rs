@@ -80,7 +80,11 @@ pub fn plan<'a>(
         (Some(b), None) => (b.saturating_add(settings.default_max_tokens), Some(b)),
         (Some(b), Some(max)) => {
             // The budget must stay below max_tokens: shrink it to half the room.
-            let b = if b < max { b } else { (max / 2).max(MIN_BUDGET) };
+            let b = if b < max {
+                b
+            } else {
+                (max / 2).max(MIN_BUDGET)
+            };
             if b >= max {
                 return Err(GatewayError::bad_field(
                     "reasoning_effort",

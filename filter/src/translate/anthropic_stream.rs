@@ -148,9 +148,7 @@ impl AnthropicStream {
                     };
                     self.chunk(out, delta, None, None);
                 }
-                BlockDelta::InputJsonDelta { partial_json }
-                    if self.json_block == Some(index) =>
-                {
+                BlockDelta::InputJsonDelta { partial_json } if self.json_block == Some(index) => {
                     if !partial_json.is_empty() {
                         let delta = Delta {
                             content: Some(&partial_json),

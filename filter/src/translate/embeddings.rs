@@ -64,7 +64,11 @@ pub fn request(
     }
 }
 
-pub fn response(provider: &Provider, status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
+pub fn response(
+    provider: &Provider,
+    status: u16,
+    body: &[u8],
+) -> Result<ResponseOut, GatewayError> {
     match &provider.kind {
         ProviderKind::OpenAi | ProviderKind::Azure(_) => openai_response(status, body),
         ProviderKind::Anthropic(_) => Err(unsupported(provider, "anthropic")),
@@ -78,9 +82,7 @@ fn openai_response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError
     }
     let probe: EmbeddingsProbe = serde_json::from_slice(body)
         .map_err(|_| GatewayError::bad_gateway("upstream returned a malformed embeddings list"))?;
-    let prompt = probe
-        .usage
-        .and_then(|u| u.prompt_tokens.or(u.total_tokens));
+    let prompt = probe.usage.and_then(|u| u.prompt_tokens.or(u.total_tokens));
     Ok(ResponseOut {
         body: None,
         usage: TokenUsage {

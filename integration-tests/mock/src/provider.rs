@@ -13,12 +13,14 @@ use crate::openai::Ctx;
 use crate::record::{headers_map, Record};
 use crate::reply::{unix_now, Payload, Reply};
 use crate::state::State;
-use crate::{anthropic, openai};
+use crate::{anthropic, embeddings, openai};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     OpenAi,
     Anthropic,
+    /// OpenAI Embeddings (same error shapes as OpenAi).
+    Embeddings,
     /// Not a provider path: answered with an OpenAI-shaped 404.
     Unknown,
 }
@@ -29,6 +31,8 @@ impl Format {
             Format::OpenAi
         } else if path.ends_with("/messages") {
             Format::Anthropic
+        } else if path.ends_with("/embeddings") {
+            Format::Embeddings
         } else {
             Format::Unknown
         }
@@ -37,14 +41,16 @@ impl Format {
     fn error(self, status: u16) -> Reply {
         match self {
             Format::Anthropic => anthropic::error(status),
-            Format::OpenAi | Format::Unknown => openai::error(status),
+            Format::OpenAi | Format::Embeddings | Format::Unknown => openai::error(status),
         }
     }
 
     fn error_event(self, status: Option<u16>) -> String {
         match self {
             Format::Anthropic => anthropic::error_event(status.unwrap_or(529)),
-            Format::OpenAi | Format::Unknown => openai::error_event(status.unwrap_or(500)),
+            Format::OpenAi | Format::Embeddings | Format::Unknown => {
+                openai::error_event(status.unwrap_or(500))
+            }
         }
     }
 }
@@ -107,6 +113,10 @@ fn answer(
         return format.error(status);
     }
     let mut reply = match format {
+        _ if azure_without_version(path) => Reply::json(
+            404,
+            &json!({"error": {"code": "404", "message": "Resource not found"}}),
+        ),
         Format::Unknown => Reply::json(
             404,
             &json!({"error": {
@@ -119,6 +129,7 @@ fn answer(
         _ if method != Method::POST => format.error(405),
         Format::OpenAi => openai::respond(body, ctx),
         Format::Anthropic => anthropic::respond(body, ctx),
+        Format::Embeddings => embeddings::respond(body, ctx),
     };
     if let Some(status) = fault.status {
         reply.status = status;
@@ -128,6 +139,18 @@ fn answer(
         events.push(format.error_event(fault.error_status));
     }
     reply.with_header("x-mock-name", ctx.name)
+}
+
+/// Azure OpenAI deployment paths need an `api-version` query parameter.
+fn azure_without_version(path_and_query: &str) -> bool {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    path.starts_with("/openai/deployments/")
+        && !query.split('&').any(|kv| {
+            kv.split_once('=')
+                .is_some_and(|(k, v)| k == "api-version" && !v.is_empty())
+        })
 }
 
 #[cfg(test)]
@@ -146,6 +169,17 @@ mod tests {
         assert_eq!(Format::of("/openai/v1/chat/completions"), Format::OpenAi);
         assert_eq!(Format::of("/v1/messages"), Format::Anthropic);
         assert_eq!(Format::of("/v1/models"), Format::Unknown);
+        assert_eq!(Format::of("/v1/embeddings"), Format::Embeddings);
+        assert!(azure_without_version(
+            "/openai/deployments/d/chat/completions"
+        ));
+        assert!(azure_without_version(
+            "/openai/deployments/d/embeddings?api-version="
+        ));
+        assert!(!azure_without_version(
+            "/openai/deployments/d/chat/completions?x=1&api-version=2024-10-21"
+        ));
+        assert!(!azure_without_version("/v1/chat/completions"));
     }
 
     #[test]

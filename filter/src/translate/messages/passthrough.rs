@@ -125,7 +125,11 @@ impl StreamMapper for PassthroughStream {
         self.events = events;
         self.drain(out);
         if !self.done {
-            self.fail(out, "api_error", "upstream stream ended before message_stop");
+            self.fail(
+                out,
+                "api_error",
+                "upstream stream ended before message_stop",
+            );
         }
     }
 

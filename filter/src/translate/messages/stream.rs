@@ -160,7 +160,11 @@ impl ToAnthropicStream {
     fn finish_message(&mut self, out: &mut Vec<u8>) {
         self.start(out, "", "");
         self.close(out);
-        let u = self.usage.as_ref().map(TokenUsage::from_openai).unwrap_or_default();
+        let u = self
+            .usage
+            .as_ref()
+            .map(TokenUsage::from_openai)
+            .unwrap_or_default();
         Self::write(
             out,
             &EventOut::MessageDelta {
@@ -275,7 +279,11 @@ impl StreamMapper for ToAnthropicStream {
             self.handle(&ev.data, out);
         }
         if !self.done {
-            self.fail(out, "api_error", "upstream stream ended before it was complete");
+            self.fail(
+                out,
+                "api_error",
+                "upstream stream ended before it was complete",
+            );
         }
     }
 

@@ -76,14 +76,21 @@ fn joined_text(blocks: &[Block], param: &str) -> Result<String, GatewayError> {
 }
 
 fn image_url(b: &Block, param: String) -> Result<String, GatewayError> {
-    let source = b
-        .source
-        .as_ref()
-        .ok_or_else(|| GatewayError::bad_field(param.clone(), format!("{param}: source is required")))?;
-    match (source.kind.as_str(), &source.media_type, &source.data, &source.url) {
+    let source = b.source.as_ref().ok_or_else(|| {
+        GatewayError::bad_field(param.clone(), format!("{param}: source is required"))
+    })?;
+    match (
+        source.kind.as_str(),
+        &source.media_type,
+        &source.data,
+        &source.url,
+    ) {
         ("base64", Some(media), Some(data), _) => Ok(format!("data:{media};base64,{data}")),
         ("url", _, _, Some(url)) => Ok(url.clone()),
-        (kind, ..) => Err(unsupported(param, &format!("an image source of type {kind:?}"))),
+        (kind, ..) => Err(unsupported(
+            param,
+            &format!("an image source of type {kind:?}"),
+        )),
     }
 }
 
@@ -307,7 +314,7 @@ pub fn build(
     if req.thinking.as_ref().is_some_and(|t| t.kind == "enabled") {
         unhonoured.push("thinking");
     }
-    let body = serde_json::to_vec(&out)
-        .map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
+    let body =
+        serde_json::to_vec(&out).map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
     Ok(Built { body, unhonoured })
 }
