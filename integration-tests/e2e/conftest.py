@@ -6,6 +6,7 @@ from harness import Envoy, Mock
 @pytest.fixture(scope="session")
 def mocks():
     m = {"openai_mock": Mock("openai"), "anthropic_mock": Mock("anthropic")}
+    m.update({"azure_mock": Mock("azure"), "groq_mock": Mock("groq")})
     yield m
     for mock in m.values():
         mock.stop()
@@ -29,3 +30,15 @@ def oa(mocks):
 def an(mocks):
     mocks["anthropic_mock"].reset()
     return mocks["anthropic_mock"]
+
+
+@pytest.fixture()
+def az(mocks):
+    mocks["azure_mock"].reset()
+    return mocks["azure_mock"]
+
+
+@pytest.fixture()
+def groq(mocks):
+    mocks["groq_mock"].reset()
+    return mocks["groq_mock"]

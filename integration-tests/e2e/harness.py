@@ -22,6 +22,7 @@ DEMO = ROOT / "envoy-config" / "demo.yaml"
 LOGS = ROOT / ".run" / "e2e"
 
 KEYS = {"DEMO_OPENAI_KEY": "sk-demo-openai", "DEMO_ANTHROPIC_KEY": "sk-ant-demo"}
+KEYS.update({"DEMO_AZURE_KEY": "azure-demo-key", "DEMO_GROQ_KEY": "gsk-demo"})
 
 
 def free_port():
