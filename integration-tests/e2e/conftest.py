@@ -7,6 +7,7 @@ from harness import Envoy, Mock
 def mocks():
     m = {"openai_mock": Mock("openai"), "anthropic_mock": Mock("anthropic"),
          "gemini_mock": Mock("gemini"), "vertex_mock": Mock("vertex")}
+    m.update({"azure_mock": Mock("azure"), "groq_mock": Mock("groq")})
     yield m
     for mock in m.values():
         mock.stop()
@@ -42,3 +43,15 @@ def gm(mocks):
 def vx(mocks):
     mocks["vertex_mock"].reset()
     return mocks["vertex_mock"]
+
+
+@pytest.fixture()
+def az(mocks):
+    mocks["azure_mock"].reset()
+    return mocks["azure_mock"]
+
+
+@pytest.fixture()
+def groq(mocks):
+    mocks["groq_mock"].reset()
+    return mocks["groq_mock"]

@@ -23,6 +23,7 @@ LOGS = ROOT / ".run" / "e2e"
 
 KEYS = {"DEMO_OPENAI_KEY": "sk-demo-openai", "DEMO_ANTHROPIC_KEY": "sk-ant-demo",
         "DEMO_GEMINI_KEY": "demo-gemini-key", "DEMO_VERTEX_TOKEN": "ya29.demo-vertex-token"}
+KEYS.update({"DEMO_AZURE_KEY": "azure-demo-key", "DEMO_GROQ_KEY": "gsk-demo"})
 
 
 def free_port():

@@ -200,5 +200,6 @@ def test_provider_model_addressing(gateway, an):
 
 def test_models_list(gateway):
     models = [m.id for m in client(gateway).models.list()]
+    from harness import demo_plugin_config
     assert models == [m["name"] for m in demo_plugin_config()["models"]]
     assert models[:3] == ["gpt-4o-mini", "claude-sonnet", "smart"]

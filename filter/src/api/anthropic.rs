@@ -31,6 +31,16 @@ pub struct MessagesRequest<'a> {
     pub metadata: Option<Metadata<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<ThinkingConfig>,
+}
+
+/// Extended thinking: `{"type":"enabled","budget_tokens":N}`.
+#[derive(Debug, Serialize)]
+pub struct ThinkingConfig {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub budget_tokens: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -132,6 +142,8 @@ pub struct ResponseBlock {
     pub name: Option<String>,
     #[serde(default)]
     pub input: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub thinking: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
@@ -211,6 +223,10 @@ pub enum StartBlock {
         id: String,
         name: String,
     },
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+    },
     #[serde(other)]
     Other,
 }
@@ -223,6 +239,9 @@ pub enum BlockDelta {
     },
     InputJsonDelta {
         partial_json: String,
+    },
+    ThinkingDelta {
+        thinking: String,
     },
     #[serde(other)]
     Other,

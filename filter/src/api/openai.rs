@@ -36,15 +36,22 @@ pub struct ChatRequest {
     #[serde(default)]
     pub n: Option<u32>,
     #[serde(default)]
-    pub seed: Option<i64>,
-    #[serde(default)]
-    pub presence_penalty: Option<f64>,
-    #[serde(default)]
-    pub frequency_penalty: Option<f64>,
-    #[serde(default)]
     pub response_format: Option<ResponseFormat>,
     #[serde(default)]
     pub reasoning_effort: Option<String>,
+    // Read only to tell the client when a provider cannot honour them.
+    #[serde(default)]
+    pub seed: Option<i64>,
+    #[serde(default)]
+    pub frequency_penalty: Option<f64>,
+    #[serde(default)]
+    pub presence_penalty: Option<f64>,
+    #[serde(default)]
+    pub logprobs: Option<bool>,
+    #[serde(default)]
+    pub top_logprobs: Option<u32>,
+    #[serde(default)]
+    pub logit_bias: Option<serde::de::IgnoredAny>,
 }
 
 impl ChatRequest {
@@ -60,7 +67,8 @@ impl ChatRequest {
     }
 }
 
-/// `{"type":"text"|"json_object"|"json_schema","json_schema":{…}}`
+/// `{"type":"text"|"json_object"|"json_schema","json_schema":{…}}`. A flat struct:
+/// a tagged enum would buffer its content, and `RawValue` cannot be read from a buffer.
 #[derive(Debug, Deserialize)]
 pub struct ResponseFormat {
     #[serde(rename = "type")]

@@ -36,6 +36,7 @@ pub(super) fn gemini(raw: RawGemini) -> (Common, ProviderKind) {
         host: host.or_else(|| Some(GEMINI_HOST.to_string())),
         base_path: base_path.or_else(|| Some(GEMINI_BASE_PATH.to_string())),
         api_key_env,
+        preset: None,
     };
     (common, ProviderKind::Gemini)
 }
@@ -58,6 +59,7 @@ pub(super) fn vertex(i: usize, raw: RawVertex) -> Result<(Common, ProviderKind),
             host,
             base_path,
             api_key_env,
+            preset: None,
         },
         project,
         location,
@@ -88,6 +90,7 @@ pub(super) fn vertex_anthropic(
             host,
             base_path,
             api_key_env,
+            preset: None,
         },
         project,
         location,

@@ -2,12 +2,14 @@
 //! into the typed `Config` (`validate`). Every error names the field it is about.
 pub mod access;
 mod google;
+mod presets;
 pub mod pricing;
 mod raw;
 mod validate;
 
 pub use google::{VertexAnthropicSettings, VertexSettings};
+pub use presets::Preset;
 pub use validate::{
-    parse, AnthropicSettings, Config, ConfigError, HealthSettings, ModelRoute, Provider,
-    ProviderKind, Secret, Target,
+    parse, AnthropicSettings, AzureAuth, AzureSettings, Config, ConfigError, HealthSettings,
+    ModelRoute, Provider, ProviderKind, Secret, Target,
 };

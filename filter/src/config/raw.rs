@@ -24,6 +24,10 @@ pub struct RawConfig {
     /// USD per million tokens, by upstream model.
     #[serde(default)]
     pub prices: Vec<super::pricing::RawPrice>,
+    /// Refuse (400) request fields the chosen provider cannot honour instead of
+    /// dropping them with a log line.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// Tagged by `kind`; each variant holds only the settings that provider understands.
@@ -37,6 +41,7 @@ pub enum RawProvider {
     Vertex(RawVertex),
     #[serde(rename = "vertex_anthropic")]
     VertexAnthropic(RawVertexAnthropic),
+    Azure(RawAzure),
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +55,28 @@ pub struct RawOpenAi {
     pub base_path: Option<String>,
     #[serde(default)]
     pub api_key_env: Option<String>,
+    /// A known OpenAI-compatible service whose host and base path become the defaults.
+    #[serde(default)]
+    pub preset: Option<String>,
+}
+
+/// Azure OpenAI: `host` is the resource host (`<resource>.openai.azure.com`); a
+/// target's `model` is the deployment name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAzure {
+    pub name: String,
+    pub cluster: String,
+    pub host: String,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// `api_key` (default: `api-key` header) or `bearer` (Entra ID token).
+    #[serde(default)]
+    pub auth: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,12 +4,15 @@ use std::collections::HashMap;
 use std::fmt;
 
 use super::google::{self, VertexAnthropicSettings, VertexSettings};
-use super::raw::{RawAnthropic, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider};
+use super::presets::Preset;
+use super::raw::{RawAnthropic, RawAzure, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider};
 
 pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
 pub const DEFAULT_ROUTE_HEADER: &str = "x-llm-cluster";
 pub const DEFAULT_ANTHROPIC_VERSION: &str = "2023-06-01";
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+/// Azure OpenAI's current GA data-plane version.
+pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
 const MAX_WEIGHT: u32 = 1_000_000;
 
 #[derive(Debug)]
@@ -25,6 +28,8 @@ pub struct Config {
     /// None: no authentication (an open gateway, e.g. behind mesh policy).
     pub access: Option<super::access::Access>,
     pub prices: HashMap<String, super::pricing::Price>,
+    /// Refuse request fields a provider cannot honour (400) instead of dropping them.
+    pub strict: bool,
 }
 
 #[derive(Debug)]
@@ -35,6 +40,8 @@ pub struct Provider {
     pub base_path: String,
     pub api_key: Option<Secret>,
     pub kind: ProviderKind,
+    /// `openai` kind only: the OpenAI-compatible service it was configured for.
+    pub preset: Option<Preset>,
 }
 
 #[derive(Debug)]
@@ -47,6 +54,21 @@ pub enum ProviderKind {
     Vertex(VertexSettings),
     /// Anthropic models on Vertex AI.
     VertexAnthropic(VertexAnthropicSettings),
+    Azure(AzureSettings),
+}
+
+#[derive(Debug)]
+pub struct AzureSettings {
+    pub api_version: String,
+    pub auth: AzureAuth,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AzureAuth {
+    /// `api-key: <key>`
+    ApiKey,
+    /// `Authorization: Bearer <Entra ID token>`
+    Bearer,
 }
 
 #[derive(Debug)]
@@ -194,6 +216,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         max_body_bytes,
         route_header,
         health: health(raw.health)?,
+        strict: raw.strict,
     })
 }
 
@@ -215,6 +238,7 @@ pub(super) struct Common {
     pub(super) host: Option<String>,
     pub(super) base_path: Option<String>,
     pub(super) api_key_env: Option<String>,
+    pub(super) preset: Option<Preset>,
 }
 
 fn provider(
@@ -229,16 +253,29 @@ fn provider(
             host,
             base_path,
             api_key_env,
-        }) => (
-            Common {
-                name,
-                cluster,
-                host,
-                base_path,
-                api_key_env,
-            },
-            ProviderKind::OpenAi,
-        ),
+            preset,
+        }) => {
+            let preset = match preset.as_deref() {
+                None => None,
+                Some(p) => Some(Preset::parse(p).ok_or_else(|| ConfigError {
+                    field: format!("providers[{i}].preset"),
+                    reason: format!("unknown preset {p:?}; known: {}", Preset::NAMES),
+                })?),
+            };
+            (
+                Common {
+                    name,
+                    cluster,
+                    host: host.or_else(|| preset.and_then(Preset::host).map(str::to_string)),
+                    base_path: base_path
+                        .or_else(|| preset.map(|p| Preset::base_path(p).to_string())),
+                    api_key_env,
+                    preset,
+                },
+                ProviderKind::OpenAi,
+            )
+        }
+        RawProvider::Azure(raw) => azure(i, raw)?,
         RawProvider::Anthropic(RawAnthropic {
             name,
             cluster,
@@ -269,6 +306,7 @@ fn provider(
                     host,
                     base_path,
                     api_key_env,
+                    preset: None,
                 },
                 ProviderKind::Anthropic(AnthropicSettings {
                     version,
@@ -286,6 +324,7 @@ fn provider(
         host,
         base_path,
         api_key_env,
+        preset,
     } = common;
     if !valid_name(&name) {
         return err(
@@ -345,7 +384,48 @@ fn provider(
         base_path,
         api_key,
         kind,
+        preset,
     })
+}
+
+fn azure(i: usize, raw: RawAzure) -> Result<(Common, ProviderKind), ConfigError> {
+    let RawAzure {
+        name,
+        cluster,
+        host,
+        base_path,
+        api_key_env,
+        api_version,
+        auth,
+    } = raw;
+    let api_version = api_version.unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.to_string());
+    // It goes into the query string unescaped.
+    if api_version.is_empty()
+        || !api_version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return err(
+            format!("providers[{i}].api_version"),
+            "must look like 2024-10-21 or 2025-04-01-preview",
+        );
+    }
+    let auth = match auth.as_deref() {
+        None | Some("api_key") => AzureAuth::ApiKey,
+        Some("bearer") => AzureAuth::Bearer,
+        Some(_) => return err(format!("providers[{i}].auth"), "must be api_key or bearer"),
+    };
+    Ok((
+        Common {
+            name,
+            cluster,
+            host: Some(host),
+            base_path: Some(base_path.unwrap_or_else(|| "/openai".to_string())),
+            api_key_env,
+            preset: None,
+        },
+        ProviderKind::Azure(AzureSettings { api_version, auth }),
+    ))
 }
 
 fn model(i: usize, m: RawModel, providers: &[Provider]) -> Result<ModelRoute, ConfigError> {
@@ -547,11 +627,53 @@ mod tests {
                 r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"allow_provider_model":true,"route_header":"X Bad"}"#,
                 "route_header",
             ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","preset":"nope"}],"allow_provider_model":true}"#,
+                "providers[0].preset",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"azure","cluster":"c","host":"h","api_version":"2024 10"}],"allow_provider_model":true}"#,
+                "providers[0].api_version",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"azure","cluster":"c","host":"h","auth":"magic"}],"allow_provider_model":true}"#,
+                "providers[0].auth",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"azure","cluster":"c"}],"allow_provider_model":true}"#,
+                "(document)",
+            ),
             ("not json", "(document)"),
         ];
         for (doc, field) in cases {
             let e = parse_str(doc).expect_err(doc);
             assert_eq!(e.field, field, "{doc}: {e}");
+        }
+    }
+
+    #[test]
+    fn presets_fill_defaults_and_azure_settings() {
+        let c = parse_str(
+            r#"{"providers":[
+              {"name":"g","kind":"openai","cluster":"c","preset":"groq"},
+              {"name":"o","kind":"openai","cluster":"c","preset":"ollama","base_path":"/api/v1"},
+              {"name":"z","kind":"azure","cluster":"c","host":"r.openai.azure.com","auth":"bearer"}
+            ],"allow_provider_model":true,"strict":true}"#,
+        )
+        .unwrap();
+        assert!(c.strict);
+        assert_eq!(c.providers[0].host.as_deref(), Some("api.groq.com"));
+        assert_eq!(c.providers[0].base_path, "/openai/v1");
+        assert_eq!(c.providers[0].preset, Some(Preset::Groq));
+        assert_eq!(c.providers[1].host, None);
+        assert_eq!(c.providers[1].base_path, "/api/v1");
+        assert_eq!(c.providers[2].base_path, "/openai");
+        match &c.providers[2].kind {
+            ProviderKind::Azure(a) => {
+                assert_eq!(a.api_version, DEFAULT_AZURE_API_VERSION);
+                assert_eq!(a.auth, AzureAuth::Bearer);
+            }
+            other => panic!("{other:?}"),
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod account;
+mod inbound;
 mod request;
 mod response;
 mod usage_api;
@@ -14,6 +15,7 @@ use crate::error::GatewayError;
 use crate::host::Host;
 use crate::translate::StreamMapper;
 use crate::usage::TokenUsage;
+use inbound::Endpoint;
 
 /// What the glue tells Envoy after a callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,12 +45,14 @@ pub struct Exchange {
     /// Index of the authenticated caller in `cfg.access.keys`.
     caller: Option<usize>,
     start_ms: u64,
+    /// Local errors go out in this endpoint's shape.
+    endpoint: Endpoint,
 }
 
 enum State {
     /// Not a request for the gateway (passed through untouched).
     Ignored,
-    ReadingBody,
+    ReadingBody(Endpoint),
     /// A local reply was sent.
     Replied,
     Forwarded(Box<Flight>),
@@ -56,6 +60,7 @@ enum State {
 
 /// A request that went upstream.
 struct Flight {
+    endpoint: Endpoint,
     model: String,
     target: Target,
     stream: bool,
@@ -87,6 +92,7 @@ impl Exchange {
             state: State::Ignored,
             caller: None,
             start_ms: 0,
+            endpoint: Endpoint::Chat,
         }
     }
 
@@ -114,7 +120,7 @@ impl Exchange {
     }
 
     fn reply_error(&mut self, host: &mut dyn Host, e: &GatewayError) -> Action {
-        let body = e.to_json();
+        let body = self.endpoint.error_body(e);
         let retry = e.retry_after.map(|s| s.to_string());
         let mut headers = vec![("content-type", "application/json")];
         if let Some(r) = &retry {
@@ -133,3 +139,5 @@ impl Exchange {
 mod tests;
 #[cfg(test)]
 mod tests_access;
+#[cfg(test)]
+mod tests_family;

@@ -1,9 +1,9 @@
 //! Response side: record health, then translate the answer (buffered or streamed).
 
+use super::inbound::Endpoint;
 use super::request::health_key;
 use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Config;
-use crate::error::GatewayError;
 use crate::host::{CasResult, Host};
 use crate::routing::health::{HealthState, Outcome};
 use crate::translate::{self, StreamSettings, EVENT_STREAM};
@@ -47,7 +47,11 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             client_wants_usage: flight.client_wants_usage,
             created: host.now_ms() / 1000,
         };
-        flight.response = ResponseMode::Streaming(translate::stream(provider, settings));
+        let mapper = match flight.endpoint {
+            Endpoint::Messages => translate::messages::stream(provider, settings.created),
+            Endpoint::Chat | Endpoint::Embeddings => translate::stream(provider, settings),
+        };
+        flight.response = ResponseMode::Streaming(mapper);
         return Action::Continue;
     }
     // Hold the headers: status and length may change once the whole body is known.
@@ -97,7 +101,12 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
         return;
     };
     let created = host.now_ms() / 1000;
-    let (status, new_body) = match translate::response(provider, flight.status, body, created) {
+    let result = match flight.endpoint {
+        Endpoint::Chat => translate::response(provider, flight.status, body, created),
+        Endpoint::Embeddings => translate::embeddings::response(provider, flight.status, body),
+        Endpoint::Messages => translate::messages::response(provider, flight.status, body, created),
+    };
+    let (status, new_body) = match result {
         Ok(out) => {
             flight.usage = out.usage;
             (flight.status, out.body)
@@ -107,7 +116,7 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
             if let Some(secs) = e.retry_after {
                 host.set_response_header("retry-after", &secs.to_string());
             }
-            (e.status, Some(error_body(&e)))
+            (e.status, Some(flight.endpoint.error_body(&e)))
         }
     };
     if status != flight.status {
@@ -118,10 +127,6 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
         host.set_response_header("content-length", &b.len().to_string());
         host.set_response_body(size, &b);
     }
-}
-
-fn error_body(e: &GatewayError) -> Vec<u8> {
-    e.to_json()
 }
 
 /// Update the target's shared health; skip the write when nothing changes (the common

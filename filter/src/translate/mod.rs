@@ -4,12 +4,16 @@
 //! below, which the compiler points to.
 
 pub mod anthropic;
+pub mod anthropic_options;
 mod anthropic_stream;
+pub mod azure;
+pub mod embeddings;
 pub mod errors;
 pub mod gemini;
 pub mod gemini_response;
 mod gemini_schema;
 mod gemini_stream;
+pub mod messages;
 pub mod openai;
 pub mod vertex;
 
@@ -74,6 +78,23 @@ pub fn request(
         ProviderKind::VertexAnthropic(s) => {
             vertex::anthropic_request(provider, s, upstream_model, req)
         }
+        ProviderKind::Azure(settings) => {
+            azure::request(provider, settings, upstream_model, req, raw)
+        }
+    }
+}
+
+/// Request fields this provider cannot honour (the translator leaves them out). The
+/// gateway drops them with a log line, or refuses the request in strict mode.
+pub fn unhonoured(provider: &Provider, req: &ChatRequest) -> Vec<&'static str> {
+    match &provider.kind {
+        // The Gemini translator maps every field it reads; what it cannot take is refused
+        // by the translator itself with a 400.
+        ProviderKind::OpenAi
+        | ProviderKind::Azure(_)
+        | ProviderKind::Gemini
+        | ProviderKind::Vertex(_) => Vec::new(),
+        ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => anthropic::unhonoured(req),
     }
 }
 
@@ -84,7 +105,7 @@ pub fn response(
     created: u64,
 ) -> Result<ResponseOut, GatewayError> {
     match &provider.kind {
-        ProviderKind::OpenAi => openai::response(status, body),
+        ProviderKind::OpenAi | ProviderKind::Azure(_) => openai::response(status, body),
         ProviderKind::Anthropic(_) => anthropic::response(status, body, created),
         ProviderKind::Gemini | ProviderKind::Vertex(_) => {
             gemini_response::response(status, body, created)
@@ -95,7 +116,9 @@ pub fn response(
 
 pub fn stream(provider: &Provider, settings: StreamSettings) -> Box<dyn StreamMapper> {
     match &provider.kind {
-        ProviderKind::OpenAi => Box::new(openai::OpenAiStream::new(settings)),
+        ProviderKind::OpenAi | ProviderKind::Azure(_) => {
+            Box::new(openai::OpenAiStream::new(settings))
+        }
         ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => {
             Box::new(anthropic_stream::AnthropicStream::new(settings))
         }

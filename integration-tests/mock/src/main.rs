@@ -7,6 +7,7 @@ mod anthropic;
 mod cli;
 mod control;
 mod deliver;
+mod embeddings;
 mod faults;
 mod gemini;
 mod openai;

@@ -298,7 +298,7 @@ fn error_object(status: u16, message: &str, param: Option<&str>) -> Value {
     json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
 }
 
-fn error_with(status: u16, message: &str, param: Option<&str>) -> Reply {
+pub fn error_with(status: u16, message: &str, param: Option<&str>) -> Reply {
     Reply::json(status, &error_object(status, message, param))
 }
 

@@ -13,7 +13,7 @@ use crate::openai::Ctx;
 use crate::record::{headers_map, Record};
 use crate::reply::{unix_now, Payload, Reply};
 use crate::state::State;
-use crate::{anthropic, gemini, openai, vertex};
+use crate::{anthropic, embeddings, gemini, openai, vertex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -23,6 +23,8 @@ pub enum Format {
     Gemini,
     /// `…/publishers/anthropic/models/{m}:rawPredict` / `:streamRawPredict` (Vertex).
     VertexAnthropic,
+    /// OpenAI Embeddings (same error shapes as OpenAi).
+    Embeddings,
     /// Not a provider path: answered with an OpenAI-shaped 404.
     Unknown,
 }
@@ -33,6 +35,8 @@ impl Format {
             Format::OpenAi
         } else if path.ends_with("/messages") {
             Format::Anthropic
+        } else if path.ends_with("/embeddings") {
+            Format::Embeddings
         } else {
             Self::google(path)
         }
@@ -51,7 +55,7 @@ impl Format {
             Format::Anthropic => anthropic::error(status),
             Format::Gemini => gemini::error(status),
             Format::VertexAnthropic => vertex::error(status),
-            Format::OpenAi | Format::Unknown => openai::error(status),
+            Format::OpenAi | Format::Embeddings | Format::Unknown => openai::error(status),
         }
     }
 
@@ -61,7 +65,9 @@ impl Format {
                 anthropic::error_event(status.unwrap_or(529))
             }
             Format::Gemini => gemini::error_event(status.unwrap_or(503)),
-            Format::OpenAi | Format::Unknown => openai::error_event(status.unwrap_or(500)),
+            Format::OpenAi | Format::Embeddings | Format::Unknown => {
+                openai::error_event(status.unwrap_or(500))
+            }
         }
     }
 }
@@ -124,6 +130,10 @@ fn answer(
         return format.error(status);
     }
     let mut reply = match format {
+        _ if azure_without_version(path) => Reply::json(
+            404,
+            &json!({"error": {"code": "404", "message": "Resource not found"}}),
+        ),
         Format::Unknown => Reply::json(
             404,
             &json!({"error": {
@@ -138,6 +148,7 @@ fn answer(
         Format::Anthropic => anthropic::respond(body, ctx),
         Format::Gemini => gemini::respond(body, path, ctx),
         Format::VertexAnthropic => vertex::respond(body, path, ctx),
+        Format::Embeddings => embeddings::respond(body, ctx),
     };
     if let Some(status) = fault.status {
         reply.status = status;
@@ -147,6 +158,18 @@ fn answer(
         events.push(format.error_event(fault.error_status));
     }
     reply.with_header("x-mock-name", ctx.name)
+}
+
+/// Azure OpenAI deployment paths need an `api-version` query parameter.
+fn azure_without_version(path_and_query: &str) -> bool {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    path.starts_with("/openai/deployments/")
+        && !query.split('&').any(|kv| {
+            kv.split_once('=')
+                .is_some_and(|(k, v)| k == "api-version" && !v.is_empty())
+        })
 }
 
 #[cfg(test)]
@@ -182,6 +205,17 @@ mod tests {
             Format::VertexAnthropic
         );
         assert_eq!(Format::of("/v1beta/models/g:countTokens"), Format::Unknown);
+        assert_eq!(Format::of("/v1/embeddings"), Format::Embeddings);
+        assert!(azure_without_version(
+            "/openai/deployments/d/chat/completions"
+        ));
+        assert!(azure_without_version(
+            "/openai/deployments/d/embeddings?api-version="
+        ));
+        assert!(!azure_without_version(
+            "/openai/deployments/d/chat/completions?x=1&api-version=2024-10-21"
+        ));
+        assert!(!azure_without_version("/v1/chat/completions"));
     }
 
     #[test]
