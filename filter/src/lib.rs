@@ -4,6 +4,7 @@
 //! only code that names `proxy_wasm`, and it is compiled only for wasm32.
 
 pub mod api;
+pub mod aws;
 pub mod codec;
 pub mod config;
 pub mod error;

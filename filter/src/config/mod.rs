@@ -4,6 +4,6 @@ mod raw;
 mod validate;
 
 pub use validate::{
-    parse, AnthropicSettings, Config, ConfigError, HealthSettings, ModelRoute, Provider,
-    ProviderKind, Secret, Target,
+    parse, AnthropicSettings, AwsCredentials, BedrockSettings, Config, ConfigError, HealthSettings,
+    ModelRoute, Provider, ProviderKind, Secret, Target,
 };

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::raw::{RawAnthropic, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider};
+use super::raw::{
+    RawAnthropic, RawBedrock, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider,
+};
 
 pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
 pub const DEFAULT_ROUTE_HEADER: &str = "x-llm-cluster";
@@ -37,12 +39,28 @@ pub struct Provider {
 pub enum ProviderKind {
     OpenAi,
     Anthropic(AnthropicSettings),
+    Bedrock(BedrockSettings),
 }
 
 #[derive(Debug)]
 pub struct AnthropicSettings {
     pub version: String,
     pub default_max_tokens: u32,
+}
+
+#[derive(Debug)]
+pub struct BedrockSettings {
+    pub region: String,
+    /// `None`: authenticate with the Bedrock API key in `Provider::api_key` (bearer).
+    pub credentials: Option<AwsCredentials>,
+}
+
+/// SigV4 credentials. Every part is a `Secret`, so none can reach a log.
+#[derive(Debug)]
+pub struct AwsCredentials {
+    pub access_key_id: Secret,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
 }
 
 #[derive(Debug)]
@@ -254,6 +272,7 @@ fn provider(
                 }),
             )
         }
+        RawProvider::Bedrock(raw) => bedrock(i, raw, env)?,
     };
     let Common {
         name,
@@ -321,6 +340,99 @@ fn provider(
         api_key,
         kind,
     })
+}
+
+fn bedrock(
+    i: usize,
+    raw: RawBedrock,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Common, ProviderKind), ConfigError> {
+    let RawBedrock {
+        name,
+        cluster,
+        region,
+        host,
+        base_path,
+        access_key_id_env,
+        secret_access_key_env,
+        session_token_env,
+        api_key_env,
+    } = raw;
+    let field = |f: &str| format!("providers[{i}].{f}");
+    if region.is_empty()
+        || region.len() > 64
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return err(field("region"), "must be an AWS region such as us-east-1");
+    }
+    let credentials =
+        match (access_key_id_env, secret_access_key_env, &api_key_env) {
+            (Some(id), Some(secret), None) => Some(AwsCredentials {
+                access_key_id: env_secret(&field("access_key_id_env"), &id, env)?,
+                secret_access_key: env_secret(&field("secret_access_key_env"), &secret, env)?,
+                session_token: match session_token_env {
+                    Some(var) => Some(env_secret(&field("session_token_env"), &var, env)?),
+                    None => None,
+                },
+            }),
+            (None, None, Some(_)) if session_token_env.is_none() => None,
+            (None, None, None) => return err(
+                field("access_key_id_env"),
+                "bedrock needs access_key_id_env and secret_access_key_env (SigV4), or api_key_env",
+            ),
+            (_, _, Some(_)) => {
+                return err(
+                    field("api_key_env"),
+                    "use either api_key_env or the access key variables, not both",
+                )
+            }
+            _ => {
+                return err(
+                    field("secret_access_key_env"),
+                    "access_key_id_env and secret_access_key_env go together",
+                )
+            }
+        };
+    let common = Common {
+        name,
+        cluster,
+        // Signed requests name the regional endpoint; a custom host (a VPC endpoint,
+        // a proxy) replaces it.
+        host: Some(host.unwrap_or_else(|| format!("bedrock-runtime.{region}.amazonaws.com"))),
+        // Bedrock paths start at the root: /model/{id}/converse.
+        base_path: Some(base_path.unwrap_or_default()),
+        api_key_env,
+    };
+    Ok((
+        common,
+        ProviderKind::Bedrock(BedrockSettings {
+            region,
+            credentials,
+        }),
+    ))
+}
+
+/// A credential from the environment: set, non-empty and header-safe.
+fn env_secret(
+    field: &str,
+    var: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret, ConfigError> {
+    match env(var) {
+        Some(v) if !v.is_empty() && header_safe(&v) => Ok(Secret(v)),
+        Some(_) => err(
+            field,
+            format!("environment variable {var} is empty or not header-safe"),
+        ),
+        None => err(
+            field,
+            format!(
+                "environment variable {var} is not set (pass it with vm_config.environment_variables)"
+            ),
+        ),
+    }
 }
 
 fn model(i: usize, m: RawModel, providers: &[Provider]) -> Result<ModelRoute, ConfigError> {

@@ -158,7 +158,7 @@ fn forward(
         .cfg
         .provider(target.provider)
         .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
-    let up = translate::request(provider, &target.model, &req, raw)?;
+    let up = translate::request(provider, &target.model, &req, raw, now)?;
 
     for h in STRIP_FROM_CLIENT {
         host.remove_request_header(h);

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::error::GatewayError;
 use crate::host::{CasResult, Host};
 use crate::routing::health::{HealthState, Outcome};
-use crate::translate::{self, StreamSettings, EVENT_STREAM};
+use crate::translate::{self, ResponseMeta, StreamSettings, EVENT_STREAM};
 
 const MAX_HEALTH_CAS_ATTEMPTS: usize = 16;
 
@@ -29,7 +29,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
 
     let is_sse = host
         .response_header("content-type")
-        .is_some_and(|c| c.starts_with(EVENT_STREAM));
+        .is_some_and(|c| c.starts_with(translate::stream_content_type(provider)));
     if end_of_stream {
         flight.error = !(200..300).contains(&status);
         flight.completed = true;
@@ -42,7 +42,18 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             client_wants_usage: flight.client_wants_usage,
             created: host.now_ms() / 1000,
         };
-        flight.response = ResponseMode::Streaming(translate::stream(provider, settings));
+        let mapper = {
+            let h: &dyn Host = host;
+            let header = |name: &str| h.response_header(name);
+            let meta = ResponseMeta {
+                model: &flight.target.model,
+                header: &header,
+            };
+            translate::stream(provider, settings, &meta)
+        };
+        flight.response = ResponseMode::Streaming(mapper);
+        // Providers with a binary stream (Bedrock): the client gets SSE.
+        host.set_response_header("content-type", EVENT_STREAM);
         return Action::Continue;
     }
     // Hold the headers: status and length may change once the whole body is known.
@@ -89,7 +100,16 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
         return;
     };
     let created = host.now_ms() / 1000;
-    let (status, new_body) = match translate::response(provider, flight.status, body, created) {
+    let translated = {
+        let h: &dyn Host = host;
+        let header = |name: &str| h.response_header(name);
+        let meta = ResponseMeta {
+            model: &flight.target.model,
+            header: &header,
+        };
+        translate::response(provider, flight.status, body, created, &meta)
+    };
+    let (status, new_body) = match translated {
         Ok(out) => {
             flight.usage = out.usage;
             (flight.status, out.body)

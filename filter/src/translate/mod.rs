@@ -5,6 +5,8 @@
 
 pub mod anthropic;
 mod anthropic_stream;
+pub mod bedrock;
+mod bedrock_stream;
 pub mod errors;
 pub mod openai;
 
@@ -50,6 +52,14 @@ pub trait StreamMapper {
     fn failed(&self) -> bool;
 }
 
+/// What translators may read about an upstream answer besides its status and body.
+pub struct ResponseMeta<'a> {
+    /// The provider's model the request went to (Bedrock answers do not name it).
+    pub model: &'a str,
+    /// Response header lookup (Bedrock names its error type in `x-amzn-errortype`).
+    pub header: &'a dyn Fn(&str) -> Option<String>,
+}
+
 /// Largest single SSE event we hold while waiting for its end.
 pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
 
@@ -58,11 +68,15 @@ pub fn request(
     upstream_model: &str,
     req: &ChatRequest,
     raw: &[u8],
+    now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
     match &provider.kind {
         ProviderKind::OpenAi => openai::request(provider, upstream_model, req, raw),
         ProviderKind::Anthropic(settings) => {
             anthropic::request(provider, settings, upstream_model, req)
+        }
+        ProviderKind::Bedrock(settings) => {
+            bedrock::request(provider, settings, upstream_model, req, now_ms)
         }
     }
 }
@@ -72,17 +86,32 @@ pub fn response(
     status: u16,
     body: &[u8],
     created: u64,
+    meta: &ResponseMeta<'_>,
 ) -> Result<ResponseOut, GatewayError> {
     match &provider.kind {
         ProviderKind::OpenAi => openai::response(status, body),
         ProviderKind::Anthropic(_) => anthropic::response(status, body, created),
+        ProviderKind::Bedrock(_) => bedrock::response(status, body, created, meta),
     }
 }
 
-pub fn stream(provider: &Provider, settings: StreamSettings) -> Box<dyn StreamMapper> {
+pub fn stream(
+    provider: &Provider,
+    settings: StreamSettings,
+    meta: &ResponseMeta<'_>,
+) -> Box<dyn StreamMapper> {
     match &provider.kind {
         ProviderKind::OpenAi => Box::new(openai::OpenAiStream::new(settings)),
         ProviderKind::Anthropic(_) => Box::new(anthropic_stream::AnthropicStream::new(settings)),
+        ProviderKind::Bedrock(_) => Box::new(bedrock_stream::BedrockStream::new(settings, meta)),
+    }
+}
+
+/// Content type of a provider's successful stream (what the mapper reads).
+pub fn stream_content_type(provider: &Provider) -> &'static str {
+    match &provider.kind {
+        ProviderKind::Bedrock(_) => bedrock::EVENT_STREAM_TYPE,
+        ProviderKind::OpenAi | ProviderKind::Anthropic(_) => EVENT_STREAM,
     }
 }
 
