@@ -1,31 +1,33 @@
 //! CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as used by the AWS event
-//! stream framing. Table built at compile time.
+//! stream framing. The table is built once, on first use.
 
-const TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
+use std::sync::OnceLock;
+
+fn table() -> &'static [u32; 256] {
+    static TABLE: OnceLock<[u32; 256]> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = [0u32; 256];
+        for (i, slot) in (0u32..).zip(table.iter_mut()) {
+            let mut c = i;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+            *slot = c;
         }
-        table[i] = c;
-        i += 1;
-    }
-    table
-};
+        table
+    })
+}
 
 pub fn crc32(data: &[u8]) -> u32 {
+    let table = table();
     let mut c = 0xFFFF_FFFFu32;
     for &b in data {
         let slot = usize::from((c as u8) ^ b);
-        c = TABLE.get(slot).copied().unwrap_or(0) ^ (c >> 8);
+        c = table.get(slot).copied().unwrap_or(0) ^ (c >> 8);
     }
     !c
 }

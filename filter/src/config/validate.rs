@@ -627,4 +627,87 @@ mod tests {
         let e = parse_str(r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","api_key_env":"BAD"}],"allow_provider_model":true}"#).unwrap_err();
         assert!(!e.to_string().contains("a\nb"));
     }
+
+    #[test]
+    fn bedrock_providers() {
+        let env = |k: &str| match k {
+            "AK" => Some("AKID".to_string()),
+            "SK" => Some("aws-secret".to_string()),
+            "ST" => Some("aws-token".to_string()),
+            "BK" => Some("bedrock-key".to_string()),
+            _ => None,
+        };
+        let doc = r#"{"providers":[
+            {"name":"b1","kind":"bedrock","cluster":"c","region":"eu-west-3",
+             "access_key_id_env":"AK","secret_access_key_env":"SK","session_token_env":"ST"},
+            {"name":"b2","kind":"bedrock","cluster":"c","region":"us-east-1","api_key_env":"BK",
+             "host":"proxy.internal:8080","base_path":"/bedrock/"}],
+            "allow_provider_model":true}"#;
+        let c = parse(doc.as_bytes(), &env).unwrap();
+        assert_eq!(
+            c.providers[0].host.as_deref(),
+            Some("bedrock-runtime.eu-west-3.amazonaws.com")
+        );
+        assert_eq!(c.providers[0].base_path, "");
+        assert_eq!(c.providers[1].base_path, "/bedrock");
+        match (&c.providers[0].kind, &c.providers[1].kind) {
+            (ProviderKind::Bedrock(a), ProviderKind::Bedrock(b)) => {
+                let creds = a.credentials.as_ref().unwrap();
+                assert_eq!(creds.access_key_id.expose(), "AKID");
+                assert_eq!(creds.session_token.as_ref().unwrap().expose(), "aws-token");
+                assert!(b.credentials.is_none());
+                assert_eq!(
+                    c.providers[1].api_key.as_ref().unwrap().expose(),
+                    "bedrock-key"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("aws-secret") && !dbg.contains("aws-token") && !dbg.contains("AKID"));
+
+        let bad = [
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"US_EAST","access_key_id_env":"AK","secret_access_key_env":"SK"}"#,
+                "providers[0].region",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1"}"#,
+                "providers[0].access_key_id_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK"}"#,
+                "providers[0].secret_access_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK","secret_access_key_env":"SK","api_key_env":"BK"}"#,
+                "providers[0].api_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","api_key_env":"BK","session_token_env":"ST"}"#,
+                "providers[0].api_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK","secret_access_key_env":"NOPE"}"#,
+                "providers[0].secret_access_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK","secret_access_key_env":"SK","session_token_env":"NOPE"}"#,
+                "providers[0].session_token_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c"}"#,
+                "(document)",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","version":"x"}"#,
+                "(document)",
+            ),
+        ];
+        for (p, field) in bad {
+            let doc = format!(r#"{{"providers":[{p}],"allow_provider_model":true}}"#);
+            let e = parse(doc.as_bytes(), &env).expect_err(&doc);
+            assert_eq!(e.field, field, "{doc}: {e}");
+        }
+    }
 }

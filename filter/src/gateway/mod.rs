@@ -122,3 +122,5 @@ impl Exchange {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bedrock;

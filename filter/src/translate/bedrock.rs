@@ -500,14 +500,23 @@ pub fn response(
 /// Client status, OpenAI error type and code for a Bedrock exception name
 /// (`ThrottlingException`, or the event stream's `throttlingException`).
 pub fn exception_status(name: &str) -> Option<(u16, &'static str, &'static str)> {
-    let known: [(&str, u16, &str); 13] = [
+    let known: [(&str, u16, &str); 17] = [
         ("ThrottlingException", 429, "rate_limit_error"),
         ("ServiceQuotaExceededException", 429, "rate_limit_error"),
         ("ServiceUnavailableException", 503, "api_error"),
         ("ModelNotReadyException", 503, "api_error"),
         ("ValidationException", 400, "invalid_request_error"),
         ("AccessDeniedException", 403, "permission_error"),
+        // The gateway's own AWS credentials were refused.
         ("UnrecognizedClientException", 403, "authentication_error"),
+        ("InvalidSignatureException", 403, "authentication_error"),
+        ("IncompleteSignatureException", 403, "authentication_error"),
+        ("ExpiredTokenException", 403, "authentication_error"),
+        (
+            "MissingAuthenticationTokenException",
+            403,
+            "authentication_error",
+        ),
         ("ResourceNotFoundException", 404, "not_found_error"),
         ("ModelTimeoutException", 504, "api_error"),
         ("ModelErrorException", 502, "api_error"),
