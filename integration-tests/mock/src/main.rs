@@ -1,12 +1,14 @@
-//! A mock LLM provider (OpenAI Chat Completions and Anthropic Messages) for integration
+//! A mock LLM provider (OpenAI Chat Completions, Anthropic Messages, Bedrock Converse) for integration
 //! tests: deterministic answers, request recording and fault injection.
 //! See the README in this crate for the control API.
 
 mod answer;
 mod anthropic;
+mod bedrock;
 mod cli;
 mod control;
 mod deliver;
+mod eventstream;
 mod faults;
 mod openai;
 mod provider;

@@ -13,12 +13,16 @@ use crate::openai::Ctx;
 use crate::record::{headers_map, Record};
 use crate::reply::{unix_now, Payload, Reply};
 use crate::state::State;
-use crate::{anthropic, openai};
+use crate::{anthropic, bedrock, openai};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     OpenAi,
     Anthropic,
+    /// Bedrock Converse; `stream` for ConverseStream.
+    Bedrock {
+        stream: bool,
+    },
     /// Not a provider path: answered with an OpenAI-shaped 404.
     Unknown,
 }
@@ -29,6 +33,8 @@ impl Format {
             Format::OpenAi
         } else if path.ends_with("/messages") {
             Format::Anthropic
+        } else if let Some(stream) = bedrock::operation(path) {
+            Format::Bedrock { stream }
         } else {
             Format::Unknown
         }
@@ -37,6 +43,7 @@ impl Format {
     fn error(self, status: u16) -> Reply {
         match self {
             Format::Anthropic => anthropic::error(status),
+            Format::Bedrock { .. } => bedrock::error(status),
             Format::OpenAi | Format::Unknown => openai::error(status),
         }
     }
@@ -44,7 +51,9 @@ impl Format {
     fn error_event(self, status: Option<u16>) -> String {
         match self {
             Format::Anthropic => anthropic::error_event(status.unwrap_or(529)),
-            Format::OpenAi | Format::Unknown => openai::error_event(status.unwrap_or(500)),
+            Format::OpenAi | Format::Unknown | Format::Bedrock { .. } => {
+                openai::error_event(status.unwrap_or(500))
+            }
         }
     }
 }
@@ -119,13 +128,21 @@ fn answer(
         _ if method != Method::POST => format.error(405),
         Format::OpenAi => openai::respond(body, ctx),
         Format::Anthropic => anthropic::respond(body, ctx),
+        Format::Bedrock { stream } => bedrock::respond(body, stream, ctx),
     };
     if let Some(status) = fault.status {
         reply.status = status;
     }
-    if let (Some(n), Payload::Events(events)) = (fault.error_after_events, &mut reply.payload) {
-        events.truncate(n);
-        events.push(format.error_event(fault.error_status));
+    match (fault.error_after_events, &mut reply.payload) {
+        (Some(n), Payload::Events(events)) => {
+            events.truncate(n);
+            events.push(format.error_event(fault.error_status));
+        }
+        (Some(n), Payload::Binary(frames)) => {
+            frames.truncate(n);
+            frames.push(bedrock::error_event(fault.error_status.unwrap_or(503)));
+        }
+        _ => {}
     }
     reply.with_header("x-mock-name", ctx.name)
 }
@@ -146,6 +163,10 @@ mod tests {
         assert_eq!(Format::of("/openai/v1/chat/completions"), Format::OpenAi);
         assert_eq!(Format::of("/v1/messages"), Format::Anthropic);
         assert_eq!(Format::of("/v1/models"), Format::Unknown);
+        assert_eq!(
+            Format::of("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream"),
+            Format::Bedrock { stream: true }
+        );
     }
 
     #[test]
@@ -165,7 +186,7 @@ mod tests {
         assert_eq!(reply.status, 529);
         let body = match reply.payload {
             Payload::Whole(b) => b,
-            Payload::Events(_) => Vec::new(),
+            _ => Vec::new(),
         };
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         assert_eq!(v.pointer("/error/type"), Some(&json!("overloaded_error")));
@@ -188,7 +209,7 @@ mod tests {
         );
         let events = match reply.payload {
             Payload::Events(e) => e,
-            Payload::Whole(_) => Vec::new(),
+            _ => Vec::new(),
         };
         assert_eq!(events.len(), 3);
         assert!(events
