@@ -5,7 +5,7 @@ from harness import Envoy, Mock
 
 @pytest.fixture(scope="session")
 def mocks():
-    m = {"openai_mock": Mock("openai"), "anthropic_mock": Mock("anthropic")}
+    m = {"openai_mock": Mock("openai"), "anthropic_mock": Mock("anthropic"), "bedrock_mock": Mock("bedrock")}
     yield m
     for mock in m.values():
         mock.stop()
@@ -29,3 +29,9 @@ def oa(mocks):
 def an(mocks):
     mocks["anthropic_mock"].reset()
     return mocks["anthropic_mock"]
+
+
+@pytest.fixture()
+def bedrock(mocks):
+    mocks["bedrock_mock"].reset()
+    return mocks["bedrock_mock"]

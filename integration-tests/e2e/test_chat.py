@@ -198,4 +198,4 @@ def test_provider_model_addressing(gateway, an):
 
 def test_models_list(gateway):
     models = [m.id for m in client(gateway).models.list()]
-    assert models == ["gpt-4o-mini", "claude-sonnet", "smart"]
+    assert models == ["gpt-4o-mini", "claude-sonnet", "smart", "claude-bedrock"]

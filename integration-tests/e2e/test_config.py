@@ -26,7 +26,7 @@ def demo():
 def test_demo_config_is_valid():
     r = validate(demo(), "validate-demo")
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "configured 2 providers, 3 models" in r.stderr
+    assert "configured 3 providers, 4 models" in r.stderr
 
 
 def test_invalid_plugin_config_is_refused_with_the_field_named():
