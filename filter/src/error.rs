@@ -22,6 +22,8 @@ pub struct GatewayError {
     pub origin: Origin,
     /// Seconds, forwarded as `retry-after` when known.
     pub retry_after: Option<u64>,
+    /// Extra response headers (e.g. `x-ratelimit-*` on a 429).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl GatewayError {
@@ -39,6 +41,7 @@ impl GatewayError {
             param: None,
             origin,
             retry_after: None,
+            headers: Vec::new(),
         }
     }
 
@@ -110,6 +113,53 @@ impl GatewayError {
         );
         e.origin = Origin::Upstream;
         e
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            401,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            "Missing or unknown API key: send Authorization: Bearer <key> or x-api-key".into(),
+        )
+    }
+
+    pub fn model_not_allowed(model: &str) -> Self {
+        let mut e = Self::new(
+            403,
+            "permission_error",
+            Some("model_not_allowed"),
+            format!("This key may not use the model `{}`", clip(model)),
+        );
+        e.param = Some("model".into());
+        e
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, "permission_error", Some("forbidden"), message.into())
+    }
+
+    pub fn rate_limited(message: impl Into<String>) -> Self {
+        Self::new(
+            429,
+            "rate_limit_error",
+            Some("rate_limit_exceeded"),
+            message.into(),
+        )
+    }
+
+    pub fn budget_exceeded(message: impl Into<String>) -> Self {
+        Self::new(
+            429,
+            "insufficient_quota",
+            Some("budget_exceeded"),
+            message.into(),
+        )
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

@@ -34,6 +34,11 @@ pub trait Host {
     fn shared_set(&mut self, key: &str, value: &[u8], cas: u32) -> CasResult;
 
     fn counter_add(&mut self, name: &str, delta: u64);
+    fn histogram_record(&mut self, name: &str, value: u64);
+    /// An Envoy attribute, e.g. `["connection", "uri_san_peer_certificate"]`.
+    fn property(&self, path: &[&str]) -> Option<Vec<u8>>;
+    /// Per-request value for access logs (Envoy filter state `wasm.<name>`).
+    fn set_log_field(&mut self, name: &str, value: &str);
     fn now_ms(&self) -> u64;
     fn random_u64(&mut self) -> u64;
 }
@@ -43,6 +48,30 @@ pub struct LocalReply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+/// Read-modify-write of one shared-data value with compare-and-swap, retried when
+/// another worker wrote in between. `f` gets the current value (None if absent) and
+/// returns the new one, or None to leave it unchanged. False if the update was lost
+/// (host failure, or contention beyond any realistic level).
+pub fn cas_update(
+    host: &mut dyn Host,
+    key: &str,
+    mut f: impl FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
+) -> bool {
+    const MAX_ATTEMPTS: usize = 64;
+    for _ in 0..MAX_ATTEMPTS {
+        let (value, cas) = host.shared_get(key);
+        let Some(next) = f(value.as_deref()) else {
+            return true;
+        };
+        match host.shared_set(key, &next, cas) {
+            CasResult::Ok => return true,
+            CasResult::Mismatch => continue,
+            CasResult::Failed => return false,
+        }
+    }
+    false
 }
 
 /// In-memory host for native tests: records everything, time and randomness scripted.
@@ -57,6 +86,9 @@ pub struct FakeHost {
     pub shared: std::collections::HashMap<String, (Vec<u8>, u32)>,
     pub cas_counter: u32,
     pub counters: std::collections::BTreeMap<String, u64>,
+    pub histograms: std::collections::BTreeMap<String, Vec<u64>>,
+    pub properties: std::collections::HashMap<String, Vec<u8>>,
+    pub log_fields: std::collections::BTreeMap<String, String>,
     pub now_ms: u64,
     pub randoms: std::collections::VecDeque<u64>,
 }
@@ -165,6 +197,18 @@ impl Host for FakeHost {
     }
     fn counter_add(&mut self, name: &str, delta: u64) {
         *self.counters.entry(name.to_string()).or_default() += delta;
+    }
+    fn histogram_record(&mut self, name: &str, value: u64) {
+        self.histograms
+            .entry(name.to_string())
+            .or_default()
+            .push(value);
+    }
+    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+        self.properties.get(&path.join(".")).cloned()
+    }
+    fn set_log_field(&mut self, name: &str, value: &str) {
+        self.log_fields.insert(name.to_string(), value.to_string());
     }
     fn now_ms(&self) -> u64 {
         self.now_ms

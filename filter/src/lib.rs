@@ -3,6 +3,10 @@
 //! Everything but `wasm/` is plain Rust that runs natively in tests; `wasm/` is the
 //! only code that names `proxy_wasm`, and it is compiled only for wasm32.
 
+// Errors are built at most once per request, on the path that answers it; carrying
+// them unboxed keeps every signature simple at no measurable cost.
+#![allow(clippy::result_large_err)]
+
 pub mod api;
 pub mod aws;
 pub mod codec;
@@ -10,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod gateway;
 pub mod host;
+pub mod limits;
 pub mod routing;
 pub mod translate;
 pub mod usage;

@@ -108,6 +108,7 @@ class Envoy:
             ep["address"]["socket_address"]["port_value"] = mock.port
             doc["static_resources"]["clusters"].append(c)
         LOGS.mkdir(parents=True, exist_ok=True)
+        self.name = name
         self.config_path = LOGS / f"{name}.yaml"
         self.config_path.write_text(yaml.safe_dump(doc))
         self.log_path = LOGS / f"{name}.log"
@@ -144,7 +145,7 @@ class Envoy:
         text = http("GET", f"http://127.0.0.1:{self.admin_port}/stats/prometheus")[2].decode()
         out = {}
         for line in text.splitlines():
-            if not line.startswith("llmgw_"):
+            if not line.startswith(("llmgw_", "gen_ai_")):
                 continue
             metric, value = line.rsplit(" ", 1)
             name, _, labels = metric.partition("{")
@@ -154,10 +155,14 @@ class Envoy:
             out[(name, pairs)] = int(float(value))
         return out
 
-    def counter(self, name, model, provider, upstream_model):
-        key = (name, frozenset({("llm_model", model), ("llm_provider", provider),
-                                ("llm_upstream_model", upstream_model)}))
-        return self.stats().get(key, 0)
+    def counter(self, name, model, provider, upstream_model, **labels):
+        """Sum of a counter over all series with these labels (and any others)."""
+        want = {("gen_ai_request_model", model), ("gen_ai_provider_name", provider),
+                ("gen_ai_response_model", upstream_model)} | set(labels.items())
+        return sum(v for (n, ls), v in self.stats().items() if n == name and want <= ls)
+
+    def access_log(self):
+        return (LOGS / f"{self.name}.access.log").read_text()
 
     def log(self):
         return self.log_path.read_text()

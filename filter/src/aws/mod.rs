@@ -1,6 +1,5 @@
-//! AWS request signing (Signature Version 4) and the hash functions it needs,
-//! written here rather than pulled in as crates: SHA-256 and HMAC are small, and the
-//! filter stays free of dependencies that would grow the `.wasm`.
+//! AWS request signing (Signature Version 4): SHA-256 from `sha2` (the workspace's
+//! vetted hash), HMAC-SHA256 and the signing steps written here.
 pub mod hmac;
 pub mod sha256;
 pub mod sigv4;

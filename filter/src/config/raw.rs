@@ -18,6 +18,12 @@ pub struct RawConfig {
     pub route_header: Option<String>,
     #[serde(default)]
     pub health: Option<RawHealth>,
+    /// Virtual keys, mesh identities and teams; absent = no authentication.
+    #[serde(default)]
+    pub access: Option<super::access::RawAccess>,
+    /// USD per million tokens, by upstream model.
+    #[serde(default)]
+    pub prices: Vec<super::pricing::RawPrice>,
 }
 
 /// Tagged by `kind`; each variant holds only the settings that provider understands.
@@ -87,6 +93,11 @@ pub struct RawBedrock {
 pub struct RawModel {
     pub name: String,
     pub targets: Vec<RawTarget>,
+    /// Requests and tokens per minute for this model, across all callers.
+    #[serde(default)]
+    pub rpm: Option<u64>,
+    #[serde(default)]
+    pub tpm: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -23,6 +23,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub route_header: String,
     pub health: HealthSettings,
+    /// None: no authentication (an open gateway, e.g. behind mesh policy).
+    pub access: Option<super::access::Access>,
+    pub prices: HashMap<String, super::pricing::Price>,
 }
 
 #[derive(Debug)]
@@ -66,6 +69,8 @@ pub struct AwsCredentials {
 #[derive(Debug)]
 pub struct ModelRoute {
     pub targets: Vec<Target>,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -182,7 +187,14 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
             "must be a non-empty lowercase header name ([a-z0-9_-])",
         );
     }
+    let access = match raw.access {
+        Some(a) => Some(super::access::validate(a, &model_names)?),
+        None => None,
+    };
+    let prices = super::pricing::validate(raw.prices)?;
     Ok(Config {
+        access,
+        prices,
         providers,
         models,
         model_names,
@@ -482,7 +494,19 @@ fn model(i: usize, m: RawModel, providers: &[Provider]) -> Result<ModelRoute, Co
             "at least one target needs a weight above 0",
         );
     }
-    Ok(ModelRoute { targets })
+    for (name, v) in [("rpm", m.rpm), ("tpm", m.tpm)] {
+        if v == Some(0) {
+            return err(
+                format!("models[{i}].{name}"),
+                "must be at least 1 (omit it for no limit)",
+            );
+        }
+    }
+    Ok(ModelRoute {
+        targets,
+        rpm: m.rpm,
+        tpm: m.tpm,
+    })
 }
 
 fn health(raw: Option<RawHealth>) -> Result<HealthSettings, ConfigError> {
@@ -501,6 +525,14 @@ fn health(raw: Option<RawHealth>) -> Result<HealthSettings, ConfigError> {
 impl Config {
     pub fn provider(&self, index: usize) -> Option<&Provider> {
         self.providers.get(index)
+    }
+
+    /// Price of an upstream model: `provider/model` first, then `model`.
+    pub fn price(&self, provider: &str, model: &str) -> Option<super::pricing::Price> {
+        self.prices
+            .get(&format!("{provider}/{model}"))
+            .or_else(|| self.prices.get(model))
+            .copied()
     }
 
     pub fn provider_index(&self, name: &str) -> Option<usize> {

@@ -1,9 +1,11 @@
 //! The per-request flow in the gateway position, written against `Host` so it runs
 //! natively in tests. The proxy-wasm glue calls one method per Envoy callback.
 
+mod access;
 mod account;
 mod request;
 mod response;
+mod usage_api;
 
 use std::rc::Rc;
 
@@ -42,6 +44,9 @@ const STRIP_FROM_CLIENT: &[&str] = &[
 pub struct Exchange {
     cfg: Rc<Config>,
     state: State,
+    /// Index of the authenticated caller in `cfg.access.keys`.
+    caller: Option<usize>,
+    start_ms: u64,
 }
 
 enum State {
@@ -65,6 +70,10 @@ struct Flight {
     error: bool,
     completed: bool,
     accounted: bool,
+    admission: access::Admission,
+    /// Prompt tokens estimated before the call (used only if the provider reports none).
+    estimate: u64,
+    first_byte_ms: Option<u64>,
 }
 
 enum ResponseMode {
@@ -80,6 +89,8 @@ impl Exchange {
         Exchange {
             cfg,
             state: State::Ignored,
+            caller: None,
+            start_ms: 0,
         }
     }
 
@@ -102,17 +113,19 @@ impl Exchange {
     /// The request is over (completed, failed or abandoned): account it exactly once.
     pub fn on_log(&mut self, host: &mut dyn Host) {
         if let State::Forwarded(flight) = &mut self.state {
-            account::record(&self.cfg, flight, host);
+            account::record(&self.cfg, self.caller, self.start_ms, flight, host);
         }
     }
 
     fn reply_error(&mut self, host: &mut dyn Host, e: &GatewayError) -> Action {
         let body = e.to_json();
-        let retry;
+        let retry = e.retry_after.map(|s| s.to_string());
         let mut headers = vec![("content-type", "application/json")];
-        if let Some(s) = e.retry_after {
-            retry = s.to_string();
-            headers.push(("retry-after", retry.as_str()));
+        if let Some(r) = &retry {
+            headers.push(("retry-after", r.as_str()));
+        }
+        for (k, v) in &e.headers {
+            headers.push((k, v.as_str()));
         }
         host.send_local_response(e.status, &headers, &body);
         self.state = State::Replied;
@@ -122,5 +135,7 @@ impl Exchange {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_access;
 #[cfg(test)]
 mod tests_bedrock;

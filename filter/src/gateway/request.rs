@@ -3,16 +3,18 @@
 
 use serde::Serialize;
 
-use super::{Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT};
+use super::{access, usage_api, Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT};
 use crate::api::openai::ChatRequest;
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::routing::health::HealthState;
 use crate::routing::{resolve, select};
 use crate::translate;
+use crate::usage::estimate;
 
 pub const CHAT_PATH: &str = "/v1/chat/completions";
 pub const MODELS_PATH: &str = "/v1/models";
+pub const USAGE_PATH: &str = "/v1/usage";
 
 pub fn health_key(provider: &str, model: &str) -> String {
     format!("llm:health:{provider}|{model}")
@@ -24,6 +26,14 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     let path = host.request_header(":path").unwrap_or_default();
     let path = path.split('?').next().unwrap_or("");
     let method = host.request_header(":method").unwrap_or_default();
+    x.start_ms = host.now_ms();
+    if !path.starts_with("/v1/") {
+        return Action::Continue;
+    }
+    match access::authenticate(&x.cfg, host) {
+        Ok(caller) => x.caller = caller,
+        Err(e) => return x.reply_error(host, &e),
+    }
     match path {
         CHAT_PATH => {
             if method != "POST" {
@@ -50,8 +60,20 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             x.state = State::Replied;
             Action::Pause
         }
-        p if p.starts_with("/v1/") => x.reply_error(host, &GatewayError::not_found(p)),
-        _ => Action::Continue,
+        USAGE_PATH => {
+            if method != "GET" {
+                return x.reply_error(host, &GatewayError::method_not_allowed(&method));
+            }
+            match usage_api::render(x, host) {
+                Ok(body) => {
+                    host.send_local_response(200, &[("content-type", "application/json")], &body);
+                    x.state = State::Replied;
+                    Action::Pause
+                }
+                Err(e) => x.reply_error(host, &e),
+            }
+        }
+        p => x.reply_error(host, &GatewayError::not_found(p)),
     }
 }
 
@@ -74,6 +96,7 @@ fn models_list(x: &Exchange) -> Vec<u8> {
             .cfg
             .model_names
             .iter()
+            .filter(|id| allowed(x, id))
             .map(|id| Model {
                 id,
                 object: "model",
@@ -83,6 +106,19 @@ fn models_list(x: &Exchange) -> Vec<u8> {
             .collect(),
     };
     serde_json::to_vec(&list).unwrap_or_default()
+}
+
+/// The caller's allow-list (everything when there is none).
+fn allowed(x: &Exchange, model: &str) -> bool {
+    let key = x
+        .cfg
+        .access
+        .as_ref()
+        .and_then(|a| x.caller.and_then(|i| a.key(i)));
+    match key.and_then(|k| k.models.as_ref()) {
+        Some(list) => list.iter().any(|m| m == model),
+        None => true,
+    }
 }
 
 pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
@@ -159,6 +195,9 @@ fn forward(
         .provider(target.provider)
         .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
     let up = translate::request(provider, &target.model, &req, raw, now)?;
+    let estimate = estimate::prompt_tokens(&req);
+    let reserve = estimate + estimate::completion_reserve(&req);
+    let admission = access::admit(x, host, &req.model, reserve)?;
 
     for h in STRIP_FROM_CLIENT {
         host.remove_request_header(h);
@@ -193,5 +232,8 @@ fn forward(
         error: false,
         completed: false,
         accounted: false,
+        admission,
+        estimate,
+        first_byte_ms: None,
     })
 }

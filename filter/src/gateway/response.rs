@@ -26,6 +26,11 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     record_health(cfg, host, &provider.name, &flight.target.model, status);
     host.set_response_header("x-llm-provider", &provider.name);
     host.set_response_header("x-llm-model", &flight.target.model);
+    if let Some(status) = &flight.admission.status {
+        for (k, v) in super::access::headers(status) {
+            host.set_response_header(k, &v);
+        }
+    }
 
     let is_sse = host
         .response_header("content-type")
@@ -68,6 +73,9 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     let cfg = &x.cfg;
     match &mut flight.response {
         ResponseMode::Streaming(mapper) => {
+            if flight.first_byte_ms.is_none() && size > 0 {
+                flight.first_byte_ms = Some(host.now_ms());
+            }
             let chunk = host.response_body(size);
             let mut out = Vec::with_capacity(chunk.len() + 64);
             mapper.push(&chunk, &mut out);

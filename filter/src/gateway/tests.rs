@@ -102,9 +102,9 @@ fn anthropic_round_trip_rewrites_request_and_response() {
     x.on_log(&mut h);
     x.on_log(&mut h); // accounted once only
     let key = ledger::usage_key("mixed", "an", "claude");
-    assert_eq!(ledger::read(&h, &key), Some([1, 3, 2, 0]));
+    assert_eq!(ledger::read(&h, &key), Some([1, 3, 2, 0, 0]));
     assert_eq!(
-        h.counters["llmgw.model.mixed.provider.an.upstream_model.claude.requests_total"],
+        h.counters["llmgw.requests_total.gen_ai_request_model.mixed.gen_ai_provider_name.an.gen_ai_response_model.claude.llm_key.none"],
         1
     );
 }
@@ -225,7 +225,7 @@ fn streaming_anthropic_is_rewritten_chunk_by_chunk() {
     assert!(text.ends_with("data: [DONE]\n\n"));
     x.on_log(&mut h);
     let key = ledger::usage_key("mixed", "an", "claude");
-    assert_eq!(ledger::read(&h, &key), Some([1, 4, 6, 0]));
+    assert_eq!(ledger::read(&h, &key), Some([1, 4, 6, 0, 0]));
 }
 
 #[test]
@@ -245,6 +245,6 @@ fn upstream_garbage_becomes_502_with_new_length() {
     x.on_log(&mut h);
     assert_eq!(
         ledger::read(&h, &ledger::usage_key("gpt", "oa", "gpt")),
-        Some([1, 0, 0, 1])
+        Some([1, 0, 0, 1, 0])
     );
 }

@@ -132,7 +132,7 @@ fn binary_stream_becomes_sse_and_is_accounted() {
     assert!(text.ends_with("data: [DONE]\n\n"));
     x.on_log(&mut h);
     let key = ledger::usage_key("claude", "br", "anthropic.claude-3-haiku-20240307-v1:0");
-    assert_eq!(ledger::read(&h, &key), Some([1, 4, 2, 0]));
+    assert_eq!(ledger::read(&h, &key), Some([1, 4, 2, 0, 0]));
 }
 
 #[test]

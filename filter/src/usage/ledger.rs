@@ -2,16 +2,14 @@
 //! numbers. Each key holds fixed-width little-endian u64 counters updated with a
 //! get / compare-and-swap retry loop.
 
-use crate::host::{CasResult, Host};
+use crate::host::{cas_update, Host};
 
-pub const FIELDS: usize = 4;
+pub const FIELDS: usize = 5;
 pub const REQUESTS: usize = 0;
 pub const PROMPT_TOKENS: usize = 1;
 pub const COMPLETION_TOKENS: usize = 2;
 pub const ERRORS: usize = 3;
-
-/// Attempts before giving up on one update (only under extreme contention).
-const MAX_CAS_ATTEMPTS: usize = 64;
+pub const COST_NANO_USD: usize = 4;
 
 pub type Counters = [u64; FIELDS];
 
@@ -35,22 +33,16 @@ pub fn decode(bytes: &[u8]) -> Counters {
 
 /// Add `delta` to the counters under `key`. Returns false if the update was lost.
 pub fn add(host: &mut dyn Host, key: &str, delta: &Counters) -> bool {
-    for _ in 0..MAX_CAS_ATTEMPTS {
-        let (value, cas) = host.shared_get(key);
-        let mut current = value.map(|v| decode(&v)).unwrap_or_default();
+    // A key that does not exist yet has no CAS token; Envoy then writes
+    // unconditionally. Keys for configured targets are created at configure time,
+    // which keeps that window closed for them.
+    cas_update(host, key, |value| {
+        let mut current = value.map(decode).unwrap_or_default();
         for (c, d) in current.iter_mut().zip(delta.iter()) {
             *c = c.saturating_add(*d);
         }
-        // A key that does not exist yet has no CAS token; Envoy then writes
-        // unconditionally. Keys for configured targets are created at configure time,
-        // which keeps that window closed for them.
-        match host.shared_set(key, &encode(&current), cas) {
-            CasResult::Ok => return true,
-            CasResult::Mismatch => continue,
-            CasResult::Failed => return false,
-        }
-    }
-    false
+        Some(encode(&current))
+    })
 }
 
 /// Create `key` with zeros unless it exists (called from `on_configure`).
@@ -73,16 +65,18 @@ mod tests {
     fn adds_accumulate() {
         let mut h = FakeHost::default();
         let k = usage_key("m", "p", "u");
-        assert!(add(&mut h, &k, &[1, 10, 5, 0]));
-        assert!(add(&mut h, &k, &[1, 3, 2, 1]));
-        assert_eq!(read(&h, &k), Some([2, 13, 7, 1]));
+        assert!(add(&mut h, &k, &[1, 10, 5, 0, 7]));
+        assert!(add(&mut h, &k, &[1, 3, 2, 1, 0]));
+        assert_eq!(read(&h, &k), Some([2, 13, 7, 1, 7]));
         ensure(&mut h, &k);
-        assert_eq!(read(&h, &k), Some([2, 13, 7, 1]));
+        assert_eq!(read(&h, &k), Some([2, 13, 7, 1, 7]));
     }
 
     #[test]
     fn decode_tolerates_short_values() {
         assert_eq!(decode(&[1, 0, 0]), [0; FIELDS]);
-        assert_eq!(decode(&encode(&[5, 6, 7, 8])), [5, 6, 7, 8]);
+        assert_eq!(decode(&encode(&[5, 6, 7, 8, 9])), [5, 6, 7, 8, 9]);
+        // values written before the cost field existed still read
+        assert_eq!(decode(&[1, 0, 0, 0, 0, 0, 0, 0]), [1, 0, 0, 0, 0]);
     }
 }

@@ -1,6 +1,8 @@
 //! Token usage as reported (or not) by providers, and the shared-data ledger.
+pub mod estimate;
 pub mod ledger;
 pub mod metrics;
+pub mod periods;
 
 /// Counts are `Option`: a provider that reports nothing has not reported zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

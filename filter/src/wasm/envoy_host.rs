@@ -25,6 +25,16 @@ impl EnvoyHost {
     pub fn new(metrics: Metrics) -> Self {
         EnvoyHost { metrics, rng: 0 }
     }
+
+    fn metric_id(&self, kind: MetricType, name: &str) -> Option<u32> {
+        let mut ids = self.metrics.0.borrow_mut();
+        if let Some(id) = ids.get(name) {
+            return Some(*id);
+        }
+        let id = hostcalls::define_metric(kind, name).ok()?;
+        ids.insert(name.to_string(), id);
+        Some(id)
+    }
 }
 
 fn header(map: MapType, name: &str) -> Option<String> {
@@ -95,20 +105,20 @@ impl Host for EnvoyHost {
         }
     }
     fn counter_add(&mut self, name: &str, delta: u64) {
-        let id = {
-            let mut ids = self.metrics.0.borrow_mut();
-            match ids.get(name) {
-                Some(id) => *id,
-                None => match hostcalls::define_metric(MetricType::Counter, name) {
-                    Ok(id) => {
-                        ids.insert(name.to_string(), id);
-                        id
-                    }
-                    Err(_) => return,
-                },
-            }
-        };
-        let _ = hostcalls::increment_metric(id, i64::try_from(delta).unwrap_or(i64::MAX));
+        if let Some(id) = self.metric_id(MetricType::Counter, name) {
+            let _ = hostcalls::increment_metric(id, i64::try_from(delta).unwrap_or(i64::MAX));
+        }
+    }
+    fn histogram_record(&mut self, name: &str, value: u64) {
+        if let Some(id) = self.metric_id(MetricType::Histogram, name) {
+            let _ = hostcalls::record_metric(id, value);
+        }
+    }
+    fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
+        hostcalls::get_property(path.to_vec()).ok().flatten()
+    }
+    fn set_log_field(&mut self, name: &str, value: &str) {
+        let _ = hostcalls::set_property(vec![name], Some(value.as_bytes()));
     }
     fn now_ms(&self) -> u64 {
         hostcalls::get_current_time()

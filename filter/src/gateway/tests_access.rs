@@ -1,0 +1,276 @@
+//! Keys, allow-lists, rate limits, budgets and the usage report against the fake host.
+
+use std::rc::Rc;
+
+use super::{Action, Exchange};
+use crate::config::{parse, Config};
+use crate::host::FakeHost;
+use crate::limits::auth::hash;
+
+fn hex(b: [u8; 32]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn cfg() -> Rc<Config> {
+    cfg_with_budget(1.5)
+}
+
+fn cfg_with_budget(usd: f64) -> Rc<Config> {
+    let doc = format!(
+        r#"{{
+      "providers": [{{"name":"oa","kind":"openai","cluster":"c"}}],
+      "models": [
+        {{"name":"m","targets":[{{"provider":"oa","model":"gpt"}}],"rpm":100}},
+        {{"name":"other","targets":[{{"provider":"oa","model":"gpt2"}}],"rpm":1}}
+      ],
+      "prices": [{{"model":"gpt","input":500000,"output":0}}],
+      "access": {{
+        "teams": [{{"name":"t","budget_usd":{},"budget_period":"day"}}],
+        "keys": [
+          {{"name":"k1","sha256":"{}","team":"t","models":["m","other"],"rpm":2,"tpm":1000}},
+          {{"name":"admin","sha256":"{}","admin":true}},
+          {{"name":"mesh","principal":"spiffe://cluster.local/ns/a/sa/app","rpm":1}}
+        ]
+      }}
+    }}"#,
+        usd,
+        hex(hash("sk-one")),
+        hex(hash("sk-admin"))
+    );
+    Rc::new(parse(doc.as_bytes(), &|_| None).unwrap())
+}
+
+struct Shared(std::collections::HashMap<String, (Vec<u8>, u32)>, u32);
+
+/// One request; returns (status, body, response headers) — 200 when forwarded and answered.
+fn call(
+    cfg: &Rc<Config>,
+    shared: &mut Shared,
+    now: u64,
+    headers: &[(&str, &str)],
+    body: &str,
+    principal: Option<&str>,
+) -> (u16, String, Vec<(String, String)>) {
+    let mut h = FakeHost::with_request(headers);
+    h.shared = std::mem::take(&mut shared.0);
+    h.cas_counter = shared.1;
+    h.now_ms = now;
+    if let Some(p) = principal {
+        h.properties.insert(
+            "connection.uri_san_peer_certificate".into(),
+            p.as_bytes().to_vec(),
+        );
+    }
+    h.request_body = body.as_bytes().to_vec();
+    let mut x = Exchange::new(cfg.clone());
+    let mut result = None;
+    if x.on_request_headers(&mut h, body.is_empty()) == Action::Pause && h.local_response.is_none()
+    {
+        let n = h.request_body.len();
+        if x.on_request_body(&mut h, n, true) == Action::Continue {
+            h.response_headers = vec![
+                (":status".into(), "200".into()),
+                ("content-type".into(), "application/json".into()),
+            ];
+            let answer = br#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#;
+            h.response_body = answer.to_vec();
+            x.on_response_headers(&mut h, false);
+            x.on_response_body(&mut h, answer.len(), true);
+            x.on_log(&mut h);
+            result = Some((
+                200,
+                String::from_utf8_lossy(&h.response_body).into_owned(),
+                h.response_headers.clone(),
+            ));
+        }
+    }
+    let result = result.unwrap_or_else(|| {
+        let r = h.local_response.clone().expect("a local reply");
+        (
+            r.status,
+            String::from_utf8_lossy(&r.body).into_owned(),
+            r.headers,
+        )
+    });
+    shared.0 = std::mem::take(&mut h.shared);
+    shared.1 = h.cas_counter;
+    result
+}
+
+const POST: [(&str, &str); 2] = [(":method", "POST"), (":path", "/v1/chat/completions")];
+
+fn with_key(key: &'static str) -> Vec<(&'static str, &'static str)> {
+    let mut v = POST.to_vec();
+    v.push(("authorization", key));
+    v
+}
+
+const M: &str = r#"{"model":"m","messages":[{"role":"user","content":"hello"}]}"#;
+
+#[test]
+fn keys_and_allow_lists() {
+    let cfg = cfg();
+    let mut s = Shared(Default::default(), 0);
+    assert_eq!(call(&cfg, &mut s, 1, &POST, M, None).0, 401);
+    assert_eq!(
+        call(&cfg, &mut s, 1, &with_key("Bearer sk-wrong"), M, None).0,
+        401
+    );
+    assert_eq!(
+        call(&cfg, &mut s, 1, &with_key("Bearer sk-one"), M, None).0,
+        200
+    );
+    let mut xk = POST.to_vec();
+    xk.push(("x-api-key", "sk-one"));
+    assert_eq!(call(&cfg, &mut s, 1, &xk, M, None).0, 200);
+    // admin has no allow-list; k1 may not use provider/model names it was not given
+    let body = r#"{"model":"nope","messages":[{"role":"user","content":"x"}]}"#;
+    assert_eq!(
+        call(&cfg, &mut s, 1, &with_key("Bearer sk-admin"), body, None).0,
+        404
+    );
+    // mesh identity
+    assert_eq!(
+        call(
+            &cfg,
+            &mut s,
+            1,
+            &POST,
+            M,
+            Some("spiffe://cluster.local/ns/a/sa/app")
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        call(&cfg, &mut s, 1, &POST, M, Some("spiffe://other")).0,
+        401
+    );
+}
+
+#[test]
+fn model_not_allowed_is_403() {
+    let cfg = cfg();
+    let mut s = Shared(Default::default(), 0);
+    let doc = r#"{
+      "providers": [{"name":"oa","kind":"openai","cluster":"c"}],
+      "models": [{"name":"m","targets":[{"provider":"oa","model":"gpt"}]},{"name":"x","targets":[{"provider":"oa","model":"gpt"}]}],
+      "access": {"keys": [{"name":"k","sha256":"HASH","models":["m"]}]}
+    }"#
+    .replace("HASH", &hex(hash("sk-k")));
+    let c2 = Rc::new(parse(doc.as_bytes(), &|_| None).unwrap());
+    let body = r#"{"model":"x","messages":[{"role":"user","content":"x"}]}"#;
+    let (status, body, _) = call(&c2, &mut s, 1, &with_key("Bearer sk-k"), body, None);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("model_not_allowed"));
+    drop(cfg);
+}
+
+#[test]
+fn rpm_is_exact_per_key_and_per_model_with_headers() {
+    let cfg = cfg_with_budget(1000.0);
+    let mut s = Shared(Default::default(), 0);
+    let k = with_key("Bearer sk-one");
+    let (st, _, headers) = call(&cfg, &mut s, 1_000, &k, M, None);
+    assert_eq!(st, 200);
+    let get =
+        |hs: &[(String, String)], n: &str| hs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    assert_eq!(
+        get(&headers, "x-ratelimit-limit-requests").as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        get(&headers, "x-ratelimit-remaining-requests").as_deref(),
+        Some("1")
+    );
+    assert_eq!(call(&cfg, &mut s, 2_000, &k, M, None).0, 200);
+    let (st, body, headers) = call(&cfg, &mut s, 3_000, &k, M, None);
+    assert_eq!(st, 429, "{body}");
+    assert!(body.contains("rate_limit_exceeded"));
+    assert_eq!(get(&headers, "retry-after").as_deref(), Some("57"));
+    assert_eq!(
+        get(&headers, "x-ratelimit-remaining-requests").as_deref(),
+        Some("0")
+    );
+    // a new minute
+    assert_eq!(call(&cfg, &mut s, 61_000, &k, M, None).0, 200);
+    // model "other" allows one request per minute across all callers; a refusal by the
+    // model limit gives back the caller's reservation
+    let other = r#"{"model":"other","messages":[{"role":"user","content":"x"}]}"#;
+    assert_eq!(
+        call(
+            &cfg,
+            &mut s,
+            62_000,
+            &with_key("Bearer sk-admin"),
+            other,
+            None
+        )
+        .0,
+        200
+    );
+    let (st, body, _) = call(&cfg, &mut s, 62_000, &k, other, None);
+    assert_eq!(st, 429, "{body}");
+    assert!(body.contains("rate_limit_exceeded"));
+    let w = crate::limits::rate::decode(&s.0["llm:rate:key:k1"].0);
+    assert_eq!((w.id, w.requests), (1, 1), "only the request at 61s counts");
+}
+
+#[test]
+fn tpm_reconciles_with_real_usage() {
+    let cfg = cfg();
+    let mut s = Shared(Default::default(), 0);
+    let k = with_key("Bearer sk-one");
+    // ~1200 estimated tokens: admitted (window empty), then reconciled to 2 real tokens
+    let big = format!(
+        r#"{{"model":"m","messages":[{{"role":"user","content":"{}"}}]}}"#,
+        "abcd".repeat(1200)
+    );
+    assert_eq!(call(&cfg, &mut s, 1_000, &k, &big, None).0, 200);
+    // had it kept the estimate, the tpm of 1000 would refuse this one
+    assert_eq!(call(&cfg, &mut s, 2_000, &k, M, None).0, 200);
+}
+
+#[test]
+fn team_budget_stops_spend_and_usage_report() {
+    let cfg = cfg();
+    let mut s = Shared(Default::default(), 0);
+    let k = with_key("Bearer sk-one");
+    // each answer costs 1 prompt token * 5e5 USD/Mtok = 0.5 USD; the team budget is 1.5 USD/day
+    let mut now = 1_000;
+    let mut ok = 0;
+    for _ in 0..10 {
+        now += 70_000; // stay clear of the rpm limit
+        match call(&cfg, &mut s, now, &k, M, None) {
+            (200, ..) => ok += 1,
+            (429, body, _) => {
+                assert!(body.contains("budget_exceeded"), "{body}");
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(ok, 3);
+    // the next day the budget is fresh
+    assert_eq!(call(&cfg, &mut s, 86_400_000 + 1_000, &k, M, None).0, 200);
+
+    let usage = [
+        (":method", "GET"),
+        (":path", "/v1/usage"),
+        ("authorization", "Bearer sk-admin"),
+    ];
+    let (st, body, _) = call(&cfg, &mut s, 86_400_000 + 2_000, &usage, "", None);
+    assert_eq!(st, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["keys"]["k1"]["team"], "t");
+    assert_eq!(v["keys"]["k1"]["day"]["requests"], 1);
+    assert_eq!(v["keys"]["k1"]["month"]["requests"], 4);
+    assert_eq!(v["teams"]["t"]["month"]["cost_usd"], 2.0);
+    assert_eq!(v["models"]["m"]["month"]["prompt_tokens"], 4);
+    let not_admin = [
+        (":method", "GET"),
+        (":path", "/v1/usage"),
+        ("authorization", "Bearer sk-one"),
+    ];
+    assert_eq!(call(&cfg, &mut s, 1, &not_admin, "", None).0, 403);
+}

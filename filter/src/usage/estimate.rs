@@ -1,0 +1,90 @@
+//! A cheap prompt-token estimate for admission control (about four characters per
+//! token, as for OpenAI's and Anthropic's English tokenisers, plus per-message and
+//! per-image overheads). Provider-reported usage always replaces it afterwards.
+
+use crate::api::openai::{ChatRequest, Content, ContentPart, Message};
+
+const PER_MESSAGE: u64 = 4;
+const PER_IMAGE: u64 = 85;
+
+fn text_chars(c: &Content) -> (u64, u64) {
+    match c {
+        Content::Text(t) => (t.chars().count() as u64, 0),
+        Content::Parts(parts) => parts.iter().fold((0, 0), |(chars, images), p| match p {
+            ContentPart::Text { text } => (chars + text.chars().count() as u64, images),
+            ContentPart::ImageUrl { .. } => (chars, images + 1),
+            ContentPart::Unsupported => (chars, images),
+        }),
+    }
+}
+
+pub fn prompt_tokens(req: &ChatRequest) -> u64 {
+    let mut chars = 0u64;
+    let mut images = 0u64;
+    for m in &req.messages {
+        let (c, i) = match m {
+            Message::System { content }
+            | Message::Developer { content }
+            | Message::User { content }
+            | Message::Tool { content, .. } => text_chars(content),
+            Message::Assistant {
+                content,
+                tool_calls,
+            } => {
+                let (c, i) = content.as_ref().map(text_chars).unwrap_or((0, 0));
+                let args: u64 = tool_calls
+                    .iter()
+                    .flatten()
+                    .map(|t| t.function.arguments.len() as u64 + t.function.name.len() as u64)
+                    .sum();
+                (c + args, i)
+            }
+        };
+        chars += c;
+        images += i;
+    }
+    let tools: u64 = req
+        .tools
+        .iter()
+        .flatten()
+        .map(|t| {
+            t.function.name.len() as u64
+                + t.function
+                    .description
+                    .as_ref()
+                    .map_or(0, |d| d.len() as u64)
+                + t.function
+                    .parameters
+                    .as_ref()
+                    .map_or(0, |p| p.get().len() as u64)
+        })
+        .sum();
+    (chars + tools).div_ceil(4) + PER_MESSAGE * req.messages.len() as u64 + PER_IMAGE * images
+}
+
+/// Completion tokens to reserve against a token limit before the answer is known: the
+/// client's own cap, else a fixed allowance. Reserving at least what a request really
+/// uses is what bounds a burst's overshoot to one request.
+pub const DEFAULT_COMPLETION_RESERVE: u64 = 256;
+
+pub fn completion_reserve(req: &ChatRequest) -> u64 {
+    req.max_completion_tokens
+        .or(req.max_tokens)
+        .map(u64::from)
+        .unwrap_or(DEFAULT_COMPLETION_RESERVE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimate() {
+        let req: ChatRequest = serde_json::from_str(
+            r#"{"model":"m","messages":[{"role":"user","content":"abcdefgh"},
+               {"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(prompt_tokens(&req), 2 + 8 + 85);
+    }
+}
