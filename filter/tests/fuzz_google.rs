@@ -84,7 +84,7 @@ fn fuzz_google_translators_never_panic() {
         if let Ok(req) = serde_json::from_slice::<ChatRequest>(&raw) {
             for p in &cfg.providers {
                 let model = models[rng.below(models.len())];
-                match translate::request(p, model, &req, &raw) {
+                match translate::request(p, model, &req, &raw, 0) {
                     Ok(up) => {
                         assert!(up.path.starts_with('/'));
                         assert!(
@@ -100,7 +100,7 @@ fn fuzz_google_translators_never_panic() {
         let pick = ANSWERS[rng.below(ANSWERS.len())].as_bytes();
         let answer = mutate(&mut rng, pick);
         let status = [200, 200, 400, 429, 500, 503, 529][rng.below(7)];
-        if let Err(e) = translate::response(p, status, &answer, 1) {
+        if let Err(e) = translate::response(p, status, &answer, 1, &meta("m")) {
             assert!((400..600).contains(&e.status), "{e:?}");
         }
         let stream = mutate(&mut rng, STREAM.as_bytes());
@@ -110,6 +110,7 @@ fn fuzz_google_translators_never_panic() {
                 client_wants_usage: rng.below(2) == 0,
                 created: 1,
             },
+            &meta("m"),
         );
         let mut out = Vec::new();
         let mut pos = 0;
@@ -126,4 +127,16 @@ fn fuzz_google_translators_never_panic() {
         );
     }
     assert!(built > 300, "built {built}");
+}
+
+fn no_header(_: &str) -> Option<String> {
+    None
+}
+
+/// Translators that need neither the model nor response headers get this.
+fn meta(model: &str) -> llm_gateway::translate::ResponseMeta<'_> {
+    llm_gateway::translate::ResponseMeta {
+        model,
+        header: &no_header,
+    }
 }

@@ -103,7 +103,7 @@ fn openai_family_requests() {
         let result = match doc["endpoint"].as_str().unwrap() {
             "chat" => {
                 let req: ChatRequest = serde_json::from_slice(&raw).unwrap();
-                translate::request(provider, model, &req, &raw)
+                translate::request(provider, model, &req, &raw, 0)
             }
             "embeddings" => {
                 let req: EmbeddingsRequest = serde_json::from_slice(&raw).unwrap();
@@ -138,7 +138,7 @@ fn messages_requests() {
         let raw = serde_json::to_vec(&doc["request"]).unwrap();
         let model = doc["upstream_model"].as_str().unwrap_or("gpt-4o");
         let got = match messages::parse(&raw)
-            .and_then(|req| messages::request(provider, model, &req, &raw))
+            .and_then(|req| messages::request(provider, model, &req, &raw, 0))
         {
             Ok((up, unhonoured)) => {
                 let mut v = upstream_json(&up);
@@ -170,7 +170,7 @@ fn messages_responses() {
             Value::String(s) => s.clone().into_bytes(),
             v => serde_json::to_vec(v).unwrap(),
         };
-        let got = match messages::response(&cfg.providers[0], status, &body, CREATED) {
+        let got = match messages::response(&cfg.providers[0], status, &body, CREATED, &meta("m")) {
             Ok(out) => json!({
                 "body": out.body.map(|b| serde_json::from_slice::<Value>(&b).unwrap()),
                 "usage": {"prompt": out.usage.prompt, "completion": out.usage.completion,
@@ -192,7 +192,7 @@ fn messages_responses() {
 
 fn run_stream(input: &[&[u8]]) -> (Vec<u8>, Value) {
     let cfg = config_with(&default_provider());
-    let mut m = messages::stream(&cfg.providers[0], CREATED);
+    let mut m = messages::stream(&cfg.providers[0], CREATED, &meta("m"));
     let mut out = Vec::new();
     for chunk in input {
         m.push(chunk, &mut out);
@@ -232,5 +232,17 @@ fn messages_streams_whole_and_split_everywhere() {
         }
         let bytes: Vec<&[u8]> = input.chunks(1).collect();
         assert_eq!(run_stream(&bytes).0, expected, "{name} byte by byte");
+    }
+}
+
+fn no_header(_: &str) -> Option<String> {
+    None
+}
+
+/// Translators that need neither the model nor response headers get this.
+fn meta(model: &str) -> llm_gateway::translate::ResponseMeta<'_> {
+    llm_gateway::translate::ResponseMeta {
+        model,
+        header: &no_header,
     }
 }

@@ -87,7 +87,7 @@ fn run_requests(sub: &str, default_provider: &str, default_model: &str) {
         let model = doc["model"].as_str().unwrap_or(default_model);
         let raw = serde_json::to_vec(&doc["openai_request"]).unwrap();
         let req: ChatRequest = serde_json::from_slice(&raw).unwrap();
-        let got = match translate::request(p, model, &req, &raw) {
+        let got = match translate::request(p, model, &req, &raw, 0) {
             Ok(up) => {
                 let body: Value = serde_json::from_slice(up.body.as_ref().unwrap()).unwrap();
                 let headers: Value = up
@@ -120,7 +120,7 @@ fn run_responses(sub: &str, default_provider: &str) {
             Value::String(s) => s.clone().into_bytes(),
             v => serde_json::to_vec(v).unwrap(),
         };
-        let got = match translate::response(p, status, &body, CREATED) {
+        let got = match translate::response(p, status, &body, CREATED, &meta("m")) {
             Ok(out) => json!({
                 "body": serde_json::from_slice::<Value>(&out.body.unwrap()).unwrap(),
                 "usage": {"prompt": out.usage.prompt, "completion": out.usage.completion,
@@ -148,6 +148,7 @@ fn run_stream(p: &Provider, input: &[&[u8]], wants_usage: bool) -> (Vec<u8>, Val
             client_wants_usage: wants_usage,
             created: CREATED,
         },
+        &meta("m"),
     );
     let mut out = Vec::new();
     for chunk in input {
@@ -258,4 +259,16 @@ fn vertex_responses() {
 #[test]
 fn vertex_streams_whole_and_split_everywhere() {
     run_streams("vertex/streams", "vertex_anthropic");
+}
+
+fn no_header(_: &str) -> Option<String> {
+    None
+}
+
+/// Translators that need neither the model nor response headers get this.
+fn meta(model: &str) -> llm_gateway::translate::ResponseMeta<'_> {
+    llm_gateway::translate::ResponseMeta {
+        model,
+        header: &no_header,
+    }
 }

@@ -7,7 +7,7 @@ from harness import Envoy, Mock
 def mocks():
     m = {"openai_mock": Mock("openai"), "anthropic_mock": Mock("anthropic"),
          "gemini_mock": Mock("gemini"), "vertex_mock": Mock("vertex")}
-    m.update({"azure_mock": Mock("azure"), "groq_mock": Mock("groq")})
+    m.update({"azure_mock": Mock("azure"), "groq_mock": Mock("groq"), "bedrock_mock": Mock("bedrock")})
     yield m
     for mock in m.values():
         mock.stop()
@@ -55,3 +55,9 @@ def az(mocks):
 def groq(mocks):
     mocks["groq_mock"].reset()
     return mocks["groq_mock"]
+
+
+@pytest.fixture()
+def bedrock(mocks):
+    mocks["bedrock_mock"].reset()
+    return mocks["bedrock_mock"]

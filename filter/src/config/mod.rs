@@ -10,6 +10,6 @@ mod validate;
 pub use google::{VertexAnthropicSettings, VertexSettings};
 pub use presets::Preset;
 pub use validate::{
-    parse, AnthropicSettings, AzureAuth, AzureSettings, Config, ConfigError, HealthSettings,
-    ModelRoute, Provider, ProviderKind, Secret, Target,
+    parse, AnthropicSettings, AwsCredentials, AzureAuth, AzureSettings, BedrockSettings, Config,
+    ConfigError, HealthSettings, ModelRoute, Provider, ProviderKind, Secret, Target,
 };

@@ -42,6 +42,7 @@ pub enum RawProvider {
     #[serde(rename = "vertex_anthropic")]
     VertexAnthropic(RawVertexAnthropic),
     Azure(RawAzure),
+    Bedrock(RawBedrock),
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,4 +175,25 @@ pub struct RawHealth {
     pub failure_threshold: Option<u32>,
     #[serde(default)]
     pub cooldown_ms: Option<u64>,
+}
+/// AWS Bedrock (Converse API). Credentials come from the environment: an access key
+/// pair (plus an optional session token) for SigV4, or a Bedrock API key (bearer).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBedrock {
+    pub name: String,
+    pub cluster: String,
+    pub region: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub access_key_id_env: Option<String>,
+    #[serde(default)]
+    pub secret_access_key_env: Option<String>,
+    #[serde(default)]
+    pub session_token_env: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
 }

@@ -5,7 +5,9 @@ use std::fmt;
 
 use super::google::{self, VertexAnthropicSettings, VertexSettings};
 use super::presets::Preset;
-use super::raw::{RawAnthropic, RawAzure, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider};
+use super::raw::{
+    RawAnthropic, RawAzure, RawBedrock, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider,
+};
 
 pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
 pub const DEFAULT_ROUTE_HEADER: &str = "x-llm-cluster";
@@ -55,6 +57,7 @@ pub enum ProviderKind {
     /// Anthropic models on Vertex AI.
     VertexAnthropic(VertexAnthropicSettings),
     Azure(AzureSettings),
+    Bedrock(BedrockSettings),
 }
 
 #[derive(Debug)]
@@ -75,6 +78,21 @@ pub enum AzureAuth {
 pub struct AnthropicSettings {
     pub version: String,
     pub default_max_tokens: u32,
+}
+
+#[derive(Debug)]
+pub struct BedrockSettings {
+    pub region: String,
+    /// `None`: authenticate with the Bedrock API key in `Provider::api_key` (bearer).
+    pub credentials: Option<AwsCredentials>,
+}
+
+/// SigV4 credentials. Every part is a `Secret`, so none can reach a log.
+#[derive(Debug)]
+pub struct AwsCredentials {
+    pub access_key_id: Secret,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
 }
 
 #[derive(Debug)]
@@ -317,6 +335,7 @@ fn provider(
         RawProvider::Gemini(raw) => google::gemini(raw),
         RawProvider::Vertex(raw) => google::vertex(i, raw)?,
         RawProvider::VertexAnthropic(raw) => google::vertex_anthropic(i, raw)?,
+        RawProvider::Bedrock(raw) => bedrock(i, raw, env)?,
     };
     let Common {
         name,
@@ -426,6 +445,100 @@ fn azure(i: usize, raw: RawAzure) -> Result<(Common, ProviderKind), ConfigError>
         },
         ProviderKind::Azure(AzureSettings { api_version, auth }),
     ))
+}
+
+fn bedrock(
+    i: usize,
+    raw: RawBedrock,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Common, ProviderKind), ConfigError> {
+    let RawBedrock {
+        name,
+        cluster,
+        region,
+        host,
+        base_path,
+        access_key_id_env,
+        secret_access_key_env,
+        session_token_env,
+        api_key_env,
+    } = raw;
+    let field = |f: &str| format!("providers[{i}].{f}");
+    if region.is_empty()
+        || region.len() > 64
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return err(field("region"), "must be an AWS region such as us-east-1");
+    }
+    let credentials =
+        match (access_key_id_env, secret_access_key_env, &api_key_env) {
+            (Some(id), Some(secret), None) => Some(AwsCredentials {
+                access_key_id: env_secret(&field("access_key_id_env"), &id, env)?,
+                secret_access_key: env_secret(&field("secret_access_key_env"), &secret, env)?,
+                session_token: match session_token_env {
+                    Some(var) => Some(env_secret(&field("session_token_env"), &var, env)?),
+                    None => None,
+                },
+            }),
+            (None, None, Some(_)) if session_token_env.is_none() => None,
+            (None, None, None) => return err(
+                field("access_key_id_env"),
+                "bedrock needs access_key_id_env and secret_access_key_env (SigV4), or api_key_env",
+            ),
+            (_, _, Some(_)) => {
+                return err(
+                    field("api_key_env"),
+                    "use either api_key_env or the access key variables, not both",
+                )
+            }
+            _ => {
+                return err(
+                    field("secret_access_key_env"),
+                    "access_key_id_env and secret_access_key_env go together",
+                )
+            }
+        };
+    let common = Common {
+        name,
+        cluster,
+        // Signed requests name the regional endpoint; a custom host (a VPC endpoint,
+        // a proxy) replaces it.
+        host: Some(host.unwrap_or_else(|| format!("bedrock-runtime.{region}.amazonaws.com"))),
+        // Bedrock paths start at the root: /model/{id}/converse.
+        base_path: Some(base_path.unwrap_or_default()),
+        api_key_env,
+        preset: None,
+    };
+    Ok((
+        common,
+        ProviderKind::Bedrock(BedrockSettings {
+            region,
+            credentials,
+        }),
+    ))
+}
+
+/// A credential from the environment: set, non-empty and header-safe.
+fn env_secret(
+    field: &str,
+    var: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret, ConfigError> {
+    match env(var) {
+        Some(v) if !v.is_empty() && header_safe(&v) => Ok(Secret(v)),
+        Some(_) => err(
+            field,
+            format!("environment variable {var} is empty or not header-safe"),
+        ),
+        None => err(
+            field,
+            format!(
+                "environment variable {var} is not set (pass it with vm_config.environment_variables)"
+            ),
+        ),
+    }
 }
 
 fn model(i: usize, m: RawModel, providers: &[Provider]) -> Result<ModelRoute, ConfigError> {
@@ -681,5 +794,88 @@ mod tests {
     fn missing_secret_error_does_not_echo_values() {
         let e = parse_str(r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","api_key_env":"BAD"}],"allow_provider_model":true}"#).unwrap_err();
         assert!(!e.to_string().contains("a\nb"));
+    }
+
+    #[test]
+    fn bedrock_providers() {
+        let env = |k: &str| match k {
+            "AK" => Some("AKID".to_string()),
+            "SK" => Some("aws-secret".to_string()),
+            "ST" => Some("aws-token".to_string()),
+            "BK" => Some("bedrock-key".to_string()),
+            _ => None,
+        };
+        let doc = r#"{"providers":[
+            {"name":"b1","kind":"bedrock","cluster":"c","region":"eu-west-3",
+             "access_key_id_env":"AK","secret_access_key_env":"SK","session_token_env":"ST"},
+            {"name":"b2","kind":"bedrock","cluster":"c","region":"us-east-1","api_key_env":"BK",
+             "host":"proxy.internal:8080","base_path":"/bedrock/"}],
+            "allow_provider_model":true}"#;
+        let c = parse(doc.as_bytes(), &env).unwrap();
+        assert_eq!(
+            c.providers[0].host.as_deref(),
+            Some("bedrock-runtime.eu-west-3.amazonaws.com")
+        );
+        assert_eq!(c.providers[0].base_path, "");
+        assert_eq!(c.providers[1].base_path, "/bedrock");
+        match (&c.providers[0].kind, &c.providers[1].kind) {
+            (ProviderKind::Bedrock(a), ProviderKind::Bedrock(b)) => {
+                let creds = a.credentials.as_ref().unwrap();
+                assert_eq!(creds.access_key_id.expose(), "AKID");
+                assert_eq!(creds.session_token.as_ref().unwrap().expose(), "aws-token");
+                assert!(b.credentials.is_none());
+                assert_eq!(
+                    c.providers[1].api_key.as_ref().unwrap().expose(),
+                    "bedrock-key"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("aws-secret") && !dbg.contains("aws-token") && !dbg.contains("AKID"));
+
+        let bad = [
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"US_EAST","access_key_id_env":"AK","secret_access_key_env":"SK"}"#,
+                "providers[0].region",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1"}"#,
+                "providers[0].access_key_id_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK"}"#,
+                "providers[0].secret_access_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK","secret_access_key_env":"SK","api_key_env":"BK"}"#,
+                "providers[0].api_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","api_key_env":"BK","session_token_env":"ST"}"#,
+                "providers[0].api_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK","secret_access_key_env":"NOPE"}"#,
+                "providers[0].secret_access_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK","secret_access_key_env":"SK","session_token_env":"NOPE"}"#,
+                "providers[0].session_token_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c"}"#,
+                "(document)",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","version":"x"}"#,
+                "(document)",
+            ),
+        ];
+        for (p, field) in bad {
+            let doc = format!(r#"{{"providers":[{p}],"allow_provider_model":true}}"#);
+            let e = parse(doc.as_bytes(), &env).expect_err(&doc);
+            assert_eq!(e.field, field, "{doc}: {e}");
+        }
     }
 }

@@ -122,17 +122,18 @@ impl Inbound {
         provider: &Provider,
         upstream_model: &str,
         raw: &[u8],
+        now_ms: u64,
     ) -> Result<(UpstreamRequest, Vec<&'static str>), GatewayError> {
         match self {
             Inbound::Chat(r) => Ok((
-                translate::request(provider, upstream_model, r, raw)?,
+                translate::request(provider, upstream_model, r, raw, now_ms)?,
                 translate::unhonoured(provider, r),
             )),
             Inbound::Embeddings(r) => Ok((
                 translate::embeddings::request(provider, upstream_model, r, raw)?,
                 Vec::new(),
             )),
-            Inbound::Messages(r) => messages::request(provider, upstream_model, r, raw),
+            Inbound::Messages(r) => messages::request(provider, upstream_model, r, raw, now_ms),
         }
     }
 }

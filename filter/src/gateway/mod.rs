@@ -37,6 +37,10 @@ const STRIP_FROM_CLIENT: &[&str] = &[
     "anthropic-version",
     "anthropic-beta",
     "accept-encoding",
+    // AWS signing headers: the gateway signs itself; a client's must not ride along.
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
 ];
 
 pub struct Exchange {
@@ -139,5 +143,7 @@ impl Exchange {
 mod tests;
 #[cfg(test)]
 mod tests_access;
+#[cfg(test)]
+mod tests_bedrock;
 #[cfg(test)]
 mod tests_family;

@@ -181,7 +181,7 @@ fn forward(
         .cfg
         .provider(target.provider)
         .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
-    let (up, unhonoured) = req.translate(provider, &target.model, raw)?;
+    let (up, unhonoured) = req.translate(provider, &target.model, raw, host.now_ms())?;
     unhonoured_policy(&x.cfg, provider, &unhonoured)?;
     let (estimate, completion_reserve) = req.estimate(raw);
     let admission = access::admit(x, host, req.model(), estimate + completion_reserve)?;

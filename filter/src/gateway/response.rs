@@ -6,7 +6,7 @@ use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Config;
 use crate::host::{CasResult, Host};
 use crate::routing::health::{HealthState, Outcome};
-use crate::translate::{self, StreamSettings, EVENT_STREAM};
+use crate::translate::{self, ResponseMeta, StreamSettings, EVENT_STREAM};
 
 const MAX_HEALTH_CAS_ATTEMPTS: usize = 16;
 
@@ -34,7 +34,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
 
     let is_sse = host
         .response_header("content-type")
-        .is_some_and(|c| c.starts_with(EVENT_STREAM));
+        .is_some_and(|c| c.starts_with(translate::stream_content_type(provider)));
     if end_of_stream {
         flight.error = !(200..300).contains(&status);
         flight.completed = true;
@@ -47,11 +47,25 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             client_wants_usage: flight.client_wants_usage,
             created: host.now_ms() / 1000,
         };
-        let mapper = match flight.endpoint {
-            Endpoint::Messages => translate::messages::stream(provider, settings.created),
-            Endpoint::Chat | Endpoint::Embeddings => translate::stream(provider, settings),
+        let mapper = {
+            let h: &dyn Host = host;
+            let header = |name: &str| h.response_header(name);
+            let meta = ResponseMeta {
+                model: &flight.target.model,
+                header: &header,
+            };
+            match flight.endpoint {
+                Endpoint::Messages => {
+                    translate::messages::stream(provider, settings.created, &meta)
+                }
+                Endpoint::Chat | Endpoint::Embeddings => {
+                    translate::stream(provider, settings, &meta)
+                }
+            }
         };
         flight.response = ResponseMode::Streaming(mapper);
+        // Providers with a binary stream (Bedrock): the client gets SSE.
+        host.set_response_header("content-type", EVENT_STREAM);
         return Action::Continue;
     }
     // Hold the headers: status and length may change once the whole body is known.
@@ -101,10 +115,20 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
         return;
     };
     let created = host.now_ms() / 1000;
-    let result = match flight.endpoint {
-        Endpoint::Chat => translate::response(provider, flight.status, body, created),
-        Endpoint::Embeddings => translate::embeddings::response(provider, flight.status, body),
-        Endpoint::Messages => translate::messages::response(provider, flight.status, body, created),
+    let result = {
+        let h: &dyn Host = host;
+        let header = |name: &str| h.response_header(name);
+        let meta = ResponseMeta {
+            model: &flight.target.model,
+            header: &header,
+        };
+        match flight.endpoint {
+            Endpoint::Chat => translate::response(provider, flight.status, body, created, &meta),
+            Endpoint::Embeddings => translate::embeddings::response(provider, flight.status, body),
+            Endpoint::Messages => {
+                translate::messages::response(provider, flight.status, body, created, &meta)
+            }
+        }
     };
     let (status, new_body) = match result {
         Ok(out) => {

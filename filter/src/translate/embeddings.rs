@@ -65,6 +65,8 @@ pub fn request(
         ProviderKind::Gemini => Err(unsupported(provider, "gemini")),
         ProviderKind::Vertex(_) => Err(unsupported(provider, "vertex")),
         ProviderKind::VertexAnthropic(_) => Err(unsupported(provider, "vertex_anthropic")),
+        // Titan/Cohere embeddings through InvokeModel are not wired up yet.
+        ProviderKind::Bedrock(_) => Err(unsupported(provider, "bedrock")),
     }
 }
 
@@ -79,6 +81,7 @@ pub fn response(
         ProviderKind::Gemini => Err(unsupported(provider, "gemini")),
         ProviderKind::Vertex(_) => Err(unsupported(provider, "vertex")),
         ProviderKind::VertexAnthropic(_) => Err(unsupported(provider, "vertex_anthropic")),
+        ProviderKind::Bedrock(_) => Err(unsupported(provider, "bedrock")),
     }
 }
 

@@ -7,6 +7,8 @@ pub mod anthropic;
 pub mod anthropic_options;
 mod anthropic_stream;
 pub mod azure;
+pub mod bedrock;
+mod bedrock_stream;
 pub mod embeddings;
 pub mod errors;
 pub mod gemini;
@@ -59,6 +61,14 @@ pub trait StreamMapper {
     fn failed(&self) -> bool;
 }
 
+/// What translators may read about an upstream answer besides its status and body.
+pub struct ResponseMeta<'a> {
+    /// The provider's model the request went to (Bedrock answers do not name it).
+    pub model: &'a str,
+    /// Response header lookup (Bedrock names its error type in `x-amzn-errortype`).
+    pub header: &'a dyn Fn(&str) -> Option<String>,
+}
+
 /// Largest single SSE event we hold while waiting for its end.
 pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
 
@@ -67,6 +77,7 @@ pub fn request(
     upstream_model: &str,
     req: &ChatRequest,
     raw: &[u8],
+    now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
     match &provider.kind {
         ProviderKind::OpenAi => openai::request(provider, upstream_model, req, raw),
@@ -80,6 +91,9 @@ pub fn request(
         }
         ProviderKind::Azure(settings) => {
             azure::request(provider, settings, upstream_model, req, raw)
+        }
+        ProviderKind::Bedrock(settings) => {
+            bedrock::request(provider, settings, upstream_model, req, now_ms)
         }
     }
 }
@@ -95,6 +109,7 @@ pub fn unhonoured(provider: &Provider, req: &ChatRequest) -> Vec<&'static str> {
         | ProviderKind::Gemini
         | ProviderKind::Vertex(_) => Vec::new(),
         ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => anthropic::unhonoured(req),
+        ProviderKind::Bedrock(_) => bedrock::unhonoured(req),
     }
 }
 
@@ -103,6 +118,7 @@ pub fn response(
     status: u16,
     body: &[u8],
     created: u64,
+    meta: &ResponseMeta<'_>,
 ) -> Result<ResponseOut, GatewayError> {
     match &provider.kind {
         ProviderKind::OpenAi | ProviderKind::Azure(_) => openai::response(status, body),
@@ -111,10 +127,15 @@ pub fn response(
             gemini_response::response(status, body, created)
         }
         ProviderKind::VertexAnthropic(_) => vertex::anthropic_response(status, body, created),
+        ProviderKind::Bedrock(_) => bedrock::response(status, body, created, meta),
     }
 }
 
-pub fn stream(provider: &Provider, settings: StreamSettings) -> Box<dyn StreamMapper> {
+pub fn stream(
+    provider: &Provider,
+    settings: StreamSettings,
+    meta: &ResponseMeta<'_>,
+) -> Box<dyn StreamMapper> {
     match &provider.kind {
         ProviderKind::OpenAi | ProviderKind::Azure(_) => {
             Box::new(openai::OpenAiStream::new(settings))
@@ -125,6 +146,20 @@ pub fn stream(provider: &Provider, settings: StreamSettings) -> Box<dyn StreamMa
         ProviderKind::Gemini | ProviderKind::Vertex(_) => {
             Box::new(gemini_stream::GeminiStream::new(settings))
         }
+        ProviderKind::Bedrock(_) => Box::new(bedrock_stream::BedrockStream::new(settings, meta)),
+    }
+}
+
+/// Content type of a provider's successful stream (what the mapper reads).
+pub fn stream_content_type(provider: &Provider) -> &'static str {
+    match &provider.kind {
+        ProviderKind::Bedrock(_) => bedrock::EVENT_STREAM_TYPE,
+        ProviderKind::OpenAi
+        | ProviderKind::Azure(_)
+        | ProviderKind::Anthropic(_)
+        | ProviderKind::VertexAnthropic(_)
+        | ProviderKind::Gemini
+        | ProviderKind::Vertex(_) => EVENT_STREAM,
     }
 }
 

@@ -13,7 +13,7 @@ use crate::openai::Ctx;
 use crate::record::{headers_map, Record};
 use crate::reply::{unix_now, Payload, Reply};
 use crate::state::State;
-use crate::{anthropic, embeddings, gemini, openai, vertex};
+use crate::{anthropic, bedrock, embeddings, gemini, openai, vertex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -25,6 +25,10 @@ pub enum Format {
     VertexAnthropic,
     /// OpenAI Embeddings (same error shapes as OpenAi).
     Embeddings,
+    /// Bedrock Converse; `stream` for ConverseStream.
+    Bedrock {
+        stream: bool,
+    },
     /// Not a provider path: answered with an OpenAI-shaped 404.
     Unknown,
 }
@@ -37,6 +41,8 @@ impl Format {
             Format::Anthropic
         } else if path.ends_with("/embeddings") {
             Format::Embeddings
+        } else if let Some(stream) = bedrock::operation(path) {
+            Format::Bedrock { stream }
         } else {
             Self::google(path)
         }
@@ -55,6 +61,7 @@ impl Format {
             Format::Anthropic => anthropic::error(status),
             Format::Gemini => gemini::error(status),
             Format::VertexAnthropic => vertex::error(status),
+            Format::Bedrock { .. } => bedrock::error(status),
             Format::OpenAi | Format::Embeddings | Format::Unknown => openai::error(status),
         }
     }
@@ -65,7 +72,7 @@ impl Format {
                 anthropic::error_event(status.unwrap_or(529))
             }
             Format::Gemini => gemini::error_event(status.unwrap_or(503)),
-            Format::OpenAi | Format::Embeddings | Format::Unknown => {
+            Format::OpenAi | Format::Embeddings | Format::Unknown | Format::Bedrock { .. } => {
                 openai::error_event(status.unwrap_or(500))
             }
         }
@@ -149,13 +156,21 @@ fn answer(
         Format::Gemini => gemini::respond(body, path, ctx),
         Format::VertexAnthropic => vertex::respond(body, path, ctx),
         Format::Embeddings => embeddings::respond(body, ctx),
+        Format::Bedrock { stream } => bedrock::respond(body, stream, ctx),
     };
     if let Some(status) = fault.status {
         reply.status = status;
     }
-    if let (Some(n), Payload::Events(events)) = (fault.error_after_events, &mut reply.payload) {
-        events.truncate(n);
-        events.push(format.error_event(fault.error_status));
+    match (fault.error_after_events, &mut reply.payload) {
+        (Some(n), Payload::Events(events)) => {
+            events.truncate(n);
+            events.push(format.error_event(fault.error_status));
+        }
+        (Some(n), Payload::Binary(frames)) => {
+            frames.truncate(n);
+            frames.push(bedrock::error_event(fault.error_status.unwrap_or(503)));
+        }
+        _ => {}
     }
     reply.with_header("x-mock-name", ctx.name)
 }
@@ -216,6 +231,10 @@ mod tests {
             "/openai/deployments/d/chat/completions?x=1&api-version=2024-10-21"
         ));
         assert!(!azure_without_version("/v1/chat/completions"));
+        assert_eq!(
+            Format::of("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream"),
+            Format::Bedrock { stream: true }
+        );
     }
 
     #[test]
@@ -235,7 +254,7 @@ mod tests {
         assert_eq!(reply.status, 529);
         let body = match reply.payload {
             Payload::Whole(b) => b,
-            Payload::Events(_) => Vec::new(),
+            _ => Vec::new(),
         };
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         assert_eq!(v.pointer("/error/type"), Some(&json!("overloaded_error")));
@@ -258,7 +277,7 @@ mod tests {
         );
         let events = match reply.payload {
             Payload::Events(e) => e,
-            Payload::Whole(_) => Vec::new(),
+            _ => Vec::new(),
         };
         assert_eq!(events.len(), 3);
         assert!(events

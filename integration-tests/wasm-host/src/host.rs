@@ -290,9 +290,7 @@ impl Host {
 
     /// Writes shared data as another worker would (unconditionally), e.g. to seed a test.
     pub fn set_shared_data(&self, key: &str, value: &[u8]) {
-        self.shared
-            .lock()
-            .set_shared_data("", key.as_bytes(), value, 0);
+        self.shared.lock().set_shared_data("", key.as_bytes(), value, 0);
     }
 
     /// How many `proxy_set_shared_data` calls failed with `CasMismatch` so far.

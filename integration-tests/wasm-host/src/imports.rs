@@ -48,12 +48,7 @@ pub(crate) fn check_imports(defined: &[(String, String)], module: &Module) -> Re
         let key = (import.module().to_string(), import.name().to_string());
         let is_func = matches!(import.ty(), ExternType::Func(_));
         if !is_func || !defined.contains(&key) {
-            missing.push(format!(
-                "{}::{} ({:?})",
-                import.module(),
-                import.name(),
-                import.ty()
-            ));
+            missing.push(format!("{}::{} ({:?})", import.module(), import.name(), import.ty()));
         }
     }
     if !missing.is_empty() {
@@ -205,8 +200,14 @@ fn mutable_map(st: &mut VmState, t: u32) -> Option<&mut HeaderMap> {
     let id = st.target();
     let s = st.streams.get_mut(&id)?;
     match t {
-        map::HTTP_REQUEST_HEADERS => s.req.headers_accessible.then_some(&mut s.req.headers),
-        map::HTTP_RESPONSE_HEADERS => s.resp.headers_accessible.then_some(&mut s.resp.headers),
+        map::HTTP_REQUEST_HEADERS => s
+            .req
+            .headers_accessible
+            .then_some(&mut s.req.headers),
+        map::HTTP_RESPONSE_HEADERS => s
+            .resp
+            .headers_accessible
+            .then_some(&mut s.resp.headers),
         map::HTTP_REQUEST_TRAILERS | map::HTTP_RESPONSE_TRAILERS => {
             let side = if t == map::HTTP_REQUEST_TRAILERS {
                 &mut s.req
@@ -358,22 +359,18 @@ pub(crate) fn define(linker: &mut Linker<VmState>) -> Result<Vec<(String, String
 #[allow(clippy::too_many_lines)]
 fn define_env(d: &mut Defs<'_>) -> Result<()> {
     // --- logging, time, ticks
-    d.f(
-        ENV,
-        "proxy_log",
-        |mut c: Cx<'_>, level: u32, ptr: u32, size: u32| -> R {
-            let Some(level) = LogLevel::from_u32(level) else {
-                return status(Status::BadArgument);
-            };
-            let Some(msg) = read(&c, ptr, size) else {
-                return status(Status::InvalidMemoryAccess);
-            };
-            let st = c.data_mut();
-            let id = st.target();
-            st.log(id, level, String::from_utf8_lossy(&msg).into_owned());
-            status(Status::Ok)
-        },
-    )?;
+    d.f(ENV, "proxy_log", |mut c: Cx<'_>, level: u32, ptr: u32, size: u32| -> R {
+        let Some(level) = LogLevel::from_u32(level) else {
+            return status(Status::BadArgument);
+        };
+        let Some(msg) = read(&c, ptr, size) else {
+            return status(Status::InvalidMemoryAccess);
+        };
+        let st = c.data_mut();
+        let id = st.target();
+        st.log(id, level, String::from_utf8_lossy(&msg).into_owned());
+        status(Status::Ok)
+    })?;
     d.f(ENV, "proxy_get_log_level", |mut c: Cx<'_>, ptr: u32| -> R {
         let level = c.data().config.log_level as u32;
         if !write_u32(&mut c, ptr, level) {
@@ -381,28 +378,20 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
         }
         status(Status::Ok)
     })?;
-    d.f(
-        ENV,
-        "proxy_get_current_time_nanoseconds",
-        |mut c: Cx<'_>, ptr: u32| -> R {
-            let (now, _) = now_ns(&c);
-            if !write_u64(&mut c, ptr, now) {
-                return status(Status::InvalidMemoryAccess);
-            }
-            status(Status::Ok)
-        },
-    )?;
-    d.f(
-        ENV,
-        "proxy_set_tick_period_milliseconds",
-        |mut c: Cx<'_>, period: u32| -> R {
-            let (now, _) = now_ns(&c);
-            let st = c.data_mut();
-            st.tick_period_ms = period;
-            st.next_tick_ns = now.saturating_add(u64::from(period) * 1_000_000);
-            status(Status::Ok)
-        },
-    )?;
+    d.f(ENV, "proxy_get_current_time_nanoseconds", |mut c: Cx<'_>, ptr: u32| -> R {
+        let (now, _) = now_ns(&c);
+        if !write_u64(&mut c, ptr, now) {
+            return status(Status::InvalidMemoryAccess);
+        }
+        status(Status::Ok)
+    })?;
+    d.f(ENV, "proxy_set_tick_period_milliseconds", |mut c: Cx<'_>, period: u32| -> R {
+        let (now, _) = now_ns(&c);
+        let st = c.data_mut();
+        st.tick_period_ms = period;
+        st.next_tick_ns = now.saturating_add(u64::from(period) * 1_000_000);
+        status(Status::Ok)
+    })?;
 
     // --- buffers
     d.f(
@@ -551,9 +540,7 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
                 return status(Status::InvalidMemoryAccess);
             };
             let key = String::from_utf8_lossy(&key).into_owned();
-            modify_map(&mut c, t, "proxy_remove_header_map_value", |m| {
-                m.remove(&key)
-            })
+            modify_map(&mut c, t, "proxy_remove_header_map_value", |m| m.remove(&key))
         },
     )?;
     d.f(
@@ -579,9 +566,7 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
             };
             check_value(&mut c, &key, &value);
             let key = String::from_utf8_lossy(&key).into_owned();
-            modify_map(&mut c, t, "proxy_add_header_map_value", |m| {
-                m.add(&key, &value)
-            })
+            modify_map(&mut c, t, "proxy_add_header_map_value", |m| m.add(&key, &value))
         },
     )?;
 
@@ -821,11 +806,9 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
          hsize: u32,
          grpc: i32|
          -> R {
-            let (Some(details), Some(body), Some(raw)) = (
-                read(&c, dptr, dsize),
-                read(&c, bptr, bsize),
-                read(&c, hptr, hsize),
-            ) else {
+            let (Some(details), Some(body), Some(raw)) =
+                (read(&c, dptr, dsize), read(&c, bptr, bsize), read(&c, hptr, hsize))
+            else {
                 return status(Status::InvalidMemoryAccess);
             };
             let pairs = crate::abi::deserialize_pairs(&raw).unwrap_or_default();
@@ -884,8 +867,7 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
                 return status(Status::InvalidMemoryAccess);
             }
             let upstream = String::from_utf8_lossy(&upstream).into_owned();
-            let headers =
-                HeaderMap::from_raw(crate::abi::deserialize_pairs(&h).unwrap_or_default());
+            let headers = HeaderMap::from_raw(crate::abi::deserialize_pairs(&h).unwrap_or_default());
             let trailers =
                 HeaderMap::from_raw(crate::abi::deserialize_pairs(&t).unwrap_or_default());
             let st = c.data_mut();
@@ -926,32 +908,24 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
             status(Status::Ok)
         },
     )?;
-    d.f(
-        ENV,
-        "proxy_get_status",
-        |mut c: Cx<'_>, code_ptr: u32, mptr_ptr: u32, msize_ptr: u32| -> R {
-            let (code, msg) = c.data().status.clone();
-            if !write_u32(&mut c, code_ptr, code) {
-                return status(Status::InvalidMemoryAccess);
-            }
-            copy_out(&mut c, &msg, mptr_ptr, msize_ptr)
-        },
-    )?;
+    d.f(ENV, "proxy_get_status", |mut c: Cx<'_>, code_ptr: u32, mptr_ptr: u32, msize_ptr: u32| -> R {
+        let (code, msg) = c.data().status.clone();
+        if !write_u32(&mut c, code_ptr, code) {
+            return status(Status::InvalidMemoryAccess);
+        }
+        copy_out(&mut c, &msg, mptr_ptr, msize_ptr)
+    })?;
 
     // --- contexts, foreign functions
-    d.f(
-        ENV,
-        "proxy_set_effective_context",
-        |mut c: Cx<'_>, id: u32| -> R {
-            let st = c.data_mut();
-            let exists = id == st.root_id || st.streams.get(&id).is_some_and(|s| !s.deleted);
-            if !exists {
-                return status(Status::BadArgument);
-            }
-            st.effective = id;
-            status(Status::Ok)
-        },
-    )?;
+    d.f(ENV, "proxy_set_effective_context", |mut c: Cx<'_>, id: u32| -> R {
+        let st = c.data_mut();
+        let exists = id == st.root_id || st.streams.get(&id).is_some_and(|s| !s.deleted);
+        if !exists {
+            return status(Status::BadArgument);
+        }
+        st.effective = id;
+        status(Status::Ok)
+    })?;
     d.f(ENV, "proxy_done", |mut c: Cx<'_>| -> R {
         let st = c.data_mut();
         if st.root_done_pending {
@@ -1044,83 +1018,71 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
             status(Status::Ok)
         },
     )?;
-    d.f(
-        ENV,
-        "proxy_increment_metric",
-        |c: Cx<'_>, id: u32, offset: i64| -> R {
-            let st = c.data();
-            let kind = MetricKind::from_abi(id & metric::TYPE_MASK);
-            let Some(key) = st.metric_ids.get(&id).cloned() else {
-                return status(match kind {
-                    Some(MetricKind::Counter) | Some(MetricKind::Gauge) => Status::NotFound,
-                    _ => Status::BadArgument,
-                });
-            };
-            let mut shared = st.host.shared.lock();
-            let m = shared.metrics.entry(key.clone()).or_default();
-            match key.0 {
-                MetricKind::Counter => {
-                    if offset <= 0 {
-                        return status(Status::BadArgument);
-                    }
-                    m.value = m.value.saturating_add(offset.unsigned_abs());
+    d.f(ENV, "proxy_increment_metric", |c: Cx<'_>, id: u32, offset: i64| -> R {
+        let st = c.data();
+        let kind = MetricKind::from_abi(id & metric::TYPE_MASK);
+        let Some(key) = st.metric_ids.get(&id).cloned() else {
+            return status(match kind {
+                Some(MetricKind::Counter) | Some(MetricKind::Gauge) => Status::NotFound,
+                _ => Status::BadArgument,
+            });
+        };
+        let mut shared = st.host.shared.lock();
+        let m = shared.metrics.entry(key.clone()).or_default();
+        match key.0 {
+            MetricKind::Counter => {
+                if offset <= 0 {
+                    return status(Status::BadArgument);
                 }
-                MetricKind::Gauge => {
-                    if offset > 0 {
-                        m.value = m.value.wrapping_add(offset.unsigned_abs());
-                    } else {
-                        m.value = m.value.wrapping_sub(offset.unsigned_abs());
-                    }
+                m.value = m.value.saturating_add(offset.unsigned_abs());
+            }
+            MetricKind::Gauge => {
+                if offset > 0 {
+                    m.value = m.value.wrapping_add(offset.unsigned_abs());
+                } else {
+                    m.value = m.value.wrapping_sub(offset.unsigned_abs());
                 }
-                MetricKind::Histogram => return status(Status::BadArgument),
             }
-            status(Status::Ok)
-        },
-    )?;
-    d.f(
-        ENV,
-        "proxy_record_metric",
-        |c: Cx<'_>, id: u32, value: u64| -> R {
-            let st = c.data();
-            let Some(key) = st.metric_ids.get(&id).cloned() else {
-                return status(Status::NotFound);
-            };
-            let mut shared = st.host.shared.lock();
-            let m = shared.metrics.entry(key.clone()).or_default();
-            match key.0 {
-                // Envoy: record on a counter adds.
-                MetricKind::Counter => m.value = m.value.saturating_add(value),
-                MetricKind::Gauge => m.value = value,
-                MetricKind::Histogram => m.samples.push(value),
-            }
-            status(Status::Ok)
-        },
-    )?;
-    d.f(
-        ENV,
-        "proxy_get_metric",
-        |mut c: Cx<'_>, id: u32, ptr: u32| -> R {
-            let st = c.data();
-            let kind = MetricKind::from_abi(id & metric::TYPE_MASK);
-            if !matches!(kind, Some(MetricKind::Counter) | Some(MetricKind::Gauge)) {
-                return status(Status::BadArgument);
-            }
-            let Some(key) = st.metric_ids.get(&id).cloned() else {
-                return status(Status::NotFound);
-            };
-            let value = st
-                .host
-                .shared
-                .lock()
-                .metrics
-                .get(&key)
-                .map_or(0, |m| m.value);
-            if !write_u64(&mut c, ptr, value) {
-                return status(Status::InvalidMemoryAccess);
-            }
-            status(Status::Ok)
-        },
-    )?;
+            MetricKind::Histogram => return status(Status::BadArgument),
+        }
+        status(Status::Ok)
+    })?;
+    d.f(ENV, "proxy_record_metric", |c: Cx<'_>, id: u32, value: u64| -> R {
+        let st = c.data();
+        let Some(key) = st.metric_ids.get(&id).cloned() else {
+            return status(Status::NotFound);
+        };
+        let mut shared = st.host.shared.lock();
+        let m = shared.metrics.entry(key.clone()).or_default();
+        match key.0 {
+            // Envoy: record on a counter adds.
+            MetricKind::Counter => m.value = m.value.saturating_add(value),
+            MetricKind::Gauge => m.value = value,
+            MetricKind::Histogram => m.samples.push(value),
+        }
+        status(Status::Ok)
+    })?;
+    d.f(ENV, "proxy_get_metric", |mut c: Cx<'_>, id: u32, ptr: u32| -> R {
+        let st = c.data();
+        let kind = MetricKind::from_abi(id & metric::TYPE_MASK);
+        if !matches!(kind, Some(MetricKind::Counter) | Some(MetricKind::Gauge)) {
+            return status(Status::BadArgument);
+        }
+        let Some(key) = st.metric_ids.get(&id).cloned() else {
+            return status(Status::NotFound);
+        };
+        let value = st
+            .host
+            .shared
+            .lock()
+            .metrics
+            .get(&key)
+            .map_or(0, |m| m.value);
+        if !write_u64(&mut c, ptr, value) {
+            return status(Status::InvalidMemoryAccess);
+        }
+        status(Status::Ok)
+    })?;
     Ok(())
 }
 
@@ -1164,14 +1126,10 @@ fn define_wasi(d: &mut Defs<'_>) -> Result<()> {
             Ok(errno::SUCCESS)
         },
     )?;
-    d.f(
-        WASI,
-        "fd_read",
-        |_c: Cx<'_>, _fd: u32, _iovs: u32, _n: u32, _nread: u32| -> R { Ok(errno::NOSYS) },
-    )?;
-    d.f(WASI, "fd_close", |_c: Cx<'_>, _fd: u32| -> R {
-        Ok(errno::SUCCESS)
+    d.f(WASI, "fd_read", |_c: Cx<'_>, _fd: u32, _iovs: u32, _n: u32, _nread: u32| -> R {
+        Ok(errno::NOSYS)
     })?;
+    d.f(WASI, "fd_close", |_c: Cx<'_>, _fd: u32| -> R { Ok(errno::SUCCESS) })?;
     d.f(
         WASI,
         "fd_seek",
@@ -1179,81 +1137,57 @@ fn define_wasi(d: &mut Defs<'_>) -> Result<()> {
             Ok(errno::SPIPE)
         },
     )?;
-    d.f(
-        WASI,
-        "fd_fdstat_get",
-        |mut c: Cx<'_>, fd: u32, stat_ptr: u32| -> R {
-            if fd != 1 && fd != 2 {
-                return Ok(errno::BADF);
-            }
-            // filetype/flags 0, rights_base = FD_WRITE (64), rights_inheriting = 0.
-            let mut stat = [0u8; 24];
-            if let Some(rights) = stat.get_mut(8..16) {
-                rights.copy_from_slice(&64u64.to_le_bytes());
-            }
-            if !write(&mut c, stat_ptr, &stat) {
-                return Ok(errno::FAULT);
-            }
-            Ok(errno::SUCCESS)
-        },
-    )?;
-    d.f(
-        WASI,
-        "fd_prestat_get",
-        |_c: Cx<'_>, _fd: u32, _ptr: u32| -> R {
-            // No pre-opened directories.
-            Ok(errno::BADF)
-        },
-    )?;
-    d.f(
-        WASI,
-        "fd_prestat_dir_name",
-        |_c: Cx<'_>, _fd: u32, _ptr: u32, _len: u32| -> R { Ok(errno::NOSYS) },
-    )?;
-    d.f(
-        WASI,
-        "environ_sizes_get",
-        |mut c: Cx<'_>, count_ptr: u32, size_ptr: u32| -> R {
-            let env = &c.data().config.env;
-            let count = u32::try_from(env.len()).unwrap_or(u32::MAX);
-            let size: usize = env.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-            let size = u32::try_from(size).unwrap_or(u32::MAX);
-            if !write_u32(&mut c, count_ptr, count) || !write_u32(&mut c, size_ptr, size) {
-                return Ok(errno::FAULT);
-            }
-            Ok(errno::SUCCESS)
-        },
-    )?;
-    d.f(
-        WASI,
-        "environ_get",
-        |mut c: Cx<'_>, environ_ptr: u32, buf_ptr: u32| -> R {
-            let env = c.data().config.env.clone();
-            let mut at = buf_ptr;
-            for (i, (k, v)) in env.iter().enumerate() {
-                let entry = format!("{k}={v}\0");
-                let slot = environ_ptr.wrapping_add(u32::try_from(i * 4).unwrap_or(u32::MAX));
-                if !write_u32(&mut c, slot, at) || !write(&mut c, at, entry.as_bytes()) {
-                    return Ok(errno::FAULT);
-                }
-                at = at.wrapping_add(len32(entry.as_bytes()));
-            }
-            Ok(errno::SUCCESS)
-        },
-    )?;
-    d.f(
-        WASI,
-        "args_sizes_get",
-        |mut c: Cx<'_>, argc_ptr: u32, size_ptr: u32| -> R {
-            if !write_u32(&mut c, argc_ptr, 0) || !write_u32(&mut c, size_ptr, 0) {
-                return Ok(errno::FAULT);
-            }
-            Ok(errno::SUCCESS)
-        },
-    )?;
-    d.f(WASI, "args_get", |_c: Cx<'_>, _argv: u32, _buf: u32| -> R {
+    d.f(WASI, "fd_fdstat_get", |mut c: Cx<'_>, fd: u32, stat_ptr: u32| -> R {
+        if fd != 1 && fd != 2 {
+            return Ok(errno::BADF);
+        }
+        // filetype/flags 0, rights_base = FD_WRITE (64), rights_inheriting = 0.
+        let mut stat = [0u8; 24];
+        if let Some(rights) = stat.get_mut(8..16) {
+            rights.copy_from_slice(&64u64.to_le_bytes());
+        }
+        if !write(&mut c, stat_ptr, &stat) {
+            return Ok(errno::FAULT);
+        }
         Ok(errno::SUCCESS)
     })?;
+    d.f(WASI, "fd_prestat_get", |_c: Cx<'_>, _fd: u32, _ptr: u32| -> R {
+        // No pre-opened directories.
+        Ok(errno::BADF)
+    })?;
+    d.f(WASI, "fd_prestat_dir_name", |_c: Cx<'_>, _fd: u32, _ptr: u32, _len: u32| -> R {
+        Ok(errno::NOSYS)
+    })?;
+    d.f(WASI, "environ_sizes_get", |mut c: Cx<'_>, count_ptr: u32, size_ptr: u32| -> R {
+        let env = &c.data().config.env;
+        let count = u32::try_from(env.len()).unwrap_or(u32::MAX);
+        let size: usize = env.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        let size = u32::try_from(size).unwrap_or(u32::MAX);
+        if !write_u32(&mut c, count_ptr, count) || !write_u32(&mut c, size_ptr, size) {
+            return Ok(errno::FAULT);
+        }
+        Ok(errno::SUCCESS)
+    })?;
+    d.f(WASI, "environ_get", |mut c: Cx<'_>, environ_ptr: u32, buf_ptr: u32| -> R {
+        let env = c.data().config.env.clone();
+        let mut at = buf_ptr;
+        for (i, (k, v)) in env.iter().enumerate() {
+            let entry = format!("{k}={v}\0");
+            let slot = environ_ptr.wrapping_add(u32::try_from(i * 4).unwrap_or(u32::MAX));
+            if !write_u32(&mut c, slot, at) || !write(&mut c, at, entry.as_bytes()) {
+                return Ok(errno::FAULT);
+            }
+            at = at.wrapping_add(len32(entry.as_bytes()));
+        }
+        Ok(errno::SUCCESS)
+    })?;
+    d.f(WASI, "args_sizes_get", |mut c: Cx<'_>, argc_ptr: u32, size_ptr: u32| -> R {
+        if !write_u32(&mut c, argc_ptr, 0) || !write_u32(&mut c, size_ptr, 0) {
+            return Ok(errno::FAULT);
+        }
+        Ok(errno::SUCCESS)
+    })?;
+    d.f(WASI, "args_get", |_c: Cx<'_>, _argv: u32, _buf: u32| -> R { Ok(errno::SUCCESS) })?;
     d.f(
         WASI,
         "clock_time_get",
@@ -1270,51 +1204,37 @@ fn define_wasi(d: &mut Defs<'_>) -> Result<()> {
             Ok(errno::SUCCESS)
         },
     )?;
-    d.f(
-        WASI,
-        "clock_res_get",
-        |mut c: Cx<'_>, id: u32, ptr: u32| -> R {
-            if id > 3 {
-                return Ok(errno::INVAL);
-            }
-            if !write_u64(&mut c, ptr, 1) {
-                return Ok(errno::FAULT);
-            }
-            Ok(errno::SUCCESS)
-        },
-    )?;
-    d.f(
-        WASI,
-        "random_get",
-        |mut c: Cx<'_>, buf: u32, len: u32| -> R {
-            // proxy-wasm-cpp-host refuses more than 64 KiB at once.
-            if len > 65_536 {
-                return Ok(errno::INVAL);
-            }
-            let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 8);
-            while bytes.len() < usize::try_from(len).unwrap_or(0) {
-                let r = c.data_mut().next_random();
-                bytes.extend_from_slice(&r.to_le_bytes());
-            }
-            bytes.truncate(usize::try_from(len).unwrap_or(0));
-            if !write(&mut c, buf, &bytes) {
-                return Ok(errno::FAULT);
-            }
-            Ok(errno::SUCCESS)
-        },
-    )?;
-    d.f(WASI, "sched_yield", |_c: Cx<'_>| -> R {
+    d.f(WASI, "clock_res_get", |mut c: Cx<'_>, id: u32, ptr: u32| -> R {
+        if id > 3 {
+            return Ok(errno::INVAL);
+        }
+        if !write_u64(&mut c, ptr, 1) {
+            return Ok(errno::FAULT);
+        }
         Ok(errno::SUCCESS)
     })?;
-    d.f(
-        WASI,
-        "proc_exit",
-        |mut c: Cx<'_>, code: u32| -> wasmtime::Result<()> {
-            c.data_mut().exit_code = Some(code);
-            Err(wasmtime::Error::new(HostAbort(format!(
-                "the plugin called proc_exit({code})"
-            ))))
-        },
-    )?;
+    d.f(WASI, "random_get", |mut c: Cx<'_>, buf: u32, len: u32| -> R {
+        // proxy-wasm-cpp-host refuses more than 64 KiB at once.
+        if len > 65_536 {
+            return Ok(errno::INVAL);
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 8);
+        while bytes.len() < usize::try_from(len).unwrap_or(0) {
+            let r = c.data_mut().next_random();
+            bytes.extend_from_slice(&r.to_le_bytes());
+        }
+        bytes.truncate(usize::try_from(len).unwrap_or(0));
+        if !write(&mut c, buf, &bytes) {
+            return Ok(errno::FAULT);
+        }
+        Ok(errno::SUCCESS)
+    })?;
+    d.f(WASI, "sched_yield", |_c: Cx<'_>| -> R { Ok(errno::SUCCESS) })?;
+    d.f(WASI, "proc_exit", |mut c: Cx<'_>, code: u32| -> wasmtime::Result<()> {
+        c.data_mut().exit_code = Some(code);
+        Err(wasmtime::Error::new(HostAbort(format!(
+            "the plugin called proc_exit({code})"
+        ))))
+    })?;
     Ok(())
 }

@@ -282,14 +282,8 @@ impl Vm {
         }
 
         let mut properties = BTreeMap::new();
-        properties.insert(
-            b"plugin_root_id".to_vec(),
-            config.root_id.as_bytes().to_vec(),
-        );
-        properties.insert(
-            b"plugin_name".to_vec(),
-            config.plugin_name.as_bytes().to_vec(),
-        );
+        properties.insert(b"plugin_root_id".to_vec(), config.root_id.as_bytes().to_vec());
+        properties.insert(b"plugin_name".to_vec(), config.plugin_name.as_bytes().to_vec());
         properties.insert(b"plugin_vm_id".to_vec(), config.vm_id.as_bytes().to_vec());
         for (path, value) in &config.properties {
             properties.insert(property_path(path), value.clone());
@@ -385,9 +379,7 @@ impl Vm {
         let vm_config_len = len32(&vm.store.data().config.vm_config);
         vm.store.data_mut().plugin_config_visible = true;
         let started = match vm.exports.on_vm_start.clone() {
-            Some(f) => vm.invoke("proxy_on_vm_start", root, |s| {
-                f.call(s, (root, vm_config_len))
-            }),
+            Some(f) => vm.invoke("proxy_on_vm_start", root, |s| f.call(s, (root, vm_config_len))),
             None => Ok(1),
         };
         let started = match started {
@@ -630,11 +622,7 @@ impl Vm {
         }
         let root = self.store.data().root_id;
         let (nh, nb, nt) = match &response {
-            Some(r) => (
-                len32_n(r.headers.len()),
-                len32(&r.body),
-                len32_n(r.trailers.len()),
-            ),
+            Some(r) => (len32_n(r.headers.len()), len32(&r.body), len32_n(r.trailers.len())),
             None => (0, 0, 0),
         };
         {

@@ -15,7 +15,7 @@ mod passthrough;
 pub mod stream;
 pub mod to_openai;
 
-use super::{ResponseOut, StreamMapper, StreamSettings, UpstreamRequest};
+use super::{ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest};
 use crate::api::anthropic_server::MessagesRequest;
 use crate::api::openai::ChatRequest;
 use crate::config::{Provider, ProviderKind};
@@ -71,6 +71,7 @@ pub fn request(
     upstream_model: &str,
     req: &MessagesRequest,
     raw: &[u8],
+    now_ms: u64,
 ) -> Result<(UpstreamRequest, Vec<&'static str>), GatewayError> {
     if let ProviderKind::Anthropic(settings) = &provider.kind {
         let up = passthrough::request(provider, settings, upstream_model, req, raw)?;
@@ -81,7 +82,7 @@ pub fn request(
         .map_err(|e| GatewayError::internal(format!("translated request: {e}")))?;
     let mut unhonoured = built.unhonoured;
     unhonoured.extend(super::unhonoured(provider, &chat));
-    let mut up = super::request(provider, upstream_model, &chat, &built.body)?;
+    let mut up = super::request(provider, upstream_model, &chat, &built.body, now_ms)?;
     // `None` means "the client's body as it is", which is the Anthropic one here.
     if up.body.is_none() {
         up.body = Some(built.body);
@@ -94,11 +95,12 @@ pub fn response(
     status: u16,
     body: &[u8],
     created: u64,
+    meta: &ResponseMeta<'_>,
 ) -> Result<ResponseOut, GatewayError> {
     if let ProviderKind::Anthropic(_) = &provider.kind {
         return passthrough::response(status, body);
     }
-    let out = super::response(provider, status, body, created)?;
+    let out = super::response(provider, status, body, created, meta)?;
     let openai = out.body.as_deref().unwrap_or(body);
     let message = from_openai::message(openai, out.usage)?;
     Ok(ResponseOut {
@@ -107,7 +109,7 @@ pub fn response(
     })
 }
 
-pub fn stream(provider: &Provider, created: u64) -> Box<dyn StreamMapper> {
+pub fn stream(provider: &Provider, created: u64, meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
     if let ProviderKind::Anthropic(_) = &provider.kind {
         return Box::new(passthrough::PassthroughStream::new());
     }
@@ -118,6 +120,7 @@ pub fn stream(provider: &Provider, created: u64) -> Box<dyn StreamMapper> {
             client_wants_usage: true,
             created,
         },
+        meta,
     );
     Box::new(stream::ToAnthropicStream::new(inner))
 }

@@ -20,13 +20,7 @@ pub fn probe_wasm() -> PathBuf {
         let target_dir = wasm_host::workspace_root().join("target/wasm-host-probe");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
         let out = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip1",
-                "--manifest-path",
-            ])
+            .args(["build", "--release", "--target", "wasm32-wasip1", "--manifest-path"])
             .arg(&manifest)
             .arg("--target-dir")
             .arg(&target_dir)
