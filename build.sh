@@ -8,6 +8,14 @@ WASM=target/wasm32-wasip1/release/llm_gateway.wasm
 MOCK=target/release/mock-provider
 export DEMO_OPENAI_KEY=${DEMO_OPENAI_KEY:-sk-demo-openai}
 export DEMO_ANTHROPIC_KEY=${DEMO_ANTHROPIC_KEY:-sk-ant-demo}
+export DEMO_GEMINI_KEY=${DEMO_GEMINI_KEY:-demo-gemini-key}
+export DEMO_VERTEX_TOKEN=${DEMO_VERTEX_TOKEN:-ya29.demo-vertex-token}
+export DEMO_AZURE_KEY=${DEMO_AZURE_KEY:-azure-demo-key}
+export DEMO_GROQ_KEY=${DEMO_GROQ_KEY:-gsk-demo}
+# Example AWS credentials (from AWS's SigV4 documentation) for the Bedrock mock.
+export DEMO_AWS_ACCESS_KEY_ID=${DEMO_AWS_ACCESS_KEY_ID:-AKIDEXAMPLE}
+export DEMO_AWS_SECRET_ACCESS_KEY=${DEMO_AWS_SECRET_ACCESS_KEY:-wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}
+export DEMO_AWS_SESSION_TOKEN=${DEMO_AWS_SESSION_TOKEN:-demo-session-token}
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -45,6 +53,11 @@ demo() {
   trap cleanup EXIT INT TERM
   "$MOCK" --listen 127.0.0.1:18081 --name openai >.run/mock-openai.log 2>&1 & pids+=($!)
   "$MOCK" --listen 127.0.0.1:18082 --name anthropic >.run/mock-anthropic.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18083 --name gemini >.run/mock-gemini.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18084 --name vertex >.run/mock-vertex.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18091 --name azure >.run/mock-azure.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18092 --name groq >.run/mock-groq.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18085 --name bedrock >.run/mock-bedrock.log 2>&1 & pids+=($!)
   "$VENV/bin/envoy" -c envoy-config/demo.yaml --concurrency 2 --disable-hot-restart -l warning \
     2>.run/envoy.log & pids+=($!)
   for _ in $(seq 100); do
@@ -54,8 +67,13 @@ demo() {
   curl -fs localhost:9901/ready >/dev/null || { tail -20 .run/envoy.log; exit 1; }
   cat <<'TXT'
 
-LLM gateway on http://localhost:10000 (Envoy admin on :9901), mock providers on :18081/:18082.
+LLM gateway on http://localhost:10000 (Envoy admin on :9901), mock providers on :18081-18085,
+:18091 and :18092.
 Models: gpt-4o-mini (OpenAI format), claude-sonnet (Anthropic format), smart (80/20 of both),
+gemini-flash (Gemini API), vertex-gemini and vertex-claude (Vertex AI, mock on :18084),
+azure-gpt (Azure OpenAI deployment, mock on :18091), groq-llama (Groq preset, mock on :18092),
+claude-bedrock (Bedrock Converse, SigV4-signed, mock on :18085), text-embedding-3-small and
+azure-embed (POST /v1/embeddings); /v1/messages serves Anthropic-shaped clients with any of them,
 and <provider>/<model> for any model of a configured provider.
 
   curl -s localhost:10000/v1/chat/completions -H 'content-type: application/json' \

@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
+pub mod aws;
 pub mod codec;
 pub mod config;
 pub mod error;

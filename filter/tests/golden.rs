@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use llm_gateway::api::openai::ChatRequest;
 use llm_gateway::config::{self, Config};
-use llm_gateway::translate::{self, StreamSettings};
+use llm_gateway::translate::{self, ResponseMeta, StreamSettings};
 use serde_json::{json, Value};
 
 const CREATED: u64 = 1_700_000_000;
@@ -69,7 +69,7 @@ fn anthropic_requests() {
         let doc: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
         let raw = serde_json::to_vec(&doc["openai_request"]).unwrap();
         let req: ChatRequest = serde_json::from_slice(&raw).unwrap();
-        let got = match translate::request(provider, "claude-sonnet-4-5", &req, &raw) {
+        let got = match translate::request(provider, "claude-sonnet-4-5", &req, &raw, 0) {
             Ok(up) => {
                 let body: Value = serde_json::from_slice(up.body.as_ref().unwrap()).unwrap();
                 let headers: Value = up
@@ -103,7 +103,11 @@ fn anthropic_responses() {
             Value::String(s) => s.clone().into_bytes(),
             v => serde_json::to_vec(v).unwrap(),
         };
-        let got = match translate::response(provider, status, &body, CREATED) {
+        let meta = ResponseMeta {
+            model: "claude-sonnet-4-5",
+            header: &|_| None,
+        };
+        let got = match translate::response(provider, status, &body, CREATED, &meta) {
             Ok(out) => json!({
                 "body": serde_json::from_slice::<Value>(&out.body.unwrap()).unwrap(),
                 "usage": {"prompt": out.usage.prompt, "completion": out.usage.completion,
@@ -129,6 +133,10 @@ fn run_stream(input: &[&[u8]], wants_usage: bool) -> (Vec<u8>, Value) {
         StreamSettings {
             client_wants_usage: wants_usage,
             created: CREATED,
+        },
+        &ResponseMeta {
+            model: "claude-sonnet-4-5",
+            header: &|_| None,
         },
     );
     let mut out = Vec::new();

@@ -21,7 +21,12 @@ WASM = ROOT / "target" / "wasm32-wasip1" / "release" / "llm_gateway.wasm"
 DEMO = ROOT / "envoy-config" / "demo.yaml"
 LOGS = ROOT / ".run" / "e2e"
 
-KEYS = {"DEMO_OPENAI_KEY": "sk-demo-openai", "DEMO_ANTHROPIC_KEY": "sk-ant-demo"}
+KEYS = {"DEMO_OPENAI_KEY": "sk-demo-openai", "DEMO_ANTHROPIC_KEY": "sk-ant-demo",
+        "DEMO_GEMINI_KEY": "demo-gemini-key", "DEMO_VERTEX_TOKEN": "ya29.demo-vertex-token"}
+KEYS.update({"DEMO_AZURE_KEY": "azure-demo-key", "DEMO_GROQ_KEY": "gsk-demo"})
+KEYS.update({"DEMO_AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+             "DEMO_AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+             "DEMO_AWS_SESSION_TOKEN": "demo-session-token"})
 
 
 def free_port():

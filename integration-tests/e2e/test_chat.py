@@ -5,6 +5,8 @@ import json
 import openai
 import pytest
 
+from harness import demo_plugin_config
+
 
 def client(gateway, **kw):
     return openai.OpenAI(base_url=gateway.base + "/v1", api_key="sk-client-secret", max_retries=0, **kw)
@@ -198,4 +200,6 @@ def test_provider_model_addressing(gateway, an):
 
 def test_models_list(gateway):
     models = [m.id for m in client(gateway).models.list()]
-    assert models == ["gpt-4o-mini", "claude-sonnet", "smart"]
+    from harness import demo_plugin_config
+    assert models == [m["name"] for m in demo_plugin_config()["models"]]
+    assert models[:3] == ["gpt-4o-mini", "claude-sonnet", "smart"]

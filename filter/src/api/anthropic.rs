@@ -7,7 +7,12 @@ use serde_json::value::RawValue;
 
 #[derive(Debug, Serialize)]
 pub struct MessagesRequest<'a> {
-    pub model: &'a str,
+    /// Absent on Vertex AI, where the model is in the path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<&'a str>,
+    /// Vertex AI takes the API version in the body (`vertex-2023-10-16`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anthropic_version: Option<&'a str>,
     pub messages: Vec<Message<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
@@ -26,6 +31,16 @@ pub struct MessagesRequest<'a> {
     pub metadata: Option<Metadata<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<ThinkingConfig>,
+}
+
+/// Extended thinking: `{"type":"enabled","budget_tokens":N}`.
+#[derive(Debug, Serialize)]
+pub struct ThinkingConfig {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub budget_tokens: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,6 +142,8 @@ pub struct ResponseBlock {
     pub name: Option<String>,
     #[serde(default)]
     pub input: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub thinking: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
@@ -206,6 +223,10 @@ pub enum StartBlock {
         id: String,
         name: String,
     },
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+    },
     #[serde(other)]
     Other,
 }
@@ -218,6 +239,9 @@ pub enum BlockDelta {
     },
     InputJsonDelta {
         partial_json: String,
+    },
+    ThinkingDelta {
+        thinking: String,
     },
     #[serde(other)]
     Other,

@@ -35,6 +35,23 @@ pub struct ChatRequest {
     pub user: Option<String>,
     #[serde(default)]
     pub n: Option<u32>,
+    #[serde(default)]
+    pub response_format: Option<ResponseFormat>,
+    #[serde(default)]
+    pub reasoning_effort: Option<String>,
+    // Read only to tell the client when a provider cannot honour them.
+    #[serde(default)]
+    pub seed: Option<i64>,
+    #[serde(default)]
+    pub frequency_penalty: Option<f64>,
+    #[serde(default)]
+    pub presence_penalty: Option<f64>,
+    #[serde(default)]
+    pub logprobs: Option<bool>,
+    #[serde(default)]
+    pub top_logprobs: Option<u32>,
+    #[serde(default)]
+    pub logit_bias: Option<serde::de::IgnoredAny>,
 }
 
 impl ChatRequest {
@@ -48,6 +65,28 @@ impl ChatRequest {
             .and_then(|o| o.include_usage)
             .unwrap_or(false)
     }
+}
+
+/// `{"type":"text"|"json_object"|"json_schema","json_schema":{…}}`. A flat struct:
+/// a tagged enum would buffer its content, and `RawValue` cannot be read from a buffer.
+#[derive(Debug, Deserialize)]
+pub struct ResponseFormat {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub json_schema: Option<JsonSchemaFormat>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JsonSchemaFormat {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub schema: Option<Box<RawValue>>,
+    #[serde(default)]
+    pub strict: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +252,9 @@ pub struct Choice<'a> {
 pub struct ResponseMessage<'a> {
     pub role: &'static str,
     pub content: Option<String>,
+    /// Thinking text (DeepSeek's field name, which most OpenAI SDK users read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCallOut<'a>>>,
 }

@@ -1,3 +1,5 @@
-//! Byte-level framing: SSE in and out, top-level JSON key splicing.
+//! Byte-level framing: SSE in and out, top-level JSON splicing, AWS event streams.
+pub mod crc32;
+pub mod eventstream;
 pub mod json_splice;
 pub mod sse;

@@ -1,12 +1,16 @@
 //! Plugin configuration: raw serde structs (`raw`) validated once, in `on_configure`,
 //! into the typed `Config` (`validate`). Every error names the field it is about.
 pub mod access;
+mod google;
+mod presets;
 pub mod pricing;
 mod raw;
 mod validate;
 
 pub use raw::{Role, Strategy};
+pub use google::{VertexAnthropicSettings, VertexSettings};
+pub use presets::Preset;
 pub use validate::{
-    parse, AnthropicSettings, Config, ConfigError, HealthSettings, ModelRoute, Provider,
-    ProviderKind, Secret, Target,
+    parse, AnthropicSettings, AwsCredentials, AzureAuth, AzureSettings, BedrockSettings, Config,
+    ConfigError, HealthSettings, ModelRoute, Provider, ProviderKind, Secret, Target,
 };

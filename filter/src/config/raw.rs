@@ -28,6 +28,10 @@ pub struct RawConfig {
     /// USD per million tokens, by upstream model.
     #[serde(default)]
     pub prices: Vec<super::pricing::RawPrice>,
+    /// Refuse (400) request fields the chosen provider cannot honour instead of
+    /// dropping them with a log line.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// Tagged by `kind`; each variant holds only the settings that provider understands.
@@ -37,6 +41,12 @@ pub enum RawProvider {
     #[serde(rename = "openai")]
     OpenAi(RawOpenAi),
     Anthropic(RawAnthropic),
+    Gemini(RawGemini),
+    Vertex(RawVertex),
+    #[serde(rename = "vertex_anthropic")]
+    VertexAnthropic(RawVertexAnthropic),
+    Azure(RawAzure),
+    Bedrock(RawBedrock),
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +60,28 @@ pub struct RawOpenAi {
     pub base_path: Option<String>,
     #[serde(default)]
     pub api_key_env: Option<String>,
+    /// A known OpenAI-compatible service whose host and base path become the defaults.
+    #[serde(default)]
+    pub preset: Option<String>,
+}
+
+/// Azure OpenAI: `host` is the resource host (`<resource>.openai.azure.com`); a
+/// target's `model` is the deployment name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAzure {
+    pub name: String,
+    pub cluster: String,
+    pub host: String,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// `api_key` (default: `api-key` header) or `bearer` (Entra ID token).
+    #[serde(default)]
+    pub auth: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +95,56 @@ pub struct RawAnthropic {
     pub base_path: Option<String>,
     #[serde(default)]
     pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub default_max_tokens: Option<u32>,
+}
+
+/// Google AI Studio (Gemini API): `x-goog-api-key`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGemini {
+    pub name: String,
+    pub cluster: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+}
+
+/// Gemini on Vertex AI: project/location path, bearer token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVertex {
+    pub name: String,
+    pub cluster: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    pub project: String,
+    pub location: String,
+}
+
+/// Anthropic models on Vertex AI (`rawPredict`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVertexAnthropic {
+    pub name: String,
+    pub cluster: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    pub project: String,
+    pub location: String,
     #[serde(default)]
     pub version: Option<String>,
     #[serde(default)]
@@ -132,4 +214,25 @@ pub struct RawHealth {
     pub failure_threshold: Option<u32>,
     #[serde(default)]
     pub cooldown_ms: Option<u64>,
+}
+/// AWS Bedrock (Converse API). Credentials come from the environment: an access key
+/// pair (plus an optional session token) for SigV4, or a Bedrock API key (bearer).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBedrock {
+    pub name: String,
+    pub cluster: String,
+    pub region: String,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub base_path: Option<String>,
+    #[serde(default)]
+    pub access_key_id_env: Option<String>,
+    #[serde(default)]
+    pub secret_access_key_env: Option<String>,
+    #[serde(default)]
+    pub session_token_env: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
 }

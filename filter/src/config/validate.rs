@@ -3,12 +3,18 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::raw::{RawAnthropic, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider};
+use super::google::{self, VertexAnthropicSettings, VertexSettings};
+use super::presets::Preset;
+use super::raw::{
+    RawAnthropic, RawAzure, RawBedrock, RawConfig, RawHealth, RawModel, RawOpenAi, RawProvider,
+};
 
 pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
 pub const DEFAULT_ROUTE_HEADER: &str = "x-llm-cluster";
 pub const DEFAULT_ANTHROPIC_VERSION: &str = "2023-06-01";
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+/// Azure OpenAI's current GA data-plane version.
+pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
 const MAX_WEIGHT: u32 = 1_000_000;
 
 #[derive(Debug)]
@@ -25,6 +31,8 @@ pub struct Config {
     /// None: no authentication (an open gateway, e.g. behind mesh policy).
     pub access: Option<super::access::Access>,
     pub prices: HashMap<String, super::pricing::Price>,
+    /// Refuse request fields a provider cannot honour (400) instead of dropping them.
+    pub strict: bool,
 }
 
 #[derive(Debug)]
@@ -38,18 +46,57 @@ pub struct Provider {
     /// A failover cluster standing in for a provider: OpenAI format on the wire, the
     /// per-attempt filter behind it translates and names who served in response headers.
     pub is_cluster: bool,
+    /// `openai` kind only: the OpenAI-compatible service it was configured for.
+    pub preset: Option<Preset>,
 }
 
 #[derive(Debug)]
 pub enum ProviderKind {
     OpenAi,
     Anthropic(AnthropicSettings),
+    /// Google AI Studio (Gemini API).
+    Gemini,
+    /// Gemini on Vertex AI.
+    Vertex(VertexSettings),
+    /// Anthropic models on Vertex AI.
+    VertexAnthropic(VertexAnthropicSettings),
+    Azure(AzureSettings),
+    Bedrock(BedrockSettings),
+}
+
+#[derive(Debug)]
+pub struct AzureSettings {
+    pub api_version: String,
+    pub auth: AzureAuth,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AzureAuth {
+    /// `api-key: <key>`
+    ApiKey,
+    /// `Authorization: Bearer <Entra ID token>`
+    Bearer,
 }
 
 #[derive(Debug)]
 pub struct AnthropicSettings {
     pub version: String,
     pub default_max_tokens: u32,
+}
+
+#[derive(Debug)]
+pub struct BedrockSettings {
+    pub region: String,
+    /// `None`: authenticate with the Bedrock API key in `Provider::api_key` (bearer).
+    pub credentials: Option<AwsCredentials>,
+}
+
+/// SigV4 credentials. Every part is a `Secret`, so none can reach a log.
+#[derive(Debug)]
+pub struct AwsCredentials {
+    pub access_key_id: Secret,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
 }
 
 #[derive(Debug)]
@@ -115,7 +162,10 @@ impl fmt::Display for ConfigError {
     }
 }
 
-fn err<T>(field: impl Into<String>, reason: impl Into<String>) -> Result<T, ConfigError> {
+pub(super) fn err<T>(
+    field: impl Into<String>,
+    reason: impl Into<String>,
+) -> Result<T, ConfigError> {
     Err(ConfigError {
         field: field.into(),
         reason: reason.into(),
@@ -163,6 +213,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
                 api_key: None,
                 kind: ProviderKind::OpenAi,
                 is_cluster: true,
+                preset: None,
             });
         }
         if models.insert(name.clone(), route).is_some() {
@@ -213,6 +264,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         max_body_bytes,
         route_header,
         health: health(raw.health)?,
+        strict: raw.strict,
     })
 }
 
@@ -224,16 +276,17 @@ fn valid_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
-fn header_safe(s: &str) -> bool {
+pub(super) fn header_safe(s: &str) -> bool {
     s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
-struct Common {
-    name: String,
-    cluster: String,
-    host: Option<String>,
-    base_path: Option<String>,
-    api_key_env: Option<String>,
+pub(super) struct Common {
+    pub(super) name: String,
+    pub(super) cluster: String,
+    pub(super) host: Option<String>,
+    pub(super) base_path: Option<String>,
+    pub(super) api_key_env: Option<String>,
+    pub(super) preset: Option<Preset>,
 }
 
 fn provider(
@@ -248,16 +301,29 @@ fn provider(
             host,
             base_path,
             api_key_env,
-        }) => (
-            Common {
-                name,
-                cluster,
-                host,
-                base_path,
-                api_key_env,
-            },
-            ProviderKind::OpenAi,
-        ),
+            preset,
+        }) => {
+            let preset = match preset.as_deref() {
+                None => None,
+                Some(p) => Some(Preset::parse(p).ok_or_else(|| ConfigError {
+                    field: format!("providers[{i}].preset"),
+                    reason: format!("unknown preset {p:?}; known: {}", Preset::NAMES),
+                })?),
+            };
+            (
+                Common {
+                    name,
+                    cluster,
+                    host: host.or_else(|| preset.and_then(Preset::host).map(str::to_string)),
+                    base_path: base_path
+                        .or_else(|| preset.map(|p| Preset::base_path(p).to_string())),
+                    api_key_env,
+                    preset,
+                },
+                ProviderKind::OpenAi,
+            )
+        }
+        RawProvider::Azure(raw) => azure(i, raw)?,
         RawProvider::Anthropic(RawAnthropic {
             name,
             cluster,
@@ -288,6 +354,7 @@ fn provider(
                     host,
                     base_path,
                     api_key_env,
+                    preset: None,
                 },
                 ProviderKind::Anthropic(AnthropicSettings {
                     version,
@@ -295,6 +362,10 @@ fn provider(
                 }),
             )
         }
+        RawProvider::Gemini(raw) => google::gemini(raw),
+        RawProvider::Vertex(raw) => google::vertex(i, raw)?,
+        RawProvider::VertexAnthropic(raw) => google::vertex_anthropic(i, raw)?,
+        RawProvider::Bedrock(raw) => bedrock(i, raw, env)?,
     };
     let Common {
         name,
@@ -302,6 +373,7 @@ fn provider(
         host,
         base_path,
         api_key_env,
+        preset,
     } = common;
     if !valid_name(&name) {
         return err(
@@ -362,7 +434,142 @@ fn provider(
         api_key,
         kind,
         is_cluster: false,
+        preset,
     })
+}
+
+fn azure(i: usize, raw: RawAzure) -> Result<(Common, ProviderKind), ConfigError> {
+    let RawAzure {
+        name,
+        cluster,
+        host,
+        base_path,
+        api_key_env,
+        api_version,
+        auth,
+    } = raw;
+    let api_version = api_version.unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.to_string());
+    // It goes into the query string unescaped.
+    if api_version.is_empty()
+        || !api_version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return err(
+            format!("providers[{i}].api_version"),
+            "must look like 2024-10-21 or 2025-04-01-preview",
+        );
+    }
+    let auth = match auth.as_deref() {
+        None | Some("api_key") => AzureAuth::ApiKey,
+        Some("bearer") => AzureAuth::Bearer,
+        Some(_) => return err(format!("providers[{i}].auth"), "must be api_key or bearer"),
+    };
+    Ok((
+        Common {
+            name,
+            cluster,
+            host: Some(host),
+            base_path: Some(base_path.unwrap_or_else(|| "/openai".to_string())),
+            api_key_env,
+            preset: None,
+        },
+        ProviderKind::Azure(AzureSettings { api_version, auth }),
+    ))
+}
+
+fn bedrock(
+    i: usize,
+    raw: RawBedrock,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Common, ProviderKind), ConfigError> {
+    let RawBedrock {
+        name,
+        cluster,
+        region,
+        host,
+        base_path,
+        access_key_id_env,
+        secret_access_key_env,
+        session_token_env,
+        api_key_env,
+    } = raw;
+    let field = |f: &str| format!("providers[{i}].{f}");
+    if region.is_empty()
+        || region.len() > 64
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return err(field("region"), "must be an AWS region such as us-east-1");
+    }
+    let credentials =
+        match (access_key_id_env, secret_access_key_env, &api_key_env) {
+            (Some(id), Some(secret), None) => Some(AwsCredentials {
+                access_key_id: env_secret(&field("access_key_id_env"), &id, env)?,
+                secret_access_key: env_secret(&field("secret_access_key_env"), &secret, env)?,
+                session_token: match session_token_env {
+                    Some(var) => Some(env_secret(&field("session_token_env"), &var, env)?),
+                    None => None,
+                },
+            }),
+            (None, None, Some(_)) if session_token_env.is_none() => None,
+            (None, None, None) => return err(
+                field("access_key_id_env"),
+                "bedrock needs access_key_id_env and secret_access_key_env (SigV4), or api_key_env",
+            ),
+            (_, _, Some(_)) => {
+                return err(
+                    field("api_key_env"),
+                    "use either api_key_env or the access key variables, not both",
+                )
+            }
+            _ => {
+                return err(
+                    field("secret_access_key_env"),
+                    "access_key_id_env and secret_access_key_env go together",
+                )
+            }
+        };
+    let common = Common {
+        name,
+        cluster,
+        // Signed requests name the regional endpoint; a custom host (a VPC endpoint,
+        // a proxy) replaces it.
+        host: Some(host.unwrap_or_else(|| format!("bedrock-runtime.{region}.amazonaws.com"))),
+        // Bedrock paths start at the root: /model/{id}/converse.
+        base_path: Some(base_path.unwrap_or_default()),
+        api_key_env,
+        preset: None,
+    };
+    Ok((
+        common,
+        ProviderKind::Bedrock(BedrockSettings {
+            region,
+            credentials,
+        }),
+    ))
+}
+
+/// A credential from the environment: set, non-empty and header-safe.
+fn env_secret(
+    field: &str,
+    var: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret, ConfigError> {
+    match env(var) {
+        Some(v) if !v.is_empty() && header_safe(&v) => Ok(Secret(v)),
+        Some(_) => err(
+            field,
+            format!("environment variable {var} is empty or not header-safe"),
+        ),
+        None => err(
+            field,
+            format!(
+                "environment variable {var} is not set (pass it with vm_config.environment_variables)"
+            ),
+        ),
+    }
 }
 
 fn model(i: usize, m: RawModel, providers: &[Provider]) -> Result<ModelRoute, ConfigError> {
@@ -602,6 +809,22 @@ mod tests {
                 r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"allow_provider_model":true,"route_header":"X Bad"}"#,
                 "route_header",
             ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","preset":"nope"}],"allow_provider_model":true}"#,
+                "providers[0].preset",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"azure","cluster":"c","host":"h","api_version":"2024 10"}],"allow_provider_model":true}"#,
+                "providers[0].api_version",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"azure","cluster":"c","host":"h","auth":"magic"}],"allow_provider_model":true}"#,
+                "providers[0].auth",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"azure","cluster":"c"}],"allow_provider_model":true}"#,
+                "(document)",
+            ),
             ("not json", "(document)"),
         ];
         for (doc, field) in cases {
@@ -611,8 +834,117 @@ mod tests {
     }
 
     #[test]
+    fn presets_fill_defaults_and_azure_settings() {
+        let c = parse_str(
+            r#"{"providers":[
+              {"name":"g","kind":"openai","cluster":"c","preset":"groq"},
+              {"name":"o","kind":"openai","cluster":"c","preset":"ollama","base_path":"/api/v1"},
+              {"name":"z","kind":"azure","cluster":"c","host":"r.openai.azure.com","auth":"bearer"}
+            ],"allow_provider_model":true,"strict":true}"#,
+        )
+        .unwrap();
+        assert!(c.strict);
+        assert_eq!(c.providers[0].host.as_deref(), Some("api.groq.com"));
+        assert_eq!(c.providers[0].base_path, "/openai/v1");
+        assert_eq!(c.providers[0].preset, Some(Preset::Groq));
+        assert_eq!(c.providers[1].host, None);
+        assert_eq!(c.providers[1].base_path, "/api/v1");
+        assert_eq!(c.providers[2].base_path, "/openai");
+        match &c.providers[2].kind {
+            ProviderKind::Azure(a) => {
+                assert_eq!(a.api_version, DEFAULT_AZURE_API_VERSION);
+                assert_eq!(a.auth, AzureAuth::Bearer);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn missing_secret_error_does_not_echo_values() {
         let e = parse_str(r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","api_key_env":"BAD"}],"allow_provider_model":true}"#).unwrap_err();
         assert!(!e.to_string().contains("a\nb"));
+    }
+
+    #[test]
+    fn bedrock_providers() {
+        let env = |k: &str| match k {
+            "AK" => Some("AKID".to_string()),
+            "SK" => Some("aws-secret".to_string()),
+            "ST" => Some("aws-token".to_string()),
+            "BK" => Some("bedrock-key".to_string()),
+            _ => None,
+        };
+        let doc = r#"{"providers":[
+            {"name":"b1","kind":"bedrock","cluster":"c","region":"eu-west-3",
+             "access_key_id_env":"AK","secret_access_key_env":"SK","session_token_env":"ST"},
+            {"name":"b2","kind":"bedrock","cluster":"c","region":"us-east-1","api_key_env":"BK",
+             "host":"proxy.internal:8080","base_path":"/bedrock/"}],
+            "allow_provider_model":true}"#;
+        let c = parse(doc.as_bytes(), &env).unwrap();
+        assert_eq!(
+            c.providers[0].host.as_deref(),
+            Some("bedrock-runtime.eu-west-3.amazonaws.com")
+        );
+        assert_eq!(c.providers[0].base_path, "");
+        assert_eq!(c.providers[1].base_path, "/bedrock");
+        match (&c.providers[0].kind, &c.providers[1].kind) {
+            (ProviderKind::Bedrock(a), ProviderKind::Bedrock(b)) => {
+                let creds = a.credentials.as_ref().unwrap();
+                assert_eq!(creds.access_key_id.expose(), "AKID");
+                assert_eq!(creds.session_token.as_ref().unwrap().expose(), "aws-token");
+                assert!(b.credentials.is_none());
+                assert_eq!(
+                    c.providers[1].api_key.as_ref().unwrap().expose(),
+                    "bedrock-key"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("aws-secret") && !dbg.contains("aws-token") && !dbg.contains("AKID"));
+
+        let bad = [
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"US_EAST","access_key_id_env":"AK","secret_access_key_env":"SK"}"#,
+                "providers[0].region",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1"}"#,
+                "providers[0].access_key_id_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK"}"#,
+                "providers[0].secret_access_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK","secret_access_key_env":"SK","api_key_env":"BK"}"#,
+                "providers[0].api_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","api_key_env":"BK","session_token_env":"ST"}"#,
+                "providers[0].api_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK","secret_access_key_env":"NOPE"}"#,
+                "providers[0].secret_access_key_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","access_key_id_env":"AK","secret_access_key_env":"SK","session_token_env":"NOPE"}"#,
+                "providers[0].session_token_env",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c"}"#,
+                "(document)",
+            ),
+            (
+                r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","version":"x"}"#,
+                "(document)",
+            ),
+        ];
+        for (p, field) in bad {
+            let doc = format!(r#"{{"providers":[{p}],"allow_provider_model":true}}"#);
+            let e = parse(doc.as_bytes(), &env).expect_err(&doc);
+            assert_eq!(e.field, field, "{doc}: {e}");
+        }
     }
 }

@@ -4,12 +4,12 @@
 //! `.model`) says what to translate for. The response side is shared with the gateway
 //! position (see `response.rs`).
 
-use super::request::{apply, parse};
+use super::inbound::{Endpoint, Inbound};
+use super::request::apply;
 use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Target;
 use crate::error::GatewayError;
 use crate::host::Host;
-use crate::translate;
 
 fn metadata(host: &dyn Host, field: &str) -> Option<String> {
     let v = host.property(&[
@@ -60,12 +60,12 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         weight: 1,
         context_window: None,
     });
-    x.state = State::ReadingBody;
+    x.state = State::ReadingBody(Endpoint::Chat);
     Action::Pause
 }
 
 pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
-    if !matches!(x.state, State::ReadingBody) {
+    if !matches!(x.state, State::ReadingBody(_)) {
         return Action::Continue;
     }
     if !eos {
@@ -75,15 +75,18 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     let Some(target) = x.target.clone() else {
         return Action::Continue;
     };
-    let result = parse(&raw).and_then(|req| {
+    let now = host.now_ms();
+    let result = Inbound::parse(Endpoint::Chat, &raw).and_then(|req| {
         let provider = x
             .cfg
             .provider(target.provider)
             .ok_or_else(|| GatewayError::internal("unknown provider"))?;
-        let up = translate::request(provider, &target.model, &req, &raw)?;
+        // Unhonoured fields were already logged (or refused) by the gateway position.
+        let (up, _unhonoured) = req.translate(provider, &target.model, &raw, now)?;
         apply(host, size, &raw, provider, &up);
         Ok(Flight {
-            model: req.model.clone(),
+            endpoint: Endpoint::Chat,
+            model: req.model().to_string(),
             stream: req.is_stream(),
             client_wants_usage: req.wants_usage_chunk(),
             target,

@@ -4,6 +4,7 @@
 mod access;
 mod account;
 mod attempt;
+mod inbound;
 mod request;
 mod response;
 mod usage_api;
@@ -15,6 +16,7 @@ use crate::error::GatewayError;
 use crate::host::Host;
 use crate::translate::StreamMapper;
 use crate::usage::TokenUsage;
+use inbound::Endpoint;
 
 /// What the glue tells Envoy after a callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +38,10 @@ const STRIP_FROM_CLIENT: &[&str] = &[
     "anthropic-version",
     "anthropic-beta",
     "accept-encoding",
+    // AWS signing headers: the gateway signs itself; a client's must not ride along.
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
 ];
 
 pub struct Exchange {
@@ -46,12 +52,14 @@ pub struct Exchange {
     start_ms: u64,
     /// Per-attempt position: the endpoint's provider and model.
     target: Option<Target>,
+    /// Local errors go out in this endpoint's shape.
+    endpoint: Endpoint,
 }
 
 enum State {
     /// Not a request for the gateway (passed through untouched).
     Ignored,
-    ReadingBody,
+    ReadingBody(Endpoint),
     /// A local reply was sent.
     Replied,
     Forwarded(Box<Flight>),
@@ -59,6 +67,7 @@ enum State {
 
 /// A request that went upstream.
 struct Flight {
+    endpoint: Endpoint,
     model: String,
     target: Target,
     stream: bool,
@@ -96,6 +105,7 @@ impl Exchange {
             caller: None,
             start_ms: 0,
             target: None,
+            endpoint: Endpoint::Chat,
         }
     }
 
@@ -132,7 +142,7 @@ impl Exchange {
     }
 
     fn reply_error(&mut self, host: &mut dyn Host, e: &GatewayError) -> Action {
-        let body = e.to_json();
+        let body = self.endpoint.error_body(e);
         let retry = e.retry_after.map(|s| s.to_string());
         let mut headers = vec![("content-type", "application/json")];
         if let Some(r) = &retry {
@@ -151,3 +161,7 @@ impl Exchange {
 mod tests;
 #[cfg(test)]
 mod tests_access;
+#[cfg(test)]
+mod tests_bedrock;
+#[cfg(test)]
+mod tests_family;

@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
+use super::inbound::{Endpoint, Inbound};
 use super::{
     access, response, usage_api, Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT,
 };
-use crate::api::openai::ChatRequest;
-use crate::config::{Strategy, Target};
+use crate::config::{Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::routing::health::HealthState;
@@ -15,9 +15,10 @@ use crate::routing::{resolve, select, strategy};
 use crate::translate;
 use crate::usage::estimate;
 
-pub const CHAT_PATH: &str = "/v1/chat/completions";
 pub const MODELS_PATH: &str = "/v1/models";
 pub const USAGE_PATH: &str = "/v1/usage";
+/// Anthropic-shaped clients get Anthropic-shaped errors under this prefix.
+const MESSAGES_PREFIX: &str = "/v1/messages";
 
 pub fn health_key(provider: &str, model: &str) -> String {
     format!("llm:health:{provider}|{model}")
@@ -33,12 +34,18 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     if !path.starts_with("/v1/") {
         return Action::Continue;
     }
+    if path.starts_with(MESSAGES_PREFIX) {
+        x.endpoint = Endpoint::Messages;
+    }
+    if let Some(endpoint) = Endpoint::from_path(path) {
+        x.endpoint = endpoint;
+    }
     match access::authenticate(&x.cfg, host) {
         Ok(caller) => x.caller = caller,
         Err(e) => return x.reply_error(host, &e),
     }
     match path {
-        CHAT_PATH => {
+        p if Endpoint::from_path(p).is_some() => {
             if method != "POST" {
                 return x.reply_error(host, &GatewayError::method_not_allowed(&method));
             }
@@ -51,7 +58,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             if declared.is_some_and(|n| n > x.cfg.max_body_bytes) {
                 return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
             }
-            x.state = State::ReadingBody;
+            x.state = State::ReadingBody(x.endpoint);
             Action::Pause
         }
         MODELS_PATH => {
@@ -125,9 +132,9 @@ fn allowed(x: &Exchange, model: &str) -> bool {
 }
 
 pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
-    if !matches!(x.state, State::ReadingBody) {
+    let State::ReadingBody(endpoint) = x.state else {
         return Action::Continue;
-    }
+    };
     if size > x.cfg.max_body_bytes {
         return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
     }
@@ -135,7 +142,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
         return Action::Buffer;
     }
     let raw = host.request_body(size);
-    match forward(x, host, size, &raw) {
+    match forward(x, host, endpoint, size, &raw) {
         Ok(flight) => {
             x.state = State::Forwarded(Box::new(flight));
             Action::Continue
@@ -144,32 +151,12 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     }
 }
 
-pub fn parse(raw: &[u8]) -> Result<ChatRequest, GatewayError> {
-    let req: ChatRequest = serde_json::from_slice(raw).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            GatewayError::bad_request(format!("request body is not valid JSON: {e}"))
-        } else {
-            GatewayError::bad_request(format!("invalid request body: {e}"))
-        }
-    })?;
-    if req.model.is_empty() {
-        return Err(GatewayError::bad_field("model", "model must not be empty"));
-    }
-    if req.messages.is_empty() {
-        return Err(GatewayError::bad_field(
-            "messages",
-            "messages must contain at least one message",
-        ));
-    }
-    Ok(req)
-}
-
 /// Rewrite the request held by Envoy into what `provider` expects.
 pub fn apply(
     host: &mut dyn Host,
     size: usize,
     raw: &[u8],
-    provider: &crate::config::Provider,
+    provider: &Provider,
     up: &translate::UpstreamRequest,
 ) {
     for h in STRIP_FROM_CLIENT {
@@ -197,10 +184,11 @@ pub fn apply(
 fn choose_target(
     x: &Exchange,
     host: &mut dyn Host,
-    req: &ChatRequest,
+    req: &Inbound,
+    raw: &[u8],
     targets: &[Target],
 ) -> Result<Target, GatewayError> {
-    let route = x.cfg.models.get(&req.model);
+    let route = x.cfg.models.get(req.model());
     let strategy = route.map_or(Strategy::Weighted, |r| r.strategy);
     let now = host.now_ms();
     let mut candidates = Vec::with_capacity(targets.len());
@@ -232,7 +220,10 @@ fn choose_target(
     }
     let sticky_key = match (strategy, route.and_then(|r| r.sticky_header.as_deref())) {
         (Strategy::Sticky, Some(h)) => host.request_header(h).map(String::into_bytes),
-        (Strategy::Sticky, None) => Some(estimate::prompt_prefix(req, STICKY_PREFIX_BYTES)),
+        (Strategy::Sticky, None) => Some(match req {
+            Inbound::Chat(chat) => estimate::prompt_prefix(chat, STICKY_PREFIX_BYTES),
+            _ => raw.get(..STICKY_PREFIX_BYTES.min(raw.len())).unwrap_or(&[]).to_vec(),
+        }),
         _ => None,
     };
     let input = strategy::Input {
@@ -241,7 +232,10 @@ fn choose_target(
         now_ms: now,
         random: host.random_u64(),
         sticky_key: sticky_key.as_deref(),
-        needed_tokens: estimate::prompt_tokens(req) + estimate::completion_reserve(req),
+        needed_tokens: {
+            let (prompt, completion) = req.estimate(raw);
+            prompt + completion
+        },
     };
     match strategy::choose(strategy, &input) {
         Ok(i) => targets
@@ -262,27 +256,29 @@ const STICKY_PREFIX_BYTES: usize = 2048;
 fn forward(
     x: &Exchange,
     host: &mut dyn Host,
+    endpoint: Endpoint,
     size: usize,
     raw: &[u8],
 ) -> Result<Flight, GatewayError> {
-    let req = parse(raw)?;
-    let targets = resolve::resolve(&x.cfg, &req.model)?;
-    let target = choose_target(x, host, &req, &targets)?;
+    let req = Inbound::parse(endpoint, raw)?;
+    let targets = resolve::resolve(&x.cfg, req.model())?;
+    let target = choose_target(x, host, &req, raw, &targets)?;
     let provider = x
         .cfg
         .provider(target.provider)
         .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
-    let up = translate::request(provider, &target.model, &req, raw)?;
-    let estimate = estimate::prompt_tokens(&req);
-    let reserve = estimate + estimate::completion_reserve(&req);
-    let admission = access::admit(x, host, &req.model, reserve)?;
+    let (up, unhonoured) = req.translate(provider, &target.model, raw, host.now_ms())?;
+    unhonoured_policy(&x.cfg, provider, &unhonoured)?;
+    let (estimate, completion_reserve) = req.estimate(raw);
+    let admission = access::admit(x, host, req.model(), estimate + completion_reserve)?;
 
     apply(host, size, raw, provider, &up);
     host.set_request_header(&x.cfg.route_header, &provider.cluster);
     host.clear_route_cache();
 
     Ok(Flight {
-        model: req.model.clone(),
+        endpoint,
+        model: req.model().to_string(),
         stream: req.is_stream(),
         client_wants_usage: req.wants_usage_chunk(),
         target,
@@ -298,4 +294,33 @@ fn forward(
         served: None,
         attempts: 1,
     })
+}
+
+/// Fields the provider cannot honour: refused in strict mode, otherwise dropped (the
+/// translator already left them out) with a log line naming them.
+fn unhonoured_policy(
+    cfg: &Config,
+    provider: &Provider,
+    fields: &[&'static str],
+) -> Result<(), GatewayError> {
+    let Some(first) = fields.first() else {
+        return Ok(());
+    };
+    let list = fields.join(", ");
+    if cfg.strict {
+        let mut e = GatewayError::bad_field(
+            *first,
+            format!(
+                "this model's provider ({}) cannot honour: {list} (the gateway runs in strict mode)",
+                provider.name
+            ),
+        );
+        e.code = Some("unsupported_parameter");
+        return Err(e);
+    }
+    log::warn!(
+        "llm-gateway: dropped request fields provider {} cannot honour: {list}",
+        provider.name
+    );
+    Ok(())
 }

@@ -1,14 +1,14 @@
 //! Response side: record health, then translate the answer (buffered or streamed).
 
+use super::inbound::Endpoint;
 use super::request::health_key;
 use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Config;
 use crate::config::Role;
-use crate::error::GatewayError;
 use crate::host::{cas_update, CasResult, Host};
 use crate::routing::health::{HealthState, Outcome};
 use crate::routing::strategy::ewma;
-use crate::translate::{self, StreamSettings, EVENT_STREAM};
+use crate::translate::{self, ResponseMeta, StreamSettings, EVENT_STREAM};
 
 const MAX_HEALTH_CAS_ATTEMPTS: usize = 16;
 
@@ -74,7 +74,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
 
     let is_sse = host
         .response_header("content-type")
-        .is_some_and(|c| c.starts_with(EVENT_STREAM));
+        .is_some_and(|c| c.starts_with(translate::stream_content_type(provider)));
     if end_of_stream {
         flight.error = !(200..300).contains(&status);
         flight.completed = true;
@@ -87,7 +87,25 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             client_wants_usage: flight.client_wants_usage,
             created: host.now_ms() / 1000,
         };
-        flight.response = ResponseMode::Streaming(translate::stream(provider, settings));
+        let mapper = {
+            let h: &dyn Host = host;
+            let header = |name: &str| h.response_header(name);
+            let meta = ResponseMeta {
+                model: &flight.target.model,
+                header: &header,
+            };
+            match flight.endpoint {
+                Endpoint::Messages => {
+                    translate::messages::stream(provider, settings.created, &meta)
+                }
+                Endpoint::Chat | Endpoint::Embeddings => {
+                    translate::stream(provider, settings, &meta)
+                }
+            }
+        };
+        flight.response = ResponseMode::Streaming(mapper);
+        // Providers with a binary stream (Bedrock): the client gets SSE.
+        host.set_response_header("content-type", EVENT_STREAM);
         return Action::Continue;
     }
     // Hold the headers: status and length may change once the whole body is known.
@@ -137,14 +155,32 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
         return;
     };
     let created = host.now_ms() / 1000;
-    let (status, new_body) = match translate::response(provider, flight.status, body, created) {
+    let result = {
+        let h: &dyn Host = host;
+        let header = |name: &str| h.response_header(name);
+        let meta = ResponseMeta {
+            model: &flight.target.model,
+            header: &header,
+        };
+        match flight.endpoint {
+            Endpoint::Chat => translate::response(provider, flight.status, body, created, &meta),
+            Endpoint::Embeddings => translate::embeddings::response(provider, flight.status, body),
+            Endpoint::Messages => {
+                translate::messages::response(provider, flight.status, body, created, &meta)
+            }
+        }
+    };
+    let (status, new_body) = match result {
         Ok(out) => {
             flight.usage = out.usage;
             (flight.status, out.body)
         }
         Err(e) => {
             flight.error = true;
-            (e.status, Some(error_body(&e)))
+            if let Some(secs) = e.retry_after {
+                host.set_response_header("retry-after", &secs.to_string());
+            }
+            (e.status, Some(flight.endpoint.error_body(&e)))
         }
     };
     if status != flight.status {
@@ -155,10 +191,6 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
         host.set_response_header("content-length", &b.len().to_string());
         host.set_response_body(size, &b);
     }
-}
-
-fn error_body(e: &GatewayError) -> Vec<u8> {
-    e.to_json()
 }
 
 /// Update the target's shared health; skip the write when nothing changes (the common

@@ -2,6 +2,7 @@
 
 use serde_json::value::RawValue;
 
+use super::anthropic_options::{self as options, JSON_TOOL};
 use super::{errors, ResponseOut, UpstreamRequest};
 use crate::api::anthropic as an;
 use crate::api::openai::{
@@ -38,6 +39,26 @@ pub fn build(
     upstream_model: &str,
     req: &ChatRequest,
 ) -> Result<Vec<u8>, GatewayError> {
+    build_body(
+        &BodyOptions {
+            model: Some(upstream_model),
+            anthropic_version: None,
+            default_max_tokens: settings.default_max_tokens,
+        },
+        req,
+    )
+}
+
+/// What differs between Anthropic's own API and Anthropic models hosted elsewhere
+/// (Vertex AI: model in the path, API version in the body).
+pub struct BodyOptions<'a> {
+    pub model: Option<&'a str>,
+    pub anthropic_version: Option<&'a str>,
+    pub default_max_tokens: u32,
+}
+
+/// The Messages request body for any host of Anthropic models.
+pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
     if req.n.is_some_and(|n| n > 1) {
         return Err(GatewayError::bad_field(
             "n",
@@ -46,6 +67,7 @@ pub fn build(
     }
     let empty_schema: &RawValue = serde_json::from_str(EMPTY_SCHEMA)
         .map_err(|e| GatewayError::internal(format!("schema constant: {e}")))?;
+    let plan = options::plan(req, opts.default_max_tokens, empty_schema)?;
     let mut system: Vec<&str> = Vec::new();
     let mut messages: Vec<an::Message> = Vec::new();
     let mut args: Vec<(usize, usize, Box<RawValue>)> = Vec::new();
@@ -146,6 +168,12 @@ pub fn build(
                         "only function tools are supported",
                     ));
                 }
+                if t.function.name == JSON_TOOL {
+                    return Err(GatewayError::bad_field(
+                        format!("tools[{i}].function.name"),
+                        format!("the tool name {JSON_TOOL} is reserved by the gateway"),
+                    ));
+                }
                 out.push(an::Tool {
                     name: &t.function.name,
                     description: t.function.description.as_deref(),
@@ -156,14 +184,26 @@ pub fn build(
         }
         _ => None,
     };
+    if let Some(suffix) = &plan.system_suffix {
+        system.push(suffix);
+    }
+    let tool_choice = match plan.json_tool {
+        Some(_) => Some(an::ToolChoice::Tool {
+            name: JSON_TOOL,
+            disable_parallel_tool_use: None,
+        }),
+        None => tool_choice(req, tools.is_some())?,
+    };
+    let tools = match plan.json_tool {
+        Some(tool) => Some(vec![tool]),
+        None => tools,
+    };
     let body = an::MessagesRequest {
-        model: upstream_model,
+        model: opts.model,
+        anthropic_version: opts.anthropic_version,
         messages,
         system: (!system.is_empty()).then(|| system.join("\n\n")),
-        max_tokens: req
-            .max_completion_tokens
-            .or(req.max_tokens)
-            .unwrap_or(settings.default_max_tokens),
+        max_tokens: plan.max_tokens,
         stop_sequences: req
             .stop
             .as_ref()
@@ -172,12 +212,13 @@ pub fn build(
                 oa::Stop::Many(v) => v.clone(),
             })
             .filter(|v| !v.is_empty()),
-        temperature: req.temperature,
-        top_p: req.top_p,
-        tool_choice: tool_choice(req, tools.is_some())?,
+        temperature: req.temperature.filter(|_| !plan.drop_temperature),
+        top_p: req.top_p.filter(|_| !plan.drop_top_p),
+        tool_choice,
         tools,
         metadata: req.user.as_deref().map(|u| an::Metadata { user_id: u }),
         stream: req.stream.filter(|s| *s),
+        thinking: plan.thinking,
     };
     serde_json::to_vec(&body).map_err(|e| GatewayError::internal(format!("serialise: {e}")))
 }
@@ -320,6 +361,10 @@ fn unsupported_part(i: usize, j: usize, why: &str) -> GatewayError {
     GatewayError::bad_field(format!("messages[{i}].content[{j}]"), why)
 }
 
+pub fn unhonoured(req: &ChatRequest) -> Vec<&'static str> {
+    options::unhonoured(req)
+}
+
 pub fn finish_reason(stop_reason: Option<&str>) -> Option<&'static str> {
     Some(match stop_reason? {
         "end_turn" | "stop_sequence" | "pause_turn" => "stop",
@@ -339,6 +384,7 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
     })?;
     let usage = TokenUsage::from_anthropic(&msg.usage);
     let mut text: Option<String> = None;
+    let mut reasoning: Option<String> = None;
     let mut calls = Vec::new();
     for block in &msg.content {
         match (
@@ -349,6 +395,15 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
             &block.input,
         ) {
             ("text", Some(t), ..) => text.get_or_insert_with(String::new).push_str(t),
+            ("thinking", ..) => {
+                if let Some(t) = &block.thinking {
+                    reasoning.get_or_insert_with(String::new).push_str(t);
+                }
+            }
+            // A json_schema answer: the forced tool's input is the message text.
+            ("tool_use", _, _, Some(name), input) if name == JSON_TOOL => text
+                .get_or_insert_with(String::new)
+                .push_str(input.as_deref().map(RawValue::get).unwrap_or("{}")),
             ("tool_use", _, Some(id), Some(name), input) => calls.push(ToolCallOut {
                 id,
                 kind: "function",
@@ -362,10 +417,15 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
                     "upstream returned a tool_use block without id or name",
                 ))
             }
-            // Thinking, redacted thinking, server tool blocks: no OpenAI field here.
+            // Redacted thinking, server tool blocks: no OpenAI field here.
             _ => {}
         }
     }
+    let finish = match finish_reason(msg.stop_reason.as_deref()) {
+        // Only the json_schema tool was used: for the client, the answer just ended.
+        Some("tool_calls") if calls.is_empty() => Some("stop"),
+        other => other,
+    };
     let out = ChatResponse {
         id: &msg.id,
         object: "chat.completion",
@@ -376,10 +436,11 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
             message: ResponseMessage {
                 role: "assistant",
                 content: text,
+                reasoning_content: reasoning,
                 tool_calls: (!calls.is_empty()).then_some(calls),
             },
             logprobs: None,
-            finish_reason: finish_reason(msg.stop_reason.as_deref()),
+            finish_reason: finish,
         }],
         usage: usage.to_openai(),
     };

@@ -1,6 +1,7 @@
 //! Anthropic Messages SSE events → OpenAI `chat.completion.chunk` events.
 
 use super::anthropic::finish_reason;
+use super::anthropic_options::JSON_TOOL;
 use super::{errors, StreamMapper, StreamSettings, MAX_EVENT_BYTES};
 use crate::api::anthropic::{BlockDelta, StartBlock, StreamEvent};
 use crate::api::openai::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta, Usage};
@@ -16,6 +17,8 @@ pub struct AnthropicStream {
     usage: TokenUsage,
     /// Anthropic content-block index → OpenAI tool-call index.
     tools: Vec<(u32, u32)>,
+    /// Content-block index of the json_schema tool, whose input is the answer text.
+    json_block: Option<u32>,
     done: bool,
     failed: bool,
     events: Vec<sse::Event>,
@@ -30,6 +33,7 @@ impl AnthropicStream {
             model: String::new(),
             usage: TokenUsage::default(),
             tools: Vec::new(),
+            json_block: None,
             done: false,
             failed: false,
             events: Vec::new(),
@@ -107,6 +111,16 @@ impl AnthropicStream {
                     };
                     self.chunk(out, delta, None, None);
                 }
+                StartBlock::ToolUse { name, .. } if name == JSON_TOOL => {
+                    self.json_block = Some(index);
+                }
+                StartBlock::Thinking { thinking } if !thinking.is_empty() => {
+                    let delta = Delta {
+                        reasoning_content: Some(&thinking),
+                        ..Delta::default()
+                    };
+                    self.chunk(out, delta, None, None);
+                }
                 StartBlock::ToolUse { id, name } => {
                     let tool = u32::try_from(self.tools.len()).unwrap_or(u32::MAX);
                     self.tools.push((index, tool));
@@ -134,6 +148,22 @@ impl AnthropicStream {
                     };
                     self.chunk(out, delta, None, None);
                 }
+                BlockDelta::InputJsonDelta { partial_json } if self.json_block == Some(index) => {
+                    if !partial_json.is_empty() {
+                        let delta = Delta {
+                            content: Some(&partial_json),
+                            ..Delta::default()
+                        };
+                        self.chunk(out, delta, None, None);
+                    }
+                }
+                BlockDelta::ThinkingDelta { thinking } => {
+                    let delta = Delta {
+                        reasoning_content: Some(&thinking),
+                        ..Delta::default()
+                    };
+                    self.chunk(out, delta, None, None);
+                }
                 BlockDelta::InputJsonDelta { partial_json } => {
                     if let Some(tool) = self.tool_index(index) {
                         if partial_json.is_empty() {
@@ -154,7 +184,7 @@ impl AnthropicStream {
                         self.chunk(out, delta, None, None);
                     }
                 }
-                BlockDelta::Other => {} // thinking and signatures have no OpenAI field here
+                BlockDelta::Other => {} // signatures have no OpenAI field
             },
             StreamEvent::MessageDelta { delta, usage } => {
                 if let Some(u) = usage {
@@ -167,7 +197,11 @@ impl AnthropicStream {
                         self.usage.cached_prompt = later.cached_prompt;
                     }
                 }
-                let reason = finish_reason(delta.stop_reason.as_deref()).unwrap_or("stop");
+                let reason = match finish_reason(delta.stop_reason.as_deref()) {
+                    // Only the json_schema tool was used: the answer just ended.
+                    Some("tool_calls") if self.tools.is_empty() => "stop",
+                    other => other.unwrap_or("stop"),
+                };
                 self.chunk(out, Delta::default(), Some(reason), None);
             }
             StreamEvent::MessageStop => {

@@ -4,9 +4,20 @@
 //! below, which the compiler points to.
 
 pub mod anthropic;
+pub mod anthropic_options;
 mod anthropic_stream;
+pub mod azure;
+pub mod bedrock;
+mod bedrock_stream;
+pub mod embeddings;
 pub mod errors;
+pub mod gemini;
+pub mod gemini_response;
+mod gemini_schema;
+mod gemini_stream;
+pub mod messages;
 pub mod openai;
+pub mod vertex;
 
 use crate::api::openai::ChatRequest;
 use crate::config::{Provider, ProviderKind};
@@ -50,6 +61,14 @@ pub trait StreamMapper {
     fn failed(&self) -> bool;
 }
 
+/// What translators may read about an upstream answer besides its status and body.
+pub struct ResponseMeta<'a> {
+    /// The provider's model the request went to (Bedrock answers do not name it).
+    pub model: &'a str,
+    /// Response header lookup (Bedrock names its error type in `x-amzn-errortype`).
+    pub header: &'a dyn Fn(&str) -> Option<String>,
+}
+
 /// Largest single SSE event we hold while waiting for its end.
 pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
 
@@ -58,12 +77,39 @@ pub fn request(
     upstream_model: &str,
     req: &ChatRequest,
     raw: &[u8],
+    now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
     match &provider.kind {
         ProviderKind::OpenAi => openai::request(provider, upstream_model, req, raw),
         ProviderKind::Anthropic(settings) => {
             anthropic::request(provider, settings, upstream_model, req)
         }
+        ProviderKind::Gemini => gemini::request(provider, upstream_model, req),
+        ProviderKind::Vertex(v) => vertex::gemini_request(provider, v, upstream_model, req),
+        ProviderKind::VertexAnthropic(s) => {
+            vertex::anthropic_request(provider, s, upstream_model, req)
+        }
+        ProviderKind::Azure(settings) => {
+            azure::request(provider, settings, upstream_model, req, raw)
+        }
+        ProviderKind::Bedrock(settings) => {
+            bedrock::request(provider, settings, upstream_model, req, now_ms)
+        }
+    }
+}
+
+/// Request fields this provider cannot honour (the translator leaves them out). The
+/// gateway drops them with a log line, or refuses the request in strict mode.
+pub fn unhonoured(provider: &Provider, req: &ChatRequest) -> Vec<&'static str> {
+    match &provider.kind {
+        // The Gemini translator maps every field it reads; what it cannot take is refused
+        // by the translator itself with a 400.
+        ProviderKind::OpenAi
+        | ProviderKind::Azure(_)
+        | ProviderKind::Gemini
+        | ProviderKind::Vertex(_) => Vec::new(),
+        ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => anthropic::unhonoured(req),
+        ProviderKind::Bedrock(_) => bedrock::unhonoured(req),
     }
 }
 
@@ -72,17 +118,48 @@ pub fn response(
     status: u16,
     body: &[u8],
     created: u64,
+    meta: &ResponseMeta<'_>,
 ) -> Result<ResponseOut, GatewayError> {
     match &provider.kind {
-        ProviderKind::OpenAi => openai::response(status, body),
+        ProviderKind::OpenAi | ProviderKind::Azure(_) => openai::response(status, body),
         ProviderKind::Anthropic(_) => anthropic::response(status, body, created),
+        ProviderKind::Gemini | ProviderKind::Vertex(_) => {
+            gemini_response::response(status, body, created)
+        }
+        ProviderKind::VertexAnthropic(_) => vertex::anthropic_response(status, body, created),
+        ProviderKind::Bedrock(_) => bedrock::response(status, body, created, meta),
     }
 }
 
-pub fn stream(provider: &Provider, settings: StreamSettings) -> Box<dyn StreamMapper> {
+pub fn stream(
+    provider: &Provider,
+    settings: StreamSettings,
+    meta: &ResponseMeta<'_>,
+) -> Box<dyn StreamMapper> {
     match &provider.kind {
-        ProviderKind::OpenAi => Box::new(openai::OpenAiStream::new(settings)),
-        ProviderKind::Anthropic(_) => Box::new(anthropic_stream::AnthropicStream::new(settings)),
+        ProviderKind::OpenAi | ProviderKind::Azure(_) => {
+            Box::new(openai::OpenAiStream::new(settings))
+        }
+        ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => {
+            Box::new(anthropic_stream::AnthropicStream::new(settings))
+        }
+        ProviderKind::Gemini | ProviderKind::Vertex(_) => {
+            Box::new(gemini_stream::GeminiStream::new(settings))
+        }
+        ProviderKind::Bedrock(_) => Box::new(bedrock_stream::BedrockStream::new(settings, meta)),
+    }
+}
+
+/// Content type of a provider's successful stream (what the mapper reads).
+pub fn stream_content_type(provider: &Provider) -> &'static str {
+    match &provider.kind {
+        ProviderKind::Bedrock(_) => bedrock::EVENT_STREAM_TYPE,
+        ProviderKind::OpenAi
+        | ProviderKind::Azure(_)
+        | ProviderKind::Anthropic(_)
+        | ProviderKind::VertexAnthropic(_)
+        | ProviderKind::Gemini
+        | ProviderKind::Vertex(_) => EVENT_STREAM,
     }
 }
 

@@ -17,15 +17,27 @@ pub fn request(
     req: &ChatRequest,
     raw: &[u8],
 ) -> Result<UpstreamRequest, GatewayError> {
-    let mut body: Option<Vec<u8>> = None;
-    if req.model != upstream_model {
-        let current = body.as_deref().unwrap_or(raw);
-        let quoted = serde_json::to_vec(upstream_model)
-            .map_err(|e| GatewayError::internal(format!("model name: {e}")))?;
-        let range = find_top_level(current, "model")
-            .ok_or_else(|| GatewayError::internal("request body lost its model field"))?;
-        body = Some(splice(current, range, &quoted));
+    Ok(UpstreamRequest {
+        path: format!("{}/chat/completions", provider.base_path),
+        headers: headers(provider),
+        body: chat_body(upstream_model, req, raw)?,
+    })
+}
+
+pub fn headers(provider: &Provider) -> Vec<(&'static str, String)> {
+    match &provider.api_key {
+        Some(key) => vec![("authorization", format!("Bearer {}", key.expose()))],
+        None => Vec::new(),
     }
+}
+
+/// The client's chat body with `model` swapped and usage asked for (`None`: unchanged).
+pub fn chat_body(
+    upstream_model: &str,
+    req: &ChatRequest,
+    raw: &[u8],
+) -> Result<Option<Vec<u8>>, GatewayError> {
+    let mut body = rewrite_model(raw, &req.model, upstream_model)?;
     // Ask for the usage chunk even when the client did not, so streams are accounted;
     // the stream mapper hides that chunk from such clients.
     if req.is_stream() && !req.wants_usage_chunk() {
@@ -36,15 +48,23 @@ pub fn request(
         };
         body = Some(updated.ok_or_else(|| GatewayError::internal("could not set stream_options"))?);
     }
-    let mut headers = Vec::new();
-    if let Some(key) = &provider.api_key {
-        headers.push(("authorization", format!("Bearer {}", key.expose())));
+    Ok(body)
+}
+
+/// `raw` with its top-level `model` replaced, or `None` when it already names `upstream`.
+pub fn rewrite_model(
+    raw: &[u8],
+    client_model: &str,
+    upstream: &str,
+) -> Result<Option<Vec<u8>>, GatewayError> {
+    if client_model == upstream {
+        return Ok(None);
     }
-    Ok(UpstreamRequest {
-        path: format!("{}/chat/completions", provider.base_path),
-        headers,
-        body,
-    })
+    let quoted = serde_json::to_vec(upstream)
+        .map_err(|e| GatewayError::internal(format!("model name: {e}")))?;
+    let range = find_top_level(raw, "model")
+        .ok_or_else(|| GatewayError::internal("request body lost its model field"))?;
+    Ok(Some(splice(raw, range, &quoted)))
 }
 
 pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {

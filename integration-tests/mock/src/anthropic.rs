@@ -27,17 +27,59 @@ pub fn respond(body: &[u8], ctx: Ctx<'_>) -> Reply {
     };
     let mut conv = conversation(&req, messages);
     conv.max_tokens = Some(max_tokens);
+    let thinking = match thinking(&req, max_tokens) {
+        Ok(t) => t.map(|()| format!("mock {} thinks about: {}", ctx.name, conv.last_user_text)),
+        Err(msg) => return error_with(400, msg),
+    };
     let ans = answer::answer(&conv, ctx.name);
     let usage = Usage {
         prompt_tokens: conv.prompt_tokens,
-        completion_tokens: ans.completion_tokens(),
+        completion_tokens: ans.completion_tokens()
+            + thinking.as_deref().map_or(0, answer::word_count),
     };
     let reply = if req.get("stream").and_then(Value::as_bool) == Some(true) {
-        Reply::events(stream_events(&ans, model, usage, ctx), usage)
+        Reply::events(
+            stream_events(&ans, thinking.as_deref(), model, usage, ctx),
+            usage,
+        )
     } else {
-        Reply::json(200, &message(&ans, model, usage, ctx)).with_usage(usage)
+        Reply::json(200, &message(&ans, thinking.as_deref(), model, usage, ctx)).with_usage(usage)
     };
     reply.with_header("request-id", &format!("req_mock_{}", ctx.n))
+}
+
+/// `Ok(Some(()))` when extended thinking is on; the API's own checks otherwise.
+fn thinking(req: &Value, max_tokens: u64) -> Result<Option<()>, &'static str> {
+    let Some(t) = req.get("thinking").filter(|t| !t.is_null()) else {
+        return Ok(None);
+    };
+    if t.get("type").and_then(Value::as_str) != Some("enabled") {
+        return Ok(None);
+    }
+    let Some(budget) = t.get("budget_tokens").and_then(Value::as_u64) else {
+        return Err("thinking.enabled.budget_tokens: Field required");
+    };
+    if budget < 1024 {
+        return Err(
+            "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024",
+        );
+    }
+    if max_tokens <= budget {
+        return Err("`max_tokens` must be greater than `thinking.budget_tokens`");
+    }
+    if req
+        .get("temperature")
+        .is_some_and(|v| v.as_f64() != Some(1.0))
+    {
+        return Err("`temperature` may only be set to 1 when thinking is enabled");
+    }
+    if matches!(
+        req.pointer("/tool_choice/type").and_then(Value::as_str),
+        Some("any" | "tool")
+    ) {
+        return Err("Thinking may not be enabled when tool_choice forces tool use.");
+    }
+    Ok(Some(()))
 }
 
 /// Extracts the provider-independent view of a request (without `max_tokens`).
@@ -168,7 +210,13 @@ fn message_id(ctx: Ctx<'_>) -> String {
 }
 
 /// The non-streaming `message` object.
-pub fn message(ans: &Answer, model: &str, usage: Usage, ctx: Ctx<'_>) -> Value {
+pub fn message(
+    ans: &Answer,
+    thinking: Option<&str>,
+    model: &str,
+    usage: Usage,
+    ctx: Ctx<'_>,
+) -> Value {
     let block = match ans {
         Answer::Text { text, .. } => json!({"type": "text", "text": text}),
         Answer::ToolCall { name, args } => {
@@ -181,7 +229,13 @@ pub fn message(ans: &Answer, model: &str, usage: Usage, ctx: Ctx<'_>) -> Value {
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [block],
+        "content": match thinking {
+            Some(t) => json!([
+                {"type": "thinking", "thinking": t, "signature": signature(ctx)},
+                block
+            ]),
+            None => json!([block]),
+        },
         "stop_reason": stop_reason,
         "stop_sequence": stop_sequence,
         "usage": {
@@ -194,7 +248,44 @@ pub fn message(ans: &Answer, model: &str, usage: Usage, ctx: Ctx<'_>) -> Value {
 }
 
 /// The documented event sequence of a streamed answer.
-pub fn stream_events(ans: &Answer, model: &str, usage: Usage, ctx: Ctx<'_>) -> Vec<String> {
+fn signature(ctx: Ctx<'_>) -> String {
+    format!("sig_mock_{}", ctx.n)
+}
+
+/// A thinking block at index 0: start, one delta per word, the signature, stop.
+fn thinking_events(text: &str, ctx: Ctx<'_>) -> Vec<String> {
+    let mut events = vec![sse::named(
+        "content_block_start",
+        &json!({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+    )];
+    for piece in answer::word_pieces(text) {
+        events.push(sse::named(
+            "content_block_delta",
+            &json!({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "thinking_delta", "thinking": piece}}),
+        ));
+    }
+    events.push(sse::named(
+        "content_block_delta",
+        &json!({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "signature_delta", "signature": signature(ctx)}}),
+    ));
+    events.push(sse::named(
+        "content_block_stop",
+        &json!({"type": "content_block_stop", "index": 0}),
+    ));
+    events
+}
+
+pub fn stream_events(
+    ans: &Answer,
+    thinking: Option<&str>,
+    model: &str,
+    usage: Usage,
+    ctx: Ctx<'_>,
+) -> Vec<String> {
+    let index = u32::from(thinking.is_some());
     let mut events = vec![sse::named(
         "message_start",
         &json!({"type": "message_start", "message": {
@@ -219,9 +310,12 @@ pub fn stream_events(ans: &Answer, model: &str, usage: Usage, ctx: Ctx<'_>) -> V
             json!({"type": "tool_use", "id": tool_id(ctx), "name": name, "input": {}})
         }
     };
+    if let Some(t) = thinking {
+        events.extend(thinking_events(t, ctx));
+    }
     events.push(sse::named(
         "content_block_start",
-        &json!({"type": "content_block_start", "index": 0, "content_block": start_block}),
+        &json!({"type": "content_block_start", "index": index, "content_block": start_block}),
     ));
     events.push(sse::named("ping", &json!({"type": "ping"})));
     let deltas: Vec<Value> = match ans {
@@ -240,12 +334,12 @@ pub fn stream_events(ans: &Answer, model: &str, usage: Usage, ctx: Ctx<'_>) -> V
     for delta in deltas {
         events.push(sse::named(
             "content_block_delta",
-            &json!({"type": "content_block_delta", "index": 0, "delta": delta}),
+            &json!({"type": "content_block_delta", "index": index, "delta": delta}),
         ));
     }
     events.push(sse::named(
         "content_block_stop",
-        &json!({"type": "content_block_stop", "index": 0}),
+        &json!({"type": "content_block_stop", "index": index}),
     ));
     let (stop_reason, stop_sequence) = stop(ans);
     events.push(sse::named(
@@ -314,7 +408,7 @@ mod tests {
     fn body_json(reply: &Reply) -> Value {
         match &reply.payload {
             Payload::Whole(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
-            Payload::Events(_) => Value::Null,
+            _ => Value::Null,
         }
     }
 
@@ -363,6 +457,43 @@ mod tests {
             v["usage"],
             json!({"input_tokens":95,"output_tokens":7,"cache_creation_input_tokens":0,"cache_read_input_tokens":0})
         );
+    }
+
+    #[test]
+    fn thinking_blocks_and_checks() {
+        let body = json!({"model":"m","max_tokens":3000,"thinking":{"type":"enabled","budget_tokens":1024},
+            "messages":[{"role":"user","content":"why"}]});
+        let v = body_json(&respond(body.to_string().as_bytes(), CTX));
+        assert_eq!(
+            v["content"][0],
+            json!({"type":"thinking","thinking":"mock claude thinks about: why","signature":"sig_mock_3"})
+        );
+        assert_eq!(v["content"][1]["text"], "mock claude says: why");
+        assert_eq!(v["usage"]["output_tokens"], 4 + 5);
+        let mut stream = body.clone();
+        stream["stream"] = json!(true);
+        let ev = events(&respond(stream.to_string().as_bytes(), CTX));
+        assert_eq!(ev[1].1["content_block"]["type"], "thinking");
+        assert!(ev
+            .iter()
+            .any(|(_, e)| e["delta"]["type"] == "signature_delta"));
+        let text_start = ev
+            .iter()
+            .find(|(_, e)| e["content_block"]["type"] == "text")
+            .map(|(_, e)| e["index"].clone());
+        assert_eq!(text_start, Some(json!(1)));
+        for bad in [
+            json!({"type":"enabled","budget_tokens":3000}),
+            json!({"type":"enabled","budget_tokens":100}),
+            json!({"type":"enabled"}),
+        ] {
+            let mut b = body.clone();
+            b["thinking"] = bad;
+            assert_eq!(respond(b.to_string().as_bytes(), CTX).status, 400);
+        }
+        let mut b = body.clone();
+        b["temperature"] = json!(0.5);
+        assert_eq!(respond(b.to_string().as_bytes(), CTX).status, 400);
     }
 
     #[test]

@@ -97,6 +97,14 @@ fn plan(payload: Payload, fault: &FaultSpec) -> Wire {
                 content_length: None,
             }
         }
+        Payload::Binary(frames) => {
+            let keep = fault.cut_after_events.unwrap_or(frames.len());
+            Wire {
+                frames: frames.into_iter().take(keep).collect(),
+                abort: fault.cut_after_events.is_some(),
+                content_length: None,
+            }
+        }
     };
     if let Some(size) = fault.chunk_bytes {
         wire.frames = sse::rechunk(&wire.frames.concat(), size);

@@ -1,19 +1,24 @@
-//! A mock LLM provider (OpenAI Chat Completions and Anthropic Messages) for integration
-//! tests: deterministic answers, request recording and fault injection.
+//! A mock LLM provider (OpenAI Chat Completions and Embeddings, Anthropic Messages, Gemini, Vertex AI,
+//! Bedrock Converse) for integration
 //! See the README in this crate for the control API.
 
 mod answer;
 mod anthropic;
+mod bedrock;
 mod cli;
 mod control;
 mod deliver;
+mod embeddings;
+mod eventstream;
 mod faults;
+mod gemini;
 mod openai;
 mod provider;
 mod record;
 mod reply;
 mod sse;
 mod state;
+mod vertex;
 
 use std::io::Write;
 use std::sync::Arc;

@@ -298,7 +298,7 @@ fn error_object(status: u16, message: &str, param: Option<&str>) -> Value {
     json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
 }
 
-fn error_with(status: u16, message: &str, param: Option<&str>) -> Reply {
+pub fn error_with(status: u16, message: &str, param: Option<&str>) -> Reply {
     Reply::json(status, &error_object(status, message, param))
 }
 
@@ -327,7 +327,7 @@ mod tests {
     fn body_json(reply: &Reply) -> Value {
         match &reply.payload {
             Payload::Whole(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
-            Payload::Events(_) => Value::Null,
+            _ => Value::Null,
         }
     }
 
@@ -340,7 +340,7 @@ mod tests {
                     serde_json::from_str(d).unwrap_or_else(|_| Value::from(d))
                 })
                 .collect(),
-            Payload::Whole(_) => Vec::new(),
+            _ => Vec::new(),
         }
     }
 

@@ -13,12 +13,22 @@ use crate::openai::Ctx;
 use crate::record::{headers_map, Record};
 use crate::reply::{unix_now, Payload, Reply};
 use crate::state::State;
-use crate::{anthropic, openai};
+use crate::{anthropic, bedrock, embeddings, gemini, openai, vertex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     OpenAi,
     Anthropic,
+    /// `…/models/{m}:generateContent` / `:streamGenerateContent` (AI Studio, Vertex).
+    Gemini,
+    /// `…/publishers/anthropic/models/{m}:rawPredict` / `:streamRawPredict` (Vertex).
+    VertexAnthropic,
+    /// OpenAI Embeddings (same error shapes as OpenAi).
+    Embeddings,
+    /// Bedrock Converse; `stream` for ConverseStream.
+    Bedrock {
+        stream: bool,
+    },
     /// Not a provider path: answered with an OpenAI-shaped 404.
     Unknown,
 }
@@ -29,22 +39,42 @@ impl Format {
             Format::OpenAi
         } else if path.ends_with("/messages") {
             Format::Anthropic
+        } else if path.ends_with("/embeddings") {
+            Format::Embeddings
+        } else if let Some(stream) = bedrock::operation(path) {
+            Format::Bedrock { stream }
         } else {
-            Format::Unknown
+            Self::google(path)
+        }
+    }
+
+    fn google(path: &str) -> Format {
+        match gemini::model_and_method(path) {
+            Some((_, "generateContent" | "streamGenerateContent")) => Format::Gemini,
+            Some((_, "rawPredict" | "streamRawPredict")) => Format::VertexAnthropic,
+            _ => Format::Unknown,
         }
     }
 
     fn error(self, status: u16) -> Reply {
         match self {
             Format::Anthropic => anthropic::error(status),
-            Format::OpenAi | Format::Unknown => openai::error(status),
+            Format::Gemini => gemini::error(status),
+            Format::VertexAnthropic => vertex::error(status),
+            Format::Bedrock { .. } => bedrock::error(status),
+            Format::OpenAi | Format::Embeddings | Format::Unknown => openai::error(status),
         }
     }
 
     fn error_event(self, status: Option<u16>) -> String {
         match self {
-            Format::Anthropic => anthropic::error_event(status.unwrap_or(529)),
-            Format::OpenAi | Format::Unknown => openai::error_event(status.unwrap_or(500)),
+            Format::Anthropic | Format::VertexAnthropic => {
+                anthropic::error_event(status.unwrap_or(529))
+            }
+            Format::Gemini => gemini::error_event(status.unwrap_or(503)),
+            Format::OpenAi | Format::Embeddings | Format::Unknown | Format::Bedrock { .. } => {
+                openai::error_event(status.unwrap_or(500))
+            }
         }
     }
 }
@@ -107,6 +137,10 @@ fn answer(
         return format.error(status);
     }
     let mut reply = match format {
+        _ if azure_without_version(path) => Reply::json(
+            404,
+            &json!({"error": {"code": "404", "message": "Resource not found"}}),
+        ),
         Format::Unknown => Reply::json(
             404,
             &json!({"error": {
@@ -119,15 +153,38 @@ fn answer(
         _ if method != Method::POST => format.error(405),
         Format::OpenAi => openai::respond(body, ctx),
         Format::Anthropic => anthropic::respond(body, ctx),
+        Format::Gemini => gemini::respond(body, path, ctx),
+        Format::VertexAnthropic => vertex::respond(body, path, ctx),
+        Format::Embeddings => embeddings::respond(body, ctx),
+        Format::Bedrock { stream } => bedrock::respond(body, stream, ctx),
     };
     if let Some(status) = fault.status {
         reply.status = status;
     }
-    if let (Some(n), Payload::Events(events)) = (fault.error_after_events, &mut reply.payload) {
-        events.truncate(n);
-        events.push(format.error_event(fault.error_status));
+    match (fault.error_after_events, &mut reply.payload) {
+        (Some(n), Payload::Events(events)) => {
+            events.truncate(n);
+            events.push(format.error_event(fault.error_status));
+        }
+        (Some(n), Payload::Binary(frames)) => {
+            frames.truncate(n);
+            frames.push(bedrock::error_event(fault.error_status.unwrap_or(503)));
+        }
+        _ => {}
     }
     reply.with_header("x-mock-name", ctx.name)
+}
+
+/// Azure OpenAI deployment paths need an `api-version` query parameter.
+fn azure_without_version(path_and_query: &str) -> bool {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    path.starts_with("/openai/deployments/")
+        && !query.split('&').any(|kv| {
+            kv.split_once('=')
+                .is_some_and(|(k, v)| k == "api-version" && !v.is_empty())
+        })
 }
 
 #[cfg(test)]
@@ -146,6 +203,38 @@ mod tests {
         assert_eq!(Format::of("/openai/v1/chat/completions"), Format::OpenAi);
         assert_eq!(Format::of("/v1/messages"), Format::Anthropic);
         assert_eq!(Format::of("/v1/models"), Format::Unknown);
+        assert_eq!(
+            Format::of("/v1beta/models/gemini-2.5-flash:generateContent"),
+            Format::Gemini
+        );
+        assert_eq!(
+            Format::of(
+                "/v1/projects/p/locations/l/publishers/google/models/g:streamGenerateContent"
+            ),
+            Format::Gemini
+        );
+        assert_eq!(
+            Format::of(
+                "/v1/projects/p/locations/l/publishers/anthropic/models/c@1:streamRawPredict"
+            ),
+            Format::VertexAnthropic
+        );
+        assert_eq!(Format::of("/v1beta/models/g:countTokens"), Format::Unknown);
+        assert_eq!(Format::of("/v1/embeddings"), Format::Embeddings);
+        assert!(azure_without_version(
+            "/openai/deployments/d/chat/completions"
+        ));
+        assert!(azure_without_version(
+            "/openai/deployments/d/embeddings?api-version="
+        ));
+        assert!(!azure_without_version(
+            "/openai/deployments/d/chat/completions?x=1&api-version=2024-10-21"
+        ));
+        assert!(!azure_without_version("/v1/chat/completions"));
+        assert_eq!(
+            Format::of("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream"),
+            Format::Bedrock { stream: true }
+        );
     }
 
     #[test]
@@ -165,7 +254,7 @@ mod tests {
         assert_eq!(reply.status, 529);
         let body = match reply.payload {
             Payload::Whole(b) => b,
-            Payload::Events(_) => Vec::new(),
+            _ => Vec::new(),
         };
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         assert_eq!(v.pointer("/error/type"), Some(&json!("overloaded_error")));
@@ -188,7 +277,7 @@ mod tests {
         );
         let events = match reply.payload {
             Payload::Events(e) => e,
-            Payload::Whole(_) => Vec::new(),
+            _ => Vec::new(),
         };
         assert_eq!(events.len(), 3);
         assert!(events

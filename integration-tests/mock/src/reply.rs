@@ -15,6 +15,8 @@ pub enum Payload {
     Whole(Vec<u8>),
     /// Server-sent events, one body frame each, chunked transfer encoding.
     Events(Vec<String>),
+    /// Binary stream messages (AWS event stream), one body frame each, chunked.
+    Binary(Vec<Vec<u8>>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +45,18 @@ impl Reply {
                 ("cache-control".into(), "no-cache".into()),
             ],
             payload: Payload::Events(events),
+            usage: Some(usage),
+        }
+    }
+
+    pub fn binary(frames: Vec<Vec<u8>>, usage: Usage) -> Self {
+        Self {
+            status: 200,
+            headers: vec![(
+                "content-type".into(),
+                "application/vnd.amazon.eventstream".into(),
+            )],
+            payload: Payload::Binary(frames),
             usage: Some(usage),
         }
     }

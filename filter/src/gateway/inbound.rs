@@ -1,0 +1,139 @@
+//! The endpoints the gateway serves, each parsed and translated its own way. Routing
+//! (model → target) is the same for all of them and lives in `request.rs`.
+//!
+//! Adding an endpoint = one `Endpoint` variant with its path, one `Inbound` variant,
+//! and the match arms here and in `response.rs`. Provider support for an endpoint is
+//! dispatched inside its translate module (e.g. `translate::embeddings`).
+
+use crate::api::anthropic_server::MessagesRequest;
+use crate::api::embeddings::EmbeddingsRequest;
+use crate::api::openai::ChatRequest;
+use crate::config::Provider;
+use crate::error::GatewayError;
+use crate::translate::{self, messages, UpstreamRequest};
+use crate::usage::estimate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Chat,
+    Embeddings,
+    /// Anthropic Messages for Anthropic-shaped clients (errors in Anthropic's shape).
+    Messages,
+}
+
+impl Endpoint {
+    pub fn from_path(path: &str) -> Option<Endpoint> {
+        match path {
+            "/v1/chat/completions" => Some(Endpoint::Chat),
+            "/v1/embeddings" => Some(Endpoint::Embeddings),
+            "/v1/messages" => Some(Endpoint::Messages),
+            _ => None,
+        }
+    }
+
+    /// The error body for this endpoint's clients.
+    pub fn error_body(self, e: &GatewayError) -> Vec<u8> {
+        match self {
+            Endpoint::Messages => messages::errors::to_json(e),
+            Endpoint::Chat | Endpoint::Embeddings => e.to_json(),
+        }
+    }
+}
+
+pub enum Inbound {
+    Chat(ChatRequest),
+    Embeddings(EmbeddingsRequest),
+    Messages(MessagesRequest),
+}
+
+fn json_error(e: serde_json::Error) -> GatewayError {
+    if e.is_syntax() || e.is_eof() {
+        GatewayError::bad_request(format!("request body is not valid JSON: {e}"))
+    } else {
+        GatewayError::bad_request(format!("invalid request body: {e}"))
+    }
+}
+
+impl Inbound {
+    pub fn parse(endpoint: Endpoint, raw: &[u8]) -> Result<Inbound, GatewayError> {
+        match endpoint {
+            Endpoint::Chat => {
+                let req: ChatRequest = serde_json::from_slice(raw).map_err(json_error)?;
+                if req.model.is_empty() {
+                    return Err(GatewayError::bad_field("model", "model must not be empty"));
+                }
+                if req.messages.is_empty() {
+                    return Err(GatewayError::bad_field(
+                        "messages",
+                        "messages must contain at least one message",
+                    ));
+                }
+                Ok(Inbound::Chat(req))
+            }
+            Endpoint::Embeddings => {
+                let req: EmbeddingsRequest = serde_json::from_slice(raw).map_err(json_error)?;
+                translate::embeddings::validate(&req)?;
+                Ok(Inbound::Embeddings(req))
+            }
+            Endpoint::Messages => messages::parse(raw).map(Inbound::Messages),
+        }
+    }
+
+    pub fn model(&self) -> &str {
+        match self {
+            Inbound::Chat(r) => &r.model,
+            Inbound::Embeddings(r) => &r.model,
+            Inbound::Messages(r) => &r.model,
+        }
+    }
+
+    pub fn is_stream(&self) -> bool {
+        match self {
+            Inbound::Chat(r) => r.is_stream(),
+            Inbound::Embeddings(_) => false,
+            Inbound::Messages(r) => r.is_stream(),
+        }
+    }
+
+    pub fn wants_usage_chunk(&self) -> bool {
+        match self {
+            Inbound::Chat(r) => r.wants_usage_chunk(),
+            Inbound::Embeddings(_) | Inbound::Messages(_) => false,
+        }
+    }
+
+    /// Estimated prompt tokens, and completion tokens to reserve, for admission control.
+    pub fn estimate(&self, raw: &[u8]) -> (u64, u64) {
+        let rough = (raw.len() as u64).div_ceil(4);
+        match self {
+            Inbound::Chat(r) => (estimate::prompt_tokens(r), estimate::completion_reserve(r)),
+            Inbound::Embeddings(_) => (rough, 0),
+            Inbound::Messages(r) => (
+                rough,
+                r.max_tokens
+                    .map_or(estimate::DEFAULT_COMPLETION_RESERVE, u64::from),
+            ),
+        }
+    }
+
+    /// The upstream request, and the request fields the provider cannot honour.
+    pub fn translate(
+        &self,
+        provider: &Provider,
+        upstream_model: &str,
+        raw: &[u8],
+        now_ms: u64,
+    ) -> Result<(UpstreamRequest, Vec<&'static str>), GatewayError> {
+        match self {
+            Inbound::Chat(r) => Ok((
+                translate::request(provider, upstream_model, r, raw, now_ms)?,
+                translate::unhonoured(provider, r),
+            )),
+            Inbound::Embeddings(r) => Ok((
+                translate::embeddings::request(provider, upstream_model, r, raw)?,
+                Vec::new(),
+            )),
+            Inbound::Messages(r) => messages::request(provider, upstream_model, r, raw, now_ms),
+        }
+    }
+}

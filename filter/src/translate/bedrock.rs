@@ -1,0 +1,584 @@
+//! OpenAI Chat Completions → AWS Bedrock Converse, and the answer back. Requests are
+//! signed here (SigV4) because the signature covers the translated body.
+
+use serde_json::value::RawValue;
+
+use super::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
+use crate::api::bedrock as br;
+use crate::api::openai::{
+    self as oa, ChatRequest, ChatResponse, Choice, Content, ContentPart, ResponseMessage,
+    ToolCallOut,
+};
+use crate::aws::sigv4;
+use crate::config::{BedrockSettings, Provider};
+use crate::error::GatewayError;
+use crate::usage::TokenUsage;
+
+const EMPTY_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
+/// The signing name of `bedrock-runtime` (from its service model).
+const SIGNING_SERVICE: &str = "bedrock";
+pub const EVENT_STREAM_TYPE: &str = "application/vnd.amazon.eventstream";
+const JSON: &str = "application/json";
+
+pub fn request(
+    provider: &Provider,
+    settings: &BedrockSettings,
+    upstream_model: &str,
+    req: &ChatRequest,
+    now_ms: u64,
+) -> Result<UpstreamRequest, GatewayError> {
+    let body = build(req)?;
+    let op = if req.is_stream() {
+        "converse-stream"
+    } else {
+        "converse"
+    };
+    // The model id is one path segment: `:` (versions) and `/` (ARNs) are encoded.
+    let path = format!(
+        "{}/model/{}/{op}",
+        provider.base_path,
+        sigv4::uri_encode(upstream_model, false)
+    );
+    let accept = if req.is_stream() {
+        EVENT_STREAM_TYPE
+    } else {
+        JSON
+    };
+    let mut headers = vec![
+        ("content-type", JSON.to_string()),
+        ("accept", accept.to_string()),
+    ];
+    match &settings.credentials {
+        Some(creds) => {
+            let host = provider
+                .host
+                .as_deref()
+                .ok_or_else(|| GatewayError::internal("bedrock provider without host"))?;
+            let signed = [("content-type", JSON), ("host", host)];
+            headers.extend(sigv4::sign(
+                &sigv4::Request {
+                    method: "POST",
+                    path: &path,
+                    query: "",
+                    headers: &signed,
+                    payload: &body,
+                },
+                &sigv4::Credentials {
+                    access_key_id: creds.access_key_id.expose(),
+                    secret_access_key: creds.secret_access_key.expose(),
+                    session_token: creds.session_token.as_ref().map(|t| t.expose()),
+                },
+                &sigv4::Scope {
+                    region: &settings.region,
+                    service: SIGNING_SERVICE,
+                },
+                now_ms,
+            ));
+        }
+        None => {
+            if let Some(key) = &provider.api_key {
+                headers.push(("authorization", format!("Bearer {}", key.expose())));
+            }
+        }
+    }
+    Ok(UpstreamRequest {
+        path,
+        headers,
+        body: Some(body),
+    })
+}
+
+/// The Converse request body (golden vectors test this directly).
+pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
+    if req.n.is_some_and(|n| n > 1) {
+        return Err(GatewayError::bad_field(
+            "n",
+            "n > 1 is not supported by this model's provider (bedrock)",
+        ));
+    }
+    let empty_schema: &RawValue = serde_json::from_str(EMPTY_SCHEMA)
+        .map_err(|e| GatewayError::internal(format!("schema constant: {e}")))?;
+    let args = tool_arguments(req)?;
+    let mut system = Vec::new();
+    let mut messages: Vec<br::Message> = Vec::new();
+    let mut has_tool_blocks = false;
+    for (i, m) in req.messages.iter().enumerate() {
+        let (role, blocks) = match m {
+            oa::Message::System { content } | oa::Message::Developer { content } => {
+                for text in texts(content, i, "system messages take text only")? {
+                    if !text.is_empty() {
+                        system.push(br::SystemBlock { text });
+                    }
+                }
+                continue;
+            }
+            oa::Message::User { content } => (br::Role::User, user_blocks(content, i)?),
+            oa::Message::Assistant {
+                content,
+                tool_calls,
+            } => {
+                let mut blocks = Vec::new();
+                if let Some(c) = content {
+                    for text in texts(c, i, "only text parts are allowed here")? {
+                        if !text.is_empty() {
+                            blocks.push(br::Block::Text(text));
+                        }
+                    }
+                }
+                for (j, c) in tool_calls.iter().flatten().enumerate() {
+                    let input = args
+                        .iter()
+                        .find(|(ai, aj, _)| *ai == i && *aj == j)
+                        .map(|(_, _, r)| r.as_ref())
+                        .ok_or_else(|| GatewayError::internal("tool arguments lost"))?;
+                    has_tool_blocks = true;
+                    blocks.push(br::Block::ToolUse(br::ToolUse {
+                        tool_use_id: &c.id,
+                        name: &c.function.name,
+                        input,
+                    }));
+                }
+                (br::Role::Assistant, blocks)
+            }
+            oa::Message::Tool {
+                content,
+                tool_call_id,
+            } => {
+                has_tool_blocks = true;
+                let content = texts(content, i, "only text parts are allowed here")?
+                    .into_iter()
+                    .map(br::ToolResultContent::Text)
+                    .collect();
+                (
+                    br::Role::User,
+                    vec![br::Block::ToolResult(br::ToolResult {
+                        tool_use_id: tool_call_id,
+                        content,
+                    })],
+                )
+            }
+        };
+        if blocks.is_empty() {
+            continue; // Bedrock refuses blank text blocks and empty messages.
+        }
+        // Roles must alternate: merge consecutive same-role turns (parallel tool
+        // results become one user message, as Bedrock expects).
+        match messages.last_mut() {
+            Some(last) if last.role == role => last.content.extend(blocks),
+            _ => messages.push(br::Message {
+                role,
+                content: blocks,
+            }),
+        }
+    }
+    if messages.is_empty() {
+        return Err(GatewayError::bad_field(
+            "messages",
+            "at least one user or assistant message with content is required",
+        ));
+    }
+    let inference = br::InferenceConfig {
+        max_tokens: req.max_completion_tokens.or(req.max_tokens),
+        temperature: req.temperature,
+        top_p: req.top_p,
+        stop_sequences: req
+            .stop
+            .as_ref()
+            .map(|s| match s {
+                oa::Stop::One(s) => vec![s.clone()],
+                oa::Stop::Many(v) => v.clone(),
+            })
+            .filter(|v| !v.is_empty()),
+    };
+    let has_inference = inference.max_tokens.is_some()
+        || inference.temperature.is_some()
+        || inference.top_p.is_some()
+        || inference.stop_sequences.is_some();
+    let body = br::ConverseRequest {
+        messages,
+        system,
+        inference_config: has_inference.then_some(inference),
+        tool_config: tool_config(req, empty_schema, has_tool_blocks)?,
+    };
+    serde_json::to_vec(&body).map_err(|e| GatewayError::internal(format!("serialise: {e}")))
+}
+
+/// Tool call arguments are JSON text inside a string; Converse wants the object.
+fn tool_arguments(req: &ChatRequest) -> Result<Vec<(usize, usize, Box<RawValue>)>, GatewayError> {
+    let mut args = Vec::new();
+    for (i, m) in req.messages.iter().enumerate() {
+        let oa::Message::Assistant {
+            tool_calls: Some(calls),
+            ..
+        } = m
+        else {
+            continue;
+        };
+        for (j, c) in calls.iter().enumerate() {
+            let bad = || {
+                GatewayError::bad_field(
+                    format!("messages[{i}].tool_calls[{j}].function.arguments"),
+                    "tool call arguments must be a JSON object",
+                )
+            };
+            let text = if c.function.arguments.trim().is_empty() {
+                "{}".to_string()
+            } else {
+                c.function.arguments.clone()
+            };
+            let raw = RawValue::from_string(text).map_err(|_| bad())?;
+            if !raw.get().trim_start().starts_with('{') {
+                return Err(bad());
+            }
+            args.push((i, j, raw));
+        }
+    }
+    Ok(args)
+}
+
+fn tool_config<'a>(
+    req: &'a ChatRequest,
+    empty_schema: &'a RawValue,
+    has_tool_blocks: bool,
+) -> Result<Option<br::ToolConfig<'a>>, GatewayError> {
+    let tools = match &req.tools {
+        Some(tools) if !tools.is_empty() => tools,
+        _ => {
+            return match &req.tool_choice {
+                None => Ok(None),
+                Some(oa::ToolChoice::Mode(m)) if m == "none" => Ok(None),
+                Some(_) => Err(GatewayError::bad_field(
+                    "tool_choice",
+                    "tool_choice is set but no tools are given",
+                )),
+            }
+        }
+    };
+    let mut specs = Vec::with_capacity(tools.len());
+    for (i, t) in tools.iter().enumerate() {
+        if t.kind != "function" {
+            return Err(GatewayError::bad_field(
+                format!("tools[{i}].type"),
+                "only function tools are supported",
+            ));
+        }
+        specs.push(br::Tool {
+            tool_spec: br::ToolSpec {
+                name: &t.function.name,
+                description: t.function.description.as_deref().filter(|d| !d.is_empty()),
+                input_schema: br::InputSchema {
+                    json: t.function.parameters.as_deref().unwrap_or(empty_schema),
+                },
+            },
+        });
+    }
+    let choice = match &req.tool_choice {
+        None => None,
+        Some(oa::ToolChoice::Mode(m)) => match m.as_str() {
+            "auto" => Some(br::ToolChoice::Auto(br::Empty {})),
+            "required" => Some(br::ToolChoice::Any(br::Empty {})),
+            // Converse has no "none". Without tool blocks in the conversation the
+            // tools are simply not sent; with them Bedrock requires toolConfig, so the
+            // tools go along without a choice (the model could still call one).
+            "none" if !has_tool_blocks => return Ok(None),
+            "none" => None,
+            _ => {
+                return Err(GatewayError::bad_field(
+                    "tool_choice",
+                    "tool_choice must be \"auto\", \"none\", \"required\" or a named function",
+                ))
+            }
+        },
+        Some(oa::ToolChoice::Named(n)) => {
+            if n.kind != "function" {
+                return Err(GatewayError::bad_field(
+                    "tool_choice.type",
+                    "only function tool choices are supported",
+                ));
+            }
+            Some(br::ToolChoice::Tool(br::NamedTool {
+                name: &n.function.name,
+            }))
+        }
+    };
+    Ok(Some(br::ToolConfig {
+        tools: specs,
+        tool_choice: choice,
+    }))
+}
+
+/// The text of a message, part by part; any other part is refused.
+fn texts<'a>(content: &'a Content, i: usize, why: &str) -> Result<Vec<&'a str>, GatewayError> {
+    match content {
+        Content::Text(t) => Ok(vec![t]),
+        Content::Parts(parts) => parts
+            .iter()
+            .enumerate()
+            .map(|(j, p)| match p {
+                ContentPart::Text { text } => Ok(text.as_str()),
+                _ => Err(unsupported_part(i, j, why)),
+            })
+            .collect(),
+    }
+}
+
+fn user_blocks(content: &Content, i: usize) -> Result<Vec<br::Block<'_>>, GatewayError> {
+    let mut out = Vec::new();
+    match content {
+        Content::Text(t) => {
+            if !t.is_empty() {
+                out.push(br::Block::Text(t));
+            }
+        }
+        Content::Parts(parts) => {
+            for (j, p) in parts.iter().enumerate() {
+                match p {
+                    ContentPart::Text { text } if text.is_empty() => {}
+                    ContentPart::Text { text } => out.push(br::Block::Text(text)),
+                    ContentPart::ImageUrl { image_url } => out.push(image(&image_url.url, i, j)?),
+                    ContentPart::Unsupported => {
+                        return Err(unsupported_part(
+                            i,
+                            j,
+                            "this content part type is not supported by the provider (bedrock)",
+                        ))
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn image(url: &str, i: usize, j: usize) -> Result<br::Block<'_>, GatewayError> {
+    let param = || format!("messages[{i}].content[{j}].image_url.url");
+    if url.starts_with("https://") || url.starts_with("http://") {
+        return Err(GatewayError::bad_field(
+            param(),
+            "Bedrock cannot fetch image URLs: send the image as a base64 data URI (data:image/png;base64,...)",
+        ));
+    }
+    let Some(rest) = url.strip_prefix("data:") else {
+        return Err(GatewayError::bad_field(
+            param(),
+            "image_url must be a base64 data: URI",
+        ));
+    };
+    let (meta, data) = rest
+        .split_once(',')
+        .ok_or_else(|| GatewayError::bad_field(param(), "malformed data URI"))?;
+    let media_type = meta
+        .strip_suffix(";base64")
+        .ok_or_else(|| GatewayError::bad_field(param(), "data URI images must be base64"))?;
+    let format = match media_type {
+        "image/png" => "png",
+        "image/jpeg" | "image/jpg" => "jpeg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => {
+            return Err(GatewayError::bad_field(
+                param(),
+                "image type must be image/jpeg, image/png, image/gif or image/webp",
+            ))
+        }
+    };
+    if data.is_empty()
+        || !data
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    {
+        return Err(GatewayError::bad_field(
+            param(),
+            "image data is not valid base64",
+        ));
+    }
+    Ok(br::Block::Image(br::Image {
+        format,
+        source: br::ImageSource { bytes: data },
+    }))
+}
+
+fn unsupported_part(i: usize, j: usize, why: &str) -> GatewayError {
+    GatewayError::bad_field(format!("messages[{i}].content[{j}]"), why)
+}
+
+// ---------- answers ----------
+
+/// Request fields Converse has no place for (the translator leaves them out).
+pub fn unhonoured(req: &ChatRequest) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let set = [
+        ("user", req.user.is_some()),
+        ("seed", req.seed.is_some()),
+        ("presence_penalty", req.presence_penalty.is_some()),
+        ("frequency_penalty", req.frequency_penalty.is_some()),
+        ("parallel_tool_calls", req.parallel_tool_calls.is_some()),
+        (
+            "response_format",
+            req.response_format
+                .as_ref()
+                .is_some_and(|f| f.kind != "text"),
+        ),
+        ("reasoning_effort", req.reasoning_effort.is_some()),
+        ("logprobs", req.logprobs.is_some()),
+    ];
+    for (name, present) in set {
+        if present {
+            out.push(name);
+        }
+    }
+    out
+}
+
+pub fn finish_reason(stop_reason: Option<&str>) -> Option<&'static str> {
+    Some(match stop_reason? {
+        "max_tokens" | "model_context_window_exceeded" => "length",
+        "tool_use" => "tool_calls",
+        "guardrail_intervened" | "content_filtered" => "content_filter",
+        // end_turn, stop_sequence, malformed_* and anything newer.
+        _ => "stop",
+    })
+}
+
+/// Bedrock's `inputTokens` excludes cache reads and writes; OpenAI's
+/// `prompt_tokens` includes them.
+pub fn usage(u: &br::Usage) -> TokenUsage {
+    let prompt = match (
+        u.input_tokens,
+        u.cache_read_input_tokens,
+        u.cache_write_input_tokens,
+    ) {
+        (None, None, None) => None,
+        (a, b, c) => Some(a.unwrap_or(0) + b.unwrap_or(0) + c.unwrap_or(0)),
+    };
+    TokenUsage {
+        prompt,
+        completion: u.output_tokens,
+        cached_prompt: u.cache_read_input_tokens,
+    }
+}
+
+/// Converse answers carry no id; Bedrock's request id names the completion.
+pub fn completion_id(meta: &ResponseMeta<'_>) -> String {
+    match (meta.header)("x-amzn-requestid") {
+        Some(id) if !id.is_empty() && id.len() <= 128 => format!("chatcmpl-{id}"),
+        _ => "chatcmpl-bedrock".to_string(),
+    }
+}
+
+pub fn response(
+    status: u16,
+    body: &[u8],
+    created: u64,
+    meta: &ResponseMeta<'_>,
+) -> Result<ResponseOut, GatewayError> {
+    if !(200..300).contains(&status) {
+        return Err(error(status, body, meta));
+    }
+    let resp: br::ConverseResponse = serde_json::from_slice(body).map_err(|_| {
+        GatewayError::bad_gateway("upstream returned a malformed Bedrock Converse answer")
+    })?;
+    let usage = resp.usage.as_ref().map(usage).unwrap_or_default();
+    let mut text: Option<String> = None;
+    let mut calls = Vec::new();
+    for block in resp.output.message.iter().flat_map(|m| &m.content) {
+        if let Some(t) = &block.text {
+            text.get_or_insert_with(String::new).push_str(t);
+        }
+        if let Some(tu) = &block.tool_use {
+            calls.push(ToolCallOut {
+                id: &tu.tool_use_id,
+                kind: "function",
+                function: oa::FunctionOut {
+                    name: &tu.name,
+                    arguments: tu.input.as_deref().map(RawValue::get).unwrap_or("{}"),
+                },
+            });
+        }
+        // Reasoning, citations, images: no OpenAI field in a chat completion here.
+    }
+    let id = completion_id(meta);
+    let out = ChatResponse {
+        id: &id,
+        object: "chat.completion",
+        created,
+        model: meta.model,
+        choices: vec![Choice {
+            index: 0,
+            message: ResponseMessage {
+                role: "assistant",
+                content: text,
+                // Converse reasoning blocks are not read in non-streamed answers yet.
+                reasoning_content: None,
+                tool_calls: (!calls.is_empty()).then_some(calls),
+            },
+            logprobs: None,
+            finish_reason: finish_reason(resp.stop_reason.as_deref()),
+        }],
+        usage: usage.to_openai(),
+    };
+    let body =
+        serde_json::to_vec(&out).map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
+    Ok(ResponseOut {
+        body: Some(body),
+        usage,
+    })
+}
+
+/// Client status, OpenAI error type and code for a Bedrock exception name
+/// (`ThrottlingException`, or the event stream's `throttlingException`).
+pub fn exception_status(name: &str) -> Option<(u16, &'static str, &'static str)> {
+    let known: [(&str, u16, &str); 17] = [
+        ("ThrottlingException", 429, "rate_limit_error"),
+        ("ServiceQuotaExceededException", 429, "rate_limit_error"),
+        ("ServiceUnavailableException", 503, "api_error"),
+        ("ModelNotReadyException", 503, "api_error"),
+        ("ValidationException", 400, "invalid_request_error"),
+        ("AccessDeniedException", 403, "permission_error"),
+        // The gateway's own AWS credentials were refused.
+        ("UnrecognizedClientException", 403, "authentication_error"),
+        ("InvalidSignatureException", 403, "authentication_error"),
+        ("IncompleteSignatureException", 403, "authentication_error"),
+        ("ExpiredTokenException", 403, "authentication_error"),
+        (
+            "MissingAuthenticationTokenException",
+            403,
+            "authentication_error",
+        ),
+        ("ResourceNotFoundException", 404, "not_found_error"),
+        ("ModelTimeoutException", 504, "api_error"),
+        ("ModelErrorException", 502, "api_error"),
+        ("ModelStreamErrorException", 502, "api_error"),
+        ("InternalServerException", 500, "api_error"),
+        ("InternalFailure", 500, "api_error"),
+    ];
+    known
+        .into_iter()
+        .find(|(n, ..)| n.eq_ignore_ascii_case(name))
+        .map(|(n, status, kind)| (status, kind, n))
+}
+
+/// `ThrottlingException:http://internal.amazon.com/…` or `com.amazon…#ThrottlingException`
+/// → `ThrottlingException`.
+fn short_type(raw: &str) -> &str {
+    let raw = raw.split(':').next().unwrap_or(raw);
+    raw.rsplit('#').next().unwrap_or(raw).trim()
+}
+
+pub fn error(status: u16, body: &[u8], meta: &ResponseMeta<'_>) -> GatewayError {
+    let parsed: br::ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let kind = (meta.header)("x-amzn-errortype")
+        .or(parsed.kind)
+        .or(parsed.code)
+        .map(|k| short_type(&k).to_string());
+    let message = parsed.message.filter(|m| !m.is_empty());
+    match kind.as_deref().and_then(exception_status) {
+        Some((client_status, openai_kind, code)) => {
+            let base = errors::from_upstream(status, None, message.as_deref(), body);
+            let mut e = GatewayError::upstream(client_status, openai_kind, base.message);
+            e.code = Some(code);
+            e
+        }
+        None => errors::from_upstream(status, None, message.as_deref(), body),
+    }
+}

@@ -1,0 +1,268 @@
+//! Gemini `streamGenerateContent?alt=sse` → OpenAI `chat.completion.chunk` events.
+//! Every SSE event is a whole `GenerateContentResponse` holding the next piece of each
+//! candidate; function calls arrive complete. Gemini has no end marker: the stream is
+//! complete when the body ends after a finish reason.
+
+use super::gemini_response::{args_text, finish_reason, google_error, tool_call_id, usage};
+use super::{StreamMapper, StreamSettings, MAX_EVENT_BYTES};
+use crate::api::gemini::GenerateContentResponse;
+use crate::api::openai::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta, Usage};
+use crate::codec::sse::{self, SseParser};
+use crate::error::GatewayError;
+use crate::usage::TokenUsage;
+
+/// Per candidate (OpenAI choice) progress.
+#[derive(Debug, Clone, Copy)]
+struct ChoiceState {
+    index: u32,
+    calls: u32,
+    finished: bool,
+}
+
+pub struct GeminiStream {
+    parser: SseParser,
+    settings: StreamSettings,
+    id: String,
+    model: String,
+    usage: TokenUsage,
+    choices: Vec<ChoiceState>,
+    /// Tool calls handed out so far (for ids unique within the answer).
+    calls: usize,
+    started: bool,
+    done: bool,
+    failed: bool,
+    events: Vec<sse::Event>,
+}
+
+impl GeminiStream {
+    pub fn new(settings: StreamSettings) -> Self {
+        GeminiStream {
+            parser: SseParser::new(MAX_EVENT_BYTES),
+            settings,
+            id: String::new(),
+            model: String::new(),
+            usage: TokenUsage::default(),
+            choices: Vec::new(),
+            calls: 0,
+            started: false,
+            done: false,
+            failed: false,
+            events: Vec::new(),
+        }
+    }
+
+    fn chunk(&self, out: &mut Vec<u8>, index: u32, delta: Delta, finish: Option<&str>) {
+        self.write(
+            out,
+            vec![ChunkChoice {
+                index,
+                delta,
+                logprobs: None,
+                finish_reason: finish,
+            }],
+            None,
+        );
+    }
+
+    fn write(&self, out: &mut Vec<u8>, choices: Vec<ChunkChoice>, usage: Option<Usage>) {
+        let c = ChatChunk {
+            id: &self.id,
+            object: "chat.completion.chunk",
+            created: self.settings.created,
+            model: &self.model,
+            choices,
+            usage,
+        };
+        if let Ok(json) = serde_json::to_vec(&c) {
+            sse::write_data(out, &json);
+        }
+    }
+
+    fn fail(&mut self, out: &mut Vec<u8>, e: GatewayError) {
+        self.failed = true;
+        self.done = true;
+        sse::write_data(out, &e.to_json());
+        out.extend_from_slice(sse::DONE);
+    }
+
+    /// The state of choice `index`, announcing the choice (role chunk) the first time.
+    fn choice(&mut self, index: u32, out: &mut Vec<u8>) -> usize {
+        if let Some(pos) = self.choices.iter().position(|c| c.index == index) {
+            return pos;
+        }
+        let delta = Delta {
+            role: Some("assistant"),
+            content: Some(""),
+            ..Delta::default()
+        };
+        self.chunk(out, index, delta, None);
+        self.choices.push(ChoiceState {
+            index,
+            calls: 0,
+            finished: false,
+        });
+        self.choices.len().saturating_sub(1)
+    }
+
+    fn finish_choice(&mut self, pos: usize, reason: &str, out: &mut Vec<u8>) {
+        let Some(state) = self.choices.get_mut(pos) else {
+            return;
+        };
+        if state.finished {
+            return;
+        }
+        state.finished = true;
+        let (index, has_calls) = (state.index, state.calls > 0);
+        self.chunk(
+            out,
+            index,
+            Delta::default(),
+            Some(finish_reason(reason, has_calls)),
+        );
+    }
+
+    fn handle(&mut self, data: &str, out: &mut Vec<u8>) {
+        if data.trim().is_empty() {
+            return;
+        }
+        let msg: GenerateContentResponse = match serde_json::from_str(data) {
+            Ok(m) => m,
+            Err(_) => {
+                return self.fail(
+                    out,
+                    GatewayError::bad_gateway("upstream sent a malformed stream event"),
+                )
+            }
+        };
+        if let Some(e) = &msg.error {
+            let e = google_error(e.code.unwrap_or(500), e, b"");
+            return self.fail(out, e);
+        }
+        if !self.started {
+            self.started = true;
+            self.id = msg
+                .response_id
+                .clone()
+                .unwrap_or_else(|| format!("chatcmpl-gemini-{}", self.settings.created));
+            self.model = msg.model_version.clone().unwrap_or_default();
+        }
+        if let Some(u) = &msg.usage_metadata {
+            self.usage = usage(u);
+        }
+        let candidates = msg.candidates.as_deref().unwrap_or(&[]);
+        for (n, c) in candidates.iter().enumerate() {
+            let index = c
+                .index
+                .unwrap_or_else(|| u32::try_from(n).unwrap_or(u32::MAX));
+            let pos = self.choice(index, out);
+            let parts = c.content.as_ref().and_then(|c| c.parts.as_deref());
+            for p in parts.unwrap_or(&[]) {
+                if let Some(call) = &p.function_call {
+                    let id = tool_call_id(self.calls, p.thought_signature.as_deref());
+                    self.calls += 1;
+                    let Some(state) = self.choices.get_mut(pos) else {
+                        continue;
+                    };
+                    let tool_index = state.calls;
+                    state.calls += 1;
+                    let delta = Delta {
+                        tool_calls: Some(vec![ToolCallDelta {
+                            index: tool_index,
+                            id: Some(&id),
+                            kind: Some("function"),
+                            function: FunctionDelta {
+                                name: Some(&call.name),
+                                arguments: args_text(call.args.as_deref()),
+                            },
+                        }]),
+                        ..Delta::default()
+                    };
+                    self.chunk(out, index, delta, None);
+                } else if let Some(text) = p.text.as_deref().filter(|t| !t.is_empty()) {
+                    let delta = if p.thought == Some(true) {
+                        Delta {
+                            reasoning_content: Some(text),
+                            ..Delta::default()
+                        }
+                    } else {
+                        Delta {
+                            content: Some(text),
+                            ..Delta::default()
+                        }
+                    };
+                    self.chunk(out, index, delta, None);
+                }
+            }
+            if let Some(reason) = &c.finish_reason {
+                self.finish_choice(pos, reason, out);
+            }
+        }
+        let blocked = msg
+            .prompt_feedback
+            .as_ref()
+            .is_some_and(|f| f.block_reason.is_some());
+        if candidates.is_empty() && blocked {
+            let pos = self.choice(0, out);
+            self.finish_choice(pos, "SAFETY", out);
+        }
+    }
+
+    fn drain(&mut self, out: &mut Vec<u8>) {
+        for ev in std::mem::take(&mut self.events) {
+            if self.done {
+                break;
+            }
+            self.handle(&ev.data, out);
+        }
+    }
+}
+
+impl StreamMapper for GeminiStream {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        if self.done {
+            return;
+        }
+        let mut events = std::mem::take(&mut self.events);
+        let res = self.parser.push(chunk, &mut events);
+        self.events = events;
+        self.drain(out);
+        if res.is_err() && !self.done {
+            self.fail(
+                out,
+                GatewayError::bad_gateway("upstream stream event too large"),
+            );
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.done {
+            return;
+        }
+        let mut events = std::mem::take(&mut self.events);
+        self.parser.finish(&mut events);
+        self.events = events;
+        self.drain(out);
+        if self.done {
+            return;
+        }
+        if !self.choices.iter().any(|c| c.finished) {
+            return self.fail(
+                out,
+                GatewayError::bad_gateway("upstream stream ended before a finish reason"),
+            );
+        }
+        if self.settings.client_wants_usage {
+            self.write(out, Vec::new(), Some(self.usage.to_openai()));
+        }
+        out.extend_from_slice(sse::DONE);
+        self.done = true;
+    }
+
+    fn usage(&self) -> TokenUsage {
+        self.usage
+    }
+
+    fn failed(&self) -> bool {
+        self.failed
+    }
+}

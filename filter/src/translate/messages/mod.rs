@@ -1,0 +1,126 @@
+//! `POST /v1/messages` for Anthropic-shaped clients (coding agents, the `anthropic` SDK).
+//!
+//! * An Anthropic provider gets the client's body as it is (`model` rewritten); the
+//!   answer and its events pass through, usage is read on the way.
+//! * Any other provider: the Anthropic request becomes an OpenAI chat request
+//!   ([`to_openai`]), which then goes through that provider's own chat translator;
+//!   the OpenAI-shaped answer (or chunk stream) that translator yields becomes an
+//!   Anthropic message ([`from_openai`]) or Anthropic event stream ([`stream`]).
+//!
+//! Errors on this endpoint use Anthropic's shape ([`errors`]).
+
+pub mod errors;
+pub mod from_openai;
+mod passthrough;
+pub mod stream;
+pub mod to_openai;
+
+use super::{ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest};
+use crate::api::anthropic_server::MessagesRequest;
+use crate::api::openai::ChatRequest;
+use crate::config::{Provider, ProviderKind};
+use crate::error::GatewayError;
+
+/// Parse and check what every provider needs, before routing.
+pub fn parse(raw: &[u8]) -> Result<MessagesRequest, GatewayError> {
+    let req: MessagesRequest = serde_json::from_slice(raw).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            GatewayError::bad_request(format!("request body is not valid JSON: {e}"))
+        } else {
+            GatewayError::bad_request(format!("invalid request body: {e}"))
+        }
+    })?;
+    if req.model.is_empty() {
+        return Err(GatewayError::bad_field("model", "model: must not be empty"));
+    }
+    if req.messages.is_empty() {
+        return Err(GatewayError::bad_field(
+            "messages",
+            "messages: at least one message is required",
+        ));
+    }
+    match req.max_tokens {
+        None => {
+            return Err(GatewayError::bad_field(
+                "max_tokens",
+                "max_tokens: Field required",
+            ))
+        }
+        Some(0) => {
+            return Err(GatewayError::bad_field(
+                "max_tokens",
+                "max_tokens: must be at least 1",
+            ))
+        }
+        Some(_) => {}
+    }
+    for (i, m) in req.messages.iter().enumerate() {
+        if m.role != "user" && m.role != "assistant" {
+            return Err(GatewayError::bad_field(
+                format!("messages.{i}.role"),
+                format!("messages.{i}.role: must be \"user\" or \"assistant\""),
+            ));
+        }
+    }
+    Ok(req)
+}
+
+/// The upstream request, and the request fields the provider cannot honour.
+pub fn request(
+    provider: &Provider,
+    upstream_model: &str,
+    req: &MessagesRequest,
+    raw: &[u8],
+    now_ms: u64,
+) -> Result<(UpstreamRequest, Vec<&'static str>), GatewayError> {
+    if let ProviderKind::Anthropic(settings) = &provider.kind {
+        let up = passthrough::request(provider, settings, upstream_model, req, raw)?;
+        return Ok((up, Vec::new()));
+    }
+    let built = to_openai::build(provider, upstream_model, req)?;
+    let chat: ChatRequest = serde_json::from_slice(&built.body)
+        .map_err(|e| GatewayError::internal(format!("translated request: {e}")))?;
+    let mut unhonoured = built.unhonoured;
+    unhonoured.extend(super::unhonoured(provider, &chat));
+    let mut up = super::request(provider, upstream_model, &chat, &built.body, now_ms)?;
+    // `None` means "the client's body as it is", which is the Anthropic one here.
+    if up.body.is_none() {
+        up.body = Some(built.body);
+    }
+    Ok((up, unhonoured))
+}
+
+pub fn response(
+    provider: &Provider,
+    status: u16,
+    body: &[u8],
+    created: u64,
+    meta: &ResponseMeta<'_>,
+) -> Result<ResponseOut, GatewayError> {
+    if let ProviderKind::Anthropic(_) = &provider.kind {
+        return passthrough::response(status, body);
+    }
+    let out = super::response(provider, status, body, created, meta)?;
+    let openai = out.body.as_deref().unwrap_or(body);
+    let message = from_openai::message(openai, out.usage)?;
+    Ok(ResponseOut {
+        body: Some(message),
+        usage: out.usage,
+    })
+}
+
+pub fn stream(provider: &Provider, created: u64, meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
+    if let ProviderKind::Anthropic(_) = &provider.kind {
+        return Box::new(passthrough::PassthroughStream::new());
+    }
+    // The inner mapper always yields the usage chunk: the outer one needs it.
+    let inner = super::stream(
+        provider,
+        StreamSettings {
+            client_wants_usage: true,
+            created,
+        },
+        meta,
+    );
+    Box::new(stream::ToAnthropicStream::new(inner))
+}

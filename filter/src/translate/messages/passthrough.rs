@@ -1,0 +1,143 @@
+//! Anthropic-shaped client, Anthropic provider: the body goes through with `model`
+//! rewritten; answers and events go back unchanged while usage is read.
+
+use super::super::openai::rewrite_model;
+use super::super::{ResponseOut, StreamMapper, UpstreamRequest, MAX_EVENT_BYTES};
+use super::errors;
+use crate::api::anthropic::{MessagesResponse, StreamEvent};
+use crate::api::anthropic_server::MessagesRequest;
+use crate::codec::sse::{self, SseParser};
+use crate::config::{AnthropicSettings, Provider};
+use crate::error::GatewayError;
+use crate::usage::TokenUsage;
+
+pub fn request(
+    provider: &Provider,
+    settings: &AnthropicSettings,
+    upstream_model: &str,
+    req: &MessagesRequest,
+    raw: &[u8],
+) -> Result<UpstreamRequest, GatewayError> {
+    let mut headers = vec![("anthropic-version", settings.version.clone())];
+    if let Some(key) = &provider.api_key {
+        headers.push(("x-api-key", key.expose().to_string()));
+    }
+    Ok(UpstreamRequest {
+        path: format!("{}/messages", provider.base_path),
+        headers,
+        body: rewrite_model(raw, &req.model, upstream_model)?,
+    })
+}
+
+/// Errors are already in the client's shape and keep their status (529 included).
+pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
+    if !(200..300).contains(&status) {
+        return Ok(ResponseOut::default());
+    }
+    let msg: MessagesResponse = serde_json::from_slice(body).map_err(|_| {
+        GatewayError::bad_gateway("upstream returned a malformed Anthropic message")
+    })?;
+    Ok(ResponseOut {
+        body: None,
+        usage: TokenUsage::from_anthropic(&msg.usage),
+    })
+}
+
+pub struct PassthroughStream {
+    parser: SseParser,
+    events: Vec<sse::Event>,
+    usage: TokenUsage,
+    done: bool,
+    failed: bool,
+}
+
+impl PassthroughStream {
+    pub fn new() -> Self {
+        PassthroughStream {
+            parser: SseParser::new(MAX_EVENT_BYTES),
+            events: Vec::new(),
+            usage: TokenUsage::default(),
+            done: false,
+            failed: false,
+        }
+    }
+
+    fn fail(&mut self, out: &mut Vec<u8>, kind: &'static str, message: &str) {
+        self.failed = true;
+        self.done = true;
+        out.extend_from_slice(b"event: error\ndata: ");
+        out.extend_from_slice(&errors::body(kind, message));
+        out.extend_from_slice(b"\n\n");
+    }
+
+    fn drain(&mut self, out: &mut Vec<u8>) {
+        for ev in std::mem::take(&mut self.events) {
+            if self.done {
+                break;
+            }
+            out.extend_from_slice(&ev.raw);
+            match serde_json::from_str::<StreamEvent>(&ev.data) {
+                Ok(StreamEvent::MessageStart { message }) => {
+                    self.usage = TokenUsage::from_anthropic(&message.usage);
+                }
+                Ok(StreamEvent::MessageDelta { usage: Some(u), .. }) => {
+                    if u.output_tokens.is_some() {
+                        self.usage.completion = u.output_tokens;
+                    }
+                    if u.input_tokens.is_some() {
+                        let later = TokenUsage::from_anthropic(&u);
+                        self.usage.prompt = later.prompt;
+                        self.usage.cached_prompt = later.cached_prompt;
+                    }
+                }
+                Ok(StreamEvent::MessageStop) => self.done = true,
+                Ok(StreamEvent::Error { .. }) => {
+                    self.failed = true;
+                    self.done = true;
+                }
+                Ok(_) => {}
+                Err(_) => self.fail(out, "api_error", "upstream sent a malformed stream event"),
+            }
+        }
+    }
+}
+
+impl StreamMapper for PassthroughStream {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        if self.done {
+            return;
+        }
+        let mut events = std::mem::take(&mut self.events);
+        let res = self.parser.push(chunk, &mut events);
+        self.events = events;
+        self.drain(out);
+        if res.is_err() && !self.done {
+            self.fail(out, "api_error", "upstream stream event too large");
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.done {
+            return;
+        }
+        let mut events = std::mem::take(&mut self.events);
+        self.parser.finish(&mut events);
+        self.events = events;
+        self.drain(out);
+        if !self.done {
+            self.fail(
+                out,
+                "api_error",
+                "upstream stream ended before message_stop",
+            );
+        }
+    }
+
+    fn usage(&self) -> TokenUsage {
+        self.usage
+    }
+
+    fn failed(&self) -> bool {
+        self.failed
+    }
+}

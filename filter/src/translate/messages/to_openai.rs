@@ -1,0 +1,320 @@
+//! Anthropic Messages request → OpenAI chat request (for every non-Anthropic provider).
+//!
+//! * `system` (string or text blocks) → one system message; text blocks are joined
+//!   with a blank line, here and in user/assistant turns, so that servers which only
+//!   take string content (several OpenAI-compatible ones) work.
+//! * user `tool_result` blocks → `tool` messages, placed before the rest of that turn;
+//!   images (base64 or URL) → `image_url` parts; assistant `tool_use` → `tool_calls`
+//!   (arguments = the input's JSON text); thinking blocks are not sent back.
+//! * `tools` (client tools only), `tool_choice` (auto/any/tool/none,
+//!   `disable_parallel_tool_use`), `stop_sequences`, `temperature`, `top_p`,
+//!   `metadata.user_id` → `user`, `stream` (+ `include_usage`).
+//! * `max_tokens` → `max_completion_tokens`, or `max_tokens` for presets whose
+//!   servers only read that.
+//! * Not honoured (dropped, or 400 in strict mode): `top_k`, `thinking`.
+
+use serde_json::value::RawValue;
+
+use crate::api::anthropic_server::{Block, MessagesRequest};
+use crate::api::openai_client::{
+    ChatRequestOut, FunctionCallOut, FunctionDefOut, ImageUrlOut, MessageOut, NamedOut, PartOut,
+    StreamOptionsOut, ToolCallOut, ToolChoiceOut, ToolOut, UserContentOut,
+};
+use crate::config::Provider;
+use crate::error::GatewayError;
+
+const EMPTY_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
+
+pub struct Built {
+    pub body: Vec<u8>,
+    pub unhonoured: Vec<&'static str>,
+}
+
+/// A message's content after the second parsing step.
+enum Content {
+    Text(String),
+    Blocks(Vec<Block>),
+}
+
+fn content(raw: &RawValue, param: &str) -> Result<Content, GatewayError> {
+    let text = raw.get().trim_start();
+    let parsed = if text.starts_with('"') {
+        serde_json::from_str::<String>(text).map(Content::Text)
+    } else {
+        serde_json::from_str::<Vec<Block>>(text).map(Content::Blocks)
+    };
+    parsed.map_err(|e| {
+        GatewayError::bad_field(
+            param,
+            format!("{param}: must be a string or a list of content blocks ({e})"),
+        )
+    })
+}
+
+fn unsupported(param: String, what: &str) -> GatewayError {
+    GatewayError::bad_field(
+        param.clone(),
+        format!("{param}: {what} is not supported by this model's provider (OpenAI format)"),
+    )
+}
+
+/// Text of a list of blocks that may only hold text.
+fn joined_text(blocks: &[Block], param: &str) -> Result<String, GatewayError> {
+    let mut parts = Vec::with_capacity(blocks.len());
+    for (j, b) in blocks.iter().enumerate() {
+        match (b.kind.as_str(), &b.text) {
+            ("text", Some(t)) => parts.push(t.as_str()),
+            (kind, _) => {
+                return Err(unsupported(
+                    format!("{param}.{j}"),
+                    &format!("a {kind:?} block here"),
+                ))
+            }
+        }
+    }
+    Ok(parts.join("\n\n"))
+}
+
+fn image_url(b: &Block, param: String) -> Result<String, GatewayError> {
+    let source = b.source.as_ref().ok_or_else(|| {
+        GatewayError::bad_field(param.clone(), format!("{param}: source is required"))
+    })?;
+    match (
+        source.kind.as_str(),
+        &source.media_type,
+        &source.data,
+        &source.url,
+    ) {
+        ("base64", Some(media), Some(data), _) => Ok(format!("data:{media};base64,{data}")),
+        ("url", _, _, Some(url)) => Ok(url.clone()),
+        (kind, ..) => Err(unsupported(
+            param,
+            &format!("an image source of type {kind:?}"),
+        )),
+    }
+}
+
+fn tool_result_text(b: &Block, param: &str) -> Result<String, GatewayError> {
+    let param = format!("{param}.content");
+    match &b.content {
+        None => Ok(String::new()),
+        Some(raw) => match content(raw, &param)? {
+            Content::Text(t) => Ok(t),
+            Content::Blocks(inner) => joined_text(&inner, &param),
+        },
+    }
+}
+
+pub fn build(
+    provider: &Provider,
+    upstream_model: &str,
+    req: &MessagesRequest,
+) -> Result<Built, GatewayError> {
+    let empty_schema: &RawValue = serde_json::from_str(EMPTY_SCHEMA)
+        .map_err(|e| GatewayError::internal(format!("schema constant: {e}")))?;
+    let system = match &req.system {
+        None => None,
+        Some(raw) => match content(raw, "system")? {
+            Content::Text(t) => Some(t),
+            Content::Blocks(b) => Some(joined_text(&b, "system")?),
+        },
+    };
+    // Parse every content first: the output borrows from it.
+    let contents = req
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| content(&m.content, &format!("messages.{i}.content")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut messages: Vec<MessageOut> = Vec::new();
+    if let Some(s) = system.filter(|s| !s.is_empty()) {
+        messages.push(MessageOut::System { content: s });
+    }
+    for (i, (m, c)) in req.messages.iter().zip(&contents).enumerate() {
+        let blocks = match c {
+            Content::Text(t) if m.role == "user" => {
+                messages.push(MessageOut::User {
+                    content: UserContentOut::Text(t.clone()),
+                });
+                continue;
+            }
+            Content::Text(t) => {
+                messages.push(MessageOut::Assistant {
+                    content: Some(t.clone()),
+                    tool_calls: None,
+                });
+                continue;
+            }
+            Content::Blocks(b) => b,
+        };
+        if m.role == "user" {
+            let mut parts: Vec<PartOut> = Vec::new();
+            for (j, b) in blocks.iter().enumerate() {
+                match (b.kind.as_str(), &b.text) {
+                    ("text", Some(t)) => parts.push(PartOut::Text { text: t }),
+                    ("image", _) => {
+                        let url = image_url(b, format!("messages.{i}.content.{j}"))?;
+                        parts.push(PartOut::ImageUrl {
+                            image_url: ImageUrlOut { url },
+                        });
+                    }
+                    ("tool_result", _) => {
+                        let text = tool_result_text(b, &format!("messages.{i}.content.{j}"))?;
+                        let id = b.tool_use_id.as_deref().ok_or_else(|| {
+                            GatewayError::bad_field(
+                                format!("messages.{i}.content.{j}.tool_use_id"),
+                                format!("messages.{i}.content.{j}.tool_use_id: Field required"),
+                            )
+                        })?;
+                        messages.push(MessageOut::Tool {
+                            tool_call_id: id,
+                            content: text,
+                        });
+                    }
+                    (kind, _) => {
+                        return Err(unsupported(
+                            format!("messages.{i}.content.{j}"),
+                            &format!("a {kind:?} block in a user turn"),
+                        ))
+                    }
+                }
+            }
+            if parts.is_empty() {
+                continue;
+            }
+            let all_text: Option<Vec<&str>> = parts
+                .iter()
+                .map(|p| match p {
+                    PartOut::Text { text } => Some(*text),
+                    PartOut::ImageUrl { .. } => None,
+                })
+                .collect();
+            let content = match all_text {
+                Some(texts) => UserContentOut::Text(texts.join("\n\n")),
+                None => UserContentOut::Parts(parts),
+            };
+            messages.push(MessageOut::User { content });
+        } else {
+            let mut text: Vec<&str> = Vec::new();
+            let mut calls: Vec<ToolCallOut> = Vec::new();
+            for (j, b) in blocks.iter().enumerate() {
+                match (b.kind.as_str(), &b.text) {
+                    ("text", Some(t)) => text.push(t),
+                    ("tool_use", _) => {
+                        let param = format!("messages.{i}.content.{j}");
+                        let (Some(id), Some(name)) = (&b.id, &b.name) else {
+                            return Err(GatewayError::bad_field(
+                                param.clone(),
+                                format!("{param}: tool_use needs id and name"),
+                            ));
+                        };
+                        calls.push(ToolCallOut {
+                            id,
+                            kind: "function",
+                            function: FunctionCallOut {
+                                name,
+                                arguments: b.input.as_deref().map(RawValue::get).unwrap_or("{}"),
+                            },
+                        });
+                    }
+                    // The provider cannot check Anthropic's signatures; leave them out.
+                    ("thinking" | "redacted_thinking", _) => {}
+                    (kind, _) => {
+                        return Err(unsupported(
+                            format!("messages.{i}.content.{j}"),
+                            &format!("a {kind:?} block in an assistant turn"),
+                        ))
+                    }
+                }
+            }
+            if text.is_empty() && calls.is_empty() {
+                continue;
+            }
+            messages.push(MessageOut::Assistant {
+                content: (!text.is_empty()).then(|| text.join("\n\n")),
+                tool_calls: (!calls.is_empty()).then_some(calls),
+            });
+        }
+    }
+    let tools = match &req.tools {
+        Some(tools) if !tools.is_empty() => {
+            let mut out = Vec::with_capacity(tools.len());
+            for (i, t) in tools.iter().enumerate() {
+                if !matches!(t.kind.as_deref(), None | Some("custom")) {
+                    return Err(unsupported(
+                        format!("tools.{i}.type"),
+                        &format!("the server tool {:?}", t.kind.as_deref().unwrap_or("")),
+                    ));
+                }
+                out.push(ToolOut {
+                    kind: "function",
+                    function: FunctionDefOut {
+                        name: &t.name,
+                        description: t.description.as_deref(),
+                        parameters: t.input_schema.as_deref().unwrap_or(empty_schema),
+                    },
+                });
+            }
+            Some(out)
+        }
+        _ => None,
+    };
+    let (tool_choice, parallel_tool_calls) = match (&req.tool_choice, tools.is_some()) {
+        (Some(c), true) => {
+            let choice = match c.kind.as_str() {
+                "auto" => ToolChoiceOut::Mode("auto"),
+                "any" => ToolChoiceOut::Mode("required"),
+                "none" => ToolChoiceOut::Mode("none"),
+                "tool" => ToolChoiceOut::Named {
+                    kind: "function",
+                    function: NamedOut {
+                        name: c.name.as_deref().ok_or_else(|| {
+                            GatewayError::bad_field(
+                                "tool_choice.name",
+                                "tool_choice.name: Field required",
+                            )
+                        })?,
+                    },
+                },
+                _ => {
+                    return Err(GatewayError::bad_field(
+                        "tool_choice.type",
+                        "tool_choice.type: must be auto, any, tool or none",
+                    ))
+                }
+            };
+            let parallel = c.disable_parallel_tool_use.filter(|d| *d).map(|_| false);
+            (Some(choice), parallel)
+        }
+        _ => (None, None),
+    };
+    let legacy = provider.preset.is_some_and(|p| p.legacy_max_tokens());
+    let stream = req.is_stream();
+    let out = ChatRequestOut {
+        model: upstream_model,
+        messages,
+        max_tokens: req.max_tokens.filter(|_| legacy),
+        max_completion_tokens: req.max_tokens.filter(|_| !legacy),
+        stop: req.stop_sequences.as_deref().filter(|s| !s.is_empty()),
+        temperature: req.temperature,
+        top_p: req.top_p,
+        tools,
+        tool_choice,
+        parallel_tool_calls,
+        user: req.metadata.as_ref().and_then(|m| m.user_id.as_deref()),
+        stream: stream.then_some(true),
+        stream_options: stream.then_some(StreamOptionsOut {
+            include_usage: true,
+        }),
+    };
+    let mut unhonoured = Vec::new();
+    if req.top_k.is_some() {
+        unhonoured.push("top_k");
+    }
+    if req.thinking.as_ref().is_some_and(|t| t.kind == "enabled") {
+        unhonoured.push("thinking");
+    }
+    let body =
+        serde_json::to_vec(&out).map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
+    Ok(Built { body, unhonoured })
+}
