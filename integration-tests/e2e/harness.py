@@ -88,11 +88,25 @@ def _wasm_filter(doc):
 
 
 class Envoy:
-    """Envoy from demo.yaml with the given mocks as its clusters (cluster name → Mock)."""
+    """Envoy from demo.yaml with the given mocks as its clusters (cluster name → Mock).
+    With `config_file` and `ports`, that file instead, its fixed ports mapped to the mocks'."""
 
-    def __init__(self, clusters, plugin_config=None, concurrency=2, name="envoy"):
-        doc = yaml.safe_load(DEMO.read_text())
+    def __init__(self, clusters=None, plugin_config=None, concurrency=2, name="envoy",
+                 config_file=None, ports=None, edit=None):
         self.port, self.admin_port = free_port(), free_port()
+        if config_file is not None:
+            text = Path(config_file).read_text()
+            text = text.replace("target/wasm32-wasip1/release/llm_gateway.wasm", str(WASM))
+            for fixed, mock in (ports or {}).items():
+                text = text.replace(f"port_value: {fixed}}}", f"port_value: {mock.port}}}")
+            doc = yaml.safe_load(text)
+            doc["admin"]["address"]["socket_address"]["port_value"] = self.admin_port
+            doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = self.port
+            if edit:
+                edit(doc)
+            self._start(doc, concurrency, name)
+            return
+        doc = yaml.safe_load(DEMO.read_text())
         doc["admin"]["address"]["socket_address"]["port_value"] = self.admin_port
         listener = doc["static_resources"]["listeners"][0]
         listener["address"]["socket_address"]["port_value"] = self.port
@@ -109,6 +123,9 @@ class Envoy:
             ep = c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
             ep["address"]["socket_address"]["port_value"] = mock.port
             doc["static_resources"]["clusters"].append(c)
+        self._start(doc, concurrency, name)
+
+    def _start(self, doc, concurrency, name):
         LOGS.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.config_path = LOGS / f"{name}.yaml"
