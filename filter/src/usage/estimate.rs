@@ -62,11 +62,18 @@ pub fn prompt_tokens(req: &ChatRequest) -> u64 {
     (chars + tools).div_ceil(4) + PER_MESSAGE * req.messages.len() as u64 + PER_IMAGE * images
 }
 
-/// The beginning of the conversation's text (system prompt first), for sticky routing:
-/// requests that share it can reuse the provider's prompt cache.
+/// What identifies a conversation for prompt-cache affinity (sticky routing): the text
+/// of every message but the last (system prompt and history, which a provider's prompt
+/// cache can reuse), up to `max` bytes; for a single message, its first 256 bytes.
 pub fn prompt_prefix(req: &ChatRequest, max: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(max);
-    for m in &req.messages {
+    let history = req.messages.len().saturating_sub(1);
+    let (messages, limit) = if history == 0 {
+        (req.messages.as_slice(), max.min(256))
+    } else {
+        (req.messages.get(..history).unwrap_or(&[]), max)
+    };
+    for m in messages {
         let content = match m {
             Message::System { content }
             | Message::Developer { content }
@@ -86,9 +93,9 @@ pub fn prompt_prefix(req: &ChatRequest, max: usize) -> Vec<u8> {
             None => Vec::new(),
         };
         for t in texts {
-            let room = max.saturating_sub(out.len());
+            let room = limit.saturating_sub(out.len());
             out.extend_from_slice(t.as_bytes().get(..room.min(t.len())).unwrap_or(&[]));
-            if out.len() >= max {
+            if out.len() >= limit {
                 return out;
             }
         }
@@ -112,6 +119,20 @@ pub fn completion_reserve(req: &ChatRequest) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_ignores_the_last_turn() {
+        let a: ChatRequest = serde_json::from_str(
+            r#"{"model":"m","messages":[{"role":"system","content":"long system"},{"role":"user","content":"q1"}]}"#,
+        )
+        .unwrap();
+        let b: ChatRequest = serde_json::from_str(
+            r#"{"model":"m","messages":[{"role":"system","content":"long system"},{"role":"user","content":"q2"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(prompt_prefix(&a, 2048), prompt_prefix(&b, 2048));
+        assert_eq!(prompt_prefix(&a, 4), b"long");
+    }
 
     #[test]
     fn estimate() {
