@@ -7,9 +7,9 @@ pub mod pricing;
 mod raw;
 mod validate;
 
-pub use raw::{Role, Strategy};
 pub use google::{VertexAnthropicSettings, VertexSettings};
 pub use presets::Preset;
+pub use raw::{Role, Strategy};
 pub use validate::{
     parse, AnthropicSettings, AwsCredentials, AzureAuth, AzureSettings, BedrockSettings, Config,
     ConfigError, HealthSettings, ModelRoute, Provider, ProviderKind, Secret, Target,

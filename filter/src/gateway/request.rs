@@ -222,7 +222,10 @@ fn choose_target(
         (Strategy::Sticky, Some(h)) => host.request_header(h).map(String::into_bytes),
         (Strategy::Sticky, None) => Some(match req {
             Inbound::Chat(chat) => estimate::prompt_prefix(chat, STICKY_PREFIX_BYTES),
-            _ => raw.get(..STICKY_PREFIX_BYTES.min(raw.len())).unwrap_or(&[]).to_vec(),
+            _ => raw
+                .get(..STICKY_PREFIX_BYTES.min(raw.len()))
+                .unwrap_or(&[])
+                .to_vec(),
         }),
         _ => None,
     };
