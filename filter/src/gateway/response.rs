@@ -29,10 +29,10 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         .response_header(":status")
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(0);
-    if status == 529 {
-        // Anthropic's "overloaded" is no status that Envoy's retry policies or generic
+    if status == 529 && (cfg.role == Role::Upstream || flight.endpoint != Endpoint::Messages) {
+        // Anthropic's "overloaded" is no status that Envoy's retry policies or OpenAI
         // clients know; 503 is what it means. Changed here, before the router decides
-        // whether to retry.
+        // whether to retry. Anthropic-shaped clients (/v1/messages) keep their 529.
         host.set_response_header(":status", "503");
         status = 503;
     }
