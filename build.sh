@@ -40,6 +40,10 @@ setup() {
 build() {
   log "building the filter (.wasm) and the mock provider"
   cargo build --release --target wasm32-wasip1 -p llm-gateway
+  # The tiktoken variant (exact token estimates, ~8 MB) in its own target dir so that both
+  # stay cached; copied next to the default one.
+  cargo build --release --target wasm32-wasip1 -p llm-gateway --features tiktoken --target-dir target/tiktoken
+  cp target/tiktoken/wasm32-wasip1/release/llm_gateway.wasm target/wasm32-wasip1/release/llm_gateway_tiktoken.wasm
   cargo build --release -p mock-provider
   ls -l "$WASM" >&2
 }

@@ -92,7 +92,7 @@ class Envoy:
     With `config_file` and `ports`, that file instead, its fixed ports mapped to the mocks'."""
 
     def __init__(self, clusters=None, plugin_config=None, concurrency=2, name="envoy",
-                 config_file=None, ports=None, edit=None):
+                 config_file=None, ports=None, edit=None, wasm=WASM):
         self.port, self.admin_port = free_port(), free_port()
         if config_file is not None:
             text = Path(config_file).read_text()
@@ -110,10 +110,10 @@ class Envoy:
         doc["admin"]["address"]["socket_address"]["port_value"] = self.admin_port
         listener = doc["static_resources"]["listeners"][0]
         listener["address"]["socket_address"]["port_value"] = self.port
-        wasm = _wasm_filter(doc)["typed_config"]["config"]
-        wasm["vm_config"]["code"]["local"]["filename"] = str(WASM)
+        filt = _wasm_filter(doc)["typed_config"]["config"]
+        filt["vm_config"]["code"]["local"]["filename"] = str(wasm)
         if plugin_config is not None:
-            wasm["configuration"]["value"] = json.dumps(plugin_config)
+            filt["configuration"]["value"] = json.dumps(plugin_config)
         template = doc["static_resources"]["clusters"][0]
         doc["static_resources"]["clusters"] = []
         for cname, mock in clusters.items():

@@ -9,7 +9,7 @@ mod validate;
 
 pub use google::{VertexAnthropicSettings, VertexSettings};
 pub use presets::Preset;
-pub use raw::{Role, Strategy};
+pub use raw::{Role, Strategy, TokenEstimator};
 pub use validate::{
     parse, AnthropicSettings, AwsCredentials, AzureAuth, AzureSettings, BedrockSettings, Config,
     ConfigError, HealthSettings, ModelRoute, Provider, ProviderKind, Secret, Target,

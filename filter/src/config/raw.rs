@@ -10,6 +10,9 @@ pub struct RawConfig {
     /// filter in a cluster's `http_filters`, translating for the endpoint Envoy picked.
     #[serde(default)]
     pub role: Option<Role>,
+    /// `cheap` (default) or `tiktoken` (needs the tiktoken build of the filter).
+    #[serde(default)]
+    pub token_estimator: Option<TokenEstimator>,
     pub providers: Vec<RawProvider>,
     #[serde(default)]
     pub models: Vec<RawModel>,
@@ -183,6 +186,13 @@ pub struct RawTarget {
     /// Tokens the model can take (prompt + completion), for `context_window` routing.
     #[serde(default)]
     pub context_window: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenEstimator {
+    Cheap,
+    Tiktoken,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

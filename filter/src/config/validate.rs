@@ -20,6 +20,7 @@ const MAX_WEIGHT: u32 = 1_000_000;
 #[derive(Debug)]
 pub struct Config {
     pub role: super::raw::Role,
+    pub token_estimator: super::raw::TokenEstimator,
     pub providers: Vec<Provider>,
     pub models: HashMap<String, ModelRoute>,
     /// Client-facing model names in configuration order (for `/v1/models`).
@@ -253,8 +254,18 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         None => None,
     };
     let prices = super::pricing::validate(raw.prices)?;
+    let token_estimator = raw
+        .token_estimator
+        .unwrap_or(super::raw::TokenEstimator::Cheap);
+    if token_estimator == super::raw::TokenEstimator::Tiktoken && !cfg!(feature = "tiktoken") {
+        return err(
+            "token_estimator",
+            "this .wasm was built without tiktoken: use llm_gateway_tiktoken.wasm (./build.sh build makes both)",
+        );
+    }
     Ok(Config {
         role,
+        token_estimator,
         access,
         prices,
         providers,

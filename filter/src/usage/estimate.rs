@@ -18,7 +18,83 @@ fn text_chars(c: &Content) -> (u64, u64) {
     }
 }
 
+thread_local! {
+    // Chosen once per VM in `on_configure` (`token_estimator`).
+    static USE_TIKTOKEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Use tiktoken counts (when built in and its tables are ready) instead of the cheap rule.
+pub fn set_tiktoken(on: bool) {
+    USE_TIKTOKEN.with(|c| c.set(on));
+}
+
 pub fn prompt_tokens(req: &ChatRequest) -> u64 {
+    #[cfg(feature = "tiktoken")]
+    if USE_TIKTOKEN.with(|c| c.get()) {
+        if let Some(n) = tiktoken_prompt_tokens(req) {
+            return n;
+        }
+    }
+    cheap_prompt_tokens(req)
+}
+
+/// OpenAI's accounting: the text of every message, 3 tokens of framing per message and
+/// 3 to prime the answer; images at the low-detail price.
+#[cfg(feature = "tiktoken")]
+fn tiktoken_prompt_tokens(req: &ChatRequest) -> Option<u64> {
+    use super::tokenizer::count;
+    let model = req.model.as_str();
+    let mut total = 3u64;
+    let text_of = |c: &Content| -> (String, u64) {
+        match c {
+            Content::Text(t) => (t.clone(), 0),
+            Content::Parts(parts) => {
+                parts
+                    .iter()
+                    .fold((String::new(), 0), |(mut s, i), p| match p {
+                        ContentPart::Text { text } => {
+                            s.push_str(text);
+                            (s, i)
+                        }
+                        ContentPart::ImageUrl { .. } => (s, i + 1),
+                        ContentPart::Unsupported => (s, i),
+                    })
+            }
+        }
+    };
+    for m in &req.messages {
+        let (text, images) = match m {
+            Message::System { content }
+            | Message::Developer { content }
+            | Message::User { content }
+            | Message::Tool { content, .. } => text_of(content),
+            Message::Assistant {
+                content,
+                tool_calls,
+            } => {
+                let (mut t, i) = content.as_ref().map(text_of).unwrap_or_default();
+                for c in tool_calls.iter().flatten() {
+                    t.push_str(&c.function.name);
+                    t.push_str(&c.function.arguments);
+                }
+                (t, i)
+            }
+        };
+        total += 3 + count(model, &text)? + PER_IMAGE * images;
+    }
+    for t in req.tools.iter().flatten() {
+        total += count(model, &t.function.name)?;
+        if let Some(d) = &t.function.description {
+            total += count(model, d)?;
+        }
+        if let Some(p) = &t.function.parameters {
+            total += count(model, p.get())?;
+        }
+    }
+    Some(total)
+}
+
+fn cheap_prompt_tokens(req: &ChatRequest) -> u64 {
     let mut chars = 0u64;
     let mut images = 0u64;
     for m in &req.messages {
@@ -132,6 +208,21 @@ mod tests {
         .unwrap();
         assert_eq!(prompt_prefix(&a, 2048), prompt_prefix(&b, 2048));
         assert_eq!(prompt_prefix(&a, 4), b"long");
+    }
+
+    #[cfg(feature = "tiktoken")]
+    #[test]
+    fn tiktoken_counts_when_chosen_and_ready() {
+        let req: ChatRequest = serde_json::from_str(
+            r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hello world"}]}"#,
+        )
+        .unwrap();
+        set_tiktoken(true);
+        assert!(crate::usage::tokenizer::warm_up());
+        // 3 priming + 3 framing + 2 ("hello", " world")
+        assert_eq!(prompt_tokens(&req), 8);
+        set_tiktoken(false);
+        assert_eq!(prompt_tokens(&req), 3 + 4);
     }
 
     #[test]

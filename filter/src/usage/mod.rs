@@ -3,6 +3,8 @@ pub mod estimate;
 pub mod ledger;
 pub mod metrics;
 pub mod periods;
+#[cfg(feature = "tiktoken")]
+pub mod tokenizer;
 
 /// Counts are `Option`: a provider that reports nothing has not reported zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Root context: validates the configuration once; hands it to every HTTP context.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -8,7 +9,8 @@ use proxy_wasm::types::{BufferType, ContextType};
 
 use super::envoy_host::{EnvoyHost, Metrics};
 use super::http::Http;
-use crate::config::{self, Config};
+use crate::config::{self, Config, TokenEstimator};
+use crate::usage::estimate;
 use crate::usage::ledger;
 
 #[derive(Default)]
@@ -47,6 +49,12 @@ impl RootContext for Root {
                     cfg.providers.len(),
                     cfg.models.len()
                 );
+                let tiktoken = cfg.token_estimator == TokenEstimator::Tiktoken;
+                estimate::set_tiktoken(tiktoken);
+                if tiktoken {
+                    // Build the tables on the first tick, off every request's path.
+                    let _ = hostcalls::set_tick_period(Duration::from_millis(1));
+                }
                 self.config = Some(Rc::new(cfg));
                 true
             }
@@ -54,6 +62,28 @@ impl RootContext for Root {
                 log::error!("llm-gateway: {e}");
                 false
             }
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let _ = hostcalls::set_tick_period(Duration::from_millis(0));
+        #[cfg(feature = "tiktoken")]
+        {
+            let now = || hostcalls::get_current_time().ok();
+            let start = now();
+            let ok = crate::usage::tokenizer::warm_up();
+            let ms = match (start, now()) {
+                (Some(a), Some(b)) => b.duration_since(a).map(|d| d.as_millis()).unwrap_or(0),
+                _ => 0,
+            };
+            log::info!(
+                "llm-gateway: tiktoken tables {} in {ms} ms",
+                if ok {
+                    "ready"
+                } else {
+                    "FAILED (cheap estimates remain)"
+                }
+            );
         }
     }
 
