@@ -9,6 +9,7 @@ mod anthropic_stream;
 pub mod azure;
 pub mod bedrock;
 mod bedrock_stream;
+mod chunks;
 pub mod embeddings;
 pub mod errors;
 pub mod gemini;
