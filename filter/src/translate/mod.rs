@@ -18,6 +18,7 @@ mod gemini_schema;
 mod gemini_stream;
 pub mod messages;
 pub mod openai;
+mod request_parts;
 pub mod vertex;
 
 use crate::api::openai::ChatRequest;
