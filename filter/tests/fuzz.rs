@@ -10,26 +10,24 @@
 use std::rc::Rc;
 
 use llm_gateway::config::{self, Config};
-use llm_gateway::gateway::{Action, Exchange};
-use llm_gateway::host::FakeHost;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+mod support;
+use support::fuzz::{fuzz_whole_flow, Rng};
 
-const SEEDS: &[&str] = &[
-    r#"{"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}],"stream":true,"stream_options":{"include_usage":true},"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":{"type":"function","function":{"name":"f"}},"stop":["x"],"max_tokens":5}"#,
-    r#"{"model":"m","messages":[{"role":"user","content":"a"},{"role":"assistant","content":null,"tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]},{"role":"tool","tool_call_id":"1","content":"r"}]}"#,
-    r#"{"model":"o/x","messages":[{"role":"developer","content":"d"},{"role":"user","content":"u"}],"n":1,"temperature":1.5,"user":"u"}"#,
+const PATH: &str = "/v1/chat/completions";
+const SEEDS: &[(&str, &str)] = &[
+    (
+        PATH,
+        r#"{"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}],"stream":true,"stream_options":{"include_usage":true},"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":{"type":"function","function":{"name":"f"}},"stop":["x"],"max_tokens":5}"#,
+    ),
+    (
+        PATH,
+        r#"{"model":"m","messages":[{"role":"user","content":"a"},{"role":"assistant","content":null,"tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]},{"role":"tool","tool_call_id":"1","content":"r"}]}"#,
+    ),
+    (
+        PATH,
+        r#"{"model":"o/x","messages":[{"role":"developer","content":"d"},{"role":"user","content":"u"}],"n":1,"temperature":1.5,"user":"u"}"#,
+    ),
 ];
 
 const STREAM: &str = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{\"input_tokens\":4}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\"\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":6}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
@@ -43,56 +41,6 @@ fn cfg() -> Rc<Config> {
     Rc::new(config::parse(doc, &|_| None).unwrap())
 }
 
-fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
-    let mut v = input.to_vec();
-    for _ in 0..=rng.below(4) {
-        let i = rng.below(v.len() + 1);
-        match rng.below(6) {
-            0 if !v.is_empty() => {
-                v.remove(i.min(v.len() - 1));
-            }
-            1 => v.insert(i, b"{}[]\":,\\0-1eE \x00\xff\xc3"[rng.below(16)]),
-            2 if !v.is_empty() => {
-                let j = i.min(v.len() - 1);
-                v[j] = rng.next() as u8;
-            }
-            3 => v.truncate(i),
-            4 => {
-                let j = rng.below(v.len() + 1);
-                let (a, b) = (i.min(j), i.max(j));
-                let piece = v[a..b].to_vec();
-                v.splice(i..i, piece);
-            }
-            _ => {}
-        }
-    }
-    v
-}
-
-fn feed(x: &mut Exchange, h: &mut FakeHost, body: &[u8], rng: &mut Rng, response: bool) -> Action {
-    let mut pos = 0;
-    loop {
-        let take = 1 + rng.below(body.len().max(1));
-        let end = (pos + take).min(body.len());
-        let eos = end == body.len();
-        if response {
-            h.response_body = body[pos..end].to_vec();
-            let a = x.on_response_body(h, end - pos, eos);
-            if eos {
-                return a;
-            }
-        } else {
-            // Envoy hands the accumulated buffer while we ask it to buffer.
-            h.request_body = body[..end].to_vec();
-            let a = x.on_request_body(h, end, eos);
-            if a != Action::Buffer {
-                return a;
-            }
-        }
-        pos = end;
-    }
-}
-
 #[test]
 fn fuzz_whole_flow_never_panics() {
     let cfg = cfg();
@@ -102,45 +50,7 @@ fn fuzz_whole_flow_never_panics() {
         OPENAI_STREAM.as_bytes(),
         ANSWER.as_bytes(),
     ];
-    let (mut forwarded, mut refused) = (0, 0);
-    for _ in 0..3000 {
-        let seed = SEEDS[rng.below(SEEDS.len())].as_bytes();
-        let body = if rng.below(4) == 0 {
-            seed.to_vec()
-        } else {
-            mutate(&mut rng, seed)
-        };
-        let mut h =
-            FakeHost::with_request(&[(":method", "POST"), (":path", "/v1/chat/completions")]);
-        h.randoms.push_back(rng.next());
-        let mut x = Exchange::new(cfg.clone());
-        if x.on_request_headers(&mut h, false) != Action::Pause {
-            continue;
-        }
-        if feed(&mut x, &mut h, &body, &mut rng, false) != Action::Continue {
-            assert!(h.local_response.is_some(), "paused without a reply");
-            let status = h.local_response.as_ref().unwrap().status;
-            assert!((400..500).contains(&status), "{status}");
-            refused += 1;
-            continue;
-        }
-        forwarded += 1;
-        let status = ["200", "200", "200", "400", "429", "500", "529", "", "abc"][rng.below(9)];
-        let ctype = ["text/event-stream", "application/json", ""][rng.below(3)];
-        let answer = answers[rng.below(answers.len())];
-        let answer = if rng.below(3) == 0 {
-            answer.to_vec()
-        } else {
-            mutate(&mut rng, answer)
-        };
-        h.response_headers = vec![
-            (":status".into(), status.into()),
-            ("content-type".into(), ctype.into()),
-        ];
-        x.on_response_headers(&mut h, rng.below(20) == 0);
-        feed(&mut x, &mut h, &answer, &mut rng, true);
-        x.on_log(&mut h);
-    }
+    let (forwarded, refused) = fuzz_whole_flow(&cfg, &mut rng, SEEDS, &answers);
     // Both paths must have been exercised for this test to mean anything.
     assert!(
         forwarded > 300 && refused > 300,

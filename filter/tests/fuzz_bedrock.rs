@@ -18,20 +18,11 @@ use llm_gateway::codec::eventstream::Decoder;
 use llm_gateway::translate::{self, ResponseMeta, StreamSettings};
 
 mod bedrock_common;
+mod support;
+use support::fuzz::{push_randomly, Rng};
+use support::golden::body_bytes;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
+/// Byte-level edits (random bytes, bit flips), for the binary transcripts and JSON alike.
 fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
     let mut v = input.to_vec();
     for _ in 0..=rng.below(3) {
@@ -138,14 +129,7 @@ fn fuzz_stream_mapper_and_decoder() {
                 header: &|_| None,
             },
         );
-        let mut out = Vec::new();
-        let mut pos = 0;
-        while pos < data.len() {
-            let end = (pos + 1 + rng.below(64)).min(data.len());
-            m.push(&data[pos..end], &mut out);
-            pos = end;
-        }
-        m.finish(&mut out);
+        let out = push_randomly(m.as_mut(), &data, &mut rng, 64);
         // Whatever came in, the client gets a well-terminated SSE stream.
         assert!(out.ends_with(b"data: [DONE]\n\n"), "round {round}");
         let text = String::from_utf8(out).unwrap();
@@ -172,10 +156,7 @@ fn fuzz_translators() {
             .map(|e| {
                 let doc: serde_json::Value =
                     serde_json::from_slice(&fs::read(e.unwrap().path()).unwrap()).unwrap();
-                match &doc[key] {
-                    serde_json::Value::String(s) => s.clone().into_bytes(),
-                    v => serde_json::to_vec(v).unwrap(),
-                }
+                body_bytes(&doc[key])
             })
             .collect();
         v.sort();

@@ -13,18 +13,9 @@ use llm_gateway::api::openai::ChatRequest;
 use llm_gateway::config::{self, Config};
 use llm_gateway::translate::{self, StreamSettings};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+mod support;
+use support::fuzz::{mutate_json, push_randomly, Rng};
+use support::golden::meta;
 
 const REQUESTS: &[&str] = &[
     r##"{"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}},{"type":"image_url","image_url":{"url":"https://x/y.jpg"}}]}],"stream":true,"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":["string","null"]},"b":{"$ref":"#/$defs/B"}},"$defs":{"B":{"anyOf":[{"type":"integer"},{"type":"null"}]}}}}}],"tool_choice":{"type":"function","function":{"name":"f"}},"stop":["x"],"max_tokens":5,"n":2,"seed":1,"reasoning_effort":"low"}"##,
@@ -52,26 +43,6 @@ fn cfg() -> Config {
     .unwrap()
 }
 
-fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
-    let mut v = input.to_vec();
-    for _ in 0..=rng.below(4) {
-        let i = rng.below(v.len() + 1);
-        match rng.below(5) {
-            0 if !v.is_empty() => {
-                v.remove(i.min(v.len() - 1));
-            }
-            1 => v.insert(i, b"{}[]\":,\\0-1eE \x00\xff\xc3"[rng.below(16)]),
-            2 if !v.is_empty() => {
-                let j = i.min(v.len() - 1);
-                v[j] = rng.next() as u8;
-            }
-            3 => v.truncate(i),
-            _ => {}
-        }
-    }
-    v
-}
-
 #[test]
 fn fuzz_google_translators_never_panic() {
     let cfg = cfg();
@@ -80,7 +51,7 @@ fn fuzz_google_translators_never_panic() {
     let mut built = 0;
     for _ in 0..3000 {
         let seed = REQUESTS[rng.below(REQUESTS.len())].as_bytes();
-        let raw = mutate(&mut rng, seed);
+        let raw = mutate_json(&mut rng, seed, false);
         if let Ok(req) = serde_json::from_slice::<ChatRequest>(&raw) {
             for p in &cfg.providers {
                 let model = models[rng.below(models.len())];
@@ -98,12 +69,12 @@ fn fuzz_google_translators_never_panic() {
         }
         let p = &cfg.providers[rng.below(cfg.providers.len())];
         let pick = ANSWERS[rng.below(ANSWERS.len())].as_bytes();
-        let answer = mutate(&mut rng, pick);
+        let answer = mutate_json(&mut rng, pick, false);
         let status = [200, 200, 400, 429, 500, 503, 529][rng.below(7)];
         if let Err(e) = translate::response(p, status, &answer, 1, &meta("m")) {
             assert!((400..600).contains(&e.status), "{e:?}");
         }
-        let stream = mutate(&mut rng, STREAM.as_bytes());
+        let stream = mutate_json(&mut rng, STREAM.as_bytes(), false);
         let mut m = translate::stream(
             p,
             StreamSettings {
@@ -112,14 +83,7 @@ fn fuzz_google_translators_never_panic() {
             },
             &meta("m"),
         );
-        let mut out = Vec::new();
-        let mut pos = 0;
-        while pos < stream.len() {
-            let end = (pos + 1 + rng.below(40)).min(stream.len());
-            m.push(&stream[pos..end], &mut out);
-            pos = end;
-        }
-        m.finish(&mut out);
+        let out = push_randomly(m.as_mut(), &stream, &mut rng, 40);
         assert!(
             out.ends_with(b"data: [DONE]\n\n"),
             "{}",
@@ -127,16 +91,4 @@ fn fuzz_google_translators_never_panic() {
         );
     }
     assert!(built > 300, "built {built}");
-}
-
-fn no_header(_: &str) -> Option<String> {
-    None
-}
-
-/// Translators that need neither the model nor response headers get this.
-fn meta(model: &str) -> llm_gateway::translate::ResponseMeta<'_> {
-    llm_gateway::translate::ResponseMeta {
-        model,
-        header: &no_header,
-    }
 }

@@ -9,39 +9,16 @@
 //! out, each transcript also fed split at every byte offset.
 //! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the expectations (review the diff!).
 
-use std::fs;
-use std::path::{Path, PathBuf};
-
 use llm_gateway::api::openai::ChatRequest;
 use llm_gateway::config::{self, Config};
 use llm_gateway::translate::{self, ResponseMeta, StreamSettings};
 use serde_json::{json, Value};
 
-const CREATED: u64 = 1_700_000_000;
-
-fn dir(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(sub)
-}
-
-fn update() -> bool {
-    std::env::var("UPDATE_GOLDEN").is_ok()
-}
-
-fn cases(sub: &str, suffix: &str) -> Vec<(String, PathBuf)> {
-    let mut out: Vec<_> = fs::read_dir(dir(sub))
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            let name = p.file_name()?.to_str()?.strip_suffix(suffix)?.to_string();
-            Some((name, p))
-        })
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no cases in {sub}");
-    out
-}
+mod support;
+use support::golden::{
+    answer_json, assert_err_iff_named, body_bytes, cases, check_or_write, check_stream, read_doc,
+    request_json, run_mapper, without_usage_chunk, Splits, CREATED,
+};
 
 pub fn golden_config() -> Config {
     config::parse(
@@ -52,42 +29,22 @@ pub fn golden_config() -> Config {
     .unwrap()
 }
 
-fn check_or_write(path: &Path, mut doc: Value, key: &str, got: Value) {
-    if update() {
-        doc[key] = got;
-        fs::write(path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
-        return;
-    }
-    assert_eq!(doc[key], got, "{}", path.display());
-}
-
 #[test]
 fn anthropic_requests() {
     let cfg = golden_config();
     let provider = &cfg.providers[0];
     for (name, path) in cases("anthropic/requests", ".json") {
-        let doc: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let doc = read_doc(&path);
         let raw = serde_json::to_vec(&doc["openai_request"]).unwrap();
         let req: ChatRequest = serde_json::from_slice(&raw).unwrap();
-        let got = match translate::request(provider, "claude-sonnet-4-5", &req, &raw, 0) {
-            Ok(up) => {
-                let body: Value = serde_json::from_slice(up.body.as_ref().unwrap()).unwrap();
-                let headers: Value = up
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), json!(v)))
-                    .collect();
-                json!({"path": up.path, "headers": headers, "body": body})
-            }
-            Err(e) => {
-                json!({"error": {"status": e.status, "param": e.param, "message": e.message}})
-            }
-        };
-        assert_eq!(
-            name.starts_with("err_"),
-            got.get("error").is_some(),
-            "{name}: {got}"
-        );
+        let got = request_json(translate::request(
+            provider,
+            "claude-sonnet-4-5",
+            &req,
+            &raw,
+            0,
+        ));
+        assert_err_iff_named(&name, &got, "error");
         check_or_write(&path, doc, "expected_upstream", got);
     }
 }
@@ -97,38 +54,27 @@ fn anthropic_responses() {
     let cfg = golden_config();
     let provider = &cfg.providers[0];
     for (name, path) in cases("anthropic/responses", ".json") {
-        let doc: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let doc = read_doc(&path);
         let status = doc["status"].as_u64().unwrap() as u16;
-        let body = match &doc["anthropic_response"] {
-            Value::String(s) => s.clone().into_bytes(),
-            v => serde_json::to_vec(v).unwrap(),
-        };
+        let body = body_bytes(&doc["anthropic_response"]);
         let meta = ResponseMeta {
             model: "claude-sonnet-4-5",
             header: &|_| None,
         };
         let got = match translate::response(provider, status, &body, CREATED, &meta) {
-            Ok(out) => json!({
-                "body": serde_json::from_slice::<Value>(&out.body.unwrap()).unwrap(),
-                "usage": {"prompt": out.usage.prompt, "completion": out.usage.completion,
-                          "cached_prompt": out.usage.cached_prompt},
-            }),
+            Ok(out) => answer_json(out),
             Err(e) => {
                 json!({"status": e.status, "body": serde_json::from_slice::<Value>(&e.to_json()).unwrap()})
             }
         };
-        assert_eq!(
-            name.starts_with("err_"),
-            got.get("status").is_some(),
-            "{name}: {got}"
-        );
+        assert_err_iff_named(&name, &got, "status");
         check_or_write(&path, doc, "expected_openai", got);
     }
 }
 
 fn run_stream(input: &[&[u8]], wants_usage: bool) -> (Vec<u8>, Value) {
     let cfg = golden_config();
-    let mut m = translate::stream(
+    let m = translate::stream(
         &cfg.providers[0],
         StreamSettings {
             client_wants_usage: wants_usage,
@@ -139,69 +85,20 @@ fn run_stream(input: &[&[u8]], wants_usage: bool) -> (Vec<u8>, Value) {
             header: &|_| None,
         },
     );
-    let mut out = Vec::new();
-    for chunk in input {
-        m.push(chunk, &mut out);
-    }
-    m.finish(&mut out);
-    let u = m.usage();
-    let meta = json!({"prompt": u.prompt, "completion": u.completion, "failed": m.failed()});
-    (out, meta)
+    run_mapper(m, input, false)
 }
 
 #[test]
 fn anthropic_streams_whole_and_split_everywhere() {
+    let splits = Splits {
+        meta_each: false,
+        three_way: true,
+    };
     for (name, path) in cases("anthropic/streams", ".in.sse") {
-        let input = fs::read(&path).unwrap();
-        let out_path = path.with_file_name(format!("{name}.out.sse"));
-        let meta_path = path.with_file_name(format!("{name}.meta.json"));
-        let (out, meta) = run_stream(&[&input], true);
-        if update() {
-            fs::write(&out_path, &out).unwrap();
-            fs::write(
-                &meta_path,
-                serde_json::to_string_pretty(&meta).unwrap() + "\n",
-            )
-            .unwrap();
-        }
-        let expected = fs::read(&out_path).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(&expected),
-            "{name}"
-        );
-        let expected_meta: Value = serde_json::from_slice(&fs::read(&meta_path).unwrap()).unwrap();
-        assert_eq!(meta, expected_meta, "{name}");
-
-        // Every single split point, and a sweep of three-way splits.
-        for i in 0..=input.len() {
-            let (a, b) = input.split_at(i);
-            assert_eq!(run_stream(&[a, b], true).0, expected, "{name} split at {i}");
-        }
-        for i in (0..=input.len()).step_by(7) {
-            for j in (i..=input.len()).step_by(13) {
-                let parts = [&input[..i], &input[i..j], &input[j..]];
-                assert_eq!(
-                    run_stream(&parts, true).0,
-                    expected,
-                    "{name} split at {i},{j}"
-                );
-            }
-        }
-        // One byte at a time.
-        let bytes: Vec<&[u8]> = input.chunks(1).collect();
-        assert_eq!(run_stream(&bytes, true).0, expected, "{name} byte by byte");
-
-        // Without include_usage: the same events minus the usage-only chunk.
-        let without: Vec<u8> = String::from_utf8(expected.clone())
-            .unwrap()
-            .split_inclusive("\n\n")
-            .filter(|ev| !ev.contains("\"choices\":[],\"usage\""))
-            .collect::<String>()
-            .into_bytes();
+        let (input, expected) = check_stream(&name, &path, |i| run_stream(i, true), splits);
         assert_eq!(
             run_stream(&[&input], false).0,
-            without,
+            without_usage_chunk(&expected),
             "{name} without usage"
         );
     }

@@ -17,40 +17,17 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test golden_family` rewrites expectations (review the diff!).
 
-use std::fs;
-use std::path::{Path, PathBuf};
-
 use llm_gateway::api::embeddings::EmbeddingsRequest;
 use llm_gateway::api::openai::ChatRequest;
 use llm_gateway::config::{self, Config};
-use llm_gateway::translate::{self, messages, UpstreamRequest};
+use llm_gateway::translate::{self, messages};
 use serde_json::{json, Value};
 
-const CREATED: u64 = 1_700_000_000;
-
-fn dir(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(sub)
-}
-
-fn update() -> bool {
-    std::env::var("UPDATE_GOLDEN").is_ok()
-}
-
-fn cases(sub: &str, suffix: &str) -> Vec<(String, PathBuf)> {
-    let mut out: Vec<_> = fs::read_dir(dir(sub))
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            let name = p.file_name()?.to_str()?.strip_suffix(suffix)?.to_string();
-            Some((name, p))
-        })
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no cases in {sub}");
-    out
-}
+mod support;
+use support::golden::{
+    answer_json, assert_err_iff_named, body_bytes, cases, check_or_write, check_stream, error_json,
+    meta, read_doc, request_json, run_mapper, upstream_json, Splits, CREATED,
+};
 
 /// A one-provider configuration; the key variable `K` holds `test-key`.
 fn config_with(provider: &Value) -> Config {
@@ -65,37 +42,18 @@ fn default_provider() -> Value {
     json!({"name": "oa", "kind": "openai", "cluster": "c", "api_key_env": "K"})
 }
 
-fn check_or_write(path: &Path, mut doc: Value, key: &str, got: Value) {
-    if update() {
-        doc[key] = got;
-        fs::write(path, serde_json::to_string_pretty(&doc).unwrap() + "\n").unwrap();
-        return;
+/// The case's `provider`, or [`default_provider`].
+fn config_of(doc: &Value) -> Config {
+    match &doc["provider"] {
+        Value::Null => config_with(&default_provider()),
+        p => config_with(p),
     }
-    assert_eq!(doc[key], got, "{}", path.display());
-}
-
-fn upstream_json(up: &UpstreamRequest) -> Value {
-    let body = up
-        .body
-        .as_ref()
-        .map(|b| serde_json::from_slice::<Value>(b).unwrap())
-        .unwrap_or(Value::Null);
-    let headers: Value = up
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
-    json!({"path": up.path, "headers": headers, "body": body})
-}
-
-fn error_json(e: &llm_gateway::error::GatewayError) -> Value {
-    json!({"error": {"status": e.status, "param": e.param, "message": e.message}})
 }
 
 #[test]
 fn openai_family_requests() {
     for (name, path) in cases("openai_family/requests", ".json") {
-        let doc: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let doc = read_doc(&path);
         let cfg = config_with(&doc["provider"]);
         let provider = &cfg.providers[0];
         let raw = serde_json::to_vec(&doc["request"]).unwrap();
@@ -112,15 +70,8 @@ fn openai_family_requests() {
             }
             other => panic!("{name}: endpoint {other}"),
         };
-        let got = match result {
-            Ok(up) => upstream_json(&up),
-            Err(e) => error_json(&e),
-        };
-        assert_eq!(
-            name.starts_with("err_"),
-            got.get("error").is_some(),
-            "{name}: {got}"
-        );
+        let got = request_json(result);
+        assert_err_iff_named(&name, &got, "error");
         check_or_write(&path, doc, "expected_upstream", got);
     }
 }
@@ -128,12 +79,8 @@ fn openai_family_requests() {
 #[test]
 fn messages_requests() {
     for (name, path) in cases("messages/requests", ".json") {
-        let doc: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
-        let provider_doc = match &doc["provider"] {
-            Value::Null => default_provider(),
-            p => p.clone(),
-        };
-        let cfg = config_with(&provider_doc);
+        let doc = read_doc(&path);
+        let cfg = config_of(&doc);
         let provider = &cfg.providers[0];
         let raw = serde_json::to_vec(&doc["request"]).unwrap();
         let model = doc["upstream_model"].as_str().unwrap_or("gpt-4o");
@@ -147,11 +94,7 @@ fn messages_requests() {
             }
             Err(e) => error_json(&e),
         };
-        assert_eq!(
-            name.starts_with("err_"),
-            got.get("error").is_some(),
-            "{name}: {got}"
-        );
+        assert_err_iff_named(&name, &got, "error");
         check_or_write(&path, doc, "expected_upstream", got);
     }
 }
@@ -159,90 +102,35 @@ fn messages_requests() {
 #[test]
 fn messages_responses() {
     for (name, path) in cases("messages/responses", ".json") {
-        let doc: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
-        let provider_doc = match &doc["provider"] {
-            Value::Null => default_provider(),
-            p => p.clone(),
-        };
-        let cfg = config_with(&provider_doc);
+        let doc = read_doc(&path);
+        let cfg = config_of(&doc);
         let status = doc["status"].as_u64().unwrap() as u16;
-        let body = match &doc["response"] {
-            Value::String(s) => s.clone().into_bytes(),
-            v => serde_json::to_vec(v).unwrap(),
-        };
+        let body = body_bytes(&doc["response"]);
         let got = match messages::response(&cfg.providers[0], status, &body, CREATED, &meta("m")) {
-            Ok(out) => json!({
-                "body": out.body.map(|b| serde_json::from_slice::<Value>(&b).unwrap()),
-                "usage": {"prompt": out.usage.prompt, "completion": out.usage.completion,
-                          "cached_prompt": out.usage.cached_prompt},
-            }),
+            Ok(out) => answer_json(out),
             Err(e) => json!({
                 "status": e.status,
                 "body": serde_json::from_slice::<Value>(&messages::errors::to_json(&e)).unwrap(),
             }),
         };
-        assert_eq!(
-            name.starts_with("err_"),
-            got.get("status").is_some(),
-            "{name}: {got}"
-        );
+        assert_err_iff_named(&name, &got, "status");
         check_or_write(&path, doc, "expected", got);
     }
 }
 
 fn run_stream(input: &[&[u8]]) -> (Vec<u8>, Value) {
     let cfg = config_with(&default_provider());
-    let mut m = messages::stream(&cfg.providers[0], CREATED, &meta("m"));
-    let mut out = Vec::new();
-    for chunk in input {
-        m.push(chunk, &mut out);
-    }
-    m.finish(&mut out);
-    let u = m.usage();
-    let meta = json!({"prompt": u.prompt, "completion": u.completion, "failed": m.failed()});
-    (out, meta)
+    let m = messages::stream(&cfg.providers[0], CREATED, &meta("m"));
+    run_mapper(m, input, false)
 }
 
 #[test]
 fn messages_streams_whole_and_split_everywhere() {
+    let splits = Splits {
+        meta_each: false,
+        three_way: false,
+    };
     for (name, path) in cases("messages/streams", ".in.sse") {
-        let input = fs::read(&path).unwrap();
-        let out_path = path.with_file_name(format!("{name}.out.sse"));
-        let meta_path = path.with_file_name(format!("{name}.meta.json"));
-        let (out, meta) = run_stream(&[&input]);
-        if update() {
-            fs::write(&out_path, &out).unwrap();
-            fs::write(
-                &meta_path,
-                serde_json::to_string_pretty(&meta).unwrap() + "\n",
-            )
-            .unwrap();
-        }
-        let expected = fs::read(&out_path).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(&expected),
-            "{name}"
-        );
-        let expected_meta: Value = serde_json::from_slice(&fs::read(&meta_path).unwrap()).unwrap();
-        assert_eq!(meta, expected_meta, "{name}");
-        for i in 0..=input.len() {
-            let (a, b) = input.split_at(i);
-            assert_eq!(run_stream(&[a, b]).0, expected, "{name} split at {i}");
-        }
-        let bytes: Vec<&[u8]> = input.chunks(1).collect();
-        assert_eq!(run_stream(&bytes).0, expected, "{name} byte by byte");
-    }
-}
-
-fn no_header(_: &str) -> Option<String> {
-    None
-}
-
-/// Translators that need neither the model nor response headers get this.
-fn meta(model: &str) -> llm_gateway::translate::ResponseMeta<'_> {
-    llm_gateway::translate::ResponseMeta {
-        model,
-        header: &no_header,
+        check_stream(&name, &path, run_stream, splits);
     }
 }

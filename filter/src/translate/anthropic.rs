@@ -3,6 +3,9 @@
 use serde_json::value::RawValue;
 
 use super::anthropic_options::{self as options, JSON_TOOL};
+use super::request_parts::{
+    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
+};
 use super::{errors, ResponseOut, UpstreamRequest};
 use crate::api::anthropic as an;
 use crate::api::openai::{
@@ -70,36 +73,7 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
     let plan = options::plan(req, opts.default_max_tokens, empty_schema)?;
     let mut system: Vec<&str> = Vec::new();
     let mut messages: Vec<an::Message> = Vec::new();
-    let mut args: Vec<(usize, usize, Box<RawValue>)> = Vec::new();
-    // Arguments are JSON text inside a string; Anthropic wants the object itself.
-    for (i, m) in req.messages.iter().enumerate() {
-        if let oa::Message::Assistant {
-            tool_calls: Some(calls),
-            ..
-        } = m
-        {
-            for (j, c) in calls.iter().enumerate() {
-                let text = if c.function.arguments.trim().is_empty() {
-                    "{}".to_string()
-                } else {
-                    c.function.arguments.clone()
-                };
-                let raw = RawValue::from_string(text).map_err(|_| {
-                    GatewayError::bad_field(
-                        format!("messages[{i}].tool_calls[{j}].function.arguments"),
-                        "tool call arguments must be a JSON object",
-                    )
-                })?;
-                if !raw.get().trim_start().starts_with('{') {
-                    return Err(GatewayError::bad_field(
-                        format!("messages[{i}].tool_calls[{j}].function.arguments"),
-                        "tool call arguments must be a JSON object",
-                    ));
-                }
-                args.push((i, j, raw));
-            }
-        }
-    }
+    let args = ToolArguments::parse(req)?;
     for (i, m) in req.messages.iter().enumerate() {
         let (role, blocks) = match m {
             oa::Message::System { content } | oa::Message::Developer { content } => {
@@ -116,11 +90,7 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
                     None => Vec::new(),
                 };
                 for (j, c) in tool_calls.iter().flatten().enumerate() {
-                    let input = args
-                        .iter()
-                        .find(|(ai, aj, _)| *ai == i && *aj == j)
-                        .map(|(_, _, r)| r.as_ref())
-                        .ok_or_else(|| GatewayError::internal("tool arguments lost"))?;
+                    let input = args.get(i, j)?;
                     blocks.push(an::Block::ToolUse {
                         id: &c.id,
                         name: &c.function.name,
@@ -204,14 +174,7 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
         messages,
         system: (!system.is_empty()).then(|| system.join("\n\n")),
         max_tokens: plan.max_tokens,
-        stop_sequences: req
-            .stop
-            .as_ref()
-            .map(|s| match s {
-                oa::Stop::One(s) => vec![s.clone()],
-                oa::Stop::Many(v) => v.clone(),
-            })
-            .filter(|v| !v.is_empty()),
+        stop_sequences: stop_sequences(req),
         temperature: req.temperature.filter(|_| !plan.drop_temperature),
         top_p: req.top_p.filter(|_| !plan.drop_top_p),
         tool_choice,
@@ -325,20 +288,13 @@ fn user_blocks(content: &Content, i: usize) -> Result<Vec<an::Block<'_>>, Gatewa
 }
 
 fn image(url: &str, i: usize, j: usize) -> Result<an::Block<'_>, GatewayError> {
-    let param = || format!("messages[{i}].content[{j}].image_url.url");
-    if let Some(rest) = url.strip_prefix("data:") {
-        let (meta, data) = rest
-            .split_once(',')
-            .ok_or_else(|| GatewayError::bad_field(param(), "malformed data URI"))?;
-        let media_type = meta
-            .strip_suffix(";base64")
-            .ok_or_else(|| GatewayError::bad_field(param(), "data URI images must be base64"))?;
+    if let Some((media_type, data)) = base64_data_uri(url, i, j)? {
         if !matches!(
             media_type,
             "image/jpeg" | "image/png" | "image/gif" | "image/webp"
         ) {
             return Err(GatewayError::bad_field(
-                param(),
+                image_param(i, j),
                 "image type must be image/jpeg, image/png, image/gif or image/webp",
             ));
         }
@@ -352,13 +308,9 @@ fn image(url: &str, i: usize, j: usize) -> Result<an::Block<'_>, GatewayError> {
         });
     }
     Err(GatewayError::bad_field(
-        param(),
+        image_param(i, j),
         "image_url must be a data: URI or an http(s) URL",
     ))
-}
-
-fn unsupported_part(i: usize, j: usize, why: &str) -> GatewayError {
-    GatewayError::bad_field(format!("messages[{i}].content[{j}]"), why)
 }
 
 pub fn unhonoured(req: &ChatRequest) -> Vec<&'static str> {

@@ -2,9 +2,10 @@
 
 use super::anthropic::finish_reason;
 use super::anthropic_options::JSON_TOOL;
+use super::chunks::{self, ChunkWriter};
 use super::{errors, StreamMapper, StreamSettings, MAX_EVENT_BYTES};
 use crate::api::anthropic::{BlockDelta, StartBlock, StreamEvent};
-use crate::api::openai::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta, Usage};
+use crate::api::openai::{Delta, FunctionDelta, ToolCallDelta};
 use crate::codec::sse::{self, SseParser};
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
@@ -12,8 +13,7 @@ use crate::usage::TokenUsage;
 pub struct AnthropicStream {
     parser: SseParser,
     settings: StreamSettings,
-    id: String,
-    model: String,
+    chunks: ChunkWriter,
     usage: TokenUsage,
     /// Anthropic content-block index → OpenAI tool-call index.
     tools: Vec<(u32, u32)>,
@@ -29,8 +29,7 @@ impl AnthropicStream {
         AnthropicStream {
             parser: SseParser::new(MAX_EVENT_BYTES),
             settings,
-            id: String::new(),
-            model: String::new(),
+            chunks: ChunkWriter::new(String::new(), String::new(), settings.created),
             usage: TokenUsage::default(),
             tools: Vec::new(),
             json_block: None,
@@ -40,35 +39,10 @@ impl AnthropicStream {
         }
     }
 
-    fn chunk(&self, out: &mut Vec<u8>, delta: Delta, finish: Option<&str>, usage: Option<Usage>) {
-        let choices = if usage.is_some() {
-            Vec::new()
-        } else {
-            vec![ChunkChoice {
-                index: 0,
-                delta,
-                logprobs: None,
-                finish_reason: finish,
-            }]
-        };
-        let c = ChatChunk {
-            id: &self.id,
-            object: "chat.completion.chunk",
-            created: self.settings.created,
-            model: &self.model,
-            choices,
-            usage,
-        };
-        if let Ok(json) = serde_json::to_vec(&c) {
-            sse::write_data(out, &json);
-        }
-    }
-
     fn fail(&mut self, out: &mut Vec<u8>, e: GatewayError) {
         self.failed = true;
         self.done = true;
-        sse::write_data(out, &e.to_json());
-        out.extend_from_slice(sse::DONE);
+        chunks::write_error_end(out, &e);
     }
 
     fn tool_index(&self, block: u32) -> Option<u32> {
@@ -90,15 +64,15 @@ impl AnthropicStream {
         };
         match ev {
             StreamEvent::MessageStart { message } => {
-                self.id = message.id;
-                self.model = message.model;
+                self.chunks.id = message.id;
+                self.chunks.model = message.model;
                 self.usage = TokenUsage::from_anthropic(&message.usage);
                 let delta = Delta {
                     role: Some("assistant"),
                     content: Some(""),
                     ..Delta::default()
                 };
-                self.chunk(out, delta, None, None);
+                self.chunks.choice(out, 0, delta, None);
             }
             StreamEvent::ContentBlockStart {
                 index,
@@ -109,7 +83,7 @@ impl AnthropicStream {
                         content: Some(&text),
                         ..Delta::default()
                     };
-                    self.chunk(out, delta, None, None);
+                    self.chunks.choice(out, 0, delta, None);
                 }
                 StartBlock::ToolUse { name, .. } if name == JSON_TOOL => {
                     self.json_block = Some(index);
@@ -119,7 +93,7 @@ impl AnthropicStream {
                         reasoning_content: Some(&thinking),
                         ..Delta::default()
                     };
-                    self.chunk(out, delta, None, None);
+                    self.chunks.choice(out, 0, delta, None);
                 }
                 StartBlock::ToolUse { id, name } => {
                     let tool = u32::try_from(self.tools.len()).unwrap_or(u32::MAX);
@@ -136,7 +110,7 @@ impl AnthropicStream {
                         }]),
                         ..Delta::default()
                     };
-                    self.chunk(out, delta, None, None);
+                    self.chunks.choice(out, 0, delta, None);
                 }
                 _ => {}
             },
@@ -146,7 +120,7 @@ impl AnthropicStream {
                         content: Some(&text),
                         ..Delta::default()
                     };
-                    self.chunk(out, delta, None, None);
+                    self.chunks.choice(out, 0, delta, None);
                 }
                 BlockDelta::InputJsonDelta { partial_json } if self.json_block == Some(index) => {
                     if !partial_json.is_empty() {
@@ -154,7 +128,7 @@ impl AnthropicStream {
                             content: Some(&partial_json),
                             ..Delta::default()
                         };
-                        self.chunk(out, delta, None, None);
+                        self.chunks.choice(out, 0, delta, None);
                     }
                 }
                 BlockDelta::ThinkingDelta { thinking } => {
@@ -162,7 +136,7 @@ impl AnthropicStream {
                         reasoning_content: Some(&thinking),
                         ..Delta::default()
                     };
-                    self.chunk(out, delta, None, None);
+                    self.chunks.choice(out, 0, delta, None);
                 }
                 BlockDelta::InputJsonDelta { partial_json } => {
                     if let Some(tool) = self.tool_index(index) {
@@ -181,7 +155,7 @@ impl AnthropicStream {
                             }]),
                             ..Delta::default()
                         };
-                        self.chunk(out, delta, None, None);
+                        self.chunks.choice(out, 0, delta, None);
                     }
                 }
                 BlockDelta::Other => {} // signatures have no OpenAI field
@@ -202,12 +176,12 @@ impl AnthropicStream {
                     Some("tool_calls") if self.tools.is_empty() => "stop",
                     other => other.unwrap_or("stop"),
                 };
-                self.chunk(out, Delta::default(), Some(reason), None);
+                self.chunks.choice(out, 0, Delta::default(), Some(reason));
             }
             StreamEvent::MessageStop => {
                 if self.settings.client_wants_usage {
                     let usage = self.usage.to_openai();
-                    self.chunk(out, Delta::default(), None, Some(usage));
+                    self.chunks.usage(out, usage);
                 }
                 out.extend_from_slice(sse::DONE);
                 self.done = true;

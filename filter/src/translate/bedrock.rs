@@ -3,6 +3,9 @@
 
 use serde_json::value::RawValue;
 
+use super::request_parts::{
+    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
+};
 use super::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::api::bedrock as br;
 use crate::api::openai::{
@@ -98,7 +101,7 @@ pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
     }
     let empty_schema: &RawValue = serde_json::from_str(EMPTY_SCHEMA)
         .map_err(|e| GatewayError::internal(format!("schema constant: {e}")))?;
-    let args = tool_arguments(req)?;
+    let args = ToolArguments::parse(req)?;
     let mut system = Vec::new();
     let mut messages: Vec<br::Message> = Vec::new();
     let mut has_tool_blocks = false;
@@ -126,11 +129,7 @@ pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
                     }
                 }
                 for (j, c) in tool_calls.iter().flatten().enumerate() {
-                    let input = args
-                        .iter()
-                        .find(|(ai, aj, _)| *ai == i && *aj == j)
-                        .map(|(_, _, r)| r.as_ref())
-                        .ok_or_else(|| GatewayError::internal("tool arguments lost"))?;
+                    let input = args.get(i, j)?;
                     has_tool_blocks = true;
                     blocks.push(br::Block::ToolUse(br::ToolUse {
                         tool_use_id: &c.id,
@@ -181,14 +180,7 @@ pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
         max_tokens: req.max_completion_tokens.or(req.max_tokens),
         temperature: req.temperature,
         top_p: req.top_p,
-        stop_sequences: req
-            .stop
-            .as_ref()
-            .map(|s| match s {
-                oa::Stop::One(s) => vec![s.clone()],
-                oa::Stop::Many(v) => v.clone(),
-            })
-            .filter(|v| !v.is_empty()),
+        stop_sequences: stop_sequences(req),
     };
     let has_inference = inference.max_tokens.is_some()
         || inference.temperature.is_some()
@@ -201,39 +193,6 @@ pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
         tool_config: tool_config(req, empty_schema, has_tool_blocks)?,
     };
     serde_json::to_vec(&body).map_err(|e| GatewayError::internal(format!("serialise: {e}")))
-}
-
-/// Tool call arguments are JSON text inside a string; Converse wants the object.
-fn tool_arguments(req: &ChatRequest) -> Result<Vec<(usize, usize, Box<RawValue>)>, GatewayError> {
-    let mut args = Vec::new();
-    for (i, m) in req.messages.iter().enumerate() {
-        let oa::Message::Assistant {
-            tool_calls: Some(calls),
-            ..
-        } = m
-        else {
-            continue;
-        };
-        for (j, c) in calls.iter().enumerate() {
-            let bad = || {
-                GatewayError::bad_field(
-                    format!("messages[{i}].tool_calls[{j}].function.arguments"),
-                    "tool call arguments must be a JSON object",
-                )
-            };
-            let text = if c.function.arguments.trim().is_empty() {
-                "{}".to_string()
-            } else {
-                c.function.arguments.clone()
-            };
-            let raw = RawValue::from_string(text).map_err(|_| bad())?;
-            if !raw.get().trim_start().starts_with('{') {
-                return Err(bad());
-            }
-            args.push((i, j, raw));
-        }
-    }
-    Ok(args)
 }
 
 fn tool_config<'a>(
@@ -351,25 +310,18 @@ fn user_blocks(content: &Content, i: usize) -> Result<Vec<br::Block<'_>>, Gatewa
 }
 
 fn image(url: &str, i: usize, j: usize) -> Result<br::Block<'_>, GatewayError> {
-    let param = || format!("messages[{i}].content[{j}].image_url.url");
     if url.starts_with("https://") || url.starts_with("http://") {
         return Err(GatewayError::bad_field(
-            param(),
+            image_param(i, j),
             "Bedrock cannot fetch image URLs: send the image as a base64 data URI (data:image/png;base64,...)",
         ));
     }
-    let Some(rest) = url.strip_prefix("data:") else {
+    let Some((media_type, data)) = base64_data_uri(url, i, j)? else {
         return Err(GatewayError::bad_field(
-            param(),
+            image_param(i, j),
             "image_url must be a base64 data: URI",
         ));
     };
-    let (meta, data) = rest
-        .split_once(',')
-        .ok_or_else(|| GatewayError::bad_field(param(), "malformed data URI"))?;
-    let media_type = meta
-        .strip_suffix(";base64")
-        .ok_or_else(|| GatewayError::bad_field(param(), "data URI images must be base64"))?;
     let format = match media_type {
         "image/png" => "png",
         "image/jpeg" | "image/jpg" => "jpeg",
@@ -377,7 +329,7 @@ fn image(url: &str, i: usize, j: usize) -> Result<br::Block<'_>, GatewayError> {
         "image/webp" => "webp",
         _ => {
             return Err(GatewayError::bad_field(
-                param(),
+                image_param(i, j),
                 "image type must be image/jpeg, image/png, image/gif or image/webp",
             ))
         }
@@ -388,7 +340,7 @@ fn image(url: &str, i: usize, j: usize) -> Result<br::Block<'_>, GatewayError> {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
     {
         return Err(GatewayError::bad_field(
-            param(),
+            image_param(i, j),
             "image data is not valid base64",
         ));
     }
@@ -396,10 +348,6 @@ fn image(url: &str, i: usize, j: usize) -> Result<br::Block<'_>, GatewayError> {
         format,
         source: br::ImageSource { bytes: data },
     }))
-}
-
-fn unsupported_part(i: usize, j: usize, why: &str) -> GatewayError {
-    GatewayError::bad_field(format!("messages[{i}].content[{j}]"), why)
 }
 
 // ---------- answers ----------

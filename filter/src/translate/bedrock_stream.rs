@@ -3,9 +3,10 @@
 use serde::de::DeserializeOwned;
 
 use super::bedrock::{completion_id, exception_status, finish_reason, usage};
+use super::chunks::{self, ChunkWriter};
 use super::{ResponseMeta, StreamMapper, StreamSettings, MAX_EVENT_BYTES};
 use crate::api::bedrock as br;
-use crate::api::openai::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta, Usage};
+use crate::api::openai::{Delta, FunctionDelta, ToolCallDelta};
 use crate::codec::eventstream::{Decoder, Message};
 use crate::codec::sse;
 use crate::error::GatewayError;
@@ -14,8 +15,7 @@ use crate::usage::TokenUsage;
 pub struct BedrockStream {
     decoder: Decoder,
     settings: StreamSettings,
-    id: String,
-    model: String,
+    chunks: ChunkWriter,
     usage: TokenUsage,
     /// Bedrock content-block index → OpenAI tool-call index.
     tools: Vec<(u32, u32)>,
@@ -30,8 +30,11 @@ impl BedrockStream {
         BedrockStream {
             decoder: Decoder::new(MAX_EVENT_BYTES),
             settings,
-            id: completion_id(meta),
-            model: meta.model.to_string(),
+            chunks: ChunkWriter::new(
+                completion_id(meta),
+                meta.model.to_string(),
+                settings.created,
+            ),
             usage: TokenUsage::default(),
             tools: Vec::new(),
             stopped: false,
@@ -40,41 +43,16 @@ impl BedrockStream {
         }
     }
 
-    fn chunk(&self, out: &mut Vec<u8>, delta: Delta, finish: Option<&str>, usage: Option<Usage>) {
-        let choices = if usage.is_some() {
-            Vec::new()
-        } else {
-            vec![ChunkChoice {
-                index: 0,
-                delta,
-                logprobs: None,
-                finish_reason: finish,
-            }]
-        };
-        let c = ChatChunk {
-            id: &self.id,
-            object: "chat.completion.chunk",
-            created: self.settings.created,
-            model: &self.model,
-            choices,
-            usage,
-        };
-        if let Ok(json) = serde_json::to_vec(&c) {
-            sse::write_data(out, &json);
-        }
-    }
-
     fn fail(&mut self, out: &mut Vec<u8>, e: GatewayError) {
         self.failed = true;
         self.done = true;
-        sse::write_data(out, &e.to_json());
-        out.extend_from_slice(sse::DONE);
+        chunks::write_error_end(out, &e);
     }
 
     /// The usage chunk (when asked for and known) and `[DONE]`.
     fn close(&mut self, out: &mut Vec<u8>) {
         if self.settings.client_wants_usage && self.usage.is_known() {
-            self.chunk(out, Delta::default(), None, Some(self.usage.to_openai()));
+            self.chunks.usage(out, self.usage.to_openai());
         }
         out.extend_from_slice(sse::DONE);
         self.done = true;
@@ -111,15 +89,7 @@ impl BedrockStream {
                     .header_str(":error-message")
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("upstream stream error {code}"));
-                let e = match exception_status(code) {
-                    Some((status, kind, code)) => {
-                        let mut e = GatewayError::upstream(status, kind, text);
-                        e.code = Some(code);
-                        e
-                    }
-                    None => GatewayError::upstream(502, "api_error", text),
-                };
-                return self.fail(out, e);
+                return self.fail(out, stream_error(code, text));
             }
         }
         match msg.header_str(":event-type").unwrap_or("") {
@@ -129,7 +99,7 @@ impl BedrockStream {
                     content: Some(""),
                     ..Delta::default()
                 };
-                self.chunk(out, delta, None, None);
+                self.chunks.choice(out, 0, delta, None);
             }
             "contentBlockStart" => {
                 let Some(ev) = self.parse::<br::ContentBlockStart>(msg, out) else {
@@ -150,7 +120,7 @@ impl BedrockStream {
                         }]),
                         ..Delta::default()
                     };
-                    self.chunk(out, delta, None, None);
+                    self.chunks.choice(out, 0, delta, None);
                 }
             }
             "contentBlockDelta" => {
@@ -163,7 +133,7 @@ impl BedrockStream {
                         content: Some(text),
                         ..Delta::default()
                     };
-                    self.chunk(out, delta, None, None);
+                    self.chunks.choice(out, 0, delta, None);
                 }
                 if let Some(text) = d
                     .reasoning_content
@@ -175,7 +145,7 @@ impl BedrockStream {
                         reasoning_content: Some(text),
                         ..Delta::default()
                     };
-                    self.chunk(out, delta, None, None);
+                    self.chunks.choice(out, 0, delta, None);
                 }
                 if let (Some(tu), Some(tool)) =
                     (&d.tool_use, self.tool_index(ev.content_block_index))
@@ -193,7 +163,7 @@ impl BedrockStream {
                             }]),
                             ..Delta::default()
                         };
-                        self.chunk(out, delta, None, None);
+                        self.chunks.choice(out, 0, delta, None);
                     }
                 }
             }
@@ -202,7 +172,7 @@ impl BedrockStream {
                     return;
                 };
                 let reason = finish_reason(ev.stop_reason.as_deref()).unwrap_or("stop");
-                self.chunk(out, Delta::default(), Some(reason), None);
+                self.chunks.choice(out, 0, Delta::default(), Some(reason));
                 self.stopped = true;
             }
             "metadata" => {
@@ -229,15 +199,19 @@ impl BedrockStream {
             .message
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| format!("upstream stream exception {name}"));
-        let e = match exception_status(name) {
-            Some((status, kind, code)) => {
-                let mut e = GatewayError::upstream(status, kind, text);
-                e.code = Some(code);
-                e
-            }
-            None => GatewayError::upstream(502, "api_error", text),
-        };
-        self.fail(out, e);
+        self.fail(out, stream_error(name, text));
+    }
+}
+
+/// The gateway error for a mid-stream `exception` or `error` message named `name`.
+fn stream_error(name: &str, text: String) -> GatewayError {
+    match exception_status(name) {
+        Some((status, kind, code)) => {
+            let mut e = GatewayError::upstream(status, kind, text);
+            e.code = Some(code);
+            e
+        }
+        None => GatewayError::upstream(502, "api_error", text),
     }
 }
 

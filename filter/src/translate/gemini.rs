@@ -2,10 +2,12 @@
 //! builder is shared with Gemini on Vertex AI (`vertex.rs`); answers, streams and
 //! errors are in `gemini_response.rs` / `gemini_stream.rs`.
 
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::gemini_schema;
+use super::request_parts::{
+    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
+};
 use super::UpstreamRequest;
 use crate::api::gemini as gm;
 use crate::api::openai::{self as oa, ChatRequest, Content, ContentPart};
@@ -71,7 +73,7 @@ pub fn path_model(model: &str) -> Result<&str, GatewayError> {
 
 /// The `generateContent` body (golden vectors test this directly).
 pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
-    let args = parse_arguments(req)?;
+    let args = ToolArguments::parse(req)?;
     let gemini3 = upstream_model
         .strip_prefix("models/")
         .unwrap_or(upstream_model)
@@ -93,11 +95,8 @@ pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, Gateway
                     Some(c) => text_parts(c, i, "only text parts are allowed here")?,
                     None => Vec::new(),
                 };
-                let msg_args = args.get(i).map(Vec::as_slice).unwrap_or(&[]);
                 for (j, c) in tool_calls.iter().flatten().enumerate() {
-                    let raw = msg_args
-                        .get(j)
-                        .ok_or_else(|| GatewayError::internal("tool arguments lost"))?;
+                    let raw = args.get(i, j)?;
                     let (_, signature) = split_id(&c.id);
                     let signature = match signature {
                         Some(s) => Some(s),
@@ -164,37 +163,6 @@ pub fn split_id(id: &str) -> (&str, Option<&str>) {
         Some((base, sig)) if !sig.is_empty() => (base, Some(sig)),
         _ => (id, None),
     }
-}
-
-/// Arguments are JSON text inside a string; Gemini wants the object itself.
-fn parse_arguments(req: &ChatRequest) -> Result<Vec<Vec<Box<RawValue>>>, GatewayError> {
-    let mut out = Vec::with_capacity(req.messages.len());
-    for (i, m) in req.messages.iter().enumerate() {
-        let mut calls = Vec::new();
-        if let oa::Message::Assistant {
-            tool_calls: Some(tc),
-            ..
-        } = m
-        {
-            for (j, c) in tc.iter().enumerate() {
-                let bad = || {
-                    GatewayError::bad_field(
-                        format!("messages[{i}].tool_calls[{j}].function.arguments"),
-                        "tool call arguments must be a JSON object",
-                    )
-                };
-                let text = c.function.arguments.trim();
-                let text = if text.is_empty() { "{}" } else { text };
-                let raw = RawValue::from_string(text.to_string()).map_err(|_| bad())?;
-                if !raw.get().starts_with('{') {
-                    return Err(bad());
-                }
-                calls.push(raw);
-            }
-        }
-        out.push(calls);
-    }
-    Ok(out)
 }
 
 /// Gemini matches a function response by name: find the call it answers.
@@ -284,15 +252,13 @@ fn user_parts(content: &Content, i: usize) -> Result<Vec<gm::Part<'_>>, GatewayE
 }
 
 fn image(url: &str, i: usize, j: usize) -> Result<gm::Part<'_>, GatewayError> {
-    let param = || format!("messages[{i}].content[{j}].image_url.url");
-    if let Some(rest) = url.strip_prefix("data:") {
-        let (meta, data) = rest
-            .split_once(',')
-            .ok_or_else(|| GatewayError::bad_field(param(), "malformed data URI"))?;
-        let mime_type = meta
-            .strip_suffix(";base64")
-            .filter(|m| !m.is_empty())
-            .ok_or_else(|| GatewayError::bad_field(param(), "data URI images must be base64"))?;
+    if let Some((mime_type, data)) = base64_data_uri(url, i, j)? {
+        if mime_type.is_empty() {
+            return Err(GatewayError::bad_field(
+                image_param(i, j),
+                "data URI images must be base64",
+            ));
+        }
         return Ok(gm::Part {
             inline_data: Some(gm::Blob { mime_type, data }),
             ..gm::Part::default()
@@ -304,7 +270,7 @@ fn image(url: &str, i: usize, j: usize) -> Result<gm::Part<'_>, GatewayError> {
     {
         let mime_type = mime_from_extension(url).ok_or_else(|| {
             GatewayError::bad_field(
-                param(),
+                image_param(i, j),
                 "cannot tell the image type from this URL (Gemini needs it): use a URL ending in \
                  .png, .jpg, .jpeg, .webp, .gif, .heic or .heif, or a base64 data URI",
             )
@@ -318,7 +284,7 @@ fn image(url: &str, i: usize, j: usize) -> Result<gm::Part<'_>, GatewayError> {
         });
     }
     Err(GatewayError::bad_field(
-        param(),
+        image_param(i, j),
         "image_url must be a data: URI or an http(s) or gs:// URL",
     ))
 }
@@ -338,10 +304,6 @@ fn mime_from_extension(url: &str) -> Option<&'static str> {
         "heif" => "image/heif",
         _ => return None,
     })
-}
-
-fn unsupported_part(i: usize, j: usize, why: &str) -> GatewayError {
-    GatewayError::bad_field(format!("messages[{i}].content[{j}]"), why)
 }
 
 fn tools(req: &ChatRequest) -> Result<Option<Vec<gm::Tool<'_>>>, GatewayError> {
@@ -428,14 +390,7 @@ fn tool_config(
 fn generation_config(req: &ChatRequest) -> Result<Option<gm::GenerationConfig>, GatewayError> {
     let (response_mime_type, response_schema) = response_format(req)?;
     let cfg = gm::GenerationConfig {
-        stop_sequences: req
-            .stop
-            .as_ref()
-            .map(|s| match s {
-                oa::Stop::One(s) => vec![s.clone()],
-                oa::Stop::Many(v) => v.clone(),
-            })
-            .filter(|v| !v.is_empty()),
+        stop_sequences: stop_sequences(req),
         response_mime_type,
         response_schema,
         candidate_count: req.n.filter(|n| *n > 1),

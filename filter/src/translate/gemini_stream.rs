@@ -3,10 +3,11 @@
 //! candidate; function calls arrive complete. Gemini has no end marker: the stream is
 //! complete when the body ends after a finish reason.
 
+use super::chunks::{self, ChunkWriter};
 use super::gemini_response::{args_text, finish_reason, google_error, tool_call_id, usage};
 use super::{StreamMapper, StreamSettings, MAX_EVENT_BYTES};
 use crate::api::gemini::GenerateContentResponse;
-use crate::api::openai::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta, Usage};
+use crate::api::openai::{Delta, FunctionDelta, ToolCallDelta};
 use crate::codec::sse::{self, SseParser};
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
@@ -22,8 +23,7 @@ struct ChoiceState {
 pub struct GeminiStream {
     parser: SseParser,
     settings: StreamSettings,
-    id: String,
-    model: String,
+    chunks: ChunkWriter,
     usage: TokenUsage,
     choices: Vec<ChoiceState>,
     /// Tool calls handed out so far (for ids unique within the answer).
@@ -39,8 +39,7 @@ impl GeminiStream {
         GeminiStream {
             parser: SseParser::new(MAX_EVENT_BYTES),
             settings,
-            id: String::new(),
-            model: String::new(),
+            chunks: ChunkWriter::new(String::new(), String::new(), settings.created),
             usage: TokenUsage::default(),
             choices: Vec::new(),
             calls: 0,
@@ -51,38 +50,10 @@ impl GeminiStream {
         }
     }
 
-    fn chunk(&self, out: &mut Vec<u8>, index: u32, delta: Delta, finish: Option<&str>) {
-        self.write(
-            out,
-            vec![ChunkChoice {
-                index,
-                delta,
-                logprobs: None,
-                finish_reason: finish,
-            }],
-            None,
-        );
-    }
-
-    fn write(&self, out: &mut Vec<u8>, choices: Vec<ChunkChoice>, usage: Option<Usage>) {
-        let c = ChatChunk {
-            id: &self.id,
-            object: "chat.completion.chunk",
-            created: self.settings.created,
-            model: &self.model,
-            choices,
-            usage,
-        };
-        if let Ok(json) = serde_json::to_vec(&c) {
-            sse::write_data(out, &json);
-        }
-    }
-
     fn fail(&mut self, out: &mut Vec<u8>, e: GatewayError) {
         self.failed = true;
         self.done = true;
-        sse::write_data(out, &e.to_json());
-        out.extend_from_slice(sse::DONE);
+        chunks::write_error_end(out, &e);
     }
 
     /// The state of choice `index`, announcing the choice (role chunk) the first time.
@@ -95,7 +66,7 @@ impl GeminiStream {
             content: Some(""),
             ..Delta::default()
         };
-        self.chunk(out, index, delta, None);
+        self.chunks.choice(out, index, delta, None);
         self.choices.push(ChoiceState {
             index,
             calls: 0,
@@ -113,7 +84,7 @@ impl GeminiStream {
         }
         state.finished = true;
         let (index, has_calls) = (state.index, state.calls > 0);
-        self.chunk(
+        self.chunks.choice(
             out,
             index,
             Delta::default(),
@@ -140,11 +111,11 @@ impl GeminiStream {
         }
         if !self.started {
             self.started = true;
-            self.id = msg
+            self.chunks.id = msg
                 .response_id
                 .clone()
                 .unwrap_or_else(|| format!("chatcmpl-gemini-{}", self.settings.created));
-            self.model = msg.model_version.clone().unwrap_or_default();
+            self.chunks.model = msg.model_version.clone().unwrap_or_default();
         }
         if let Some(u) = &msg.usage_metadata {
             self.usage = usage(u);
@@ -177,7 +148,7 @@ impl GeminiStream {
                         }]),
                         ..Delta::default()
                     };
-                    self.chunk(out, index, delta, None);
+                    self.chunks.choice(out, index, delta, None);
                 } else if let Some(text) = p.text.as_deref().filter(|t| !t.is_empty()) {
                     let delta = if p.thought == Some(true) {
                         Delta {
@@ -190,7 +161,7 @@ impl GeminiStream {
                             ..Delta::default()
                         }
                     };
-                    self.chunk(out, index, delta, None);
+                    self.chunks.choice(out, index, delta, None);
                 }
             }
             if let Some(reason) = &c.finish_reason {
@@ -252,7 +223,7 @@ impl StreamMapper for GeminiStream {
             );
         }
         if self.settings.client_wants_usage {
-            self.write(out, Vec::new(), Some(self.usage.to_openai()));
+            self.chunks.usage(out, self.usage.to_openai());
         }
         out.extend_from_slice(sse::DONE);
         self.done = true;

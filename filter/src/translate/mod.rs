@@ -9,6 +9,7 @@ mod anthropic_stream;
 pub mod azure;
 pub mod bedrock;
 mod bedrock_stream;
+mod chunks;
 pub mod embeddings;
 pub mod errors;
 pub mod gemini;
@@ -17,6 +18,7 @@ mod gemini_schema;
 mod gemini_stream;
 pub mod messages;
 pub mod openai;
+mod request_parts;
 pub mod vertex;
 
 use crate::api::openai::ChatRequest;

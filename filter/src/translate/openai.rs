@@ -1,7 +1,9 @@
 //! OpenAI and OpenAI-compatible upstreams: the body goes through byte for byte except
 //! `model` (and `stream_options`, so that every stream reports usage).
 
-use super::{errors, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest, MAX_EVENT_BYTES};
+use super::{
+    chunks, errors, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest, MAX_EVENT_BYTES,
+};
 use crate::api::openai::{ChatRequest, ErrorEnvelope, UsageProbe};
 use crate::codec::json_splice::{find_top_level, insert_first, splice};
 use crate::codec::sse::{self, SseParser};
@@ -164,8 +166,7 @@ impl StreamMapper for OpenAiStream {
             self.failed = true;
             self.done = true;
             let e = GatewayError::bad_gateway("upstream stream event too large");
-            sse::write_data(out, &e.to_json());
-            out.extend_from_slice(sse::DONE);
+            chunks::write_error_end(out, &e);
         }
     }
 

@@ -38,6 +38,13 @@ pub fn body(kind: &'static str, message: &str) -> Vec<u8> {
     })
 }
 
+/// An Anthropic `error` stream event (how a failed stream ends for these clients).
+pub fn write_event(out: &mut Vec<u8>, kind: &'static str, message: &str) {
+    out.extend_from_slice(b"event: error\ndata: ");
+    out.extend_from_slice(&body(kind, message));
+    out.extend_from_slice(b"\n\n");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

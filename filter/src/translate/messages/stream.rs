@@ -182,9 +182,7 @@ impl ToAnthropicStream {
     fn fail(&mut self, out: &mut Vec<u8>, kind: &'static str, message: &str) {
         self.failed = true;
         self.done = true;
-        out.extend_from_slice(b"event: error\ndata: ");
-        out.extend_from_slice(&errors::body(kind, message));
-        out.extend_from_slice(b"\n\n");
+        errors::write_event(out, kind, message);
     }
 
     fn handle(&mut self, data: &str, out: &mut Vec<u8>) {

@@ -1,0 +1,93 @@
+//! Pieces of an OpenAI chat request that the Anthropic, Bedrock and Gemini builders read
+//! the same way: tool-call arguments as JSON objects, base64 data-URI images, stop
+//! sequences, and the error for a content part a provider cannot take.
+
+use serde_json::value::RawValue;
+
+use crate::api::openai::{self as oa, ChatRequest};
+use crate::error::GatewayError;
+
+/// Tool-call arguments, per message and per call (empty for messages without calls).
+/// OpenAI sends them as JSON text inside a string; the other providers want the object
+/// itself, so anything but a JSON object (blank counts as `{}`) is refused.
+pub struct ToolArguments(Vec<Vec<Box<RawValue>>>);
+
+impl ToolArguments {
+    pub fn parse(req: &ChatRequest) -> Result<Self, GatewayError> {
+        let mut out = Vec::with_capacity(req.messages.len());
+        for (i, m) in req.messages.iter().enumerate() {
+            let mut calls = Vec::new();
+            if let oa::Message::Assistant {
+                tool_calls: Some(tc),
+                ..
+            } = m
+            {
+                for (j, c) in tc.iter().enumerate() {
+                    let bad = || {
+                        GatewayError::bad_field(
+                            format!("messages[{i}].tool_calls[{j}].function.arguments"),
+                            "tool call arguments must be a JSON object",
+                        )
+                    };
+                    let text = c.function.arguments.trim();
+                    let text = if text.is_empty() { "{}" } else { text };
+                    let raw = RawValue::from_string(text.to_string()).map_err(|_| bad())?;
+                    if !raw.get().starts_with('{') {
+                        return Err(bad());
+                    }
+                    calls.push(raw);
+                }
+            }
+            out.push(calls);
+        }
+        Ok(ToolArguments(out))
+    }
+
+    /// The arguments of call `j` of message `i`.
+    pub fn get(&self, i: usize, j: usize) -> Result<&RawValue, GatewayError> {
+        self.0
+            .get(i)
+            .and_then(|calls| calls.get(j))
+            .map(AsRef::as_ref)
+            .ok_or_else(|| GatewayError::internal("tool arguments lost"))
+    }
+}
+
+/// `data:<media type>;base64,<data>` (content part `j` of message `i`) → (media type,
+/// data); `None` when the URL is not a `data:` URI at all.
+pub fn base64_data_uri(
+    url: &str,
+    i: usize,
+    j: usize,
+) -> Result<Option<(&str, &str)>, GatewayError> {
+    let Some(rest) = url.strip_prefix("data:") else {
+        return Ok(None);
+    };
+    let (meta, data) = rest
+        .split_once(',')
+        .ok_or_else(|| GatewayError::bad_field(image_param(i, j), "malformed data URI"))?;
+    let media_type = meta.strip_suffix(";base64").ok_or_else(|| {
+        GatewayError::bad_field(image_param(i, j), "data URI images must be base64")
+    })?;
+    Ok(Some((media_type, data)))
+}
+
+/// The parameter an image error names.
+pub fn image_param(i: usize, j: usize) -> String {
+    format!("messages[{i}].content[{j}].image_url.url")
+}
+
+pub fn unsupported_part(i: usize, j: usize, why: &str) -> GatewayError {
+    GatewayError::bad_field(format!("messages[{i}].content[{j}]"), why)
+}
+
+/// `stop` as a list, `None` when absent or empty.
+pub fn stop_sequences(req: &ChatRequest) -> Option<Vec<String>> {
+    req.stop
+        .as_ref()
+        .map(|s| match s {
+            oa::Stop::One(s) => vec![s.clone()],
+            oa::Stop::Many(v) => v.clone(),
+        })
+        .filter(|v| !v.is_empty())
+}
