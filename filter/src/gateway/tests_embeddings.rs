@@ -25,12 +25,14 @@ fn cfg() -> Rc<Config> {
     Rc::new(parse(doc.as_bytes(), &env).unwrap())
 }
 
-fn exchange(h: &mut FakeHost, body: &str) -> Exchange {
-    h.request_headers = vec![
-        (":method".into(), "POST".into()),
-        (":path".into(), "/v1/embeddings".into()),
-    ];
+fn host(body: &str) -> FakeHost {
+    let mut h = FakeHost::with_request(&[(":method", "POST"), (":path", "/v1/embeddings")]);
     h.request_body = body.as_bytes().to_vec();
+    h
+}
+
+fn exchange(h: &mut FakeHost) -> Exchange {
+    let body = h.request_body.clone();
     let mut x = Exchange::new(cfg());
     assert_eq!(x.on_request_headers(h, false), Action::Pause);
     assert_eq!(
@@ -56,8 +58,8 @@ fn respond(x: &mut Exchange, h: &mut FakeHost, headers: &[(&str, &str)], body: &
 
 #[test]
 fn gemini_usage_is_estimated_and_labelled() {
-    let mut h = FakeHost::default();
-    let mut x = exchange(&mut h, r#"{"model":"gemb","input":["abcdefgh","xy"]}"#);
+    let mut h = host(r#"{"model":"gemb","input":["abcdefgh","xy"]}"#);
+    let mut x = exchange(&mut h);
     assert_eq!(
         h.header(":path").as_deref(),
         Some("/v1beta/models/gemini-embedding-001:batchEmbedContents")
@@ -83,11 +85,8 @@ fn gemini_usage_is_estimated_and_labelled() {
 
 #[test]
 fn bedrock_titan_is_signed_and_reported() {
-    let mut h = FakeHost::default();
-    let mut x = exchange(
-        &mut h,
-        r#"{"model":"titan","input":"hello","encoding_format":"base64"}"#,
-    );
+    let mut h = host(r#"{"model":"titan","input":"hello","encoding_format":"base64"}"#);
+    let mut x = exchange(&mut h);
     assert_eq!(
         h.header(":path").as_deref(),
         Some("/model/amazon.titan-embed-text-v2%3A0/invoke")
@@ -113,13 +112,8 @@ fn bedrock_titan_is_signed_and_reported() {
 
 #[test]
 fn bedrock_titan_refuses_several_inputs_locally() {
-    let mut h = FakeHost::default();
-    h.request_headers = vec![
-        (":method".into(), "POST".into()),
-        (":path".into(), "/v1/embeddings".into()),
-    ];
     let body = r#"{"model":"titan","input":["a","b"]}"#;
-    h.request_body = body.as_bytes().to_vec();
+    let mut h = host(body);
     let mut x = Exchange::new(cfg());
     x.on_request_headers(&mut h, false);
     assert_eq!(x.on_request_body(&mut h, body.len(), true), Action::Pause);
