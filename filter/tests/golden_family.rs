@@ -66,7 +66,7 @@ fn openai_family_requests() {
             "embeddings" => {
                 let req: EmbeddingsRequest = serde_json::from_slice(&raw).unwrap();
                 translate::embeddings::validate(&req)
-                    .and_then(|()| translate::embeddings::request(provider, model, &req, &raw))
+                    .and_then(|()| translate::embeddings::request(provider, model, &req, &raw, 0))
             }
             other => panic!("{name}: endpoint {other}"),
         };

@@ -68,3 +68,34 @@ pub struct EmbeddingsProbe {
     #[serde(default)]
     pub usage: Option<EmbeddingsUsage>,
 }
+
+/// An OpenAI embeddings list built by the gateway for providers that speak another
+/// format (Gemini, Vertex, Bedrock).
+#[derive(Debug, serde::Serialize)]
+pub struct EmbeddingsList<'a> {
+    pub object: &'static str,
+    pub data: Vec<EmbeddingOut>,
+    pub model: &'a str,
+    pub usage: UsageOut,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct EmbeddingOut {
+    pub object: &'static str,
+    pub index: usize,
+    pub embedding: Vector,
+}
+
+/// `encoding_format: "float"` → numbers; `"base64"` → little-endian f32 bytes.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum Vector {
+    Floats(Vec<f64>),
+    Base64(String),
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct UsageOut {
+    pub prompt_tokens: u64,
+    pub total_tokens: u64,
+}

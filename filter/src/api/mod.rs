@@ -3,6 +3,7 @@ pub mod anthropic;
 pub mod anthropic_server;
 pub mod bedrock;
 pub mod embeddings;
+pub mod embeddings_upstream;
 pub mod gemini;
 pub mod openai;
 pub mod openai_client;

@@ -1,4 +1,5 @@
 //! Byte-level framing: SSE in and out, top-level JSON splicing, AWS event streams.
+pub mod base64;
 pub mod crc32;
 pub mod eventstream;
 pub mod json_splice;

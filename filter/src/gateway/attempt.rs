@@ -98,6 +98,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             accounted: true,
             admission: Default::default(),
             estimate: 0,
+            embeddings: Default::default(),
             first_byte_ms: None,
             served: None,
             attempts: 1,

@@ -107,12 +107,20 @@ impl Inbound {
         let rough = (raw.len() as u64).div_ceil(4);
         match self {
             Inbound::Chat(r) => (estimate::prompt_tokens(r), estimate::completion_reserve(r)),
-            Inbound::Embeddings(_) => (rough, 0),
+            Inbound::Embeddings(r) => (estimate::embedding_tokens(r), 0),
             Inbound::Messages(r) => (
                 rough,
                 r.max_tokens
                     .map_or(estimate::DEFAULT_COMPLETION_RESERVE, u64::from),
             ),
+        }
+    }
+
+    /// What the embeddings answer translation needs (default for other endpoints).
+    pub fn embeddings_shape(&self) -> translate::embeddings::Shape {
+        match self {
+            Inbound::Embeddings(r) => translate::embeddings::Shape::of(r),
+            Inbound::Chat(_) | Inbound::Messages(_) => Default::default(),
         }
     }
 
@@ -130,7 +138,7 @@ impl Inbound {
                 translate::unhonoured(provider, r),
             )),
             Inbound::Embeddings(r) => Ok((
-                translate::embeddings::request(provider, upstream_model, r, raw)?,
+                translate::embeddings::request(provider, upstream_model, r, raw, now_ms)?,
                 Vec::new(),
             )),
             Inbound::Messages(r) => messages::request(provider, upstream_model, r, raw, now_ms),

@@ -81,6 +81,8 @@ struct Flight {
     admission: access::Admission,
     /// Prompt tokens estimated before the call (used only if the provider reports none).
     estimate: u64,
+    /// `/v1/embeddings`: encoding and input count for translating the answer.
+    embeddings: crate::translate::embeddings::Shape,
     first_byte_ms: Option<u64>,
     /// Through a failover cluster: (provider, model) that finally served, from the
     /// per-attempt filter's response headers.
@@ -163,5 +165,7 @@ mod tests;
 mod tests_access;
 #[cfg(test)]
 mod tests_bedrock;
+#[cfg(test)]
+mod tests_embeddings;
 #[cfg(test)]
 mod tests_family;

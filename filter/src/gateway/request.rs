@@ -293,6 +293,7 @@ fn forward(
         accounted: false,
         admission,
         estimate,
+        embeddings: req.embeddings_shape(),
         first_byte_ms: None,
         served: None,
         attempts: 1,

@@ -164,7 +164,13 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
         };
         match flight.endpoint {
             Endpoint::Chat => translate::response(provider, flight.status, body, created, &meta),
-            Endpoint::Embeddings => translate::embeddings::response(provider, flight.status, body),
+            Endpoint::Embeddings => translate::embeddings::response(
+                provider,
+                flight.status,
+                body,
+                &meta,
+                &flight.embeddings,
+            ),
             Endpoint::Messages => {
                 translate::messages::response(provider, flight.status, body, created, &meta)
             }

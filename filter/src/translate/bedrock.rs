@@ -21,7 +21,7 @@ const EMPTY_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
 /// The signing name of `bedrock-runtime` (from its service model).
 const SIGNING_SERVICE: &str = "bedrock";
 pub const EVENT_STREAM_TYPE: &str = "application/vnd.amazon.eventstream";
-const JSON: &str = "application/json";
+pub const JSON: &str = "application/json";
 
 pub fn request(
     provider: &Provider,
@@ -47,6 +47,24 @@ pub fn request(
     } else {
         JSON
     };
+    let headers = auth_headers(provider, settings, &path, &body, accept, now_ms)?;
+    Ok(UpstreamRequest {
+        path,
+        headers,
+        body: Some(body),
+    })
+}
+
+/// Content type, accept, and the credentials: a SigV4 signature over `path` and `body`
+/// (shared with InvokeModel for embeddings), or a Bedrock API key.
+pub fn auth_headers(
+    provider: &Provider,
+    settings: &BedrockSettings,
+    path: &str,
+    body: &[u8],
+    accept: &str,
+    now_ms: u64,
+) -> Result<Vec<(&'static str, String)>, GatewayError> {
     let mut headers = vec![
         ("content-type", JSON.to_string()),
         ("accept", accept.to_string()),
@@ -61,10 +79,10 @@ pub fn request(
             headers.extend(sigv4::sign(
                 &sigv4::Request {
                     method: "POST",
-                    path: &path,
+                    path,
                     query: "",
                     headers: &signed,
-                    payload: &body,
+                    payload: body,
                 },
                 &sigv4::Credentials {
                     access_key_id: creds.access_key_id.expose(),
@@ -84,11 +102,7 @@ pub fn request(
             }
         }
     }
-    Ok(UpstreamRequest {
-        path,
-        headers,
-        body: Some(body),
-    })
+    Ok(headers)
 }
 
 /// The Converse request body (golden vectors test this directly).

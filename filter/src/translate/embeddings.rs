@@ -1,12 +1,50 @@
 //! `POST /v1/embeddings`: one dispatch per provider kind. OpenAI and Azure take the
-//! client's body as it is (model rewritten); kinds without an embeddings translator
-//! answer a clear 400 before anything goes upstream.
+//! client's body as it is (model rewritten); Gemini, Vertex and Bedrock get their own
+//! format (`embeddings_google.rs`, `embeddings_bedrock.rs`) and answer an OpenAI list
+//! built by `embeddings_out.rs`; kinds without embeddings answer a clear 400 before
+//! anything goes upstream.
 
-use super::{azure, openai, ResponseOut, UpstreamRequest};
-use crate::api::embeddings::{EmbeddingsProbe, EmbeddingsRequest};
+use super::{
+    azure, embeddings_bedrock, embeddings_google, openai, ResponseMeta, ResponseOut,
+    UpstreamRequest,
+};
+use crate::api::embeddings::{EmbeddingInput, EmbeddingsProbe, EmbeddingsRequest};
 use crate::config::{Provider, ProviderKind};
 use crate::error::GatewayError;
-use crate::usage::TokenUsage;
+use crate::usage::{estimate, TokenUsage};
+
+/// What translating the answer needs to know about the request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// `encoding_format: "base64"`: vectors as base64 of little-endian f32.
+    pub base64: bool,
+    /// Number of inputs: the answer must carry as many vectors.
+    pub inputs: usize,
+    /// Estimated input tokens, reported when the provider reports none.
+    pub estimate: u64,
+}
+
+impl Shape {
+    pub fn of(req: &EmbeddingsRequest) -> Shape {
+        Shape {
+            base64: req.encoding_format.as_deref() == Some("base64"),
+            inputs: req.input.len(),
+            estimate: estimate::embedding_tokens(req),
+        }
+    }
+}
+
+/// The inputs as text, for providers that embed text only (no token ids).
+pub fn texts<'a>(req: &'a EmbeddingsRequest, kind: &str) -> Result<Vec<&'a str>, GatewayError> {
+    match &req.input {
+        EmbeddingInput::Text(s) => Ok(vec![s.as_str()]),
+        EmbeddingInput::Texts(v) => Ok(v.iter().map(String::as_str).collect()),
+        EmbeddingInput::Tokens(_) | EmbeddingInput::TokenLists(_) => Err(GatewayError::bad_field(
+            "input",
+            format!("this model's provider ({kind}) embeds text only: send strings, not token ids"),
+        )),
+    }
+}
 
 /// Check what every provider needs, before routing.
 pub fn validate(req: &EmbeddingsRequest) -> Result<(), GatewayError> {
@@ -47,26 +85,28 @@ pub fn request(
     upstream_model: &str,
     req: &EmbeddingsRequest,
     raw: &[u8],
+    now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
-    let body = openai::rewrite_model(raw, &req.model, upstream_model)?;
     match &provider.kind {
         ProviderKind::OpenAi => Ok(UpstreamRequest {
             path: format!("{}/embeddings", provider.base_path),
             headers: openai::headers(provider),
-            body,
+            body: openai::rewrite_model(raw, &req.model, upstream_model)?,
         }),
         ProviderKind::Azure(settings) => Ok(UpstreamRequest {
             path: azure::path(provider, settings, upstream_model, "embeddings")?,
             headers: azure::headers(provider, settings),
-            body,
+            body: openai::rewrite_model(raw, &req.model, upstream_model)?,
         }),
         ProviderKind::Anthropic(_) => Err(unsupported(provider, "anthropic")),
-        // Gemini's batchEmbedContents and Vertex's predict are not wired up yet.
-        ProviderKind::Gemini => Err(unsupported(provider, "gemini")),
-        ProviderKind::Vertex(_) => Err(unsupported(provider, "vertex")),
+        ProviderKind::Gemini => embeddings_google::gemini_request(provider, upstream_model, req),
+        ProviderKind::Vertex(v) => {
+            embeddings_google::vertex_request(provider, v, upstream_model, req)
+        }
         ProviderKind::VertexAnthropic(_) => Err(unsupported(provider, "vertex_anthropic")),
-        // Titan/Cohere embeddings through InvokeModel are not wired up yet.
-        ProviderKind::Bedrock(_) => Err(unsupported(provider, "bedrock")),
+        ProviderKind::Bedrock(settings) => {
+            embeddings_bedrock::request(provider, settings, upstream_model, req, now_ms)
+        }
     }
 }
 
@@ -74,14 +114,16 @@ pub fn response(
     provider: &Provider,
     status: u16,
     body: &[u8],
+    meta: &ResponseMeta<'_>,
+    shape: &Shape,
 ) -> Result<ResponseOut, GatewayError> {
     match &provider.kind {
         ProviderKind::OpenAi | ProviderKind::Azure(_) => openai_response(status, body),
         ProviderKind::Anthropic(_) => Err(unsupported(provider, "anthropic")),
-        ProviderKind::Gemini => Err(unsupported(provider, "gemini")),
-        ProviderKind::Vertex(_) => Err(unsupported(provider, "vertex")),
+        ProviderKind::Gemini => embeddings_google::gemini_response(status, body, meta, shape),
+        ProviderKind::Vertex(_) => embeddings_google::vertex_response(status, body, meta, shape),
         ProviderKind::VertexAnthropic(_) => Err(unsupported(provider, "vertex_anthropic")),
-        ProviderKind::Bedrock(_) => Err(unsupported(provider, "bedrock")),
+        ProviderKind::Bedrock(_) => embeddings_bedrock::response(status, body, meta, shape),
     }
 }
 

@@ -9,14 +9,14 @@ use crate::api::openai::ChatRequest;
 use crate::config::{Provider, VertexAnthropicSettings, VertexSettings};
 use crate::error::GatewayError;
 
-fn publisher_prefix(provider: &Provider, v: &VertexSettings, publisher: &str) -> String {
+pub fn publisher_prefix(provider: &Provider, v: &VertexSettings, publisher: &str) -> String {
     format!(
         "{}/projects/{}/locations/{}/publishers/{publisher}/models",
         provider.base_path, v.project, v.location
     )
 }
 
-fn bearer(provider: &Provider) -> Vec<(&'static str, String)> {
+pub fn bearer(provider: &Provider) -> Vec<(&'static str, String)> {
     provider
         .api_key
         .iter()

@@ -2,6 +2,7 @@
 //! token, as for OpenAI's and Anthropic's English tokenisers, plus per-message and
 //! per-image overheads). Provider-reported usage always replaces it afterwards.
 
+use crate::api::embeddings::{EmbeddingInput, EmbeddingsRequest};
 use crate::api::openai::{ChatRequest, Content, ContentPart, Message};
 
 const PER_MESSAGE: u64 = 4;
@@ -138,6 +139,19 @@ fn cheap_prompt_tokens(req: &ChatRequest) -> u64 {
     (chars + tools).div_ceil(4) + PER_MESSAGE * req.messages.len() as u64 + PER_IMAGE * images
 }
 
+/// Input tokens of an embeddings request: about four characters per token for each
+/// text (rounded up), the count of ids for token arrays. Used for admission and, for
+/// providers that report no usage for embeddings (Gemini), as the accounted usage.
+pub fn embedding_tokens(req: &EmbeddingsRequest) -> u64 {
+    let text = |s: &String| (s.chars().count() as u64).div_ceil(4);
+    match &req.input {
+        EmbeddingInput::Text(s) => text(s),
+        EmbeddingInput::Texts(v) => v.iter().map(text).sum(),
+        EmbeddingInput::Tokens(t) => t.len() as u64,
+        EmbeddingInput::TokenLists(v) => v.iter().map(|t| t.len() as u64).sum(),
+    }
+}
+
 /// What identifies a conversation for prompt-cache affinity (sticky routing): the text
 /// of every message but the last (system prompt and history, which a provider's prompt
 /// cache can reuse), up to `max` bytes; for a single message, its first 256 bytes.
@@ -223,6 +237,16 @@ mod tests {
         assert_eq!(prompt_tokens(&req), 8);
         set_tiktoken(false);
         assert_eq!(prompt_tokens(&req), 3 + 4);
+    }
+
+    #[test]
+    fn embeddings_estimate() {
+        let req: EmbeddingsRequest =
+            serde_json::from_str(r#"{"model":"m","input":["abcde","été"]}"#).unwrap();
+        assert_eq!(embedding_tokens(&req), 2 + 1);
+        let req: EmbeddingsRequest =
+            serde_json::from_str(r#"{"model":"m","input":[[1,2,3],[4]]}"#).unwrap();
+        assert_eq!(embedding_tokens(&req), 4);
     }
 
     #[test]

@@ -379,7 +379,7 @@ fn exception(status: u16) -> (&'static str, &'static str) {
     }
 }
 
-fn error_with(status: u16, kind: &str, message: &str) -> Reply {
+pub fn error_with(status: u16, kind: &str, message: &str) -> Reply {
     Reply::json(status, &json!({ "message": message })).with_header(
         "x-amzn-errortype",
         &format!("{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"),

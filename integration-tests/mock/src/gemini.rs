@@ -406,7 +406,7 @@ pub fn error_object(status: u16, message: &str, name: &str) -> Value {
     json!({"error": {"code": status, "message": message, "status": name}})
 }
 
-fn error_with(status: u16, message: &str, name: &str) -> Reply {
+pub fn error_with(status: u16, message: &str, name: &str) -> Reply {
     Reply::json(status, &error_object(status, message, name))
 }
 

@@ -8,6 +8,7 @@ mod bedrock;
 mod cli;
 mod control;
 mod deliver;
+mod embed_upstream;
 mod embeddings;
 mod eventstream;
 mod faults;

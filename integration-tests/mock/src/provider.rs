@@ -13,7 +13,7 @@ use crate::openai::Ctx;
 use crate::record::{headers_map, Record};
 use crate::reply::{unix_now, Payload, Reply};
 use crate::state::State;
-use crate::{anthropic, bedrock, embeddings, gemini, openai, vertex};
+use crate::{anthropic, bedrock, embed_upstream, embeddings, gemini, openai, vertex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -29,6 +29,12 @@ pub enum Format {
     Bedrock {
         stream: bool,
     },
+    /// Gemini `…/models/{m}:batchEmbedContents`.
+    GeminiEmbed,
+    /// Vertex AI `…/publishers/google/models/{m}:predict` (text embeddings).
+    VertexEmbed,
+    /// Bedrock `InvokeModel` (`…/model/{id}/invoke`): Titan and Cohere embeddings.
+    BedrockInvoke,
     /// Not a provider path: answered with an OpenAI-shaped 404.
     Unknown,
 }
@@ -43,6 +49,8 @@ impl Format {
             Format::Embeddings
         } else if let Some(stream) = bedrock::operation(path) {
             Format::Bedrock { stream }
+        } else if embed_upstream::invoke_model(path).is_some() {
+            Format::BedrockInvoke
         } else {
             Self::google(path)
         }
@@ -52,6 +60,8 @@ impl Format {
         match gemini::model_and_method(path) {
             Some((_, "generateContent" | "streamGenerateContent")) => Format::Gemini,
             Some((_, "rawPredict" | "streamRawPredict")) => Format::VertexAnthropic,
+            Some((_, "batchEmbedContents")) => Format::GeminiEmbed,
+            Some((_, "predict")) => Format::VertexEmbed,
             _ => Format::Unknown,
         }
     }
@@ -59,9 +69,9 @@ impl Format {
     fn error(self, status: u16) -> Reply {
         match self {
             Format::Anthropic => anthropic::error(status),
-            Format::Gemini => gemini::error(status),
+            Format::Gemini | Format::GeminiEmbed | Format::VertexEmbed => gemini::error(status),
             Format::VertexAnthropic => vertex::error(status),
-            Format::Bedrock { .. } => bedrock::error(status),
+            Format::Bedrock { .. } | Format::BedrockInvoke => bedrock::error(status),
             Format::OpenAi | Format::Embeddings | Format::Unknown => openai::error(status),
         }
     }
@@ -72,9 +82,13 @@ impl Format {
                 anthropic::error_event(status.unwrap_or(529))
             }
             Format::Gemini => gemini::error_event(status.unwrap_or(503)),
-            Format::OpenAi | Format::Embeddings | Format::Unknown | Format::Bedrock { .. } => {
-                openai::error_event(status.unwrap_or(500))
-            }
+            Format::OpenAi
+            | Format::Embeddings
+            | Format::Unknown
+            | Format::Bedrock { .. }
+            | Format::GeminiEmbed
+            | Format::VertexEmbed
+            | Format::BedrockInvoke => openai::error_event(status.unwrap_or(500)),
         }
     }
 }
@@ -157,6 +171,15 @@ fn answer(
         Format::VertexAnthropic => vertex::respond(body, path, ctx),
         Format::Embeddings => embeddings::respond(body, ctx),
         Format::Bedrock { stream } => bedrock::respond(body, stream, ctx),
+        Format::GeminiEmbed => {
+            let model = gemini::model_and_method(path).map_or("", |(m, _)| m);
+            embed_upstream::gemini_batch(body, model)
+        }
+        Format::VertexEmbed => embed_upstream::vertex_predict(body),
+        Format::BedrockInvoke => {
+            let model = embed_upstream::invoke_model(path).unwrap_or_default();
+            embed_upstream::bedrock_invoke(body, &model, ctx)
+        }
     };
     if let Some(status) = fault.status {
         reply.status = status;
@@ -221,6 +244,18 @@ mod tests {
         );
         assert_eq!(Format::of("/v1beta/models/g:countTokens"), Format::Unknown);
         assert_eq!(Format::of("/v1/embeddings"), Format::Embeddings);
+        assert_eq!(
+            Format::of("/v1beta/models/gemini-embedding-001:batchEmbedContents"),
+            Format::GeminiEmbed
+        );
+        assert_eq!(
+            Format::of("/v1/projects/p/locations/l/publishers/google/models/t:predict"),
+            Format::VertexEmbed
+        );
+        assert_eq!(
+            Format::of("/model/cohere.embed-english-v3/invoke"),
+            Format::BedrockInvoke
+        );
         assert!(azure_without_version(
             "/openai/deployments/d/chat/completions"
         ));
