@@ -115,7 +115,9 @@ pub(crate) mod errno {
 /// Serializes header pairs the way the host hands them to the plugin:
 /// `u32 count`, then `count` × (`u32 key_len`, `u32 value_len`), then each key and value
 /// followed by a NUL byte. All integers little-endian.
-pub(crate) fn serialize_pairs<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone) -> Vec<u8> {
+pub(crate) fn serialize_pairs<'a>(
+    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+) -> Vec<u8> {
     let count = pairs.clone().count();
     let mut size = 4usize;
     for (k, v) in pairs.clone() {
@@ -197,7 +199,12 @@ pub(crate) fn property_path<S: AsRef<str>>(path: &[S]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
     use super::*;
 
     #[test]
@@ -208,7 +215,13 @@ mod tests {
         expected.extend_from_slice(b":method\0GET\0a\0\0");
         assert_eq!(bytes, expected);
         let back = deserialize_pairs(&bytes).unwrap();
-        assert_eq!(back, vec![(b":method".to_vec(), b"GET".to_vec()), (b"a".to_vec(), vec![])]);
+        assert_eq!(
+            back,
+            vec![
+                (b":method".to_vec(), b"GET".to_vec()),
+                (b"a".to_vec(), vec![])
+            ]
+        );
     }
 
     #[test]
@@ -223,7 +236,11 @@ mod tests {
         let last = bad.len() - 1;
         bad[last] = b'x';
         assert_eq!(deserialize_pairs(&bad), None, "missing NUL");
-        assert_eq!(deserialize_pairs(&[0xff, 0xff, 0xff, 0xff]), None, "huge count");
+        assert_eq!(
+            deserialize_pairs(&[0xff, 0xff, 0xff, 0xff]),
+            None,
+            "huge count"
+        );
     }
 
     #[test]

@@ -45,7 +45,12 @@ impl std::fmt::Display for BenchReport {
 
 /// Runs `n` requests of `scenario` through `vm` (after `warmup` untimed ones) and reports the
 /// time per request, host overhead included. No assertions on time.
-pub fn bench_requests(vm: &mut Vm, scenario: &Scenario, warmup: usize, n: usize) -> Result<BenchReport> {
+pub fn bench_requests(
+    vm: &mut Vm,
+    scenario: &Scenario,
+    warmup: usize,
+    n: usize,
+) -> Result<BenchReport> {
     for _ in 0..warmup {
         run_one(vm, scenario)?;
     }

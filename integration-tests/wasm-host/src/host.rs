@@ -105,6 +105,11 @@ pub(crate) struct SharedState {
     pub queue_ready: HashMap<usize, Vec<(u32, u32)>>,
     pub metrics: HashMap<(MetricKind, String), MetricValue>,
     pub logs: Vec<LogEntry>,
+    /// Every n-th `proxy_get_shared_data` of an existing key is followed by a write of the same
+    /// value by "another worker", so the plugin's next CAS on it fails (0: off). Counting starts at
+    /// the first read after it is switched on, which is always interfered with.
+    pub interfere_every: u64,
+    pub shared_gets: u64,
     pub realtime_ns: u64,
     pub monotonic_ns: u64,
 }
@@ -121,6 +126,8 @@ impl SharedState {
             queue_ready: HashMap::new(),
             metrics: HashMap::new(),
             logs: Vec::new(),
+            interfere_every: 0,
+            shared_gets: 0,
             // 2025-01-01T00:00:00Z: a fixed, deterministic default.
             realtime_ns: 1_735_689_600_000_000_000,
             monotonic_ns: 1_000_000_000,
@@ -181,9 +188,29 @@ pub struct Host {
     pub(crate) shared: Arc<Shared>,
 }
 
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(Engine::default)
+/// Epoch ticks per second (see [`VmConfig::callback_deadline`](crate::VmConfig)).
+pub(crate) const EPOCHS_PER_SECOND: u64 = 20;
+
+/// One engine per process, with epoch interruption so that a callback stuck in a loop becomes
+/// an error instead of a hung test. A background thread advances the epoch.
+fn engine() -> Result<&'static Engine> {
+    static ENGINE: OnceLock<std::result::Result<Engine, String>> = OnceLock::new();
+    let engine = ENGINE.get_or_init(|| {
+        let mut config = wasmtime::Config::new();
+        config.epoch_interruption(true);
+        let engine =
+            Engine::new(&config).map_err(|e| format!("creating the wasmtime engine: {e}"))?;
+        let ticker = engine.clone();
+        std::thread::Builder::new()
+            .name("wasm-host-epoch".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_millis(1000 / EPOCHS_PER_SECOND));
+                ticker.increment_epoch();
+            })
+            .map_err(|e| format!("starting the epoch thread: {e}"))?;
+        Ok(engine)
+    });
+    engine.as_ref().map_err(|e| anyhow!("{e}"))
 }
 
 /// Compiled modules, shared by every `Host` of the process (compiling the filter is the
@@ -193,22 +220,17 @@ fn module_cache() -> &'static Mutex<HashMap<(u64, usize), Module>> {
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-impl Default for Host {
-    fn default() -> Self {
-        Host::new()
-    }
-}
-
 impl Host {
-    pub fn new() -> Host {
-        Host {
+    /// A fresh host (shared data, stats, logs, clock); compiled modules are shared process-wide.
+    pub fn new() -> Result<Host> {
+        Ok(Host {
             shared: Arc::new(Shared {
-                engine: engine().clone(),
+                engine: engine()?.clone(),
                 state: Mutex::new(SharedState::new()),
                 next_vm: AtomicUsize::new(0),
                 yield_after_get: std::sync::atomic::AtomicBool::new(false),
             }),
-        }
+        })
     }
 
     /// Loads (compiling once per process) a module.
@@ -226,9 +248,55 @@ impl Host {
         if let Some(m) = cache.get(&key) {
             return Ok(m.clone());
         }
-        let module = Module::new(&self.shared.engine, &bytes)
-            .map_err(|e| anyhow!("compiling wasm module: {e:?}"))?;
+        let module = self.compile_with_disk_cache(&bytes)?;
         cache.insert(key, module.clone());
+        Ok(module)
+    }
+
+    /// Compiling the filter with an unoptimised (dev-profile) cranelift takes seconds per MB, so
+    /// compiled code is kept in `target/wasm-host-cache/` (or `$WASM_HOST_CACHE_DIR`; set it to
+    /// `off` to disable), keyed by the wasm bytes and the engine's compatibility hash.
+    fn compile_with_disk_cache(&self, bytes: &[u8]) -> Result<Module> {
+        let engine = &self.shared.engine;
+        let dir = match std::env::var_os("WASM_HOST_CACHE_DIR") {
+            Some(d) if d == "off" => None,
+            Some(d) => Some(PathBuf::from(d)),
+            None => Some(crate::workspace_root().join("target/wasm-host-cache")),
+        };
+        let Some(dir) = dir else {
+            return Module::new(engine, bytes).map_err(|e| anyhow!("compiling wasm module: {e:?}"));
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        bytes.len().hash(&mut hasher);
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let path = dir.join(format!("{:016x}.cwasm", hasher.finish()));
+        if path.exists() {
+            // SAFETY: the file was written by `Module::serialize` below for this exact module and
+            // engine configuration (both are part of its name); wasmtime also checks its header
+            // and refuses artifacts from another version or configuration.
+            match unsafe { Module::deserialize_file(engine, &path) } {
+                Ok(m) => return Ok(m),
+                Err(_) => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        let module =
+            Module::new(engine, bytes).map_err(|e| anyhow!("compiling wasm module: {e:?}"))?;
+        if let Ok(serialized) = module.serialize() {
+            let tmp = dir.join(format!(
+                "{:016x}.{}.tmp",
+                hasher.finish(),
+                std::process::id()
+            ));
+            let written = std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&tmp, &serialized))
+                .and_then(|()| std::fs::rename(&tmp, &path));
+            if written.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
         Ok(module)
     }
 
@@ -290,7 +358,19 @@ impl Host {
 
     /// Writes shared data as another worker would (unconditionally), e.g. to seed a test.
     pub fn set_shared_data(&self, key: &str, value: &[u8]) {
-        self.shared.lock().set_shared_data("", key.as_bytes(), value, 0);
+        self.shared
+            .lock()
+            .set_shared_data("", key.as_bytes(), value, 0);
+    }
+
+    /// Emulates another worker writing a key between the plugin's get and its CAS set: every
+    /// `every`-th `proxy_get_shared_data` of an existing key is followed by a rewrite of the same
+    /// value (new cas), so the plugin's CAS fails and it must retry. The first read after this
+    /// call is interfered with, then every `every`-th. 0 turns it off.
+    pub fn inject_concurrent_writes(&self, every: u64) {
+        let mut state = self.shared.lock();
+        state.interfere_every = every;
+        state.shared_gets = 0;
     }
 
     /// How many `proxy_set_shared_data` calls failed with `CasMismatch` so far.

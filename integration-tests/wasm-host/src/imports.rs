@@ -18,6 +18,8 @@ type R = wasmtime::Result<u32>;
 
 const ENV: &str = "env";
 const WASI: &str = "wasi_snapshot_preview1";
+/// `WasmResult::ParseFailure`.
+const PARSE_FAILURE: u32 = 4;
 
 struct Defs<'a> {
     linker: &'a mut Linker<VmState>,
@@ -46,14 +48,33 @@ pub(crate) fn check_imports(defined: &[(String, String)], module: &Module) -> Re
     let mut missing = Vec::new();
     for import in module.imports() {
         let key = (import.module().to_string(), import.name().to_string());
-        let is_func = matches!(import.ty(), ExternType::Func(_));
-        if !is_func || !defined.contains(&key) {
-            missing.push(format!("{}::{} ({:?})", import.module(), import.name(), import.ty()));
-        }
+        let described = match import.ty() {
+            ExternType::Func(f) => {
+                let params: Vec<String> = f.params().map(|p| p.to_string()).collect();
+                let results: Vec<String> = f.results().map(|r| r.to_string()).collect();
+                if defined.contains(&key) {
+                    continue;
+                }
+                format!(
+                    "(func (param {}) (result {}))",
+                    params.join(" "),
+                    results.join(" ")
+                )
+            }
+            ExternType::Memory(_) => "(memory)".to_string(),
+            ExternType::Table(_) => "(table)".to_string(),
+            ExternType::Global(_) => "(global)".to_string(),
+            _ => "(other)".to_string(),
+        };
+        missing.push(format!(
+            "{}::{} {described}",
+            import.module(),
+            import.name()
+        ));
     }
     if !missing.is_empty() {
         bail!(
-            "the module imports {} function(s) this host does not implement: {}",
+            "the module needs {} import(s) this host does not implement: {}",
             missing.len(),
             missing.join(", ")
         );
@@ -200,14 +221,8 @@ fn mutable_map(st: &mut VmState, t: u32) -> Option<&mut HeaderMap> {
     let id = st.target();
     let s = st.streams.get_mut(&id)?;
     match t {
-        map::HTTP_REQUEST_HEADERS => s
-            .req
-            .headers_accessible
-            .then_some(&mut s.req.headers),
-        map::HTTP_RESPONSE_HEADERS => s
-            .resp
-            .headers_accessible
-            .then_some(&mut s.resp.headers),
+        map::HTTP_REQUEST_HEADERS => s.req.headers_accessible.then_some(&mut s.req.headers),
+        map::HTTP_RESPONSE_HEADERS => s.resp.headers_accessible.then_some(&mut s.resp.headers),
         map::HTTP_REQUEST_TRAILERS | map::HTTP_RESPONSE_TRAILERS => {
             let side = if t == map::HTTP_REQUEST_TRAILERS {
                 &mut s.req
@@ -359,18 +374,22 @@ pub(crate) fn define(linker: &mut Linker<VmState>) -> Result<Vec<(String, String
 #[allow(clippy::too_many_lines)]
 fn define_env(d: &mut Defs<'_>) -> Result<()> {
     // --- logging, time, ticks
-    d.f(ENV, "proxy_log", |mut c: Cx<'_>, level: u32, ptr: u32, size: u32| -> R {
-        let Some(level) = LogLevel::from_u32(level) else {
-            return status(Status::BadArgument);
-        };
-        let Some(msg) = read(&c, ptr, size) else {
-            return status(Status::InvalidMemoryAccess);
-        };
-        let st = c.data_mut();
-        let id = st.target();
-        st.log(id, level, String::from_utf8_lossy(&msg).into_owned());
-        status(Status::Ok)
-    })?;
+    d.f(
+        ENV,
+        "proxy_log",
+        |mut c: Cx<'_>, level: u32, ptr: u32, size: u32| -> R {
+            let Some(level) = LogLevel::from_u32(level) else {
+                return status(Status::BadArgument);
+            };
+            let Some(msg) = read(&c, ptr, size) else {
+                return status(Status::InvalidMemoryAccess);
+            };
+            let st = c.data_mut();
+            let id = st.target();
+            st.log(id, level, String::from_utf8_lossy(&msg).into_owned());
+            status(Status::Ok)
+        },
+    )?;
     d.f(ENV, "proxy_get_log_level", |mut c: Cx<'_>, ptr: u32| -> R {
         let level = c.data().config.log_level as u32;
         if !write_u32(&mut c, ptr, level) {
@@ -378,20 +397,28 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
         }
         status(Status::Ok)
     })?;
-    d.f(ENV, "proxy_get_current_time_nanoseconds", |mut c: Cx<'_>, ptr: u32| -> R {
-        let (now, _) = now_ns(&c);
-        if !write_u64(&mut c, ptr, now) {
-            return status(Status::InvalidMemoryAccess);
-        }
-        status(Status::Ok)
-    })?;
-    d.f(ENV, "proxy_set_tick_period_milliseconds", |mut c: Cx<'_>, period: u32| -> R {
-        let (now, _) = now_ns(&c);
-        let st = c.data_mut();
-        st.tick_period_ms = period;
-        st.next_tick_ns = now.saturating_add(u64::from(period) * 1_000_000);
-        status(Status::Ok)
-    })?;
+    d.f(
+        ENV,
+        "proxy_get_current_time_nanoseconds",
+        |mut c: Cx<'_>, ptr: u32| -> R {
+            let (now, _) = now_ns(&c);
+            if !write_u64(&mut c, ptr, now) {
+                return status(Status::InvalidMemoryAccess);
+            }
+            status(Status::Ok)
+        },
+    )?;
+    d.f(
+        ENV,
+        "proxy_set_tick_period_milliseconds",
+        |mut c: Cx<'_>, period: u32| -> R {
+            let (now, _) = now_ns(&c);
+            let st = c.data_mut();
+            st.tick_period_ms = period;
+            st.next_tick_ns = now.saturating_add(u64::from(period) * 1_000_000);
+            status(Status::Ok)
+        },
+    )?;
 
     // --- buffers
     d.f(
@@ -540,7 +567,9 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
                 return status(Status::InvalidMemoryAccess);
             };
             let key = String::from_utf8_lossy(&key).into_owned();
-            modify_map(&mut c, t, "proxy_remove_header_map_value", |m| m.remove(&key))
+            modify_map(&mut c, t, "proxy_remove_header_map_value", |m| {
+                m.remove(&key)
+            })
         },
     )?;
     d.f(
@@ -566,7 +595,9 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
             };
             check_value(&mut c, &key, &value);
             let key = String::from_utf8_lossy(&key).into_owned();
-            modify_map(&mut c, t, "proxy_add_header_map_value", |m| m.add(&key, &value))
+            modify_map(&mut c, t, "proxy_add_header_map_value", |m| {
+                m.add(&key, &value)
+            })
         },
     )?;
 
@@ -622,7 +653,19 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
             let host = c.data().host.clone();
             let found = {
                 let vm_id = c.data().config.vm_id.clone();
-                host.shared.lock().shared_data.get(&(vm_id, key)).cloned()
+                let mut shared = host.shared.lock();
+                let found = shared
+                    .shared_data
+                    .get(&(vm_id.clone(), key.clone()))
+                    .cloned();
+                if let Some((value, _)) = &found {
+                    shared.shared_gets += 1;
+                    let every = shared.interfere_every;
+                    if every > 0 && (shared.shared_gets - 1).is_multiple_of(every) {
+                        shared.set_shared_data(&vm_id, &key, value, 0);
+                    }
+                }
+                found
             };
             if host.shared.yield_after_get.load(Ordering::Relaxed) {
                 std::thread::yield_now();
@@ -806,9 +849,11 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
          hsize: u32,
          grpc: i32|
          -> R {
-            let (Some(details), Some(body), Some(raw)) =
-                (read(&c, dptr, dsize), read(&c, bptr, bsize), read(&c, hptr, hsize))
-            else {
+            let (Some(details), Some(body), Some(raw)) = (
+                read(&c, dptr, dsize),
+                read(&c, bptr, bsize),
+                read(&c, hptr, hsize),
+            ) else {
                 return status(Status::InvalidMemoryAccess);
             };
             let pairs = crate::abi::deserialize_pairs(&raw).unwrap_or_default();
@@ -867,7 +912,8 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
                 return status(Status::InvalidMemoryAccess);
             }
             let upstream = String::from_utf8_lossy(&upstream).into_owned();
-            let headers = HeaderMap::from_raw(crate::abi::deserialize_pairs(&h).unwrap_or_default());
+            let headers =
+                HeaderMap::from_raw(crate::abi::deserialize_pairs(&h).unwrap_or_default());
             let trailers =
                 HeaderMap::from_raw(crate::abi::deserialize_pairs(&t).unwrap_or_default());
             let st = c.data_mut();
@@ -908,24 +954,32 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
             status(Status::Ok)
         },
     )?;
-    d.f(ENV, "proxy_get_status", |mut c: Cx<'_>, code_ptr: u32, mptr_ptr: u32, msize_ptr: u32| -> R {
-        let (code, msg) = c.data().status.clone();
-        if !write_u32(&mut c, code_ptr, code) {
-            return status(Status::InvalidMemoryAccess);
-        }
-        copy_out(&mut c, &msg, mptr_ptr, msize_ptr)
-    })?;
+    d.f(
+        ENV,
+        "proxy_get_status",
+        |mut c: Cx<'_>, code_ptr: u32, mptr_ptr: u32, msize_ptr: u32| -> R {
+            let (code, msg) = c.data().status.clone();
+            if !write_u32(&mut c, code_ptr, code) {
+                return status(Status::InvalidMemoryAccess);
+            }
+            copy_out(&mut c, &msg, mptr_ptr, msize_ptr)
+        },
+    )?;
 
     // --- contexts, foreign functions
-    d.f(ENV, "proxy_set_effective_context", |mut c: Cx<'_>, id: u32| -> R {
-        let st = c.data_mut();
-        let exists = id == st.root_id || st.streams.get(&id).is_some_and(|s| !s.deleted);
-        if !exists {
-            return status(Status::BadArgument);
-        }
-        st.effective = id;
-        status(Status::Ok)
-    })?;
+    d.f(
+        ENV,
+        "proxy_set_effective_context",
+        |mut c: Cx<'_>, id: u32| -> R {
+            let st = c.data_mut();
+            let exists = id == st.root_id || st.streams.get(&id).is_some_and(|s| !s.deleted);
+            if !exists {
+                return status(Status::BadArgument);
+            }
+            st.effective = id;
+            status(Status::Ok)
+        },
+    )?;
     d.f(ENV, "proxy_done", |mut c: Cx<'_>| -> R {
         let st = c.data_mut();
         if st.root_done_pending {
@@ -980,6 +1034,84 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
         },
     )?;
 
+    // --- gRPC: answered as an Envoy without any gRPC cluster would answer. The Rust SDK imports
+    // these even when unused (trait-object vtables keep them alive).
+    d.f(
+        ENV,
+        "proxy_grpc_call",
+        |mut c: Cx<'_>,
+         sptr: u32,
+         ssize: u32,
+         _a: u32,
+         _b: u32,
+         _c2: u32,
+         _d: u32,
+         _e: u32,
+         _f: u32,
+         _g: u32,
+         _h: u32,
+         _timeout: u32,
+         _token_ptr: u32|
+         -> R {
+            let service = read(&c, sptr, ssize).unwrap_or_default();
+            let st = c.data_mut();
+            let id = st.target();
+            st.warn(
+                id,
+                format!(
+                    "proxy_grpc_call to {:?}: no gRPC cluster exists in this host -> ParseFailure",
+                    String::from_utf8_lossy(&service)
+                ),
+            );
+            Ok(PARSE_FAILURE)
+        },
+    )?;
+    d.f(
+        ENV,
+        "proxy_grpc_stream",
+        |mut c: Cx<'_>,
+         sptr: u32,
+         ssize: u32,
+         _a: u32,
+         _b: u32,
+         _c2: u32,
+         _d: u32,
+         _e: u32,
+         _f: u32,
+         _token_ptr: u32|
+         -> R {
+            let service = read(&c, sptr, ssize).unwrap_or_default();
+            let st = c.data_mut();
+            let id = st.target();
+            st.warn(
+                id,
+                format!(
+                    "proxy_grpc_stream to {:?}: no gRPC cluster exists in this host -> ParseFailure",
+                    String::from_utf8_lossy(&service)
+                ),
+            );
+            Ok(PARSE_FAILURE)
+        },
+    )?;
+    // Envoy: odd tokens are call ids, even ones stream ids; none was ever issued here.
+    d.f(
+        ENV,
+        "proxy_grpc_send",
+        |_c: Cx<'_>, token: u32, _ptr: u32, _size: u32, _end: u32| -> R {
+            if token & 1 == 1 {
+                status(Status::BadArgument)
+            } else {
+                status(Status::NotFound)
+            }
+        },
+    )?;
+    d.f(ENV, "proxy_grpc_cancel", |_c: Cx<'_>, _token: u32| -> R {
+        status(Status::NotFound)
+    })?;
+    d.f(ENV, "proxy_grpc_close", |_c: Cx<'_>, _token: u32| -> R {
+        status(Status::NotFound)
+    })?;
+
     // --- metrics
     d.f(
         ENV,
@@ -1018,71 +1150,83 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
             status(Status::Ok)
         },
     )?;
-    d.f(ENV, "proxy_increment_metric", |c: Cx<'_>, id: u32, offset: i64| -> R {
-        let st = c.data();
-        let kind = MetricKind::from_abi(id & metric::TYPE_MASK);
-        let Some(key) = st.metric_ids.get(&id).cloned() else {
-            return status(match kind {
-                Some(MetricKind::Counter) | Some(MetricKind::Gauge) => Status::NotFound,
-                _ => Status::BadArgument,
-            });
-        };
-        let mut shared = st.host.shared.lock();
-        let m = shared.metrics.entry(key.clone()).or_default();
-        match key.0 {
-            MetricKind::Counter => {
-                if offset <= 0 {
-                    return status(Status::BadArgument);
+    d.f(
+        ENV,
+        "proxy_increment_metric",
+        |c: Cx<'_>, id: u32, offset: i64| -> R {
+            let st = c.data();
+            let kind = MetricKind::from_abi(id & metric::TYPE_MASK);
+            let Some(key) = st.metric_ids.get(&id).cloned() else {
+                return status(match kind {
+                    Some(MetricKind::Counter) | Some(MetricKind::Gauge) => Status::NotFound,
+                    _ => Status::BadArgument,
+                });
+            };
+            let mut shared = st.host.shared.lock();
+            let m = shared.metrics.entry(key.clone()).or_default();
+            match key.0 {
+                MetricKind::Counter => {
+                    if offset <= 0 {
+                        return status(Status::BadArgument);
+                    }
+                    m.value = m.value.saturating_add(offset.unsigned_abs());
                 }
-                m.value = m.value.saturating_add(offset.unsigned_abs());
-            }
-            MetricKind::Gauge => {
-                if offset > 0 {
-                    m.value = m.value.wrapping_add(offset.unsigned_abs());
-                } else {
-                    m.value = m.value.wrapping_sub(offset.unsigned_abs());
+                MetricKind::Gauge => {
+                    if offset > 0 {
+                        m.value = m.value.wrapping_add(offset.unsigned_abs());
+                    } else {
+                        m.value = m.value.wrapping_sub(offset.unsigned_abs());
+                    }
                 }
+                MetricKind::Histogram => return status(Status::BadArgument),
             }
-            MetricKind::Histogram => return status(Status::BadArgument),
-        }
-        status(Status::Ok)
-    })?;
-    d.f(ENV, "proxy_record_metric", |c: Cx<'_>, id: u32, value: u64| -> R {
-        let st = c.data();
-        let Some(key) = st.metric_ids.get(&id).cloned() else {
-            return status(Status::NotFound);
-        };
-        let mut shared = st.host.shared.lock();
-        let m = shared.metrics.entry(key.clone()).or_default();
-        match key.0 {
-            // Envoy: record on a counter adds.
-            MetricKind::Counter => m.value = m.value.saturating_add(value),
-            MetricKind::Gauge => m.value = value,
-            MetricKind::Histogram => m.samples.push(value),
-        }
-        status(Status::Ok)
-    })?;
-    d.f(ENV, "proxy_get_metric", |mut c: Cx<'_>, id: u32, ptr: u32| -> R {
-        let st = c.data();
-        let kind = MetricKind::from_abi(id & metric::TYPE_MASK);
-        if !matches!(kind, Some(MetricKind::Counter) | Some(MetricKind::Gauge)) {
-            return status(Status::BadArgument);
-        }
-        let Some(key) = st.metric_ids.get(&id).cloned() else {
-            return status(Status::NotFound);
-        };
-        let value = st
-            .host
-            .shared
-            .lock()
-            .metrics
-            .get(&key)
-            .map_or(0, |m| m.value);
-        if !write_u64(&mut c, ptr, value) {
-            return status(Status::InvalidMemoryAccess);
-        }
-        status(Status::Ok)
-    })?;
+            status(Status::Ok)
+        },
+    )?;
+    d.f(
+        ENV,
+        "proxy_record_metric",
+        |c: Cx<'_>, id: u32, value: u64| -> R {
+            let st = c.data();
+            let Some(key) = st.metric_ids.get(&id).cloned() else {
+                return status(Status::NotFound);
+            };
+            let mut shared = st.host.shared.lock();
+            let m = shared.metrics.entry(key.clone()).or_default();
+            match key.0 {
+                // Envoy: record on a counter adds.
+                MetricKind::Counter => m.value = m.value.saturating_add(value),
+                MetricKind::Gauge => m.value = value,
+                MetricKind::Histogram => m.samples.push(value),
+            }
+            status(Status::Ok)
+        },
+    )?;
+    d.f(
+        ENV,
+        "proxy_get_metric",
+        |mut c: Cx<'_>, id: u32, ptr: u32| -> R {
+            let st = c.data();
+            let kind = MetricKind::from_abi(id & metric::TYPE_MASK);
+            if !matches!(kind, Some(MetricKind::Counter) | Some(MetricKind::Gauge)) {
+                return status(Status::BadArgument);
+            }
+            let Some(key) = st.metric_ids.get(&id).cloned() else {
+                return status(Status::NotFound);
+            };
+            let value = st
+                .host
+                .shared
+                .lock()
+                .metrics
+                .get(&key)
+                .map_or(0, |m| m.value);
+            if !write_u64(&mut c, ptr, value) {
+                return status(Status::InvalidMemoryAccess);
+            }
+            status(Status::Ok)
+        },
+    )?;
     Ok(())
 }
 
@@ -1126,10 +1270,14 @@ fn define_wasi(d: &mut Defs<'_>) -> Result<()> {
             Ok(errno::SUCCESS)
         },
     )?;
-    d.f(WASI, "fd_read", |_c: Cx<'_>, _fd: u32, _iovs: u32, _n: u32, _nread: u32| -> R {
-        Ok(errno::NOSYS)
+    d.f(
+        WASI,
+        "fd_read",
+        |_c: Cx<'_>, _fd: u32, _iovs: u32, _n: u32, _nread: u32| -> R { Ok(errno::NOSYS) },
+    )?;
+    d.f(WASI, "fd_close", |_c: Cx<'_>, _fd: u32| -> R {
+        Ok(errno::SUCCESS)
     })?;
-    d.f(WASI, "fd_close", |_c: Cx<'_>, _fd: u32| -> R { Ok(errno::SUCCESS) })?;
     d.f(
         WASI,
         "fd_seek",
@@ -1137,57 +1285,81 @@ fn define_wasi(d: &mut Defs<'_>) -> Result<()> {
             Ok(errno::SPIPE)
         },
     )?;
-    d.f(WASI, "fd_fdstat_get", |mut c: Cx<'_>, fd: u32, stat_ptr: u32| -> R {
-        if fd != 1 && fd != 2 {
-            return Ok(errno::BADF);
-        }
-        // filetype/flags 0, rights_base = FD_WRITE (64), rights_inheriting = 0.
-        let mut stat = [0u8; 24];
-        if let Some(rights) = stat.get_mut(8..16) {
-            rights.copy_from_slice(&64u64.to_le_bytes());
-        }
-        if !write(&mut c, stat_ptr, &stat) {
-            return Ok(errno::FAULT);
-        }
-        Ok(errno::SUCCESS)
-    })?;
-    d.f(WASI, "fd_prestat_get", |_c: Cx<'_>, _fd: u32, _ptr: u32| -> R {
-        // No pre-opened directories.
-        Ok(errno::BADF)
-    })?;
-    d.f(WASI, "fd_prestat_dir_name", |_c: Cx<'_>, _fd: u32, _ptr: u32, _len: u32| -> R {
-        Ok(errno::NOSYS)
-    })?;
-    d.f(WASI, "environ_sizes_get", |mut c: Cx<'_>, count_ptr: u32, size_ptr: u32| -> R {
-        let env = &c.data().config.env;
-        let count = u32::try_from(env.len()).unwrap_or(u32::MAX);
-        let size: usize = env.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-        let size = u32::try_from(size).unwrap_or(u32::MAX);
-        if !write_u32(&mut c, count_ptr, count) || !write_u32(&mut c, size_ptr, size) {
-            return Ok(errno::FAULT);
-        }
-        Ok(errno::SUCCESS)
-    })?;
-    d.f(WASI, "environ_get", |mut c: Cx<'_>, environ_ptr: u32, buf_ptr: u32| -> R {
-        let env = c.data().config.env.clone();
-        let mut at = buf_ptr;
-        for (i, (k, v)) in env.iter().enumerate() {
-            let entry = format!("{k}={v}\0");
-            let slot = environ_ptr.wrapping_add(u32::try_from(i * 4).unwrap_or(u32::MAX));
-            if !write_u32(&mut c, slot, at) || !write(&mut c, at, entry.as_bytes()) {
+    d.f(
+        WASI,
+        "fd_fdstat_get",
+        |mut c: Cx<'_>, fd: u32, stat_ptr: u32| -> R {
+            if fd != 1 && fd != 2 {
+                return Ok(errno::BADF);
+            }
+            // filetype/flags 0, rights_base = FD_WRITE (64), rights_inheriting = 0.
+            let mut stat = [0u8; 24];
+            if let Some(rights) = stat.get_mut(8..16) {
+                rights.copy_from_slice(&64u64.to_le_bytes());
+            }
+            if !write(&mut c, stat_ptr, &stat) {
                 return Ok(errno::FAULT);
             }
-            at = at.wrapping_add(len32(entry.as_bytes()));
-        }
+            Ok(errno::SUCCESS)
+        },
+    )?;
+    d.f(
+        WASI,
+        "fd_prestat_get",
+        |_c: Cx<'_>, _fd: u32, _ptr: u32| -> R {
+            // No pre-opened directories.
+            Ok(errno::BADF)
+        },
+    )?;
+    d.f(
+        WASI,
+        "fd_prestat_dir_name",
+        |_c: Cx<'_>, _fd: u32, _ptr: u32, _len: u32| -> R { Ok(errno::NOSYS) },
+    )?;
+    d.f(
+        WASI,
+        "environ_sizes_get",
+        |mut c: Cx<'_>, count_ptr: u32, size_ptr: u32| -> R {
+            let env = &c.data().config.env;
+            let count = u32::try_from(env.len()).unwrap_or(u32::MAX);
+            let size: usize = env.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+            let size = u32::try_from(size).unwrap_or(u32::MAX);
+            if !write_u32(&mut c, count_ptr, count) || !write_u32(&mut c, size_ptr, size) {
+                return Ok(errno::FAULT);
+            }
+            Ok(errno::SUCCESS)
+        },
+    )?;
+    d.f(
+        WASI,
+        "environ_get",
+        |mut c: Cx<'_>, environ_ptr: u32, buf_ptr: u32| -> R {
+            let env = c.data().config.env.clone();
+            let mut at = buf_ptr;
+            for (i, (k, v)) in env.iter().enumerate() {
+                let entry = format!("{k}={v}\0");
+                let slot = environ_ptr.wrapping_add(u32::try_from(i * 4).unwrap_or(u32::MAX));
+                if !write_u32(&mut c, slot, at) || !write(&mut c, at, entry.as_bytes()) {
+                    return Ok(errno::FAULT);
+                }
+                at = at.wrapping_add(len32(entry.as_bytes()));
+            }
+            Ok(errno::SUCCESS)
+        },
+    )?;
+    d.f(
+        WASI,
+        "args_sizes_get",
+        |mut c: Cx<'_>, argc_ptr: u32, size_ptr: u32| -> R {
+            if !write_u32(&mut c, argc_ptr, 0) || !write_u32(&mut c, size_ptr, 0) {
+                return Ok(errno::FAULT);
+            }
+            Ok(errno::SUCCESS)
+        },
+    )?;
+    d.f(WASI, "args_get", |_c: Cx<'_>, _argv: u32, _buf: u32| -> R {
         Ok(errno::SUCCESS)
     })?;
-    d.f(WASI, "args_sizes_get", |mut c: Cx<'_>, argc_ptr: u32, size_ptr: u32| -> R {
-        if !write_u32(&mut c, argc_ptr, 0) || !write_u32(&mut c, size_ptr, 0) {
-            return Ok(errno::FAULT);
-        }
-        Ok(errno::SUCCESS)
-    })?;
-    d.f(WASI, "args_get", |_c: Cx<'_>, _argv: u32, _buf: u32| -> R { Ok(errno::SUCCESS) })?;
     d.f(
         WASI,
         "clock_time_get",
@@ -1204,37 +1376,51 @@ fn define_wasi(d: &mut Defs<'_>) -> Result<()> {
             Ok(errno::SUCCESS)
         },
     )?;
-    d.f(WASI, "clock_res_get", |mut c: Cx<'_>, id: u32, ptr: u32| -> R {
-        if id > 3 {
-            return Ok(errno::INVAL);
-        }
-        if !write_u64(&mut c, ptr, 1) {
-            return Ok(errno::FAULT);
-        }
+    d.f(
+        WASI,
+        "clock_res_get",
+        |mut c: Cx<'_>, id: u32, ptr: u32| -> R {
+            if id > 3 {
+                return Ok(errno::INVAL);
+            }
+            if !write_u64(&mut c, ptr, 1) {
+                return Ok(errno::FAULT);
+            }
+            Ok(errno::SUCCESS)
+        },
+    )?;
+    d.f(
+        WASI,
+        "random_get",
+        |mut c: Cx<'_>, buf: u32, len: u32| -> R {
+            // proxy-wasm-cpp-host refuses more than 64 KiB at once.
+            if len > 65_536 {
+                return Ok(errno::INVAL);
+            }
+            let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 8);
+            while bytes.len() < usize::try_from(len).unwrap_or(0) {
+                let r = c.data_mut().next_random();
+                bytes.extend_from_slice(&r.to_le_bytes());
+            }
+            bytes.truncate(usize::try_from(len).unwrap_or(0));
+            if !write(&mut c, buf, &bytes) {
+                return Ok(errno::FAULT);
+            }
+            Ok(errno::SUCCESS)
+        },
+    )?;
+    d.f(WASI, "sched_yield", |_c: Cx<'_>| -> R {
         Ok(errno::SUCCESS)
     })?;
-    d.f(WASI, "random_get", |mut c: Cx<'_>, buf: u32, len: u32| -> R {
-        // proxy-wasm-cpp-host refuses more than 64 KiB at once.
-        if len > 65_536 {
-            return Ok(errno::INVAL);
-        }
-        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 8);
-        while bytes.len() < usize::try_from(len).unwrap_or(0) {
-            let r = c.data_mut().next_random();
-            bytes.extend_from_slice(&r.to_le_bytes());
-        }
-        bytes.truncate(usize::try_from(len).unwrap_or(0));
-        if !write(&mut c, buf, &bytes) {
-            return Ok(errno::FAULT);
-        }
-        Ok(errno::SUCCESS)
-    })?;
-    d.f(WASI, "sched_yield", |_c: Cx<'_>| -> R { Ok(errno::SUCCESS) })?;
-    d.f(WASI, "proc_exit", |mut c: Cx<'_>, code: u32| -> wasmtime::Result<()> {
-        c.data_mut().exit_code = Some(code);
-        Err(wasmtime::Error::new(HostAbort(format!(
-            "the plugin called proc_exit({code})"
-        ))))
-    })?;
+    d.f(
+        WASI,
+        "proc_exit",
+        |mut c: Cx<'_>, code: u32| -> wasmtime::Result<()> {
+            c.data_mut().exit_code = Some(code);
+            Err(wasmtime::Error::new(HostAbort(format!(
+                "the plugin called proc_exit({code})"
+            ))))
+        },
+    )?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
-//! let host = wasm_host::Host::new();
+//! let host = wasm_host::Host::new()?;
 //! let mut vm = host.vm("target/wasm32-wasip1/release/llm_gateway.wasm", "{}", &[])?;
 //! assert!(vm.configure());
 //! let mut req = vm.request()?;

@@ -280,10 +280,19 @@ impl Vm {
             body.extend_from_slice(chunk);
             side.body = Some(body);
         }
-        let size = len32(self.stream_mut(id)?.side(dir).body.as_deref().unwrap_or(&[]));
+        let size = len32(
+            self.stream_mut(id)?
+                .side(dir)
+                .body
+                .as_deref()
+                .unwrap_or(&[]),
+        );
         let eos = u32::from(end_of_stream);
         let (name, f) = match dir {
-            Dir::Request => ("proxy_on_request_body", self.exports.on_request_body.clone()),
+            Dir::Request => (
+                "proxy_on_request_body",
+                self.exports.on_request_body.clone(),
+            ),
             Dir::Response => (
                 "proxy_on_response_body",
                 self.exports.on_response_body.clone(),
@@ -311,7 +320,12 @@ impl Vm {
         Ok(action)
     }
 
-    pub(crate) fn send_trailers(&mut self, id: u32, dir: Dir, trailers: HeaderMap) -> Result<Action> {
+    pub(crate) fn send_trailers(
+        &mut self,
+        id: u32,
+        dir: Dir,
+        trailers: HeaderMap,
+    ) -> Result<Action> {
         self.check_open(id)?;
         {
             let s = self.stream_mut(id)?;
@@ -390,14 +404,13 @@ impl Vm {
         for id in ids {
             let (local, cont_req, cont_resp, reset, finished) = {
                 let s = self.stream_mut(id)?;
-                let r = (
+                (
                     s.pending_local_reply.take(),
                     std::mem::take(&mut s.continue_request),
                     std::mem::take(&mut s.continue_response),
                     std::mem::take(&mut s.reset_requested),
                     s.finished || s.access_log_phase,
-                );
-                r
+                )
             };
             if finished {
                 if local.is_some() {
@@ -583,7 +596,8 @@ impl Request<'_> {
 
     /// Client → filter: one request body chunk.
     pub fn send_request_body(&mut self, chunk: &[u8], end_of_stream: bool) -> Result<Action> {
-        self.vm.send_body(self.id, Dir::Request, chunk, end_of_stream)
+        self.vm
+            .send_body(self.id, Dir::Request, chunk, end_of_stream)
     }
 
     /// Sends a whole body split into chunks of `chunk_size` bytes (the last one with
@@ -616,7 +630,8 @@ impl Request<'_> {
 
     /// Upstream → filter: one response body chunk.
     pub fn send_response_body(&mut self, chunk: &[u8], end_of_stream: bool) -> Result<Action> {
-        self.vm.send_body(self.id, Dir::Response, chunk, end_of_stream)
+        self.vm
+            .send_body(self.id, Dir::Response, chunk, end_of_stream)
     }
 
     pub fn send_response_body_chunked(&mut self, body: &[u8], chunk_size: usize) -> Result<Action> {

@@ -38,6 +38,9 @@ pub struct VmConfig {
     /// When set, `proxy_http_call` to any other upstream fails with BadArgument (Envoy's answer
     /// for an unknown cluster). Empty: every cluster exists.
     pub clusters: Vec<String>,
+    /// Longest a single callback may run before it is interrupted and reported (a plugin stuck
+    /// in a loop). Envoy has no such limit; this keeps tests from hanging.
+    pub callback_deadline: Duration,
 }
 
 impl VmConfig {
@@ -54,6 +57,7 @@ impl VmConfig {
             random_seed: 0x9E37_79B9_7F4A_7C15,
             properties: Vec::new(),
             clusters: Vec::new(),
+            callback_deadline: Duration::from_secs(20),
         }
     }
 
@@ -95,6 +99,11 @@ impl VmConfig {
     pub fn property(mut self, path: &[&str], value: &[u8]) -> VmConfig {
         self.properties
             .push((path.iter().map(|s| s.to_string()).collect(), value.to_vec()));
+        self
+    }
+
+    pub fn callback_deadline(mut self, deadline: Duration) -> VmConfig {
+        self.callback_deadline = deadline;
         self
     }
 
@@ -213,6 +222,9 @@ impl VmState {
     }
 }
 
+/// `proxy_on_http_call_response(context, token, headers, body size, trailers)`.
+type HttpCallResponseFn = TypedFunc<(u32, u32, u32, u32, u32), ()>;
+
 #[derive(Default)]
 pub(crate) struct Exports {
     pub initialize: Option<TypedFunc<(), ()>>,
@@ -228,7 +240,7 @@ pub(crate) struct Exports {
     pub on_response_headers: Option<TypedFunc<(u32, u32, u32), u32>>,
     pub on_response_body: Option<TypedFunc<(u32, u32, u32), u32>>,
     pub on_response_trailers: Option<TypedFunc<(u32, u32), u32>>,
-    pub on_http_call_response: Option<TypedFunc<(u32, u32, u32, u32, u32), ()>>,
+    pub on_http_call_response: Option<HttpCallResponseFn>,
     pub on_log: Option<TypedFunc<u32, ()>>,
     pub on_done: Option<TypedFunc<u32, u32>>,
     pub on_delete: Option<TypedFunc<u32, ()>>,
@@ -282,8 +294,14 @@ impl Vm {
         }
 
         let mut properties = BTreeMap::new();
-        properties.insert(b"plugin_root_id".to_vec(), config.root_id.as_bytes().to_vec());
-        properties.insert(b"plugin_name".to_vec(), config.plugin_name.as_bytes().to_vec());
+        properties.insert(
+            b"plugin_root_id".to_vec(),
+            config.root_id.as_bytes().to_vec(),
+        );
+        properties.insert(
+            b"plugin_name".to_vec(),
+            config.plugin_name.as_bytes().to_vec(),
+        );
         properties.insert(b"plugin_vm_id".to_vec(), config.vm_id.as_bytes().to_vec());
         for (path, value) in &config.properties {
             properties.insert(property_path(path), value.clone());
@@ -379,7 +397,9 @@ impl Vm {
         let vm_config_len = len32(&vm.store.data().config.vm_config);
         vm.store.data_mut().plugin_config_visible = true;
         let started = match vm.exports.on_vm_start.clone() {
-            Some(f) => vm.invoke("proxy_on_vm_start", root, |s| f.call(s, (root, vm_config_len))),
+            Some(f) => vm.invoke("proxy_on_vm_start", root, |s| {
+                f.call(s, (root, vm_config_len))
+            }),
             None => Ok(1),
         };
         let started = match started {
@@ -421,13 +441,18 @@ impl Vm {
                 self.store.data().label
             );
         }
-        {
+        let deadline = {
             let st = self.store.data_mut();
             st.current = context;
             st.effective = 0;
             st.in_call = what;
             st.call_logs.clear();
-        }
+            st.config.callback_deadline
+        };
+        let ticks = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX)
+            * crate::host::EPOCHS_PER_SECOND
+            / 1000;
+        self.store.set_epoch_deadline(ticks.max(1));
         let result = f(&mut self.store);
         let st = self.store.data_mut();
         st.current = 0;
@@ -622,7 +647,11 @@ impl Vm {
         }
         let root = self.store.data().root_id;
         let (nh, nb, nt) = match &response {
-            Some(r) => (len32_n(r.headers.len()), len32(&r.body), len32_n(r.trailers.len())),
+            Some(r) => (
+                len32_n(r.headers.len()),
+                len32(&r.body),
+                len32_n(r.trailers.len()),
+            ),
             None => (0, 0, 0),
         };
         {
@@ -734,7 +763,14 @@ fn describe_failure(st: &VmState, what: &str, context: u32, e: &wasmtime::Error)
     if let Some(abort) = e.downcast_ref::<HostAbort>() {
         msg.push_str(&format!(" [host: {abort}]"));
     } else if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        msg.push_str(&format!(" [trap: {trap}]"));
+        if *trap == wasmtime::Trap::Interrupt {
+            msg.push_str(&format!(
+                " [interrupted: the callback ran longer than {:?} (endless loop?)]",
+                st.config.callback_deadline
+            ));
+        } else {
+            msg.push_str(&format!(" [trap: {trap}]"));
+        }
     }
     msg.push_str(&format!("\n{e:?}"));
     msg
