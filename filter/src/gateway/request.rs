@@ -25,11 +25,27 @@ pub fn health_key(provider: &str, model: &str) -> String {
 }
 
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
+    // One host call for every header we look at (host calls dominate the filter's cost).
+    let headers = host.request_headers();
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     // Nobody but the gateway chooses the cluster.
-    host.remove_request_header(&x.cfg.route_header);
-    let path = host.request_header(":path").unwrap_or_default();
-    let path = path.split('?').next().unwrap_or("");
-    let method = host.request_header(":method").unwrap_or_default();
+    if get(&x.cfg.route_header).is_some() {
+        host.remove_request_header(&x.cfg.route_header);
+    }
+    x.present = STRIP_FROM_CLIENT
+        .iter()
+        .copied()
+        .filter(|h| get(h).is_some())
+        .collect();
+    let full_path = get(":path").unwrap_or_default();
+    let path = full_path.split('?').next().unwrap_or("");
+    let method = get(":method").unwrap_or_default().to_string();
+    let declared = get("content-length").and_then(|v| v.trim().parse::<usize>().ok());
     x.start_ms = host.now_ms();
     if !path.starts_with("/v1/") {
         return Action::Continue;
@@ -40,7 +56,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     if let Some(endpoint) = Endpoint::from_path(path) {
         x.endpoint = endpoint;
     }
-    match access::authenticate(&x.cfg, host) {
+    match access::authenticate(&x.cfg, host, get("authorization"), get("x-api-key")) {
         Ok(caller) => x.caller = caller,
         Err(e) => return x.reply_error(host, &e),
     }
@@ -52,9 +68,6 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             if end_of_stream {
                 return x.reply_error(host, &GatewayError::bad_request("request body is empty"));
             }
-            let declared = host
-                .request_header("content-length")
-                .and_then(|v| v.trim().parse::<usize>().ok());
             if declared.is_some_and(|n| n > x.cfg.max_body_bytes) {
                 return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
             }
@@ -158,8 +171,10 @@ pub fn apply(
     raw: &[u8],
     provider: &Provider,
     up: &translate::UpstreamRequest,
+    present: &[&'static str],
 ) {
-    for h in STRIP_FROM_CLIENT {
+    // Only the client headers that are there cost a host call to remove.
+    for h in present {
         host.remove_request_header(h);
     }
     let body_len = match &up.body {
@@ -275,7 +290,7 @@ fn forward(
     let (estimate, completion_reserve) = req.estimate(raw);
     let admission = access::admit(x, host, req.model(), estimate + completion_reserve)?;
 
-    apply(host, size, raw, provider, &up);
+    apply(host, size, raw, provider, &up, &x.present);
     host.set_request_header(&x.cfg.route_header, &provider.cluster);
     host.clear_route_cache();
 
@@ -297,6 +312,11 @@ fn forward(
         first_byte_ms: None,
         served: None,
         attempts: 1,
+        track_latency: x
+            .cfg
+            .models
+            .get(req.model())
+            .is_some_and(|r| r.strategy == Strategy::LowestLatency),
     })
 }
 

@@ -49,7 +49,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     } else {
         if cfg.role == Role::Gateway {
             record_health(cfg, host, &provider.name, &flight.target.model, status);
-            if (200..300).contains(&status) {
+            if flight.track_latency && (200..300).contains(&status) {
                 let key = latency_key(&provider.name, &flight.target.model);
                 let sample = host
                     .now_ms()
