@@ -114,11 +114,10 @@ run_tests() {
   "$VENV/bin/pytest" integration-tests/e2e -q
 }
 
-bench() {
+bench() { # [--smoke] [--no-peers] [--only KEYS]: see bench/run.sh
   setup
   build
-  log "bench: see bench/ (issue 7)"
-  if [ -x bench/run.sh ]; then bench/run.sh "$@"; else echo "no benchmark yet" >&2; fi
+  bench/run.sh "$@"
 }
 
 cmd=${1:-}
