@@ -102,6 +102,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             first_byte_ms: None,
             served: None,
             attempts: 1,
+            health_at_request: Default::default(),
             track_latency: false,
         })
     });

@@ -91,6 +91,9 @@ struct Flight {
     served: Option<(String, String)>,
     /// Attempts Envoy made (`x-envoy-attempt-count`); above 1 is a fallback.
     attempts: u32,
+    /// The target's shared health when it was chosen: a success on a target that was
+    /// healthy then needs no shared-data read to record.
+    health_at_request: crate::routing::health::HealthState,
     /// The model routes by latency: keep its moving average up to date.
     track_latency: bool,
 }

@@ -202,7 +202,7 @@ fn choose_target(
     req: &Inbound,
     raw: &[u8],
     targets: &[Target],
-) -> Result<Target, GatewayError> {
+) -> Result<(Target, HealthState), GatewayError> {
     let route = x.cfg.models.get(req.model());
     let strategy = route.map_or(Strategy::Weighted, |r| r.strategy);
     let now = host.now_ms();
@@ -227,10 +227,15 @@ fn choose_target(
             weight: t.weight,
             health,
         });
+        let identity = if strategy == Strategy::Sticky {
+            strategy::fnv1a(format!("{name}/{}", t.model).as_bytes())
+        } else {
+            0
+        };
         extra.push(strategy::Extra {
             latency_us,
             context_window: t.context_window,
-            identity: strategy::fnv1a(format!("{name}/{}", t.model).as_bytes()),
+            identity,
         });
     }
     let sticky_key = match (strategy, route.and_then(|r| r.sticky_header.as_deref())) {
@@ -248,17 +253,25 @@ fn choose_target(
         candidates: &candidates,
         extra: &extra,
         now_ms: now,
-        random: host.random_u64(),
+        // A host call; only a choice between several targets needs it.
+        random: if targets.len() > 1 {
+            host.random_u64()
+        } else {
+            0
+        },
         sticky_key: sticky_key.as_deref(),
-        needed_tokens: {
+        needed_tokens: if strategy == Strategy::ContextWindow {
             let (prompt, completion) = req.estimate(raw);
             prompt + completion
+        } else {
+            0
         },
     };
     match strategy::choose(strategy, &input) {
         Ok(i) => targets
             .get(i)
             .cloned()
+            .zip(candidates.get(i).map(|c| c.health))
             .ok_or_else(|| GatewayError::internal("no target to route to")),
         Err(strategy::NoRoute::TooLong) => Err(GatewayError::bad_field(
             "messages",
@@ -280,12 +293,12 @@ fn forward(
 ) -> Result<Flight, GatewayError> {
     let req = Inbound::parse(endpoint, raw)?;
     let targets = resolve::resolve(&x.cfg, req.model())?;
-    let target = choose_target(x, host, &req, raw, &targets)?;
+    let (target, health_at_request) = choose_target(x, host, &req, raw, &targets)?;
     let provider = x
         .cfg
         .provider(target.provider)
         .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
-    let (up, unhonoured) = req.translate(provider, &target.model, raw, host.now_ms())?;
+    let (up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
     unhonoured_policy(&x.cfg, provider, &unhonoured)?;
     let (estimate, completion_reserve) = req.estimate(raw);
     let admission = access::admit(x, host, req.model(), estimate + completion_reserve)?;
@@ -312,6 +325,7 @@ fn forward(
         first_byte_ms: None,
         served: None,
         attempts: 1,
+        health_at_request,
         track_latency: x
             .cfg
             .models
