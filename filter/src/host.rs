@@ -10,6 +10,8 @@ pub enum CasResult {
 }
 
 pub trait Host {
+    /// All request headers in one host call (names lowercase, as Envoy keeps them).
+    fn request_headers(&self) -> Vec<(String, String)>;
     fn request_header(&self, name: &str) -> Option<String>;
     fn set_request_header(&mut self, name: &str, value: &str);
     fn remove_request_header(&mut self, name: &str);
@@ -127,6 +129,12 @@ impl FakeHost {
 }
 
 impl Host for FakeHost {
+    fn request_headers(&self) -> Vec<(String, String)> {
+        self.request_headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect()
+    }
     fn request_header(&self, name: &str) -> Option<String> {
         get(&self.request_headers, name)
     }

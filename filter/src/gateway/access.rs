@@ -29,14 +29,16 @@ pub struct Admission {
 }
 
 /// Who is calling, when access control is configured. `Ok(None)`: open gateway.
-pub fn authenticate(cfg: &Config, host: &mut dyn Host) -> Result<Option<usize>, GatewayError> {
+pub fn authenticate(
+    cfg: &Config,
+    host: &mut dyn Host,
+    authorization: Option<&str>,
+    x_api_key: Option<&str>,
+) -> Result<Option<usize>, GatewayError> {
     let Some(access) = &cfg.access else {
         return Ok(None);
     };
-    let key = auth::presented_key(
-        host.request_header("authorization").as_deref(),
-        host.request_header("x-api-key").as_deref(),
-    );
+    let key = auth::presented_key(authorization, x_api_key);
     let principal = if key.is_none() {
         host.property(&PEER_PRINCIPAL)
             .map(|p| String::from_utf8_lossy(&p).into_owned())

@@ -61,16 +61,19 @@ pub fn record(
         errors: u64::from(error),
     };
     let key_name = access::key_name(cfg, caller);
-    if let (Some(access_cfg), Some(name)) = (&cfg.access, key_name) {
-        periods::add(host, Scope::Key, name, now, &delta);
-        let team = caller
-            .and_then(|i| access_cfg.key(i))
-            .and_then(|k| access_cfg.team_of(k));
-        if let Some(team) = team {
-            periods::add(host, Scope::Team, &team.name, now, &delta);
+    // Per-period totals feed budgets and `/v1/usage`, which exist only with access control.
+    if let Some(access_cfg) = &cfg.access {
+        if let Some(name) = key_name {
+            periods::add(host, Scope::Key, name, now, &delta);
+            let team = caller
+                .and_then(|i| access_cfg.key(i))
+                .and_then(|k| access_cfg.team_of(k));
+            if let Some(team) = team {
+                periods::add(host, Scope::Team, &team.name, now, &delta);
+            }
         }
+        periods::add(host, Scope::Model, &flight.model, now, &delta);
     }
-    periods::add(host, Scope::Model, &flight.model, now, &delta);
 
     // For access logs: %FILTER_STATE(wasm.llm_prompt_tokens:PLAIN)% and friends.
     let usage_kind = if u.is_known() {
@@ -80,34 +83,31 @@ pub fn record(
     } else {
         "none"
     };
-    for (field, value) in [
-        ("llm_provider", served_provider.to_string()),
-        ("llm_model", served_model.to_string()),
-        ("llm_prompt_tokens", prompt.to_string()),
-        ("llm_completion_tokens", completion.to_string()),
-        ("llm_cost_usd", format!("{:.9}", cost as f64 / 1e9)),
-        ("llm_key", key_name.unwrap_or("-").to_string()),
-        ("llm_attempts", flight.attempts.to_string()),
-        ("llm_usage", usage_kind.to_string()),
-    ] {
-        host.set_log_field(field, &value);
-    }
+    // For access logs: one filter-state value, %FILTER_STATE(wasm.llm:PLAIN)% (one host
+    // call instead of one per field).
+    let fields = format!(
+        "provider={served_provider} model={served_model} key={} prompt_tokens={prompt} completion_tokens={completion} cost_usd={:.9} usage={usage_kind} attempts={}",
+        key_name.unwrap_or("-"),
+        cost as f64 / 1e9,
+        flight.attempts,
+    );
+    host.set_log_field("llm", &fields);
 
-    let labels = [
-        (metrics::MODEL, flight.model.as_str()),
-        (metrics::PROVIDER, served_provider),
-        (metrics::RESPONSE_MODEL, served_model),
-        (metrics::KEY, key_name.unwrap_or("none")),
-    ];
-    let name = |base: &str| metrics::name(base, &labels);
-    // Zero deltas too: every series exists from the first request on.
-    host.counter_add(&name(metrics::REQUESTS), 1);
-    host.counter_add(&name(metrics::PROMPT_TOKENS), prompt);
-    host.counter_add(&name(metrics::COMPLETION_TOKENS), completion);
-    host.counter_add(&name(metrics::COST), cost);
-    host.counter_add(&name(metrics::ESTIMATED), u64::from(estimated));
+    let names = metrics::names(
+        &flight.model,
+        served_provider,
+        served_model,
+        key_name.unwrap_or("none"),
+    );
+    // Zero deltas too: every series exists from the first request on (the host defines
+    // the metric and skips the increment).
+    host.counter_add(&names.requests, 1);
+    host.counter_add(&names.prompt_tokens, prompt);
+    host.counter_add(&names.completion_tokens, completion);
+    host.counter_add(&names.cost, cost);
+    host.counter_add(&names.estimated, u64::from(estimated));
     if flight.attempts > 1 {
-        host.counter_add(&name(metrics::FALLBACKS), 1);
+        host.counter_add(&names.fallbacks, 1);
     }
     if error {
         let kind = if !flight.completed {
@@ -121,27 +121,22 @@ pub fn record(
         } else {
             "stream"
         };
-        let mut l = labels.to_vec();
-        l.push((metrics::ERROR_TYPE, kind));
-        host.counter_add(&metrics::name(metrics::ERRORS, &l), 1);
+        host.counter_add(&names.with(metrics::ERRORS, (metrics::ERROR_TYPE, kind)), 1);
     }
 
-    host.histogram_record(&name(metrics::DURATION_MS), now.saturating_sub(start_ms));
+    host.histogram_record(&names.duration, now.saturating_sub(start_ms));
     if ok {
-        for (kind, n) in [("input", prompt), ("output", completion)] {
-            let mut l = labels.to_vec();
-            l.push((metrics::TOKEN_TYPE, kind));
-            host.histogram_record(&metrics::name(metrics::TOKEN_USAGE, &l), n);
-        }
+        host.histogram_record(&names.tokens_in, prompt);
+        host.histogram_record(&names.tokens_out, completion);
     }
     if let Some(first) = flight.first_byte_ms {
-        host.histogram_record(&name(metrics::TTFT_MS), first.saturating_sub(start_ms));
+        host.histogram_record(&names.ttft, first.saturating_sub(start_ms));
         if let Some(per) = now
             .saturating_sub(first)
             .saturating_mul(1000)
             .checked_div(completion)
         {
-            host.histogram_record(&name(metrics::TPOT_US), per);
+            host.histogram_record(&names.tpot, per);
         }
     }
 }

@@ -83,7 +83,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             .ok_or_else(|| GatewayError::internal("unknown provider"))?;
         // Unhonoured fields were already logged (or refused) by the gateway position.
         let (up, _unhonoured) = req.translate(provider, &target.model, &raw, now)?;
-        apply(host, size, &raw, provider, &up);
+        apply(host, size, &raw, provider, &up, &[]);
         Ok(Flight {
             endpoint: Endpoint::Chat,
             model: req.model().to_string(),
@@ -102,6 +102,8 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             first_byte_ms: None,
             served: None,
             attempts: 1,
+            health_at_request: Default::default(),
+            track_latency: false,
         })
     });
     match result {

@@ -50,6 +50,8 @@ pub struct Exchange {
     /// Index of the authenticated caller in `cfg.access.keys`.
     caller: Option<usize>,
     start_ms: u64,
+    /// Headers from `STRIP_FROM_CLIENT` that the client actually sent.
+    present: Vec<&'static str>,
     /// Per-attempt position: the endpoint's provider and model.
     target: Option<Target>,
     /// Local errors go out in this endpoint's shape.
@@ -89,6 +91,11 @@ struct Flight {
     served: Option<(String, String)>,
     /// Attempts Envoy made (`x-envoy-attempt-count`); above 1 is a fallback.
     attempts: u32,
+    /// The target's shared health when it was chosen: a success on a target that was
+    /// healthy then needs no shared-data read to record.
+    health_at_request: crate::routing::health::HealthState,
+    /// The model routes by latency: keep its moving average up to date.
+    track_latency: bool,
 }
 
 enum ResponseMode {
@@ -106,6 +113,7 @@ impl Exchange {
             state: State::Ignored,
             caller: None,
             start_ms: 0,
+            present: Vec::new(),
             target: None,
             endpoint: Endpoint::Chat,
         }

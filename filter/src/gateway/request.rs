@@ -25,11 +25,27 @@ pub fn health_key(provider: &str, model: &str) -> String {
 }
 
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
+    // One host call for every header we look at (host calls dominate the filter's cost).
+    let headers = host.request_headers();
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     // Nobody but the gateway chooses the cluster.
-    host.remove_request_header(&x.cfg.route_header);
-    let path = host.request_header(":path").unwrap_or_default();
-    let path = path.split('?').next().unwrap_or("");
-    let method = host.request_header(":method").unwrap_or_default();
+    if get(&x.cfg.route_header).is_some() {
+        host.remove_request_header(&x.cfg.route_header);
+    }
+    x.present = STRIP_FROM_CLIENT
+        .iter()
+        .copied()
+        .filter(|h| get(h).is_some())
+        .collect();
+    let full_path = get(":path").unwrap_or_default();
+    let path = full_path.split('?').next().unwrap_or("");
+    let method = get(":method").unwrap_or_default().to_string();
+    let declared = get("content-length").and_then(|v| v.trim().parse::<usize>().ok());
     x.start_ms = host.now_ms();
     if !path.starts_with("/v1/") {
         return Action::Continue;
@@ -40,7 +56,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     if let Some(endpoint) = Endpoint::from_path(path) {
         x.endpoint = endpoint;
     }
-    match access::authenticate(&x.cfg, host) {
+    match access::authenticate(&x.cfg, host, get("authorization"), get("x-api-key")) {
         Ok(caller) => x.caller = caller,
         Err(e) => return x.reply_error(host, &e),
     }
@@ -52,9 +68,6 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             if end_of_stream {
                 return x.reply_error(host, &GatewayError::bad_request("request body is empty"));
             }
-            let declared = host
-                .request_header("content-length")
-                .and_then(|v| v.trim().parse::<usize>().ok());
             if declared.is_some_and(|n| n > x.cfg.max_body_bytes) {
                 return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
             }
@@ -158,8 +171,10 @@ pub fn apply(
     raw: &[u8],
     provider: &Provider,
     up: &translate::UpstreamRequest,
+    present: &[&'static str],
 ) {
-    for h in STRIP_FROM_CLIENT {
+    // Only the client headers that are there cost a host call to remove.
+    for h in present {
         host.remove_request_header(h);
     }
     let body_len = match &up.body {
@@ -187,7 +202,7 @@ fn choose_target(
     req: &Inbound,
     raw: &[u8],
     targets: &[Target],
-) -> Result<Target, GatewayError> {
+) -> Result<(Target, HealthState), GatewayError> {
     let route = x.cfg.models.get(req.model());
     let strategy = route.map_or(Strategy::Weighted, |r| r.strategy);
     let now = host.now_ms();
@@ -212,10 +227,15 @@ fn choose_target(
             weight: t.weight,
             health,
         });
+        let identity = if strategy == Strategy::Sticky {
+            strategy::fnv1a(format!("{name}/{}", t.model).as_bytes())
+        } else {
+            0
+        };
         extra.push(strategy::Extra {
             latency_us,
             context_window: t.context_window,
-            identity: strategy::fnv1a(format!("{name}/{}", t.model).as_bytes()),
+            identity,
         });
     }
     let sticky_key = match (strategy, route.and_then(|r| r.sticky_header.as_deref())) {
@@ -233,17 +253,25 @@ fn choose_target(
         candidates: &candidates,
         extra: &extra,
         now_ms: now,
-        random: host.random_u64(),
+        // A host call; only a choice between several targets needs it.
+        random: if targets.len() > 1 {
+            host.random_u64()
+        } else {
+            0
+        },
         sticky_key: sticky_key.as_deref(),
-        needed_tokens: {
+        needed_tokens: if strategy == Strategy::ContextWindow {
             let (prompt, completion) = req.estimate(raw);
             prompt + completion
+        } else {
+            0
         },
     };
     match strategy::choose(strategy, &input) {
         Ok(i) => targets
             .get(i)
             .cloned()
+            .zip(candidates.get(i).map(|c| c.health))
             .ok_or_else(|| GatewayError::internal("no target to route to")),
         Err(strategy::NoRoute::TooLong) => Err(GatewayError::bad_field(
             "messages",
@@ -265,17 +293,17 @@ fn forward(
 ) -> Result<Flight, GatewayError> {
     let req = Inbound::parse(endpoint, raw)?;
     let targets = resolve::resolve(&x.cfg, req.model())?;
-    let target = choose_target(x, host, &req, raw, &targets)?;
+    let (target, health_at_request) = choose_target(x, host, &req, raw, &targets)?;
     let provider = x
         .cfg
         .provider(target.provider)
         .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
-    let (up, unhonoured) = req.translate(provider, &target.model, raw, host.now_ms())?;
+    let (up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
     unhonoured_policy(&x.cfg, provider, &unhonoured)?;
     let (estimate, completion_reserve) = req.estimate(raw);
     let admission = access::admit(x, host, req.model(), estimate + completion_reserve)?;
 
-    apply(host, size, raw, provider, &up);
+    apply(host, size, raw, provider, &up, &x.present);
     host.set_request_header(&x.cfg.route_header, &provider.cluster);
     host.clear_route_cache();
 
@@ -297,6 +325,12 @@ fn forward(
         first_byte_ms: None,
         served: None,
         attempts: 1,
+        health_at_request,
+        track_latency: x
+            .cfg
+            .models
+            .get(req.model())
+            .is_some_and(|r| r.strategy == Strategy::LowestLatency),
     })
 }
 

@@ -48,8 +48,12 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         flight.attempts = attempts.unwrap_or(1);
     } else {
         if cfg.role == Role::Gateway {
-            record_health(cfg, host, &provider.name, &flight.target.model, status);
-            if (200..300).contains(&status) {
+            let healthy_success = Outcome::from_status(status) == Outcome::Success
+                && flight.health_at_request == HealthState::default();
+            if !healthy_success {
+                record_health(cfg, host, &provider.name, &flight.target.model, status);
+            }
+            if flight.track_latency && (200..300).contains(&status) {
                 let key = latency_key(&provider.name, &flight.target.model);
                 let sample = host
                     .now_ms()
@@ -204,10 +208,11 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
 fn record_health(cfg: &Config, host: &mut dyn Host, provider: &str, model: &str, status: u16) {
     let outcome = Outcome::from_status(status);
     let key = health_key(provider, model);
+    let now = host.now_ms();
     for _ in 0..MAX_HEALTH_CAS_ATTEMPTS {
         let (value, cas) = host.shared_get(&key);
         let current = value.map(|v| HealthState::decode(&v)).unwrap_or_default();
-        let next = current.record(outcome, host.now_ms(), &cfg.health);
+        let next = current.record(outcome, now, &cfg.health);
         if next == current {
             return;
         }

@@ -30,6 +30,88 @@ pub fn name(base: &str, labels: &[(&str, &str)]) -> String {
     out
 }
 
+/// Every per-request metric name for one label set, built once per VM: formatting and
+/// sanitising a dozen names on every request would cost more than the host calls
+/// that use them.
+#[derive(Debug)]
+pub struct Names {
+    pub requests: String,
+    pub prompt_tokens: String,
+    pub completion_tokens: String,
+    pub cost: String,
+    pub estimated: String,
+    pub fallbacks: String,
+    pub duration: String,
+    pub ttft: String,
+    pub tpot: String,
+    pub tokens_in: String,
+    pub tokens_out: String,
+    labels: Vec<(&'static str, String)>,
+}
+
+impl Names {
+    fn new(model: &str, provider: &str, response_model: &str, key: &str) -> Names {
+        let labels = [
+            (MODEL, model),
+            (PROVIDER, provider),
+            (RESPONSE_MODEL, response_model),
+            (KEY, key),
+        ];
+        let n = |base: &str| name(base, &labels);
+        let with = |base: &str, extra: (&str, &str)| {
+            let mut l = labels.to_vec();
+            l.push(extra);
+            name(base, &l)
+        };
+        Names {
+            requests: n(REQUESTS),
+            prompt_tokens: n(PROMPT_TOKENS),
+            completion_tokens: n(COMPLETION_TOKENS),
+            cost: n(COST),
+            estimated: n(ESTIMATED),
+            fallbacks: n(FALLBACKS),
+            duration: n(DURATION_MS),
+            ttft: n(TTFT_MS),
+            tpot: n(TPOT_US),
+            tokens_in: with(TOKEN_USAGE, (TOKEN_TYPE, "input")),
+            tokens_out: with(TOKEN_USAGE, (TOKEN_TYPE, "output")),
+            labels: labels.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+        }
+    }
+
+    /// A name with one more label (rare paths such as errors).
+    pub fn with(&self, base: &str, extra: (&str, &str)) -> String {
+        let mut l: Vec<(&str, &str)> = self.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        l.push(extra);
+        name(base, &l)
+    }
+}
+
+/// Distinct label sets a VM keeps names for; beyond that the cache starts over (label
+/// sets come from configuration, but `provider/model` addressing lets clients add more).
+const MAX_CACHED: usize = 1024;
+
+thread_local! {
+    static NAMES: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Names>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+pub fn names(model: &str, provider: &str, response_model: &str, key: &str) -> std::rc::Rc<Names> {
+    let cache_key = format!("{model}\0{provider}\0{response_model}\0{key}");
+    NAMES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(n) = cache.get(&cache_key) {
+            return n.clone();
+        }
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        let n = std::rc::Rc::new(Names::new(model, provider, response_model, key));
+        cache.insert(cache_key, n.clone());
+        n
+    })
+}
+
 // Counters.
 pub const REQUESTS: &str = "llmgw.requests_total";
 pub const PROMPT_TOKENS: &str = "llmgw.prompt_tokens_total";
@@ -60,6 +142,25 @@ pub const REASON: &str = "reason";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_names_match_built_names() {
+        let n = names("m.1", "p", "u:2", "k");
+        assert_eq!(
+            n.requests,
+            name(
+                REQUESTS,
+                &[
+                    (MODEL, "m.1"),
+                    (PROVIDER, "p"),
+                    (RESPONSE_MODEL, "u:2"),
+                    (KEY, "k")
+                ]
+            )
+        );
+        assert!(n.tokens_in.ends_with(".gen_ai_token_type.input"));
+        assert!(std::rc::Rc::ptr_eq(&n, &names("m.1", "p", "u:2", "k")));
+    }
 
     #[test]
     fn names_have_no_stray_dots() {

@@ -52,6 +52,15 @@ fn buffer(kind: BufferType, size: usize) -> Vec<u8> {
 }
 
 impl Host for EnvoyHost {
+    fn request_headers(&self) -> Vec<(String, String)> {
+        match hostcalls::get_map_bytes(MapType::HttpRequestHeaders) {
+            Ok(pairs) => pairs
+                .into_iter()
+                .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
     fn request_header(&self, name: &str) -> Option<String> {
         header(MapType::HttpRequestHeaders, name)
     }
@@ -105,8 +114,12 @@ impl Host for EnvoyHost {
         }
     }
     fn counter_add(&mut self, name: &str, delta: u64) {
+        // Defined on first sight so every series exists from the start; a zero delta
+        // needs no further host call.
         if let Some(id) = self.metric_id(MetricType::Counter, name) {
-            let _ = hostcalls::increment_metric(id, i64::try_from(delta).unwrap_or(i64::MAX));
+            if delta > 0 {
+                let _ = hostcalls::increment_metric(id, i64::try_from(delta).unwrap_or(i64::MAX));
+            }
         }
     }
     fn histogram_record(&mut self, name: &str, value: u64) {
