@@ -109,7 +109,7 @@ run_tests() {
   cargo clippy -p llm-gateway --target wasm32-wasip1 -- -D warnings
   build
   log "unit, golden and ABI tests"
-  cargo test --workspace --release
+  cargo test --workspace
   log "end-to-end through Envoy"
   "$VENV/bin/pytest" integration-tests/e2e -q
 }

@@ -56,6 +56,11 @@ fn json_error(e: serde_json::Error) -> GatewayError {
 
 impl Inbound {
     pub fn parse(endpoint: Endpoint, raw: &[u8]) -> Result<Inbound, GatewayError> {
+        // serde checks UTF-8 only in the strings it reads; the passthrough paths forward
+        // the rest as they are, so the whole body is checked once here.
+        if std::str::from_utf8(raw).is_err() {
+            return Err(GatewayError::bad_request("request body is not valid UTF-8"));
+        }
         match endpoint {
             Endpoint::Chat => {
                 let req: ChatRequest = serde_json::from_slice(raw).map_err(json_error)?;

@@ -15,9 +15,12 @@ use llm_gateway::usage::periods::{self, Scope};
 use wasm_host::{Host, Vm};
 
 /// A listed model: the filter creates its ledger key in `on_configure`, before any traffic.
+/// With access control (the key is sha256("client-secret"), what `chat_headers` sends), so
+/// that the day and month totals, which only budgets and `/v1/usage` read, are kept too.
 const CONFIG: &str = r#"{"providers":[{"name":"an","kind":"anthropic","cluster":"c","api_key_env":"K"}],
     "models":[{"name":"claude","targets":[{"provider":"an","model":"claude-sonnet-4-5"}]}],
-    "allow_provider_model":true}"#;
+    "allow_provider_model":true,
+    "access":{"keys":[{"name":"client","sha256":"fdce8e4a65b70d186bd77cba2e0c580dcf1c6497da9f1b70eed849497e1f8ba2"}]}}"#;
 const LISTED: &str = "claude";
 /// Not listed: allowed through `allow_provider_model`, its ledger key is created on first use.
 const UNLISTED: &str = "an/claude-sonnet-4-5";
