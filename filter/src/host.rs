@@ -67,7 +67,7 @@ pub fn cas_update(
         let Some(next) = f(value.as_deref()) else {
             return true;
         };
-        match host.shared_set(key, &next, cas) {
+        match host.shared_set(key, &next, create_or(cas)) {
             CasResult::Ok => return true,
             CasResult::Mismatch => continue,
             CasResult::Failed => return false,
@@ -75,6 +75,21 @@ pub fn cas_update(
     }
     false
 }
+
+/// The CAS token to write with: the one read, or for a key that did not exist a token no
+/// real value carries. Envoy (like the fakes) writes unconditionally with 0, but with any
+/// other token it creates a missing key and refuses to overwrite one that another worker
+/// created in the meantime: so a first write can no longer erase a concurrent one.
+pub fn create_or(cas: u32) -> u32 {
+    if cas == 0 {
+        CREATE_ONLY
+    } else {
+        cas
+    }
+}
+
+/// See `create_or`: Envoy's tokens count up from 1 and never reach this.
+pub const CREATE_ONLY: u32 = u32::MAX;
 
 /// In-memory host for native tests: records everything, time and randomness scripted.
 #[derive(Debug, Default)]

@@ -216,7 +216,7 @@ fn record_health(cfg: &Config, host: &mut dyn Host, provider: &str, model: &str,
         if next == current {
             return;
         }
-        match host.shared_set(&key, &next.encode(), cas) {
+        match host.shared_set(&key, &next.encode(), crate::host::create_or(cas)) {
             CasResult::Mismatch => continue,
             CasResult::Ok | CasResult::Failed => return,
         }

@@ -33,9 +33,6 @@ pub fn decode(bytes: &[u8]) -> Counters {
 
 /// Add `delta` to the counters under `key`. Returns false if the update was lost.
 pub fn add(host: &mut dyn Host, key: &str, delta: &Counters) -> bool {
-    // A key that does not exist yet has no CAS token; Envoy then writes
-    // unconditionally. Keys for configured targets are created at configure time,
-    // which keeps that window closed for them.
     cas_update(host, key, |value| {
         let mut current = value.map(decode).unwrap_or_default();
         for (c, d) in current.iter_mut().zip(delta.iter()) {
@@ -48,7 +45,8 @@ pub fn add(host: &mut dyn Host, key: &str, delta: &Counters) -> bool {
 /// Create `key` with zeros unless it exists (called from `on_configure`).
 pub fn ensure(host: &mut dyn Host, key: &str) {
     if host.shared_get(key).0.is_none() {
-        let _ = host.shared_set(key, &encode(&[0; FIELDS]), 0);
+        // Create-only: if another worker counted into it meanwhile, keep its value.
+        let _ = host.shared_set(key, &encode(&[0; FIELDS]), crate::host::CREATE_ONLY);
     }
 }
 

@@ -234,14 +234,14 @@ fn two_worker_threads_count_exactly() {
     check_totals(&host, 2 * per_thread as u64 + 1, errors);
 }
 
-// KNOWN LIMITATIONS found with this host. proxy-wasm shared data has no atomic create: cas 0
-// writes unconditionally and Envoy lets any cas create a missing key. So a key that two workers
-// may create at the same moment can lose an update. Each test below is flaky by nature (it
-// needs a real race); run with `--ignored`, which loops enough to show it.
+// Races this host found, now fixed in the filter. proxy-wasm shared data has no atomic create:
+// cas 0 writes unconditionally, while any other cas creates a missing key and refuses to
+// overwrite an existing one. The filter used to write new keys with cas 0, so two workers
+// creating a key at the same moment could lose an update; it now creates keys with a token no
+// value carries (`host::CREATE_ONLY`). Each test loops to give the race its chance.
 
 /// An unlisted `provider/model` name gets its ledger key on first use.
 #[test]
-#[ignore = "filter limitation: first use of an unlisted provider/model races across workers"]
 fn race_first_use_of_an_unlisted_provider_model() {
     for _ in 0..20 {
         let host = Host::new().unwrap();
@@ -254,7 +254,6 @@ fn race_first_use_of_an_unlisted_provider_model() {
 /// `ledger::ensure` in `on_configure` writes zeros when it sees no key: a worker still
 /// configuring can wipe what another worker already counted (startup, config reload).
 #[test]
-#[ignore = "filter limitation: on_configure's ensure races with traffic on another worker"]
 fn race_configure_while_another_worker_serves() {
     for _ in 0..20 {
         let host = Host::new().unwrap();
@@ -267,7 +266,6 @@ fn race_configure_while_another_worker_serves() {
 /// Day and month totals are created by the first request of each period, on whichever worker
 /// serves it: the first requests of a new day on two workers race.
 #[test]
-#[ignore = "filter limitation: the first request of a day/month races across workers"]
 fn race_first_request_of_a_period() {
     for _ in 0..20 {
         let host = Host::new().unwrap();
