@@ -1,6 +1,7 @@
 //! proxy-wasm glue: the root context (configuration) and the HTTP context, each
 //! callback a few lines that hand over to `gateway::Exchange` through `EnvoyHost`.
 
+mod abi;
 mod envoy_host;
 mod http;
 mod root;

@@ -1,12 +1,11 @@
 //! Root context: validates the configuration once; hands it to every HTTP context.
 
 use std::rc::Rc;
-use std::time::Duration;
 
-use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType};
 
+use super::abi;
 use super::envoy_host::{EnvoyHost, Metrics};
 use super::http::Http;
 use crate::config::{self, Config, TokenEstimator};
@@ -23,8 +22,8 @@ impl Context for Root {}
 
 impl RootContext for Root {
     fn on_configure(&mut self, size: usize) -> bool {
-        let doc = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, size) {
-            Ok(Some(doc)) => doc,
+        let doc = match abi::get_buffer(BufferType::PluginConfiguration, 0, size) {
+            Some(doc) => doc,
             _ => {
                 log::error!(
                     "llm-gateway: invalid configuration: (document): missing plugin configuration"
@@ -53,7 +52,7 @@ impl RootContext for Root {
                 estimate::set_tiktoken(tiktoken);
                 if tiktoken {
                     // Build the tables on the first tick, off every request's path.
-                    let _ = hostcalls::set_tick_period(Duration::from_millis(1));
+                    abi::set_tick_period_ms(1);
                 }
                 self.config = Some(Rc::new(cfg));
                 true
@@ -66,14 +65,13 @@ impl RootContext for Root {
     }
 
     fn on_tick(&mut self) {
-        let _ = hostcalls::set_tick_period(Duration::from_millis(0));
+        abi::set_tick_period_ms(0);
         #[cfg(feature = "tiktoken")]
         {
-            let now = || hostcalls::get_current_time().ok();
-            let start = now();
+            let start = abi::now_nanos();
             let ok = crate::usage::tokenizer::warm_up();
-            let ms = match (start, now()) {
-                (Some(a), Some(b)) => b.duration_since(a).map(|d| d.as_millis()).unwrap_or(0),
+            let ms = match (start, abi::now_nanos()) {
+                (Some(a), Some(b)) => b.saturating_sub(a) / 1_000_000,
                 _ => 0,
             };
             log::info!(
