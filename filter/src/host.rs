@@ -100,6 +100,8 @@ pub struct FakeHost {
     pub response_body: Vec<u8>,
     pub local_response: Option<LocalReply>,
     pub route_cache_cleared: u32,
+    /// Single-header writes and removals (each is one host call in Envoy).
+    pub header_writes: u32,
     pub shared: std::collections::HashMap<String, (Vec<u8>, u32)>,
     pub cas_counter: u32,
     pub counters: std::collections::BTreeMap<String, u64>,
@@ -154,9 +156,11 @@ impl Host for FakeHost {
         get(&self.request_headers, name)
     }
     fn set_request_header(&mut self, name: &str, value: &str) {
+        self.header_writes += 1;
         set(&mut self.request_headers, name, value)
     }
     fn remove_request_header(&mut self, name: &str) {
+        self.header_writes += 1;
         self.request_headers
             .retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     }

@@ -12,6 +12,7 @@ pub mod aws;
 pub mod codec;
 pub mod config;
 pub mod error;
+pub mod fxhash;
 pub mod gateway;
 pub mod host;
 pub mod limits;

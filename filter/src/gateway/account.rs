@@ -86,9 +86,11 @@ pub fn record(
     // For access logs: one filter-state value, %FILTER_STATE(wasm.llm:PLAIN)% (one host
     // call instead of one per field).
     let fields = format!(
-        "provider={served_provider} model={served_model} key={} prompt_tokens={prompt} completion_tokens={completion} cost_usd={:.9} usage={usage_kind} attempts={}",
+        "provider={served_provider} model={served_model} key={} prompt_tokens={prompt} completion_tokens={completion} cost_usd={}.{:09} usage={usage_kind} attempts={}",
         key_name.unwrap_or("-"),
-        cost as f64 / 1e9,
+        // Integer arithmetic: float formatting costs thousands of instructions in Wasm.
+        cost / 1_000_000_000,
+        cost % 1_000_000_000,
         flight.attempts,
     );
     host.set_log_field("llm", &fields);

@@ -4,6 +4,7 @@
 //! `.model`) says what to translate for. The response side is shared with the gateway
 //! position (see `response.rs`).
 
+use super::headers::Headers;
 use super::inbound::{Endpoint, Inbound};
 use super::request::apply;
 use super::{Action, Exchange, Flight, ResponseMode, State};
@@ -48,9 +49,8 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         let e = GatewayError::internal(format!("endpoint names unknown provider {provider:?}"));
         return x.reply_error(host, &e);
     };
-    for h in EVERY_PROVIDER_HEADER {
-        host.remove_request_header(h);
-    }
+    // Read once: the body callback removes only the credentials that are there.
+    x.request_headers = Headers::new(host.request_headers());
     if end_of_stream {
         return x.reply_error(host, &GatewayError::bad_request("request body is empty"));
     }
@@ -83,7 +83,15 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             .ok_or_else(|| GatewayError::internal("unknown provider"))?;
         // Unhonoured fields were already logged (or refused) by the gateway position.
         let (up, _unhonoured) = req.translate(provider, &target.model, &raw, now)?;
-        apply(host, size, &raw, provider, &up, &[]);
+        apply(
+            host,
+            size,
+            &raw,
+            provider,
+            &up,
+            &x.request_headers,
+            EVERY_PROVIDER_HEADER,
+        );
         Ok(Flight {
             endpoint: Endpoint::Chat,
             model: req.model().to_string(),
@@ -104,6 +112,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             attempts: 1,
             health_at_request: Default::default(),
             track_latency: false,
+            json_answer: false,
         })
     });
     match result {

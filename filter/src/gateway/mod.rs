@@ -4,6 +4,7 @@
 mod access;
 mod account;
 mod attempt;
+mod headers;
 mod inbound;
 mod request;
 mod response;
@@ -50,8 +51,8 @@ pub struct Exchange {
     /// Index of the authenticated caller in `cfg.access.keys`.
     caller: Option<usize>,
     start_ms: u64,
-    /// Headers from `STRIP_FROM_CLIENT` that the client actually sent.
-    present: Vec<&'static str>,
+    /// The request headers as read at the headers callback.
+    request_headers: headers::Headers,
     /// Per-attempt position: the endpoint's provider and model.
     target: Option<Target>,
     /// Local errors go out in this endpoint's shape.
@@ -96,6 +97,8 @@ struct Flight {
     health_at_request: crate::routing::health::HealthState,
     /// The model routes by latency: keep its moving average up to date.
     track_latency: bool,
+    /// The provider answered `content-type: application/json`: no need to set it again.
+    json_answer: bool,
 }
 
 enum ResponseMode {
@@ -113,7 +116,7 @@ impl Exchange {
             state: State::Ignored,
             caller: None,
             start_ms: 0,
-            present: Vec::new(),
+            request_headers: Default::default(),
             target: None,
             endpoint: Endpoint::Chat,
         }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::headers::Headers;
 use super::inbound::{Endpoint, Inbound};
 use super::{
     access, response, usage_api, Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT,
@@ -25,25 +26,17 @@ pub fn health_key(provider: &str, model: &str) -> String {
 }
 
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
-    // One host call for every header we look at (host calls dominate the filter's cost).
-    let headers = host.request_headers();
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    // One host call for every header we look at, kept to skip writes that change nothing
+    // (host calls dominate the filter's cost).
+    let headers = Headers::new(host.request_headers());
+    let get = |name: &str| headers.get(name);
     // Nobody but the gateway chooses the cluster.
     if get(&x.cfg.route_header).is_some() {
         host.remove_request_header(&x.cfg.route_header);
     }
-    x.present = STRIP_FROM_CLIENT
-        .iter()
-        .copied()
-        .filter(|h| get(h).is_some())
-        .collect();
     let full_path = get(":path").unwrap_or_default();
-    let path = full_path.split('?').next().unwrap_or("");
+    let path = full_path.split('?').next().unwrap_or("").to_string();
+    let path = path.as_str();
     let method = get(":method").unwrap_or_default().to_string();
     let declared = get("content-length").and_then(|v| v.trim().parse::<usize>().ok());
     x.start_ms = host.now_ms();
@@ -72,6 +65,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
                 return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
             }
             x.state = State::ReadingBody(x.endpoint);
+            x.request_headers = headers;
             Action::Pause
         }
         MODELS_PATH => {
@@ -164,18 +158,21 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     }
 }
 
-/// Rewrite the request held by Envoy into what `provider` expects.
+/// Rewrite the request held by Envoy into what `provider` expects; `headers` are the
+/// client's, so that only the headers that change cost a host call.
 pub fn apply(
     host: &mut dyn Host,
     size: usize,
     raw: &[u8],
     provider: &Provider,
     up: &translate::UpstreamRequest,
-    present: &[&'static str],
+    headers: &Headers,
+    strip: &[&str],
 ) {
-    // Only the client headers that are there cost a host call to remove.
-    for h in present {
-        host.remove_request_header(h);
+    for h in strip {
+        if headers.get(h).is_some() {
+            host.remove_request_header(h);
+        }
     }
     let body_len = match &up.body {
         Some(body) => {
@@ -184,14 +181,19 @@ pub fn apply(
         }
         None => raw.len(),
     };
-    host.set_request_header("content-length", &body_len.to_string());
-    host.set_request_header("content-type", "application/json");
+    let mut set = |name: &str, value: &str| {
+        if !headers.has_only(name, value) {
+            host.set_request_header(name, value);
+        }
+    };
+    set("content-length", &body_len.to_string());
+    set("content-type", "application/json");
     for (name, value) in &up.headers {
-        host.set_request_header(name, value);
+        set(name, value);
     }
-    host.set_request_header(":path", &up.path);
+    set(":path", &up.path);
     if let Some(authority) = &provider.host {
-        host.set_request_header(":authority", authority);
+        set(":authority", authority);
     }
 }
 
@@ -239,7 +241,7 @@ fn choose_target(
         });
     }
     let sticky_key = match (strategy, route.and_then(|r| r.sticky_header.as_deref())) {
-        (Strategy::Sticky, Some(h)) => host.request_header(h).map(String::into_bytes),
+        (Strategy::Sticky, Some(h)) => x.request_headers.get(h).map(|v| v.as_bytes().to_vec()),
         (Strategy::Sticky, None) => Some(match req {
             Inbound::Chat(chat) => estimate::prompt_prefix(chat, STICKY_PREFIX_BYTES),
             _ => raw
@@ -303,7 +305,15 @@ fn forward(
     let (estimate, completion_reserve) = req.estimate(raw);
     let admission = access::admit(x, host, req.model(), estimate + completion_reserve)?;
 
-    apply(host, size, raw, provider, &up, &x.present);
+    apply(
+        host,
+        size,
+        raw,
+        provider,
+        &up,
+        &x.request_headers,
+        STRIP_FROM_CLIENT,
+    );
     host.set_request_header(&x.cfg.route_header, &provider.cluster);
     host.clear_route_cache();
 
@@ -331,6 +341,7 @@ fn forward(
             .models
             .get(req.model())
             .is_some_and(|r| r.strategy == Strategy::LowestLatency),
+        json_answer: false,
     })
 }
 

@@ -11,6 +11,7 @@ use crate::routing::strategy::ewma;
 use crate::translate::{self, ResponseMeta, StreamSettings, EVENT_STREAM};
 
 const MAX_HEALTH_CAS_ATTEMPTS: usize = 16;
+const JSON: &str = "application/json";
 
 /// Moving average of time to first byte (µs) per target, for `lowest_latency`.
 pub fn latency_key(provider: &str, model: &str) -> String {
@@ -76,9 +77,11 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         }
     }
 
-    let is_sse = host
-        .response_header("content-type")
+    let content_type = host.response_header("content-type");
+    let is_sse = content_type
+        .as_deref()
         .is_some_and(|c| c.starts_with(translate::stream_content_type(provider)));
+    flight.json_answer = content_type.as_deref() == Some(JSON);
     if end_of_stream {
         flight.error = !(200..300).contains(&status);
         flight.completed = true;
@@ -197,7 +200,9 @@ fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize,
         host.set_response_header(":status", &status.to_string());
     }
     if let Some(b) = new_body {
-        host.set_response_header("content-type", "application/json");
+        if !flight.json_answer {
+            host.set_response_header("content-type", JSON);
+        }
         host.set_response_header("content-length", &b.len().to_string());
         host.set_response_body(size, &b);
     }

@@ -78,6 +78,10 @@ fn anthropic_round_trip_rewrites_request_and_response() {
     assert_eq!(h.header("authorization"), None);
     assert_eq!(h.header("accept-encoding"), None);
     assert_eq!(h.route_cache_cleared, 1);
+    // One host call per header that changed, none for the others: the client's route
+    // header at once, then authorization and accept-encoding removed, content-length,
+    // content-type, x-api-key, anthropic-version, :path and the route header set.
+    assert_eq!(h.header_writes, 9);
     let body: serde_json::Value = serde_json::from_slice(&h.request_body).unwrap();
     assert_eq!(body["model"], "claude");
     assert_eq!(
@@ -99,6 +103,9 @@ fn anthropic_round_trip_rewrites_request_and_response() {
         .find(|(k, _)| k == "content-length")
         .map(|(_, v)| v.clone());
     assert_eq!(resp_len, Some(h.response_body.len().to_string()));
+    assert!(h
+        .response_headers
+        .contains(&("x-llm-provider".to_string(), "an".to_string())));
     x.on_log(&mut h);
     x.on_log(&mut h); // accounted once only
     let key = ledger::usage_key("mixed", "an", "claude");

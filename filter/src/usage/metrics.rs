@@ -92,27 +92,34 @@ impl Names {
 const MAX_CACHED: usize = 1024;
 
 thread_local! {
-    static NAMES: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Names>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    /// By a hash of the four labels (no key string built per request); the entry keeps
+    /// its labels, so a collision only costs a rebuild.
+    static NAMES: std::cell::RefCell<crate::fxhash::FxHashMap<u64, std::rc::Rc<Names>>> =
+        std::cell::RefCell::new(Default::default());
 }
 
 pub fn names(model: &str, provider: &str, response_model: &str, key: &str) -> std::rc::Rc<Names> {
-    let cache_key = format!("{model}\0{provider}\0{response_model}\0{key}");
+    let hash = crate::fxhash::hash_strs(&[model, provider, response_model, key]);
+    let same = |n: &Names| {
+        let want = [model, provider, response_model, key];
+        n.labels.len() == want.len() && n.labels.iter().zip(want).all(|((_, v), w)| v == w)
+    };
     NAMES.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some(n) = cache.get(&cache_key) {
-            return n.clone();
+        if let Some(n) = cache.get(&hash) {
+            if same(n) {
+                return n.clone();
+            }
         }
         if cache.len() >= MAX_CACHED {
             cache.clear();
         }
         let n = std::rc::Rc::new(Names::new(model, provider, response_model, key));
-        cache.insert(cache_key, n.clone());
+        cache.insert(hash, n.clone());
         n
     })
 }
 
-// Counters.
 pub const REQUESTS: &str = "llmgw.requests_total";
 pub const PROMPT_TOKENS: &str = "llmgw.prompt_tokens_total";
 pub const COMPLETION_TOKENS: &str = "llmgw.completion_tokens_total";

@@ -2,17 +2,17 @@
 //! panic on unexpected statuses or on header bytes that are not UTF-8).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::abi;
 use proxy_wasm::types::{BufferType, MapType, MetricType, Status};
 
+use crate::fxhash::FxHashMap;
 use crate::host::{CasResult, Host};
 
 /// Metric ids by name, per VM (defining a metric is a host call; do it once).
 #[derive(Clone, Default)]
-pub struct Metrics(Rc<RefCell<HashMap<String, u32>>>);
+pub struct Metrics(Rc<RefCell<FxHashMap<String, u32>>>);
 
 pub struct EnvoyHost {
     metrics: Metrics,
