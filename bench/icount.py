@@ -72,7 +72,7 @@ def measure(kind, mock, body, requests):
             "--concurrency", "1", "--disable-hot-restart", "-l", "warning"]
     env = dict(__import__("os").environ, **bench.DEMO_ENV)
     server = bench.Server(f"callgrind-{kind}", argv, bench.ok_200(f"http://127.0.0.1:{admin}/ready"),
-                          env=env, timeout=180)
+                          env=env, timeout=600)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         statuses = collections.Counter(post(conn, body) for _ in range(300))
