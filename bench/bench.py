@@ -922,13 +922,14 @@ def micro_report(micro):
     quick = native.get("quick") or (vm.get("requests") or 1000) < 1000 or est.get("quick")
     L = ["", "## Micro-benchmarks" + (" (quick mode)" if quick else ""), "",
          f"Natively (`cargo bench -p llm-gateway --bench translate`, standard harness, release profile; "
-         "median of 5 batches of ~60 ms each, ~4 ms in quick mode): *request* = the same ~1 KB chat "
+         "fastest of 5 batches of ~60 ms each, ~4 ms in quick mode; noise on a shared machine only adds time, "
+         "the medians are in the JSON): *request* = the same ~1 KB chat "
          "request parsed and translated into the provider's body (SigV4-signed for Bedrock); *response* "
          "= a ~1 KB provider answer → OpenAI answer and usage; *stream* = a provider stream of "
          f"{native.get('stream_events', 50)} content events (plus its framing events) → OpenAI SSE, fed in "
          f"{native.get('chunk_bytes', 256)}-byte chunks. MB/s = provider-side input bytes per second. "
          "In the VM (`wasm-bench`: the release `.wasm` in the wasmtime host through the proxy-wasm ABI, "
-         f"{vm.get('requests', '–')} requests per scenario after a warm-up): one whole request per "
+         f"fastest of 5 batches, {vm.get('requests', '–')} requests per scenario after a warm-up): one whole request per "
          "iteration (headers, body, routing, translation both ways, accounting, host calls; the "
          "emulator's own overhead included), the same request and answers. No time is asserted.", ""]
     if native.get("unavailable"):
