@@ -922,14 +922,15 @@ def micro_report(micro):
     quick = native.get("quick") or (vm.get("requests") or 1000) < 1000 or est.get("quick")
     L = ["", "## Micro-benchmarks" + (" (quick mode)" if quick else ""), "",
          f"Natively (`cargo bench -p llm-gateway --bench translate`, standard harness, release profile; "
-         "fastest of 5 batches of ~60 ms each, ~4 ms in quick mode; noise on a shared machine only adds time, "
-         "the medians are in the JSON): *request* = the same ~1 KB chat "
+         f"fastest of 5 batches of ~{4 if native.get('quick') else 60} ms each; noise on a shared machine "
+         "only adds time, the medians are in bench/.out/micro-native.json): *request* = the same ~1 KB chat "
          "request parsed and translated into the provider's body (SigV4-signed for Bedrock); *response* "
          "= a ~1 KB provider answer → OpenAI answer and usage; *stream* = a provider stream of "
          f"{native.get('stream_events', 50)} content events (plus its framing events) → OpenAI SSE, fed in "
          f"{native.get('chunk_bytes', 256)}-byte chunks. MB/s = provider-side input bytes per second. "
          "In the VM (`wasm-bench`: the release `.wasm` in the wasmtime host through the proxy-wasm ABI, "
-         f"fastest of 5 batches, {vm.get('requests', '–')} requests per scenario after a warm-up): one whole request per "
+         f"{vm.get('requests', '–')} requests per scenario after a warm-up in 5 batches: the fastest batch, "
+         "its median in brackets): one whole request per "
          "iteration (headers, body, routing, translation both ways, accounting, host calls; the "
          "emulator's own overhead included), the same request and answers. No time is asserted.", ""]
     if native.get("unavailable"):
@@ -947,14 +948,20 @@ def micro_report(micro):
 
     def invm(name):
         r = scen.get(name)
-        return f"{r['us_per_request']:,.0f}" if r else "–"
+        if not r:
+            return "–"
+        m = r.get("us_median")
+        return f"{r['us_per_request']:,.0f}" + (f" ({m:,.0f})" if m else "")
 
-    L += ["| provider | request µs (MB/s) | response µs (MB/s) | stream µs (MB/s) | in VM: chat µs/request | "
-          "in VM: stream µs/request |", "|---|---:|---:|---:|---:|---:|"]
+    if not rows and not scen:
+        L.pop()  # the blank line after the method
+    else:
+        L += ["| provider | request µs (MB/s) | response µs (MB/s) | stream µs (MB/s) | in VM: chat µs/request | "
+              "in VM: stream µs/request |", "|---|---:|---:|---:|---:|---:|"]
     for key, label in MICRO_PROVIDERS:
-        if not any(k == key for k, _ in rows) and f"chat-{key.replace('_', '-')}" not in scen:
-            continue
         vkey = key.replace("_", "-")
+        if not any(k == key for k, _ in rows) and f"chat-{vkey}" not in scen:
+            continue
         L.append(f"| {label} | {nat(key, 'request')} | {nat(key, 'response')} | {nat(key, 'stream')} | "
                  f"{invm('chat-' + vkey)} | {invm('stream-' + vkey)} |")
     if any(k == "messages→anthropic" for k, _ in rows):
@@ -971,7 +978,7 @@ def micro_report(micro):
         desc = {"big-prompt": "a ~12 KB prompt to Anthropic in 16 KB chunks",
                 "bad-json": "malformed JSON answered with a local 400"}
         notes.append("* In the VM also: " + "; ".join(
-            f"{desc[n]} {r['us_per_request']:,.0f} µs/request" for n, r in extra) + ".")
+            f"{desc[n]} {invm(n)} µs/request" for n, _ in extra) + ".")
     if est.get("unavailable"):
         notes.append(f"* Token estimation: not measured: {est['unavailable']}")
     elif est.get("rows"):
