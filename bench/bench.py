@@ -922,7 +922,7 @@ def micro_report(micro):
     quick = native.get("quick") or (vm.get("requests") or 1000) < 1000 or est.get("quick")
     L = ["", "## Micro-benchmarks" + (" (quick mode)" if quick else ""), "",
          f"Natively (`cargo bench -p llm-gateway --bench translate`, standard harness, release profile; "
-         f"fastest of 5 batches of ~{4 if native.get('quick') else 60} ms each; noise on a shared machine "
+         f"fastest of 5 batches of ~{4 if quick else 60} ms each; noise on a shared machine "
          "only adds time, the medians are in bench/.out/micro-native.json): *request* = the same ~1 KB chat "
          "request parsed and translated into the provider's body (SigV4-signed for Bedrock); *response* "
          "= a ~1 KB provider answer → OpenAI answer and usage; *stream* = a provider stream of "

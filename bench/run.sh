@@ -120,26 +120,28 @@ micro() { # name, log, command…
   shift 2
   rm -f "$OUT/micro-$name.json" "$OUT/micro-$name.unavailable"
   if ! "$@" >"$log" 2>&1; then
-    { echo -n "failed: "; grep -v '^\s*$' "$log" | tail -n 2 | tr '\n' ' ' | cut -c1-300; } >"$OUT/micro-$name.unavailable"
+    { echo -n "failed: "; grep -Ev '^\s*$|^note: |^stack backtrace|^error: (bench|process didn)' "$log" \
+        | tail -n 2 | tr '\n' ' ' | cut -c1-300; } >"$OUT/micro-$name.unavailable"
     log "micro-benchmark $name failed (see $log); the table will say so"
   fi
 }
 rm -f "$OUT"/micro-*.json "$OUT"/micro-*.unavailable
 if [ "$MICRO" = 1 ]; then
+  ABS_OUT=$PWD/$OUT  # cargo bench runs the harness in filter/
   log "micro-benchmarks${QUICK:+ (quick)}: native translation per provider"
   micro native "$OUT/micro-native.log" \
-    cargo bench -q -p llm-gateway --bench translate -- $QUICK --json "$OUT/micro-native.json"
+    cargo bench -q -p llm-gateway --bench translate -- $QUICK --json "$ABS_OUT/micro-native.json"
   log "micro-benchmarks: in the VM (wasmtime host, the release .wasm)"
   micro vm "$OUT/micro-vm.log" \
     cargo run -q --release -p wasm-host --features bench --bin wasm-bench -- \
-      --wasm target/wasm32-wasip1/release/llm_gateway.wasm $QUICK --json "$OUT/micro-vm.json"
+      --wasm target/wasm32-wasip1/release/llm_gateway.wasm $QUICK --json "$ABS_OUT/micro-vm.json"
   log "micro-benchmarks: token estimation"
   micro estimate "$OUT/micro-estimate.log" \
     cargo run -q --release -p llm-gateway --example estimate_cost --features tiktoken \
-      --target-dir target/tiktoken -- $QUICK --json "$OUT/micro-estimate.json"
+      --target-dir target/tiktoken -- $QUICK --json "$ABS_OUT/micro-estimate.json"
   if [ -e "$OUT/micro-estimate.unavailable" ]; then  # without tiktoken, the cheap estimator alone
     micro estimate "$OUT/micro-estimate.log" \
-      cargo run -q --release -p llm-gateway --example estimate_cost -- $QUICK --json "$OUT/micro-estimate.json"
+      cargo run -q --release -p llm-gateway --example estimate_cost -- $QUICK --json "$ABS_OUT/micro-estimate.json"
   fi
 fi
 
