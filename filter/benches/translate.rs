@@ -10,6 +10,7 @@
 //! cargo bench -p llm-gateway --bench translate -- [--quick] [--json PATH] [FILTER…]
 //! ```
 //! `--quick` (or `BENCH_QUICK=1`): ~20 ms per case instead of ~300 ms, for smoke runs.
+//! Without `--bench` (`cargo test --benches`) every case is checked and timed for ~1 ms.
 //! FILTER: only cases whose name contains one of the given strings (e.g. `bedrock`).
 #![allow(
     clippy::unwrap_used,
@@ -306,6 +307,7 @@ fn stream_body(dialect: Dialect, model: &str) -> Vec<u8> {
 // ------------------------------------------------------------------------------ timing
 
 struct Opts {
+    bench: bool,
     quick: bool,
     json: Option<String>,
     filters: Vec<String>,
@@ -313,6 +315,7 @@ struct Opts {
 
 fn opts() -> Opts {
     let mut o = Opts {
+        bench: false,
         quick: std::env::var("BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0"),
         json: None,
         filters: Vec::new(),
@@ -322,8 +325,9 @@ fn opts() -> Opts {
         match a.as_str() {
             "--quick" => o.quick = true,
             "--json" => o.json = Some(args.next().expect("--json needs a path")),
-            // What `cargo bench` passes to every bench target.
-            "--bench" => {}
+            // What `cargo bench` passes to every bench target; `cargo test --benches` does not
+            // and gets a check of every case with minimal timing.
+            "--bench" => o.bench = true,
             "-h" | "--help" => {
                 println!("translate [--quick] [--json PATH] [FILTER…]");
                 std::process::exit(0);
@@ -395,7 +399,11 @@ fn provider<'a>(cfg: &'a Config, name: &str) -> &'a Provider {
 
 fn main() {
     let o = opts();
-    let budget = Duration::from_millis(if o.quick { 20 } else { 300 });
+    let budget = Duration::from_millis(match (o.bench, o.quick) {
+        (false, _) => 1,
+        (true, true) => 20,
+        (true, false) => 300,
+    });
     let cfg = config::parse(CONFIG.as_bytes(), &env).expect("bench config");
     let settings = StreamSettings {
         client_wants_usage: true,
