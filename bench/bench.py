@@ -11,6 +11,9 @@ Targets, in this order within each repetition (interleaved so that drift hits al
   OpenAI→OpenAI and OpenAI→Anthropic (envoy-config/demo.yaml as is, ports moved, access log off),
   LiteLLM proxy and Portkey gateway (full mode only), each as OpenAI and as Anthropic.
 
+The micro-benchmarks (translation per provider natively and in the wasmtime host, token
+estimation) are run by bench/run.sh before this; their bench/.out/micro-*.json become a section.
+
 Nothing here asserts wall-clock time: a benchmark is not a test. Exit status is non-zero only when
 the harness itself breaks (or, with --smoke, when an Envoy target could not be measured).
 """
@@ -882,11 +885,120 @@ def report(results):
         L.append(f"| Envoy log: listener loading → last of {vms[0]['vms']} `configured` lines (main thread "
                  f"and {ENVOY_WORKERS} workers) | {med([v['last_ms'] for v in vms]):,.0f} ms |")
 
+    L += micro_report(results.get("micro"))
     L += ["", "## Against the issue's targets (informative; benchmarks never fail a build)", ""]
     L += targets_check(rows, streams)
     L += ["", f"Raw numbers per run: `{results.get('raw', 'bench/.out/results-full.json')}`; logs and "
           "generated configs: `bench/.out/`.", ""]
     return "\n".join(L)
+
+
+MICRO_PROVIDERS = (  # key in the native and in-VM results, label
+    ("openai", "OpenAI"), ("azure", "Azure OpenAI"), ("anthropic", "Anthropic"), ("gemini", "Gemini"),
+    ("vertex", "Vertex (Gemini)"), ("vertex_anthropic", "Vertex (Anthropic)"),
+    ("bedrock", "Bedrock (event stream)"))
+
+
+def load_micro():
+    """The micro-benchmarks bench/run.sh ran before the load runs (bench/.out/micro-*.json), or
+    why one could not run; None when none ran (--no-micro, --only)."""
+    out = {}
+    for name in ("native", "vm", "estimate"):
+        f, why = OUT / f"micro-{name}.json", OUT / f"micro-{name}.unavailable"
+        if f.exists():
+            try:
+                out[name] = json.loads(f.read_text())
+            except ValueError as e:
+                out[name] = {"unavailable": f"unreadable {f.name}: {e}"}
+        elif why.exists():
+            out[name] = {"unavailable": why.read_text().strip() or "failed"}
+    return out or None
+
+
+def micro_report(micro):
+    if not micro:
+        return []
+    native, vm, est = micro.get("native", {}), micro.get("vm", {}), micro.get("estimate", {})
+    quick = native.get("quick") or (vm.get("requests") or 1000) < 1000 or est.get("quick")
+    L = ["", "## Micro-benchmarks" + (" (quick mode)" if quick else ""), "",
+         f"Natively (`cargo bench -p llm-gateway --bench translate`, standard harness, release profile; "
+         f"fastest of 5 batches of ~{4 if quick else 60} ms each; noise on a shared machine "
+         "only adds time, the medians are in bench/.out/micro-native.json): *request* = the same ~1 KB chat "
+         "request parsed and translated into the provider's body (SigV4-signed for Bedrock); *response* "
+         "= a ~1 KB provider answer → OpenAI answer and usage; *stream* = a provider stream of "
+         f"{native.get('stream_events', 50)} content events (plus its framing events) → OpenAI SSE, fed in "
+         f"{native.get('chunk_bytes', 256)}-byte chunks. MB/s = provider-side input bytes per second. "
+         "In the VM (`wasm-bench`: the release `.wasm` in the wasmtime host through the proxy-wasm ABI, "
+         f"{vm.get('requests', '–')} requests per scenario after a warm-up in 5 batches: the fastest batch, "
+         "its median in brackets): one whole request per "
+         "iteration (headers, body, routing, translation both ways, accounting, host calls; the "
+         "emulator's own overhead included), the same request and answers. No time is asserted.", ""]
+    if native.get("unavailable"):
+        L.append(f"* native: not measured: {native['unavailable']}")
+    if vm.get("unavailable"):
+        L.append(f"* in the VM: not measured: {vm['unavailable']}")
+    if native.get("unavailable") or vm.get("unavailable"):
+        L.append("")
+    rows = {(r["provider"], r["op"]): r for r in native.get("rows", [])}
+    scen = {r["name"]: r for r in vm.get("scenarios", [])}
+
+    def nat(key, op):
+        r = rows.get((key, op))
+        return f"{r['us_per_op']:,.1f} ({r['mb_per_s']:,.0f})" if r else "–"
+
+    def invm(name):
+        r = scen.get(name)
+        if not r:
+            return "–"
+        m = r.get("us_median")
+        return f"{r['us_per_request']:,.0f}" + (f" ({m:,.0f})" if m else "")
+
+    if not rows and not scen:
+        L.pop()  # the blank line after the method
+    else:
+        L += ["| provider | request µs (MB/s) | response µs (MB/s) | stream µs (MB/s) | in VM: chat µs/request | "
+              "in VM: stream µs/request |", "|---|---:|---:|---:|---:|---:|"]
+    for key, label in MICRO_PROVIDERS:
+        vkey = key.replace("_", "-")
+        if not any(k == key for k, _ in rows) and f"chat-{vkey}" not in scen:
+            continue
+        L.append(f"| {label} | {nat(key, 'request')} | {nat(key, 'response')} | {nat(key, 'stream')} | "
+                 f"{invm('chat-' + vkey)} | {invm('stream-' + vkey)} |")
+    if any(k == "messages→anthropic" for k, _ in rows):
+        k = "messages→anthropic"
+        L.append(f"| `/v1/messages` → Anthropic (passthrough) | {nat(k, 'request')} | {nat(k, 'response')} | "
+                 f"{nat(k, 'stream')} | – | – |")
+    notes = []
+    p = rows.get(("(parse only)", "request"))
+    if p:
+        notes.append(f"* Parsing the ~1 KB chat request alone (every provider pays it; included in *request*): "
+                     f"{p['us_per_op']:,.1f} µs ({p['mb_per_s']:,.0f} MB/s).")
+    extra = [(n, scen[n]) for n in ("big-prompt", "bad-json") if n in scen]
+    if extra:
+        desc = {"big-prompt": "a ~12 KB prompt to Anthropic in 16 KB chunks",
+                "bad-json": "malformed JSON answered with a local 400"}
+        notes.append("* In the VM also: " + "; ".join(
+            f"{desc[n]} {invm(n)} µs/request" for n, _ in extra) + ".")
+    if est.get("unavailable"):
+        notes.append(f"* Token estimation: not measured: {est['unavailable']}")
+    elif est.get("rows"):
+        by = {r["estimator"]: r for r in est["rows"]}
+        kb = (est.get("prompt_bytes") or 10240) / 1024
+        line = f"* Token estimation for a {kb:.0f} KB prompt (natively, `filter/examples/estimate_cost.rs`): "
+        parts = []
+        if "cheap" in by:
+            parts.append(f"cheap estimator (the default) {by['cheap']['us_per_request']:,.1f} µs "
+                         f"({by['cheap']['tokens']} tokens)")
+        if "tiktoken" in by:
+            parts.append(f"tiktoken {by['tiktoken']['us_per_request']:,.0f} µs ({by['tiktoken']['tokens']} "
+                         f"tokens) after a one-time set-up of {est.get('tiktoken_setup_ms') or 0:,.0f} ms "
+                         "(o200k + cl100k)")
+        else:
+            parts.append("tiktoken not measured (the `tiktoken` build failed; see bench/.out/micro-estimate.log)")
+        notes.append(line + "; ".join(parts) + ".")
+    if notes:
+        L += [""] + notes
+    return L
 
 
 def targets_check(rows, streams):
@@ -933,6 +1045,8 @@ def main():
                     "a partial run writes bench/.out/results-partial.md")
     ap.add_argument("--duration", type=int, help="seconds per wrk run (overrides the mode)")
     ap.add_argument("--reps", type=int, help="repetitions (overrides the mode)")
+    ap.add_argument("--no-micro", action="store_true",
+                    help="leave the micro-benchmarks out (bench/run.sh then does not run them either)")
     ap.add_argument("--report-only", action="store_true",
                     help="re-render the table from bench/.out/results.json without measuring")
     args = ap.parse_args()
@@ -958,6 +1072,8 @@ def main():
     only = set(args.only.split(",")) if args.only else None
     results = run(mode, with_peers=not (args.smoke or args.no_peers), only=only)
     results["body_bytes"] = (OUT / "bodies" / "openai-gpt-4o-mini.json").stat().st_size
+    if not args.no_micro:
+        results["micro"] = load_micro()
     kind = "partial" if partial else mode
     results["raw"] = f"bench/.out/results-{kind}.json"
     (OUT / f"results-{kind}.json").write_text(json.dumps(results, indent=1))

@@ -6,7 +6,11 @@
 #                          bench/.out/results-smoke.md
 #   bench/run.sh --no-peers  full durations without LiteLLM and Portkey
 #   bench/run.sh --only envoy-plain,filter-anthropic [--duration 5] [--reps 1]
-#                          a partial run (bench/.out/results-partial.md); keys: bench/bench.py --help
+#                          a partial run (bench/.out/results-partial.md, no micro-benchmarks);
+#                          keys: bench/bench.py --help
+#   bench/run.sh --no-micro  skip the micro-benchmarks (translation per provider natively and
+#                          in the VM, token estimation), which otherwise run first (~1 min; with
+#                          --smoke a few seconds) and become a section of the results
 # Installs what it needs, idempotently: wrk (apt), and for full runs the peers, pinned
 # (LiteLLM into bench/.venv-peers, the Portkey gateway under bench/.peers/).
 set -euo pipefail
@@ -17,10 +21,15 @@ PORTKEY_VERSION=${PORTKEY_VERSION:-1.15.2}
 PORTKEY_HONO_NODE_SERVER=${PORTKEY_HONO_NODE_SERVER:-1.13.5}
 OUT=bench/.out
 PEERS=1
+MICRO=1
+QUICK=""
 for arg in "$@"; do
   case "$arg" in
-    --smoke|--no-peers) PEERS=0 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --smoke) PEERS=0; QUICK=--quick ;;
+    --no-peers) PEERS=0 ;;
+    --only|--only=*) MICRO=0 ;;
+    --no-micro) MICRO=0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) ;;  # bench.py checks the rest
   esac
 done
@@ -99,6 +108,41 @@ if [ "$PEERS" = 1 ]; then
   install_portkey portkey "" >"$OUT/install-portkey.log" 2>&1 || peer_failed portkey "$OUT/install-portkey.log"
   install_portkey portkey-pinned "$PORTKEY_HONO_NODE_SERVER" >"$OUT/install-portkey-pinned.log" 2>&1 \
     || peer_failed portkey-pinned "$OUT/install-portkey-pinned.log"
+fi
+
+# Micro-benchmarks (release builds): translation and stream rewriting per provider natively
+# (filter/benches/translate.rs) and through the .wasm in the wasmtime host (wasm-bench), token
+# estimation for a 10 KB prompt (filter/examples/estimate_cost.rs, tiktoken build if it builds).
+# Each writes bench/.out/micro-*.json for bench.py's report; one that fails leaves
+# micro-*.unavailable with the reason instead. Nothing is compared with a threshold.
+micro() { # name, log, command…
+  local name=$1 log=$2
+  shift 2
+  rm -f "$OUT/micro-$name.json" "$OUT/micro-$name.unavailable"
+  if ! "$@" >"$log" 2>&1; then
+    { echo -n "failed: "; grep -Ev '^\s*$|^note: |^stack backtrace|^error: (bench|process didn)' "$log" \
+        | tail -n 2 | tr '\n' ' ' | cut -c1-300; } >"$OUT/micro-$name.unavailable"
+    log "micro-benchmark $name failed (see $log); the table will say so"
+  fi
+}
+rm -f "$OUT"/micro-*.json "$OUT"/micro-*.unavailable
+if [ "$MICRO" = 1 ]; then
+  ABS_OUT=$PWD/$OUT  # cargo bench runs the harness in filter/
+  log "micro-benchmarks${QUICK:+ (quick)}: native translation per provider"
+  micro native "$OUT/micro-native.log" \
+    cargo bench -q -p llm-gateway --bench translate -- $QUICK --json "$ABS_OUT/micro-native.json"
+  log "micro-benchmarks: in the VM (wasmtime host, the release .wasm)"
+  micro vm "$OUT/micro-vm.log" \
+    cargo run -q --release -p wasm-host --features bench --bin wasm-bench -- \
+      --wasm target/wasm32-wasip1/release/llm_gateway.wasm $QUICK --json "$ABS_OUT/micro-vm.json"
+  log "micro-benchmarks: token estimation"
+  micro estimate "$OUT/micro-estimate.log" \
+    cargo run -q --release -p llm-gateway --example estimate_cost --features tiktoken \
+      --target-dir target/tiktoken -- $QUICK --json "$ABS_OUT/micro-estimate.json"
+  if [ -e "$OUT/micro-estimate.unavailable" ]; then  # without tiktoken, the cheap estimator alone
+    micro estimate "$OUT/micro-estimate.log" \
+      cargo run -q --release -p llm-gateway --example estimate_cost -- $QUICK --json "$ABS_OUT/micro-estimate.json"
+  fi
 fi
 
 exec .venv/bin/python bench/bench.py "$@"
