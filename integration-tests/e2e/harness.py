@@ -77,9 +77,14 @@ class Mock:
         self.proc.wait(timeout=10)
 
 
-def demo_plugin_config():
+def demo_plugin_config(batched_usage=False):
+    """The demo's plugin configuration. Without `batched_usage`, usage is written per
+    request (`usage_flush_ms` dropped) so that tests can read exact counters at once."""
     doc = yaml.safe_load(DEMO.read_text())
-    return json.loads(_wasm_filter(doc)["typed_config"]["config"]["configuration"]["value"])
+    cfg = json.loads(_wasm_filter(doc)["typed_config"]["config"]["configuration"]["value"])
+    if not batched_usage:
+        cfg.pop("usage_flush_ms", None)
+    return cfg
 
 
 def _wasm_filter(doc):
@@ -92,7 +97,7 @@ class Envoy:
     With `config_file` and `ports`, that file instead, its fixed ports mapped to the mocks'."""
 
     def __init__(self, clusters=None, plugin_config=None, concurrency=2, name="envoy",
-                 config_file=None, ports=None, edit=None, wasm=WASM):
+                 config_file=None, ports=None, edit=None, wasm=WASM, batched_usage=False):
         self.port, self.admin_port = free_port(), free_port()
         if config_file is not None:
             text = Path(config_file).read_text()
@@ -112,8 +117,9 @@ class Envoy:
         listener["address"]["socket_address"]["port_value"] = self.port
         filt = _wasm_filter(doc)["typed_config"]["config"]
         filt["vm_config"]["code"]["local"]["filename"] = str(wasm)
-        if plugin_config is not None:
-            filt["configuration"]["value"] = json.dumps(plugin_config)
+        if plugin_config is None:
+            plugin_config = demo_plugin_config(batched_usage)
+        filt["configuration"]["value"] = json.dumps(plugin_config)
         template = doc["static_resources"]["clusters"][0]
         doc["static_resources"]["clusters"] = []
         for cname, mock in clusters.items():

@@ -2,8 +2,11 @@
 equal what the mock providers reported, for plain and streaming answers, on two workers."""
 
 import json
+import time
 
 import openai
+
+from harness import Envoy
 
 
 def sums(mock):
@@ -60,3 +63,30 @@ def test_cut_stream_counts_tokens_seen_and_an_error(gateway, an):
     assert after["llmgw_errors_total"] - before["llmgw_errors_total"] == 1
     # message_start (the first event) carried the prompt tokens
     assert after["llmgw_prompt_tokens_total"] - before["llmgw_prompt_tokens_total"] == rec["usage"]["prompt_tokens"]
+
+
+def test_batched_usage_adds_up_across_workers_within_an_interval(mocks):
+    """demo.yaml as shipped batches usage per worker (usage_flush_ms): counts arrive late
+    but exact, also from a worker that goes quiet (its tick writes them)."""
+    an = mocks["anthropic_mock"]
+    an.reset()
+    e = Envoy(mocks, name="batched", batched_usage=True)
+    try:
+        k = ("claude-sonnet", "anthropic", "claude-sonnet-4-5")
+        names = ["llmgw_requests_total", "llmgw_prompt_tokens_total", "llmgw_completion_tokens_total"]
+        c = openai.OpenAI(base_url=e.base + "/v1", api_key="x", max_retries=0)
+        for i in range(10):
+            c.chat.completions.create(model="claude-sonnet",
+                                      messages=[{"role": "user", "content": "batch " + "w " * i}])
+        p, comp = sums(an)
+        want = {"llmgw_requests_total": 10, "llmgw_prompt_tokens_total": p,
+                "llmgw_completion_tokens_total": comp}
+        deadline = time.time() + 5
+        while True:
+            got = {n: e.counter(n, *k) for n in names}
+            if got == want or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        assert got == want
+    finally:
+        e.stop()

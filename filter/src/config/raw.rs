@@ -35,6 +35,10 @@ pub struct RawConfig {
     /// dropping them with a log line.
     #[serde(default)]
     pub strict: bool,
+    /// Batch the usage ledger and counters per worker and write them every this many
+    /// ms (0: on every request).
+    #[serde(default)]
+    pub usage_flush_ms: Option<u64>,
 }
 
 /// Tagged by `kind`; each variant holds only the settings that provider understands.

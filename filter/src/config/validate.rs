@@ -34,6 +34,8 @@ pub struct Config {
     pub prices: HashMap<String, super::pricing::Price>,
     /// Refuse request fields a provider cannot honour (400) instead of dropping them.
     pub strict: bool,
+    /// Per-worker batching of the usage ledger and counters (0: written per request).
+    pub usage_flush_ms: u64,
 }
 
 #[derive(Debug)]
@@ -254,6 +256,13 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         None => None,
     };
     let prices = super::pricing::validate(raw.prices)?;
+    let usage_flush_ms = raw.usage_flush_ms.unwrap_or(0);
+    if usage_flush_ms > MAX_USAGE_FLUSH_MS {
+        return err(
+            "usage_flush_ms",
+            "must be at most 60000 (counts wait this long in a worker before anyone sees them)",
+        );
+    }
     let token_estimator = raw
         .token_estimator
         .unwrap_or(super::raw::TokenEstimator::Cheap);
@@ -276,8 +285,11 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         route_header,
         health: health(raw.health)?,
         strict: raw.strict,
+        usage_flush_ms,
     })
 }
+
+const MAX_USAGE_FLUSH_MS: u64 = 60_000;
 
 /// Names end up in metric names, headers and `provider/model` addressing.
 fn valid_name(s: &str) -> bool {

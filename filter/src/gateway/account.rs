@@ -5,7 +5,7 @@ use super::{access, Flight};
 use crate::config::Config;
 use crate::host::Host;
 use crate::usage::periods::{self, Scope, Totals};
-use crate::usage::{ledger, metrics};
+use crate::usage::{batch, ledger, metrics};
 
 pub fn record(
     cfg: &Config,
@@ -45,7 +45,10 @@ pub fn record(
         .unwrap_or(0);
 
     let key = ledger::usage_key(&flight.model, served_provider, served_model);
-    ledger::add(host, &key, &[1, prompt, completion, u64::from(error), cost]);
+    let row = [1, prompt, completion, u64::from(error), cost];
+    if cfg.usage_flush_ms == 0 {
+        ledger::add(host, &key, &row);
+    }
     access::reconcile(
         host,
         &flight.admission,
@@ -103,14 +106,18 @@ pub fn record(
     );
     // Zero deltas too: every series exists from the first request on (the host defines
     // the metric and skips the increment).
-    host.counter_add(&names.requests, 1);
-    host.counter_add(&names.prompt_tokens, prompt);
-    host.counter_add(&names.completion_tokens, completion);
-    host.counter_add(&names.cost, cost);
-    host.counter_add(&names.estimated, u64::from(estimated));
+    let mut counters: Vec<(&str, u64)> = Vec::with_capacity(7);
+    counters.extend([
+        (names.requests.as_str(), 1),
+        (&names.prompt_tokens, prompt),
+        (&names.completion_tokens, completion),
+        (&names.cost, cost),
+        (&names.estimated, u64::from(estimated)),
+    ]);
     if flight.attempts > 1 {
-        host.counter_add(&names.fallbacks, 1);
+        counters.push((&names.fallbacks, 1));
     }
+    let error_name;
     if error {
         let kind = if !flight.completed {
             "incomplete"
@@ -123,7 +130,18 @@ pub fn record(
         } else {
             "stream"
         };
-        host.counter_add(&names.with(metrics::ERRORS, (metrics::ERROR_TYPE, kind)), 1);
+        error_name = names.with(metrics::ERRORS, (metrics::ERROR_TYPE, kind));
+        counters.push((&error_name, 1));
+    }
+    if cfg.usage_flush_ms == 0 {
+        for (name, delta) in &counters {
+            host.counter_add(name, *delta);
+        }
+    } else {
+        batch::add(&key, &row, &counters, now);
+        if batch::due(now, cfg.usage_flush_ms) {
+            batch::flush(host);
+        }
     }
 
     host.histogram_record(&names.duration, now.saturating_sub(start_ms));

@@ -255,3 +255,49 @@ fn upstream_garbage_becomes_502_with_new_length() {
         Some([1, 0, 0, 1, 0])
     );
 }
+
+#[test]
+fn batched_usage_is_written_once_per_interval_and_adds_up() {
+    let doc = br#"{
+      "providers": [{"name":"an","kind":"anthropic","cluster":"an_c","api_key_env":"AN"}],
+      "models": [{"name":"c","targets":[{"provider":"an","model":"claude"}]}],
+      "usage_flush_ms": 1000
+    }"#;
+    let cfg = Rc::new(parse(doc, &|_| Some("sk-an".to_string())).unwrap());
+    let answer = br#"{"id":"m1","type":"message","role":"assistant","model":"claude","content":[{"type":"text","text":"yo"}],"stop_reason":"end_turn","usage":{"input_tokens":3,"output_tokens":2}}"#;
+    let key = ledger::usage_key("c", "an", "claude");
+    let requests = "llmgw.requests_total.gen_ai_request_model.c.gen_ai_provider_name.an.gen_ai_response_model.claude.llm_key.none";
+    let mut shared = FakeHost::default().shared;
+    let mut counters = FakeHost::default().counters;
+    for (i, now) in [0u64, 400, 999, 1000, 1500].into_iter().enumerate() {
+        let mut h = post(r#"{"model":"c","messages":[{"role":"user","content":"hi"}]}"#);
+        h.shared = std::mem::take(&mut shared);
+        h.counters = std::mem::take(&mut counters);
+        h.now_ms += now;
+        let (mut x, _) = send(&mut h, &cfg);
+        respond(&mut x, &mut h, "200", "application/json", answer);
+        x.on_log(&mut h);
+        let written = ledger::read(&h, &key).map(|c| c[0]);
+        match i {
+            // The first three wait in the worker (the ledger key exists only once written).
+            0..=2 => assert_eq!(written, None, "request {i}"),
+            // 1000 ms after the first: all four written at once, with their tokens.
+            3 => {
+                assert_eq!(ledger::read(&h, &key), Some([4, 12, 8, 0, 0]));
+                assert_eq!(h.counters[requests], 4);
+            }
+            // The fifth waits again (until the tick or the next interval).
+            _ => assert_eq!(written, Some(4)),
+        }
+        shared = h.shared;
+        counters = h.counters;
+    }
+    let mut h = FakeHost {
+        shared,
+        counters,
+        ..FakeHost::default()
+    };
+    crate::usage::batch::flush(&mut h); // the root context's tick
+    assert_eq!(ledger::read(&h, &key), Some([5, 15, 10, 0, 0]));
+    assert_eq!(h.counters[requests], 5);
+}

@@ -1,4 +1,5 @@
 //! Token usage as reported (or not) by providers, and the shared-data ledger.
+pub mod batch;
 pub mod estimate;
 pub mod ledger;
 pub mod metrics;

@@ -10,12 +10,14 @@ use super::envoy_host::{EnvoyHost, Metrics};
 use super::http::Http;
 use crate::config::{self, Config, TokenEstimator};
 use crate::usage::estimate;
-use crate::usage::ledger;
+use crate::usage::{batch, ledger};
 
 #[derive(Default)]
 pub struct Root {
     config: Option<Rc<Config>>,
     metrics: Metrics,
+    /// tiktoken's tables are still to be built (on the first tick).
+    warm_up: bool,
 }
 
 impl Context for Root {}
@@ -50,9 +52,12 @@ impl RootContext for Root {
                 );
                 let tiktoken = cfg.token_estimator == TokenEstimator::Tiktoken;
                 estimate::set_tiktoken(tiktoken);
+                self.warm_up = tiktoken;
                 if tiktoken {
                     // Build the tables on the first tick, off every request's path.
                     abi::set_tick_period_ms(1);
+                } else {
+                    tick_for_usage(&cfg);
                 }
                 self.config = Some(Rc::new(cfg));
                 true
@@ -65,7 +70,17 @@ impl RootContext for Root {
     }
 
     fn on_tick(&mut self) {
-        abi::set_tick_period_ms(0);
+        // Batched usage (usage_flush_ms) a quiet worker still holds.
+        batch::flush(&mut EnvoyHost::new(self.metrics.clone()));
+        if !std::mem::take(&mut self.warm_up) {
+            return;
+        }
+        match &self.config {
+            Some(cfg) => tick_for_usage(cfg),
+            None => {
+                abi::set_tick_period_ms(0);
+            }
+        }
         #[cfg(feature = "tiktoken")]
         {
             let start = abi::now_nanos();
@@ -97,4 +112,10 @@ impl RootContext for Root {
     fn get_type(&self) -> Option<ContextType> {
         Some(ContextType::HttpContext)
     }
+}
+
+/// Tick as often as batched usage is written (no tick without batching).
+fn tick_for_usage(cfg: &Config) {
+    let ms = u32::try_from(cfg.usage_flush_ms).unwrap_or(u32::MAX);
+    abi::set_tick_period_ms(ms);
 }
