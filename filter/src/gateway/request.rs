@@ -207,7 +207,8 @@ fn choose_target(
 ) -> Result<(Target, HealthState), GatewayError> {
     let route = x.cfg.models.get(req.model());
     let strategy = route.map_or(Strategy::Weighted, |r| r.strategy);
-    let now = host.now_ms();
+    // The request's start: health cool-downs count in seconds (a host call saved).
+    let now = x.start_ms;
     let mut candidates = Vec::with_capacity(targets.len());
     let mut extra = Vec::with_capacity(targets.len());
     for t in targets {

@@ -149,7 +149,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
                 return Action::Buffer;
             }
             let body = host.response_body(size);
-            buffered(cfg, flight, host, size, &body);
+            buffered(cfg, flight, host, size, &body, x.start_ms);
             flight.completed = true;
             Action::Continue
         }
@@ -157,11 +157,19 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     }
 }
 
-fn buffered(cfg: &Config, flight: &mut Flight, host: &mut dyn Host, size: usize, body: &[u8]) {
+fn buffered(
+    cfg: &Config,
+    flight: &mut Flight,
+    host: &mut dyn Host,
+    size: usize,
+    body: &[u8],
+    start_ms: u64,
+) {
     let Some(provider) = cfg.provider(flight.target.provider) else {
         return;
     };
-    let created = host.now_ms() / 1000;
+    // OpenAI's `created` is when the request was made (and the clock read is saved).
+    let created = start_ms / 1000;
     let result = {
         let h: &dyn Host = host;
         let header = |name: &str| h.response_header(name);
