@@ -95,8 +95,8 @@ pub struct StreamOptions {
     pub include_usage: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "role", rename_all = "lowercase")]
+/// Tagged by `role`; `Deserialize` is hand-written in `openai_de.rs` (no buffering).
+#[derive(Debug)]
 pub enum Message {
     System {
         content: Content,
@@ -108,9 +108,7 @@ pub enum Message {
         content: Content,
     },
     Assistant {
-        #[serde(default)]
         content: Option<Content>,
-        #[serde(default)]
         tool_calls: Option<Vec<ToolCall>>,
     },
     Tool {
@@ -119,15 +117,15 @@ pub enum Message {
     },
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// A string or an array of parts (`Deserialize` in `openai_de.rs`).
+#[derive(Debug)]
 pub enum Content {
     Text(String),
     Parts(Vec<ContentPart>),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// Tagged by `type` (`Deserialize` in `openai_de.rs`).
+#[derive(Debug)]
 pub enum ContentPart {
     Text {
         text: String,
@@ -137,7 +135,6 @@ pub enum ContentPart {
     },
     /// Audio, files, refusals…: accepted by the parser, refused by translators that
     /// cannot carry them.
-    #[serde(other)]
     Unsupported,
 }
 
