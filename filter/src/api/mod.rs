@@ -8,3 +8,4 @@ pub mod gemini;
 pub mod openai;
 pub mod openai_client;
 mod openai_de;
+pub mod text;

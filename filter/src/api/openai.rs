@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::text::{Text, TextOut};
+
 // ---------- request ----------
 
 /// Fields the gateway reads. Unknown fields are ignored here; the OpenAI passthrough
@@ -120,7 +122,8 @@ pub enum Message {
 /// A string or an array of parts (`Deserialize` in `openai_de.rs`).
 #[derive(Debug)]
 pub enum Content {
-    Text(String),
+    /// Kept as the client's JSON literal: most requests' bytes, passed through verbatim.
+    Text(Text),
     Parts(Vec<ContentPart>),
 }
 
@@ -128,7 +131,7 @@ pub enum Content {
 #[derive(Debug)]
 pub enum ContentPart {
     Text {
-        text: String,
+        text: Text,
     },
     ImageUrl {
         image_url: ImageUrl,
@@ -248,7 +251,7 @@ pub struct Choice<'a> {
 #[derive(Debug, Serialize)]
 pub struct ResponseMessage<'a> {
     pub role: &'static str,
-    pub content: Option<String>,
+    pub content: Option<TextOut<'a>>,
     /// Thinking text (DeepSeek's field name, which most OpenAI SDK users read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,

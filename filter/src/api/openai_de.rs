@@ -7,11 +7,12 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::openai::{Content, ContentPart, ImageUrl, Message, ToolCall};
+use super::text::Text;
 
 const ROLES: &[&str] = &["system", "developer", "user", "assistant", "tool"];
 
@@ -50,7 +51,9 @@ impl<T: DeserializeOwned> Slot<T> {
     fn take<E: de::Error>(self) -> Result<Option<T>, E> {
         match self {
             Slot::Value(v) => Ok(Some(v)),
-            Slot::Raw(raw) => serde_json::from_str(raw.get()).map(Some).map_err(E::custom),
+            Slot::Raw(raw) => serde_json::from_str(raw.get())
+                .map(Some)
+                .map_err(|e| E::custom(without_position(&e))),
             Slot::Absent | Slot::Ignored => Ok(None),
         }
     }
@@ -199,35 +202,30 @@ impl<'de> Visitor<'de> for MessageVisitor {
 /// What the derived untagged `Content` said for a value that is neither form.
 const NOT_CONTENT: &str = "data did not match any variant of untagged enum Content";
 
+/// Read as raw JSON first: a string stays the client's literal ([`Text`]), an array is then
+/// read as parts (a second pass over the parts only, which are rarely the bulk of a body).
 impl<'de> Deserialize<'de> for Content {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ContentVisitor)
+        let raw = Box::<RawValue>::deserialize(d)?;
+        match raw.get().as_bytes().first() {
+            Some(b'"') => Text::from_raw(raw)
+                .map(Content::Text)
+                .map_err(de::Error::custom),
+            Some(b'[') => serde_json::from_str(raw.get())
+                .map(Content::Parts)
+                .map_err(|e| de::Error::custom(without_position(&e))),
+            _ => Err(de::Error::custom(NOT_CONTENT)),
+        }
     }
 }
 
-struct ContentVisitor;
-
-impl<'de> Visitor<'de> for ContentVisitor {
-    type Value = Content;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string or an array of content parts")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Content, E> {
-        Ok(Content::Text(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Content, E> {
-        Ok(Content::Text(v))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
-        let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(p) = seq.next_element()? {
-            parts.push(p);
-        }
-        Ok(Content::Parts(parts))
+/// An error's message without serde_json's "at line L column C" (positions inside the
+/// re-read array; the outer parse adds the position in the body).
+fn without_position(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rfind(" at line ") {
+        Some(at) => msg.get(..at).unwrap_or(&msg).to_string(),
+        None => msg,
     }
 }
 
@@ -255,7 +253,7 @@ impl<'de> Visitor<'de> for PartVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ContentPart, A::Error> {
         let mut kind: Option<PartType> = None;
-        let mut text: Slot<String> = Slot::Absent;
+        let mut text: Slot<Text> = Slot::Absent;
         let mut image_url: Slot<ImageUrl> = Slot::Absent;
         while let Some(key) = map.next_key::<Key>()? {
             match key.0.as_ref() {
