@@ -4,7 +4,7 @@ use serde_json::value::RawValue;
 
 use super::anthropic_options::{self as options, JSON_TOOL};
 use super::request_parts::{
-    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
+    base64_data_uri, concat, image_param, stop_sequences, unsupported_part, ToolArguments,
 };
 use super::{errors, ResponseOut, UpstreamRequest};
 use crate::api::anthropic as an;
@@ -31,7 +31,7 @@ pub fn request(
         headers.push(("x-api-key", key.expose().to_string()));
     }
     Ok(UpstreamRequest {
-        path: format!("{}/messages", provider.base_path),
+        path: concat(&provider.base_path, "/messages"),
         headers,
         body: Some(body),
     })
