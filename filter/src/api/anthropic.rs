@@ -1,7 +1,11 @@
 //! Anthropic Messages API wire format (what we send, what comes back, stream events).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+use super::text::{Text, TextOut};
 
 // ---------- request ----------
 
@@ -15,7 +19,7 @@ pub struct MessagesRequest<'a> {
     pub anthropic_version: Option<&'a str>,
     pub messages: Vec<Message<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub system: Option<String>,
+    pub system: Option<TextOut<'a>>,
     pub max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_sequences: Option<Vec<String>>,
@@ -59,8 +63,9 @@ pub enum Role {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block<'a> {
+    /// The client's text, written as the literal it sent.
     Text {
-        text: &'a str,
+        text: &'a Text,
     },
     Image {
         source: ImageSource<'a>,
@@ -117,11 +122,15 @@ pub struct Metadata<'a> {
 
 // ---------- response ----------
 
+/// Borrows from the answer's bytes where serde can (`Cow` fields: owned only when escaped).
 #[derive(Debug, Deserialize)]
-pub struct MessagesResponse {
-    pub id: String,
-    pub model: String,
-    pub content: Vec<ResponseBlock>,
+pub struct MessagesResponse<'a> {
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub model: Cow<'a, str>,
+    #[serde(borrow)]
+    pub content: Vec<ResponseBlock<'a>>,
     #[serde(default)]
     pub stop_reason: Option<String>,
     pub usage: Usage,
@@ -131,11 +140,12 @@ pub struct MessagesResponse {
 /// tagged enums buffer their content, and `RawValue` (the tool input, forwarded as
 /// the exact JSON text the provider sent) cannot be read from a buffer.
 #[derive(Debug, Deserialize)]
-pub struct ResponseBlock {
-    #[serde(rename = "type")]
-    pub kind: String,
+pub struct ResponseBlock<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    /// Kept as Anthropic's literal: a lone text block becomes the OpenAI `content` verbatim.
     #[serde(default)]
-    pub text: Option<String>,
+    pub text: Option<Text>,
     #[serde(default)]
     pub id: Option<String>,
     #[serde(default)]

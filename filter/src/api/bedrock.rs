@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::text::Text;
+
 // ---------- request ----------
 
 /// The body of `POST /model/{modelId}/converse` (and `/converse-stream`); the model
@@ -35,14 +37,14 @@ pub enum Role {
 
 #[derive(Debug, Serialize)]
 pub struct SystemBlock<'a> {
-    pub text: &'a str,
+    pub text: &'a Text,
 }
 
 /// A content block is a union: exactly one key (`{"text": …}`, `{"image": …}`, …).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Block<'a> {
-    Text(&'a str),
+    Text(&'a Text),
     Image(Image<'a>),
     ToolUse(ToolUse<'a>),
     ToolResult(ToolResult<'a>),
@@ -79,7 +81,7 @@ pub struct ToolResult<'a> {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ToolResultContent<'a> {
-    Text(&'a str),
+    Text(&'a Text),
 }
 
 #[derive(Debug, Default, Serialize)]

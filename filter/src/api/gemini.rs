@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+use super::text::Text;
 use serde_json::Value;
 
 // ---------- request ----------
@@ -46,7 +48,7 @@ pub struct SystemInstruction<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct Part<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<&'a str>,
+    pub text: Option<&'a Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inline_data: Option<Blob<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,3 +7,5 @@ pub mod embeddings_upstream;
 pub mod gemini;
 pub mod openai;
 pub mod openai_client;
+mod openai_de;
+pub mod text;

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::text::{Text, TextOut};
+
 // ---------- request ----------
 
 /// Fields the gateway reads. Unknown fields are ignored here; the OpenAI passthrough
@@ -95,8 +97,8 @@ pub struct StreamOptions {
     pub include_usage: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "role", rename_all = "lowercase")]
+/// Tagged by `role`; `Deserialize` is hand-written in `openai_de.rs` (no buffering).
+#[derive(Debug)]
 pub enum Message {
     System {
         content: Content,
@@ -108,9 +110,7 @@ pub enum Message {
         content: Content,
     },
     Assistant {
-        #[serde(default)]
         content: Option<Content>,
-        #[serde(default)]
         tool_calls: Option<Vec<ToolCall>>,
     },
     Tool {
@@ -119,25 +119,25 @@ pub enum Message {
     },
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// A string or an array of parts (`Deserialize` in `openai_de.rs`).
+#[derive(Debug)]
 pub enum Content {
-    Text(String),
+    /// Kept as the client's JSON literal: most requests' bytes, passed through verbatim.
+    Text(Text),
     Parts(Vec<ContentPart>),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// Tagged by `type` (`Deserialize` in `openai_de.rs`).
+#[derive(Debug)]
 pub enum ContentPart {
     Text {
-        text: String,
+        text: Text,
     },
     ImageUrl {
         image_url: ImageUrl,
     },
     /// Audio, files, refusals…: accepted by the parser, refused by translators that
     /// cannot carry them.
-    #[serde(other)]
     Unsupported,
 }
 
@@ -251,7 +251,7 @@ pub struct Choice<'a> {
 #[derive(Debug, Serialize)]
 pub struct ResponseMessage<'a> {
     pub role: &'static str,
-    pub content: Option<String>,
+    pub content: Option<TextOut<'a>>,
     /// Thinking text (DeepSeek's field name, which most OpenAI SDK users read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,

@@ -4,7 +4,7 @@ use serde_json::value::RawValue;
 
 use super::anthropic_options::{self as options, JSON_TOOL};
 use super::request_parts::{
-    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
+    base64_data_uri, concat, image_param, stop_sequences, unsupported_part, ToolArguments,
 };
 use super::{errors, ResponseOut, UpstreamRequest};
 use crate::api::anthropic as an;
@@ -12,6 +12,7 @@ use crate::api::openai::{
     self as oa, ChatRequest, ChatResponse, Choice, Content, ContentPart, ResponseMessage,
     ToolCallOut,
 };
+use crate::api::text::{Text, TextOut};
 use crate::config::{AnthropicSettings, Provider};
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
@@ -30,7 +31,7 @@ pub fn request(
         headers.push(("x-api-key", key.expose().to_string()));
     }
     Ok(UpstreamRequest {
-        path: format!("{}/messages", provider.base_path),
+        path: concat(&provider.base_path, "/messages"),
         headers,
         body: Some(body),
     })
@@ -71,7 +72,7 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
     let empty_schema: &RawValue = serde_json::from_str(EMPTY_SCHEMA)
         .map_err(|e| GatewayError::internal(format!("schema constant: {e}")))?;
     let plan = options::plan(req, opts.default_max_tokens, empty_schema)?;
-    let mut system: Vec<&str> = Vec::new();
+    let mut system: Vec<&Text> = Vec::new();
     let mut messages: Vec<an::Message> = Vec::new();
     let args = ToolArguments::parse(req)?;
     for (i, m) in req.messages.iter().enumerate() {
@@ -154,9 +155,6 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
         }
         _ => None,
     };
-    if let Some(suffix) = &plan.system_suffix {
-        system.push(suffix);
-    }
     let tool_choice = match plan.json_tool {
         Some(_) => Some(an::ToolChoice::Tool {
             name: JSON_TOOL,
@@ -172,7 +170,7 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
         model: opts.model,
         anthropic_version: opts.anthropic_version,
         messages,
-        system: (!system.is_empty()).then(|| system.join("\n\n")),
+        system: system_out(&system, plan.system_suffix.as_deref()),
         max_tokens: plan.max_tokens,
         stop_sequences: stop_sequences(req),
         temperature: req.temperature.filter(|_| !plan.drop_temperature),
@@ -183,7 +181,32 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
         stream: req.stream.filter(|s| *s),
         thinking: plan.thinking,
     };
-    serde_json::to_vec(&body).map_err(|e| GatewayError::internal(format!("serialise: {e}")))
+    // About the size of the client's body: one allocation, no regrowth.
+    let mut out = Vec::with_capacity(raw_len_hint(req) + 512);
+    serde_json::to_writer(&mut out, &body)
+        .map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
+    Ok(out)
+}
+
+/// The bytes of the client's texts, which dominate the Anthropic body's size.
+fn raw_len_hint(req: &ChatRequest) -> usize {
+    req.messages
+        .iter()
+        .map(|m| match m {
+            oa::Message::System { content }
+            | oa::Message::Developer { content }
+            | oa::Message::User { content }
+            | oa::Message::Tool { content, .. }
+            | oa::Message::Assistant {
+                content: Some(content),
+                ..
+            } => match content {
+                Content::Text(t) => t.raw().get().len(),
+                Content::Parts(p) => 64 * p.len(),
+            },
+            oa::Message::Assistant { content: None, .. } => 0,
+        })
+        .sum()
 }
 
 fn tool_choice<'a>(
@@ -234,10 +257,33 @@ fn tool_choice<'a>(
     Ok(if has_tools { Some(choice) } else { None })
 }
 
+/// The system prompt: a lone client text verbatim, else the texts joined by blank lines.
+fn system_out<'a>(texts: &[&'a Text], suffix: Option<&'a str>) -> Option<TextOut<'a>> {
+    match (texts, suffix) {
+        ([], None) => None,
+        ([one], None) => Some(TextOut::Json(one)),
+        ([], Some(s)) => Some(TextOut::Str(s)),
+        _ => {
+            let mut out = String::new();
+            let all = texts
+                .iter()
+                .map(|t| t.as_str())
+                .chain(suffix.map(Into::into));
+            for (k, t) in all.enumerate() {
+                if k > 0 {
+                    out.push_str("\n\n");
+                }
+                out.push_str(&t);
+            }
+            Some(TextOut::Owned(out))
+        }
+    }
+}
+
 fn system_text<'a>(
     content: &'a Content,
     i: usize,
-    out: &mut Vec<&'a str>,
+    out: &mut Vec<&'a Text>,
 ) -> Result<(), GatewayError> {
     match content {
         Content::Text(t) => out.push(t),
@@ -335,27 +381,28 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
         GatewayError::bad_gateway("upstream returned a malformed Anthropic message")
     })?;
     let usage = TokenUsage::from_anthropic(&msg.usage);
-    let mut text: Option<String> = None;
+    let mut text: Option<TextOut<'_>> = None;
     let mut reasoning: Option<String> = None;
     let mut calls = Vec::new();
     for block in &msg.content {
         match (
-            block.kind.as_str(),
+            block.kind.as_ref(),
             &block.text,
             &block.id,
             &block.name,
             &block.input,
         ) {
-            ("text", Some(t), ..) => text.get_or_insert_with(String::new).push_str(t),
+            ("text", Some(t), ..) => TextOut::append(&mut text, TextOut::Json(t)),
             ("thinking", ..) => {
                 if let Some(t) = &block.thinking {
                     reasoning.get_or_insert_with(String::new).push_str(t);
                 }
             }
             // A json_schema answer: the forced tool's input is the message text.
-            ("tool_use", _, _, Some(name), input) if name == JSON_TOOL => text
-                .get_or_insert_with(String::new)
-                .push_str(input.as_deref().map(RawValue::get).unwrap_or("{}")),
+            ("tool_use", _, _, Some(name), input) if name == JSON_TOOL => TextOut::append(
+                &mut text,
+                TextOut::Str(input.as_deref().map(RawValue::get).unwrap_or("{}")),
+            ),
             ("tool_use", _, Some(id), Some(name), input) => calls.push(ToolCallOut {
                 id,
                 kind: "function",
@@ -396,8 +443,10 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
         }],
         usage: usage.to_openai(),
     };
-    let body =
-        serde_json::to_vec(&out).map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
+    // The answer is about the size of Anthropic's: one allocation, no regrowth.
+    let mut body = Vec::with_capacity(body.len() + 256);
+    serde_json::to_writer(&mut body, &out)
+        .map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
     Ok(ResponseOut {
         body: Some(body),
         usage,

@@ -12,6 +12,7 @@ use crate::api::openai::{
     self as oa, ChatRequest, ChatResponse, Choice, Content, ContentPart, ResponseMessage,
     ToolCallOut,
 };
+use crate::api::text::{Text, TextOut};
 use crate::aws::sigv4;
 use crate::config::{BedrockSettings, Provider};
 use crate::error::GatewayError;
@@ -281,14 +282,14 @@ fn tool_config<'a>(
 }
 
 /// The text of a message, part by part; any other part is refused.
-fn texts<'a>(content: &'a Content, i: usize, why: &str) -> Result<Vec<&'a str>, GatewayError> {
+fn texts<'a>(content: &'a Content, i: usize, why: &str) -> Result<Vec<&'a Text>, GatewayError> {
     match content {
         Content::Text(t) => Ok(vec![t]),
         Content::Parts(parts) => parts
             .iter()
             .enumerate()
             .map(|(j, p)| match p {
-                ContentPart::Text { text } => Ok(text.as_str()),
+                ContentPart::Text { text } => Ok(text),
                 _ => Err(unsupported_part(i, j, why)),
             })
             .collect(),
@@ -469,7 +470,7 @@ pub fn response(
             index: 0,
             message: ResponseMessage {
                 role: "assistant",
-                content: text,
+                content: text.map(TextOut::Owned),
                 // Converse reasoning blocks are not read in non-streamed answers yet.
                 reasoning_content: None,
                 tool_calls: (!calls.is_empty()).then_some(calls),

@@ -11,6 +11,7 @@ use super::request_parts::{
 use super::UpstreamRequest;
 use crate::api::gemini as gm;
 use crate::api::openai::{self as oa, ChatRequest, Content, ContentPart};
+use crate::api::text::Text;
 use crate::config::Provider;
 use crate::error::GatewayError;
 
@@ -195,7 +196,7 @@ fn text_parts<'a>(
     i: usize,
     why: &str,
 ) -> Result<Vec<gm::Part<'a>>, GatewayError> {
-    let text = |t: &'a str| gm::Part {
+    let text = |t: &'a Text| gm::Part {
         text: Some(t),
         ..gm::Part::default()
     };
@@ -215,12 +216,12 @@ fn text_parts<'a>(
 
 fn plain_text(content: &Content, i: usize) -> Result<String, GatewayError> {
     match content {
-        Content::Text(t) => Ok(t.clone()),
+        Content::Text(t) => Ok(t.as_str().into_owned()),
         Content::Parts(parts) => {
             let mut out = String::new();
             for (j, p) in parts.iter().enumerate() {
                 match p {
-                    ContentPart::Text { text } => out.push_str(text),
+                    ContentPart::Text { text } => out.push_str(&text.as_str()),
                     _ => return Err(unsupported_part(i, j, "tool results take text only")),
                 }
             }

@@ -6,6 +6,7 @@ use super::gemini::SIGNATURE_MARKER;
 use super::{errors, ResponseOut};
 use crate::api::gemini::{self as gm, ErrorBody, GenerateContentResponse, UsageMetadata};
 use crate::api::openai::{self as oa, ChatResponse, Choice, ResponseMessage, ToolCallOut};
+use crate::api::text::TextOut;
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
 
@@ -141,7 +142,7 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
                 index: c.index,
                 message: ResponseMessage {
                     role: "assistant",
-                    content: c.text.clone(),
+                    content: c.text.as_deref().map(TextOut::Str),
                     reasoning_content: c.reasoning.clone(),
                     tool_calls: (!c.calls.is_empty()).then(|| {
                         c.calls

@@ -1,6 +1,7 @@
 //! OpenAI and OpenAI-compatible upstreams: the body goes through byte for byte except
 //! `model` (and `stream_options`, so that every stream reports usage).
 
+use super::request_parts::concat;
 use super::{
     chunks, errors, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest, MAX_EVENT_BYTES,
 };
@@ -20,7 +21,7 @@ pub fn request(
     raw: &[u8],
 ) -> Result<UpstreamRequest, GatewayError> {
     Ok(UpstreamRequest {
-        path: format!("{}/chat/completions", provider.base_path),
+        path: concat(&provider.base_path, "/chat/completions"),
         headers: headers(provider),
         body: chat_body(upstream_model, req, raw)?,
     })
@@ -28,7 +29,7 @@ pub fn request(
 
 pub fn headers(provider: &Provider) -> Vec<(&'static str, String)> {
     match &provider.api_key {
-        Some(key) => vec![("authorization", format!("Bearer {}", key.expose()))],
+        Some(key) => vec![("authorization", concat("Bearer ", key.expose()))],
         None => Vec::new(),
     }
 }

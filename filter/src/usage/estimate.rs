@@ -4,15 +4,16 @@
 
 use crate::api::embeddings::{EmbeddingInput, EmbeddingsRequest};
 use crate::api::openai::{ChatRequest, Content, ContentPart, Message};
+use crate::api::text::Text;
 
 const PER_MESSAGE: u64 = 4;
 const PER_IMAGE: u64 = 85;
 
 fn text_chars(c: &Content) -> (u64, u64) {
     match c {
-        Content::Text(t) => (t.chars().count() as u64, 0),
+        Content::Text(t) => (t.char_count() as u64, 0),
         Content::Parts(parts) => parts.iter().fold((0, 0), |(chars, images), p| match p {
-            ContentPart::Text { text } => (chars + text.chars().count() as u64, images),
+            ContentPart::Text { text } => (chars + text.char_count() as u64, images),
             ContentPart::ImageUrl { .. } => (chars, images + 1),
             ContentPart::Unsupported => (chars, images),
         }),
@@ -48,13 +49,13 @@ fn tiktoken_prompt_tokens(req: &ChatRequest) -> Option<u64> {
     let mut total = 3u64;
     let text_of = |c: &Content| -> (String, u64) {
         match c {
-            Content::Text(t) => (t.clone(), 0),
+            Content::Text(t) => (t.as_str().into_owned(), 0),
             Content::Parts(parts) => {
                 parts
                     .iter()
                     .fold((String::new(), 0), |(mut s, i), p| match p {
                         ContentPart::Text { text } => {
-                            s.push_str(text);
+                            s.push_str(&text.as_str());
                             (s, i)
                         }
                         ContentPart::ImageUrl { .. } => (s, i + 1),
@@ -171,18 +172,19 @@ pub fn prompt_prefix(req: &ChatRequest, max: usize) -> Vec<u8> {
             | Message::Tool { content, .. } => Some(content),
             Message::Assistant { content, .. } => content.as_ref(),
         };
-        let texts: Vec<&str> = match content {
-            Some(Content::Text(t)) => vec![t.as_str()],
+        let texts: Vec<&Text> = match content {
+            Some(Content::Text(t)) => vec![t],
             Some(Content::Parts(parts)) => parts
                 .iter()
                 .filter_map(|p| match p {
-                    ContentPart::Text { text } => Some(text.as_str()),
+                    ContentPart::Text { text } => Some(text),
                     _ => None,
                 })
                 .collect(),
             None => Vec::new(),
         };
         for t in texts {
+            let t = t.as_str();
             let room = limit.saturating_sub(out.len());
             out.extend_from_slice(t.as_bytes().get(..room.min(t.len())).unwrap_or(&[]));
             if out.len() >= limit {
