@@ -11,7 +11,7 @@ pub enum CasResult {
 
 pub trait Host {
     /// All request headers in one host call (names lowercase, as Envoy keeps them).
-    fn request_headers(&self) -> Vec<(String, String)>;
+    fn request_headers(&self) -> crate::headers::Headers;
     fn request_header(&self, name: &str) -> Option<String>;
     fn set_request_header(&mut self, name: &str, value: &str);
     fn remove_request_header(&mut self, name: &str);
@@ -146,11 +146,14 @@ impl FakeHost {
 }
 
 impl Host for FakeHost {
-    fn request_headers(&self) -> Vec<(String, String)> {
-        self.request_headers
+    fn request_headers(&self) -> crate::headers::Headers {
+        let lower: Vec<(String, &str)> = self
+            .request_headers
             .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-            .collect()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
+            .collect();
+        // Through the wire format, as Envoy hands them over.
+        crate::headers::Headers::from_wire(&crate::headers::to_wire(&lower))
     }
     fn request_header(&self, name: &str) -> Option<String> {
         get(&self.request_headers, name)

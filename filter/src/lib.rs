@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod fxhash;
 pub mod gateway;
+pub mod headers;
 pub mod host;
 pub mod limits;
 pub mod routing;

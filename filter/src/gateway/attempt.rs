@@ -4,7 +4,6 @@
 //! `.model`) says what to translate for. The response side is shared with the gateway
 //! position (see `response.rs`).
 
-use super::headers::Headers;
 use super::inbound::{Endpoint, Inbound};
 use super::request::apply;
 use super::{Action, Exchange, Flight, ResponseMode, State};
@@ -50,7 +49,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         return x.reply_error(host, &e);
     };
     // Read once: the body callback removes only the credentials that are there.
-    x.request_headers = Headers::new(host.request_headers());
+    x.request_headers = host.request_headers();
     if end_of_stream {
         return x.reply_error(host, &GatewayError::bad_request("request body is empty"));
     }

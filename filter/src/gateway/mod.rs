@@ -4,7 +4,6 @@
 mod access;
 mod account;
 mod attempt;
-mod headers;
 mod inbound;
 mod request;
 mod response;
@@ -52,7 +51,7 @@ pub struct Exchange {
     caller: Option<usize>,
     start_ms: u64,
     /// The request headers as read at the headers callback.
-    request_headers: headers::Headers,
+    request_headers: crate::headers::Headers,
     /// Per-attempt position: the endpoint's provider and model.
     target: Option<Target>,
     /// Local errors go out in this endpoint's shape.

@@ -3,13 +3,13 @@
 
 use serde::Serialize;
 
-use super::headers::Headers;
 use super::inbound::{Endpoint, Inbound};
 use super::{
     access, response, usage_api, Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT,
 };
 use crate::config::{Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
+use crate::headers::Headers;
 use crate::host::Host;
 use crate::routing::health::HealthState;
 use crate::routing::{resolve, select, strategy};
@@ -28,7 +28,7 @@ pub fn health_key(provider: &str, model: &str) -> String {
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
     // One host call for every header we look at, kept to skip writes that change nothing
     // (host calls dominate the filter's cost).
-    let headers = Headers::new(host.request_headers());
+    let headers = host.request_headers();
     let get = |name: &str| headers.get(name);
     // Nobody but the gateway chooses the cluster.
     if get(&x.cfg.route_header).is_some() {

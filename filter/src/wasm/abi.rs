@@ -129,62 +129,15 @@ pub fn set_buffer(kind: BufferType, start: usize, size: usize, value: &[u8]) -> 
     ok(unsafe { proxy_set_buffer_bytes(kind, start, size, value.as_ptr(), value.len()) })
 }
 
-/// All pairs of a header map; names and values read leniently (never a panic on bytes).
-pub fn get_map_pairs(map: MapType) -> Vec<(String, String)> {
+/// A header map in proxy-wasm's wire format (parsed by `headers::Headers`); empty if the
+/// map is not available in this phase.
+pub fn get_map_bytes(map: MapType) -> Vec<u8> {
     let (mut data, mut len) = (null_mut(), 0usize);
     // SAFETY: out-pointers to locals.
     if !ok(unsafe { proxy_get_header_map_pairs(map, &mut data, &mut len) }) {
         return Vec::new();
     }
-    parse_pairs(&owned(data, len))
-}
-
-/// `[count][(name len, value len)…][name\0value\0…]`, little-endian u32s.
-fn parse_pairs(bytes: &[u8]) -> Vec<(String, String)> {
-    let u32_at = |i: usize| {
-        bytes
-            .get(i..i + 4)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(|b| u32::from_le_bytes(b) as usize)
-    };
-    let Some(count) = u32_at(0) else {
-        return Vec::new();
-    };
-    let mut out = Vec::with_capacity(count.min(256));
-    let mut p = 4usize.saturating_add(count.saturating_mul(8));
-    for n in 0..count {
-        let (Some(kl), Some(vl)) = (u32_at(4 + n * 8), u32_at(8 + n * 8)) else {
-            break;
-        };
-        let key = bytes.get(p..p + kl);
-        p += kl + 1;
-        let value = bytes.get(p..p + vl);
-        p += vl + 1;
-        let (Some(k), Some(v)) = (key, value) else {
-            break;
-        };
-        out.push((
-            String::from_utf8_lossy(k).into_owned(),
-            String::from_utf8_lossy(v).into_owned(),
-        ));
-    }
-    out
-}
-
-fn serialize_pairs(map: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&(map.len() as u32).to_le_bytes());
-    for (k, v) in map {
-        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-    }
-    for (k, v) in map {
-        out.extend_from_slice(k.as_bytes());
-        out.push(0);
-        out.extend_from_slice(v.as_bytes());
-        out.push(0);
-    }
-    out
+    owned(data, len)
 }
 
 pub fn get_map_value(map: MapType, key: &str) -> Option<Vec<u8>> {
@@ -243,7 +196,7 @@ pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Status {
 }
 
 pub fn send_local_response(status: u32, headers: &[(&str, &str)], body: &[u8]) -> bool {
-    let h = serialize_pairs(headers);
+    let h = crate::headers::to_wire(headers);
     // SAFETY: pointers and lengths of live buffers; no details string, no gRPC status (-1).
     ok(unsafe {
         proxy_send_local_response(

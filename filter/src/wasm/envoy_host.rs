@@ -8,6 +8,7 @@ use super::abi;
 use proxy_wasm::types::{BufferType, MapType, MetricType, Status};
 
 use crate::fxhash::FxHashMap;
+use crate::headers::Headers;
 use crate::host::{CasResult, Host};
 
 /// Metric ids by name, per VM (defining a metric is a host call; do it once).
@@ -44,8 +45,8 @@ fn buffer(kind: BufferType, size: usize) -> Vec<u8> {
 }
 
 impl Host for EnvoyHost {
-    fn request_headers(&self) -> Vec<(String, String)> {
-        abi::get_map_pairs(MapType::HttpRequestHeaders)
+    fn request_headers(&self) -> Headers {
+        Headers::from_wire(&abi::get_map_bytes(MapType::HttpRequestHeaders))
     }
     fn request_header(&self, name: &str) -> Option<String> {
         header(MapType::HttpRequestHeaders, name)
