@@ -15,7 +15,8 @@ pub trait Host {
     fn request_header(&self, name: &str) -> Option<String>;
     fn set_request_header(&mut self, name: &str, value: &str);
     fn remove_request_header(&mut self, name: &str);
-    fn response_header(&self, name: &str) -> Option<String>;
+    /// All response headers in one host call.
+    fn response_headers(&self) -> crate::headers::Headers;
     fn set_response_header(&mut self, name: &str, value: &str);
     fn remove_response_header(&mut self, name: &str);
 
@@ -167,8 +168,13 @@ impl Host for FakeHost {
         self.request_headers
             .retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     }
-    fn response_header(&self, name: &str) -> Option<String> {
-        get(&self.response_headers, name)
+    fn response_headers(&self) -> crate::headers::Headers {
+        let lower: Vec<(String, &str)> = self
+            .response_headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
+            .collect();
+        crate::headers::Headers::from_wire(&crate::headers::to_wire(&lower))
     }
     fn set_response_header(&mut self, name: &str, value: &str) {
         set(&mut self.response_headers, name, value)

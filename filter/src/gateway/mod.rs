@@ -98,6 +98,8 @@ struct Flight {
     track_latency: bool,
     /// The provider answered `content-type: application/json`: no need to set it again.
     json_answer: bool,
+    /// The provider's response headers, kept for translating a buffered body.
+    response_headers: crate::headers::Headers,
 }
 
 enum ResponseMode {

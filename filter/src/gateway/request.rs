@@ -343,6 +343,7 @@ fn forward(
             .get(req.model())
             .is_some_and(|r| r.strategy == Strategy::LowestLatency),
         json_answer: false,
+        response_headers: Default::default(),
     })
 }
 

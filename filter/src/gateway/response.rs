@@ -26,8 +26,10 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     let Some(provider) = cfg.provider(flight.target.provider) else {
         return Action::Continue;
     };
-    let mut status = host
-        .response_header(":status")
+    // One host call for every response header we look at (kept for the body's translation).
+    let headers = host.response_headers();
+    let mut status = headers
+        .get(":status")
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(0);
     if status == 529 && (cfg.role == Role::Upstream || flight.endpoint != Endpoint::Messages) {
@@ -40,10 +42,10 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     flight.status = status;
     if provider.is_cluster {
         // The per-attempt filter behind the cluster says who served this attempt.
-        let served_provider = host.response_header("x-llm-provider");
-        let served_model = host.response_header("x-llm-model");
-        let attempts = host
-            .response_header("x-envoy-attempt-count")
+        let served_provider = headers.get("x-llm-provider").map(str::to_string);
+        let served_model = headers.get("x-llm-model").map(str::to_string);
+        let attempts = headers
+            .get("x-envoy-attempt-count")
             .and_then(|a| a.trim().parse::<u32>().ok());
         flight.served = served_provider.zip(served_model);
         flight.attempts = attempts.unwrap_or(1);
@@ -77,11 +79,10 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         }
     }
 
-    let content_type = host.response_header("content-type");
-    let is_sse = content_type
-        .as_deref()
-        .is_some_and(|c| c.starts_with(translate::stream_content_type(provider)));
-    flight.json_answer = content_type.as_deref() == Some(JSON);
+    let content_type = headers.get("content-type");
+    let is_sse =
+        content_type.is_some_and(|c| c.starts_with(translate::stream_content_type(provider)));
+    flight.json_answer = content_type == Some(JSON);
     if end_of_stream {
         flight.error = !(200..300).contains(&status);
         flight.completed = true;
@@ -89,14 +90,15 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         return Action::Continue;
     }
     if (200..300).contains(&status) && flight.stream && is_sse {
-        host.remove_response_header("content-length");
+        if headers.get("content-length").is_some() {
+            host.remove_response_header("content-length");
+        }
         let settings = StreamSettings {
             client_wants_usage: flight.client_wants_usage,
-            created: host.now_ms() / 1000,
+            created: x.start_ms / 1000,
         };
         let mapper = {
-            let h: &dyn Host = host;
-            let header = |name: &str| h.response_header(name);
+            let header = |name: &str| headers.get(name).map(str::to_string);
             let meta = ResponseMeta {
                 model: &flight.target.model,
                 header: &header,
@@ -117,6 +119,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     }
     // Hold the headers: status and length may change once the whole body is known.
     flight.response = ResponseMode::Buffering;
+    flight.response_headers = headers;
     Action::Pause
 }
 
@@ -170,9 +173,9 @@ fn buffered(
     };
     // OpenAI's `created` is when the request was made (and the clock read is saved).
     let created = start_ms / 1000;
+    let headers = std::mem::take(&mut flight.response_headers);
     let result = {
-        let h: &dyn Host = host;
-        let header = |name: &str| h.response_header(name);
+        let header = |name: &str| headers.get(name).map(str::to_string);
         let meta = ResponseMeta {
             model: &flight.target.model,
             header: &header,

@@ -57,8 +57,8 @@ impl Host for EnvoyHost {
     fn remove_request_header(&mut self, name: &str) {
         abi::remove_map_value(MapType::HttpRequestHeaders, name);
     }
-    fn response_header(&self, name: &str) -> Option<String> {
-        header(MapType::HttpResponseHeaders, name)
+    fn response_headers(&self) -> Headers {
+        Headers::from_wire(&abi::get_map_bytes(MapType::HttpResponseHeaders))
     }
     fn set_response_header(&mut self, name: &str, value: &str) {
         abi::replace_map_value(MapType::HttpResponseHeaders, name, value);
