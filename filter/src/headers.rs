@@ -70,24 +70,32 @@ impl Headers {
         self.spans.push((start, name_end, self.text.len()));
     }
 
-    fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.spans.iter().map(|&(s, n, e)| {
-            (
-                self.text.get(s..n).unwrap_or(""),
-                self.text.get(n..e).unwrap_or(""),
-            )
-        })
+    /// The value of header `i` if its name is `name`: lengths first, bytes only then (this
+    /// runs for every header the gateway looks at, over every header the client sent).
+    fn value_if(&self, span: (usize, usize, usize), name: &str) -> Option<&str> {
+        let (s, n, e) = span;
+        if n.wrapping_sub(s) != name.len()
+            || self.text.as_bytes().get(s..n) != Some(name.as_bytes())
+        {
+            return None;
+        }
+        self.text.get(n..e)
     }
 
     /// The first value of `name` (names as Envoy keeps them: lowercase).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs().find(|(k, _)| *k == name).map(|(_, v)| v)
+        self.spans
+            .iter()
+            .find_map(|&span| self.value_if(span, name))
     }
 
     /// `name` has exactly this one value: setting it again would change nothing.
     pub fn has_only(&self, name: &str, value: &str) -> bool {
-        let mut same = self.pairs().filter(|(k, _)| *k == name);
-        matches!((same.next(), same.next()), (Some((_, v)), None) if v == value)
+        let mut same = self
+            .spans
+            .iter()
+            .filter_map(|&span| self.value_if(span, name));
+        matches!((same.next(), same.next()), (Some(v), None) if v == value)
     }
 }
 
