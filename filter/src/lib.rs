@@ -7,6 +7,7 @@
 // them unboxed keeps every signature simple at no measurable cost.
 #![allow(clippy::result_large_err)]
 
+mod alloc;
 pub mod api;
 pub mod aws;
 pub mod codec;
@@ -23,3 +24,8 @@ pub mod usage;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+
+// One thread per Wasm VM: the small-block lists need no locking there (see alloc.rs).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOC: alloc::SmallBlocks = alloc::SmallBlocks::new();
