@@ -119,6 +119,15 @@ fn get(map: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
+/// Lowercase names, through the wire format, as Envoy hands headers over.
+fn as_envoy_sends(pairs: &[(String, String)]) -> crate::headers::Headers {
+    let lower: Vec<(String, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
+        .collect();
+    crate::headers::Headers::from_wire(&crate::headers::to_wire(&lower))
+}
+
 fn set(map: &mut Vec<(String, String)>, name: &str, value: &str) {
     map.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     map.push((name.to_string(), value.to_string()));
@@ -148,13 +157,7 @@ impl FakeHost {
 
 impl Host for FakeHost {
     fn request_headers(&self) -> crate::headers::Headers {
-        let lower: Vec<(String, &str)> = self
-            .request_headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
-            .collect();
-        // Through the wire format, as Envoy hands them over.
-        crate::headers::Headers::from_wire(&crate::headers::to_wire(&lower))
+        as_envoy_sends(&self.request_headers)
     }
     fn request_header(&self, name: &str) -> Option<String> {
         get(&self.request_headers, name)
@@ -169,12 +172,7 @@ impl Host for FakeHost {
             .retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     }
     fn response_headers(&self) -> crate::headers::Headers {
-        let lower: Vec<(String, &str)> = self
-            .response_headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
-            .collect();
-        crate::headers::Headers::from_wire(&crate::headers::to_wire(&lower))
+        as_envoy_sends(&self.response_headers)
     }
     fn set_response_header(&mut self, name: &str, value: &str) {
         set(&mut self.response_headers, name, value)
