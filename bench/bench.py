@@ -807,8 +807,10 @@ def report(results):
           "proxy-wasm filter with the gateway's Wasm settings and callback shape that does no gateway "
           "work: pause at headers, buffer the request body and write it back, buffer the response: "
           "the floor for any body-reading Wasm filter in V8), and `envoy-config/demo.yaml` as shipped "
-          "(ports moved, access log off in all); usage accounting into shared data and counters is "
-          "always on in the filter.",
+          "(ports moved, access log off in all); usage accounting is always on in the filter, as the "
+          "demo ships it: histograms and the access-log value per request, the shared-data ledger "
+          "and counters summed per worker and written every second (`usage_flush_ms: 1000`), limits "
+          "and budgets (none configured here) per request.",
           "* Peers get the same mock as an OpenAI-compatible endpoint and as Anthropic. LiteLLM: "
           f"`litellm --config … --num_workers {m['cores']}` (uvicorn, master key, no DB, no "
           "callbacks, `LITELLM_LOG=ERROR`). Portkey: `node build/start-server.js --headless`, provider and "
