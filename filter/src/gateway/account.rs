@@ -106,18 +106,25 @@ pub fn record(
     );
     // Zero deltas too: every series exists from the first request on (the host defines
     // the metric and skips the increment).
-    let mut counters: Vec<(&str, u64)> = Vec::with_capacity(7);
-    counters.extend([
-        (names.requests.as_str(), 1),
-        (&names.prompt_tokens, prompt),
-        (&names.completion_tokens, completion),
-        (&names.cost, cost),
-        (&names.estimated, u64::from(estimated)),
-    ]);
-    if flight.attempts > 1 {
-        counters.push((&names.fallbacks, 1));
+    let batched = cfg.usage_flush_ms > 0;
+    if batched {
+        batch::add_row(&key, &row, now);
     }
-    let error_name;
+    let mut count = |name: &str, delta: u64| {
+        if batched {
+            batch::add_counter(name, delta);
+        } else {
+            host.counter_add(name, delta);
+        }
+    };
+    count(&names.requests, 1);
+    count(&names.prompt_tokens, prompt);
+    count(&names.completion_tokens, completion);
+    count(&names.cost, cost);
+    count(&names.estimated, u64::from(estimated));
+    if flight.attempts > 1 {
+        count(&names.fallbacks, 1);
+    }
     if error {
         let kind = if !flight.completed {
             "incomplete"
@@ -130,18 +137,10 @@ pub fn record(
         } else {
             "stream"
         };
-        error_name = names.with(metrics::ERRORS, (metrics::ERROR_TYPE, kind));
-        counters.push((&error_name, 1));
+        count(&names.with(metrics::ERRORS, (metrics::ERROR_TYPE, kind)), 1);
     }
-    if cfg.usage_flush_ms == 0 {
-        for (name, delta) in &counters {
-            host.counter_add(name, *delta);
-        }
-    } else {
-        batch::add(&key, &row, &counters, now);
-        if batch::due(now, cfg.usage_flush_ms) {
-            batch::flush(host);
-        }
+    if batched && batch::due(now, cfg.usage_flush_ms) {
+        batch::flush(host);
     }
 
     host.histogram_record(&names.duration, now.saturating_sub(start_ms));

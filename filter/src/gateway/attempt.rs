@@ -111,7 +111,6 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             attempts: 1,
             health_at_request: Default::default(),
             track_latency: false,
-            json_answer: false,
             response_headers: Default::default(),
         })
     });

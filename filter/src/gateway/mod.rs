@@ -96,8 +96,6 @@ struct Flight {
     health_at_request: crate::routing::health::HealthState,
     /// The model routes by latency: keep its moving average up to date.
     track_latency: bool,
-    /// The provider answered `content-type: application/json`: no need to set it again.
-    json_answer: bool,
     /// The provider's response headers, kept for translating a buffered body.
     response_headers: crate::headers::Headers,
 }

@@ -35,8 +35,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         host.remove_request_header(&x.cfg.route_header);
     }
     let full_path = get(":path").unwrap_or_default();
-    let path = full_path.split('?').next().unwrap_or("").to_string();
-    let path = path.as_str();
+    let path = full_path.split('?').next().unwrap_or("");
     let method = get(":method").unwrap_or_default().to_string();
     let declared = get("content-length").and_then(|v| v.trim().parse::<usize>().ok());
     x.start_ms = host.now_ms();
@@ -342,7 +341,6 @@ fn forward(
             .models
             .get(req.model())
             .is_some_and(|r| r.strategy == Strategy::LowestLatency),
-        json_answer: false,
         response_headers: Default::default(),
     })
 }

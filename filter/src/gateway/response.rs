@@ -82,7 +82,6 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     let content_type = headers.get("content-type");
     let is_sse =
         content_type.is_some_and(|c| c.starts_with(translate::stream_content_type(provider)));
-    flight.json_answer = content_type == Some(JSON);
     if end_of_stream {
         flight.error = !(200..300).contains(&status);
         flight.completed = true;
@@ -211,7 +210,8 @@ fn buffered(
         host.set_response_header(":status", &status.to_string());
     }
     if let Some(b) = new_body {
-        if !flight.json_answer {
+        // Only the headers that change cost a host call (as on the request side).
+        if !headers.has_only("content-type", JSON) {
             host.set_response_header("content-type", JSON);
         }
         host.set_response_header("content-length", &b.len().to_string());

@@ -25,9 +25,8 @@ thread_local! {
     static PENDING: RefCell<Pending> = RefCell::new(Pending::default());
 }
 
-/// One request's usage: its ledger row and its counter increments (zeros included, so
-/// that every series exists from the first request on).
-pub fn add(ledger_key: &str, delta: &Counters, counters: &[(&str, u64)], now_ms: u64) {
+/// One request's ledger row (starts the interval if nothing was pending).
+pub fn add_row(ledger_key: &str, delta: &Counters, now_ms: u64) {
     PENDING.with(|p| {
         let mut p = p.borrow_mut();
         p.since_ms.get_or_insert(now_ms);
@@ -41,12 +40,18 @@ pub fn add(ledger_key: &str, delta: &Counters, counters: &[(&str, u64)], now_ms:
                 p.ledger.insert(ledger_key.to_string(), *delta);
             }
         }
-        for (name, d) in counters {
-            match p.counters.get_mut(*name) {
-                Some(c) => *c = c.saturating_add(*d),
-                None => {
-                    p.counters.insert(name.to_string(), *d);
-                }
+    })
+}
+
+/// One counter increment (zeros too, so that every series exists from the first
+/// request on); written with the next flush of the row added alongside.
+pub fn add_counter(name: &str, delta: u64) {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        match p.counters.get_mut(name) {
+            Some(c) => *c = c.saturating_add(delta),
+            None => {
+                p.counters.insert(name.to_string(), delta);
             }
         }
     })
@@ -83,8 +88,11 @@ mod tests {
     fn sums_until_flushed_then_writes_once() {
         let mut h = FakeHost::default();
         let key = ledger::usage_key("m", "p", "u");
-        add(&key, &[1, 10, 5, 0, 7], &[("req", 1), ("est", 0)], 1_000);
-        add(&key, &[1, 3, 2, 1, 0], &[("req", 1), ("est", 0)], 1_400);
+        for (row, now) in [([1, 10, 5, 0, 7], 1_000), ([1, 3, 2, 1, 0], 1_400)] {
+            add_row(&key, &row, now);
+            add_counter("req", 1);
+            add_counter("est", 0);
+        }
         assert!(!due(1_999, 1_000));
         assert!(due(2_000, 1_000));
         assert_eq!(ledger::read(&h, &key), None);
