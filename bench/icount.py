@@ -6,8 +6,8 @@ wall-clock A/B runs on this shared 2-core machine swing by ±15 %.
                                      [--requests 1000]
 
 Runs Envoy (one worker) under `valgrind --tool=callgrind`, with the same configs as `./build.sh bench`
-(`--wasm` swaps the filter's .wasm, so two builds can be compared), sends 300 warm-up requests on
-one kept-alive connection, zeroes the counters, sends `--requests` more, dumps, and prints
+(`--wasm` swaps the filter's .wasm, so two builds can be compared), sends 300 (`--warmup`) warm-up requests
+on one kept-alive connection, zeroes the counters, sends `--requests` more, dumps, and prints
 instructions per request split into Envoy's own code, JIT code (V8's compiled Wasm and its
 builtins, which live outside the binary) and libc. Needs valgrind. Nothing here asserts anything.
 """
@@ -60,7 +60,7 @@ def post(conn, body):
     return r.status
 
 
-def measure(kind, mock, body, requests):
+def measure(kind, mock, body, requests, warmup=300):
     port, admin = bench.free_port(), bench.free_port()
     cfg = bench.envoy_config(kind, port, admin, mock.port)
     out = bench.OUT / "callgrind"
@@ -75,7 +75,7 @@ def measure(kind, mock, body, requests):
                           env=env, timeout=600)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        statuses = collections.Counter(post(conn, body) for _ in range(300))
+        statuses = collections.Counter(post(conn, body) for _ in range(warmup))
         subprocess.run(["callgrind_control", "-z", str(server.pid)], check=True, capture_output=True)
         statuses.update(post(conn, body) for _ in range(requests))
         subprocess.run(["callgrind_control", "-d", str(server.pid)], check=True, capture_output=True)
@@ -95,6 +95,7 @@ def main():
     ap.add_argument("--wasm", help="the filter's .wasm (default: the release build)")
     ap.add_argument("--model", default="openai-claude-sonnet", help="bench.bodies() key")
     ap.add_argument("--requests", type=int, default=1000)
+    ap.add_argument("--warmup", type=int, default=300, help="requests before counting")
     args = ap.parse_args()
     if args.wasm:
         bench.WASM = Path(args.wasm).resolve()
@@ -103,7 +104,7 @@ def main():
     mock = bench.Mock()
     try:
         for kind in args.kinds or ["filter"]:
-            split, statuses = measure(kind, mock, body, args.requests)
+            split, statuses = measure(kind, mock, body, args.requests, args.warmup)
             total = sum(split.values())
             parts = ", ".join(f"{k} {v / args.requests:,.0f}" for k, v in split.most_common())
             print(f"{kind} ({args.model}): {total / args.requests:,.0f} instructions/request "

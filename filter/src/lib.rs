@@ -18,6 +18,7 @@ pub mod gateway;
 pub mod headers;
 pub mod host;
 pub mod limits;
+mod memcmp;
 pub mod routing;
 pub mod translate;
 pub mod usage;

@@ -198,6 +198,11 @@ fn engine() -> Result<&'static Engine> {
     let engine = ENGINE.get_or_init(|| {
         let mut config = wasmtime::Config::new();
         config.epoch_interruption(true);
+        // `WASM_HOST_PERFMAP=1`: names the plugin's compiled functions in /tmp/perf-<pid>.map,
+        // so that `perf record` on wasm-bench shows where the filter's instructions go.
+        if std::env::var_os("WASM_HOST_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine =
             Engine::new(&config).map_err(|e| format!("creating the wasmtime engine: {e}"))?;
         let ticker = engine.clone();
