@@ -49,7 +49,7 @@ impl Headers {
             spans: Vec::with_capacity(raw.len()),
         };
         for (k, v) in raw {
-            h.push(&String::from_utf8_lossy(k), &String::from_utf8_lossy(v));
+            h.push(&text(k), &text(v));
         }
         h
     }
@@ -96,6 +96,15 @@ impl Headers {
             .iter()
             .filter_map(|&span| self.value_if(span, name));
         matches!((same.next(), same.next()), (Some(v), None) if v == value)
+    }
+}
+
+/// Header bytes as text: checked once (nearly always valid, and `from_utf8_lossy`'s
+/// chunked walk costs more), replaced only where they are not UTF-8.
+fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 

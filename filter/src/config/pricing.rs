@@ -1,6 +1,6 @@
 //! Prices in USD per million tokens, by upstream model (`provider/model` or `model`).
 
-use std::collections::HashMap;
+use crate::fxhash::FxHashMap;
 
 use serde::Deserialize;
 
@@ -23,8 +23,8 @@ pub struct Price {
     pub cached_input: f64,
 }
 
-pub fn validate(raw: Vec<RawPrice>) -> Result<HashMap<String, Price>, ConfigError> {
-    let mut out = HashMap::new();
+pub fn validate(raw: Vec<RawPrice>) -> Result<FxHashMap<String, Price>, ConfigError> {
+    let mut out = FxHashMap::default();
     for (i, p) in raw.into_iter().enumerate() {
         let field = format!("prices[{i}]");
         let cached = p.cached_input.unwrap_or(p.input);

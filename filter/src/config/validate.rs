@@ -1,6 +1,6 @@
 //! Turn the raw document into a `Config` that cannot be wrong at request time.
 
-use std::collections::HashMap;
+use crate::fxhash::FxHashMap;
 use std::fmt;
 
 use super::google::{self, VertexAnthropicSettings, VertexSettings};
@@ -22,7 +22,8 @@ pub struct Config {
     pub role: super::raw::Role,
     pub token_estimator: super::raw::TokenEstimator,
     pub providers: Vec<Provider>,
-    pub models: HashMap<String, ModelRoute>,
+    /// FxHash: looked up several times per request (SipHash costs ~10 instructions a byte).
+    pub models: FxHashMap<String, ModelRoute>,
     /// Client-facing model names in configuration order (for `/v1/models`).
     pub model_names: Vec<String>,
     pub allow_provider_model: bool,
@@ -31,7 +32,7 @@ pub struct Config {
     pub health: HealthSettings,
     /// None: no authentication (an open gateway, e.g. behind mesh policy).
     pub access: Option<super::access::Access>,
-    pub prices: HashMap<String, super::pricing::Price>,
+    pub prices: FxHashMap<String, super::pricing::Price>,
     /// Refuse request fields a provider cannot honour (400) instead of dropping them.
     pub strict: bool,
     /// Per-worker batching of the usage ledger and counters (0: written per request).
@@ -195,7 +196,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         }
         providers.push(provider);
     }
-    let mut models = HashMap::new();
+    let mut models = FxHashMap::default();
     let mut model_names = Vec::new();
     for (i, m) in raw.models.into_iter().enumerate() {
         let name = m.name.clone();
@@ -713,7 +714,7 @@ impl Config {
     /// Price of an upstream model: `provider/model` first, then `model`.
     pub fn price(&self, provider: &str, model: &str) -> Option<super::pricing::Price> {
         self.prices
-            .get(&format!("{provider}/{model}"))
+            .get(crate::strs::concat(&[provider, "/", model]).as_str())
             .or_else(|| self.prices.get(model))
             .copied()
     }

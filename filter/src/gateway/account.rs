@@ -88,15 +88,17 @@ pub fn record(
     };
     // For access logs: one filter-state value, %FILTER_STATE(wasm.llm:PLAIN)% (one host
     // call instead of one per field).
-    let fields = format!(
-        "provider={served_provider} model={served_model} key={} prompt_tokens={prompt} completion_tokens={completion} cost_usd={}.{:09} usage={usage_kind} attempts={}",
-        key_name.unwrap_or("-"),
-        // Integer arithmetic: float formatting costs thousands of instructions in Wasm.
-        cost / 1_000_000_000,
-        cost % 1_000_000_000,
-        flight.attempts,
+    host.set_log_field(
+        "llm",
+        &log_value(
+            served_provider,
+            served_model,
+            key_name.unwrap_or("-"),
+            [prompt, completion, cost],
+            usage_kind,
+            flight.attempts,
+        ),
     );
-    host.set_log_field("llm", &fields);
 
     let names = metrics::names(
         &flight.model,
@@ -157,5 +159,62 @@ pub fn record(
         {
             host.histogram_record(&names.tpot, per);
         }
+    }
+}
+
+/// `provider=… model=… key=… prompt_tokens=N completion_tokens=N cost_usd=D.DDDDDDDDD
+/// usage=… attempts=N`, built without `format!` (integer arithmetic for the cost: float
+/// formatting costs thousands of instructions in Wasm).
+fn log_value(
+    provider: &str,
+    model: &str,
+    key: &str,
+    [prompt, completion, cost]: [u64; 3],
+    usage: &str,
+    attempts: u32,
+) -> String {
+    use crate::strs::{push_u64, push_u64_09};
+    let mut s = String::with_capacity(160 + provider.len() + model.len() + key.len());
+    for (label, value) in [("provider=", provider), (" model=", model), (" key=", key)] {
+        s.push_str(label);
+        s.push_str(value);
+    }
+    s.push_str(" prompt_tokens=");
+    push_u64(&mut s, prompt);
+    s.push_str(" completion_tokens=");
+    push_u64(&mut s, completion);
+    s.push_str(" cost_usd=");
+    push_u64(&mut s, cost / 1_000_000_000);
+    s.push('.');
+    push_u64_09(&mut s, cost % 1_000_000_000);
+    s.push_str(" usage=");
+    s.push_str(usage);
+    s.push_str(" attempts=");
+    push_u64(&mut s, u64::from(attempts));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_value;
+
+    #[test]
+    fn log_value_reads_as_before() {
+        assert_eq!(
+            log_value(
+                "anthropic",
+                "claude-x",
+                "-",
+                [25, 12, 1_234_567_890],
+                "reported",
+                2
+            ),
+            "provider=anthropic model=claude-x key=- prompt_tokens=25 completion_tokens=12 \
+             cost_usd=1.234567890 usage=reported attempts=2"
+        );
+        assert_eq!(
+            log_value("p", "m", "k", [0, 0, 7], "none", 1),
+            "provider=p model=m key=k prompt_tokens=0 completion_tokens=0 cost_usd=0.000000007 usage=none attempts=1"
+        );
     }
 }

@@ -22,7 +22,7 @@ pub const USAGE_PATH: &str = "/v1/usage";
 const MESSAGES_PREFIX: &str = "/v1/messages";
 
 pub fn health_key(provider: &str, model: &str) -> String {
-    format!("llm:health:{provider}|{model}")
+    crate::strs::concat(&["llm:health:", provider, "|", model])
 }
 
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {

@@ -15,7 +15,7 @@ const JSON: &str = "application/json";
 
 /// Moving average of time to first byte (µs) per target, for `lowest_latency`.
 pub fn latency_key(provider: &str, model: &str) -> String {
-    format!("llm:latency:{provider}|{model}")
+    crate::strs::concat(&["llm:latency:", provider, "|", model])
 }
 
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {

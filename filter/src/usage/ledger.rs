@@ -14,7 +14,7 @@ pub const COST_NANO_USD: usize = 4;
 pub type Counters = [u64; FIELDS];
 
 pub fn usage_key(model: &str, provider: &str, upstream_model: &str) -> String {
-    format!("llm:usage:{model}|{provider}|{upstream_model}")
+    crate::strs::concat(&["llm:usage:", model, "|", provider, "|", upstream_model])
 }
 
 pub fn encode(c: &Counters) -> Vec<u8> {

@@ -89,7 +89,7 @@ fn period_tag(p: Period) -> &'static str {
 }
 
 pub fn key(scope: Scope, name: &str, p: Period) -> String {
-    format!("llm:period:{}:{}:{name}", period_tag(p), scope.tag())
+    crate::strs::concat(&["llm:period:", period_tag(p), ":", scope.tag(), ":", name])
 }
 
 /// Current totals (zero if the stored value belongs to an earlier period).
