@@ -70,8 +70,16 @@ impl Headers {
         self.spans.push((start, name_end, self.text.len()));
     }
 
+    /// Every (name, value), in Envoy's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.spans.iter().filter_map(|&(s, n, e)| {
+            Some((self.text.get(s..n)?, self.text.get(n..e)?))
+        })
+    }
+
     /// The value of header `i` if its name is `name`: lengths first, bytes only then (this
     /// runs for every header the gateway looks at, over every header the client sent).
+    #[inline(always)]
     fn value_if(&self, span: (usize, usize, usize), name: &str) -> Option<&str> {
         let (s, n, e) = span;
         if n.wrapping_sub(s) != name.len()

@@ -168,9 +168,12 @@ pub fn apply(
     headers: &Headers,
     strip: &[&str],
 ) {
-    for h in strip {
-        if headers.get(h).is_some() {
-            host.remove_request_header(h);
+    // One pass over what the client sent (not one lookup per name to strip).
+    let mut removed: Vec<&str> = Vec::new();
+    for (name, _) in headers.iter() {
+        if strip.contains(&name) && !removed.contains(&name) {
+            host.remove_request_header(name);
+            removed.push(name);
         }
     }
     let body_len = match &up.body {
