@@ -72,9 +72,9 @@ impl Headers {
 
     /// Every (name, value), in Envoy's order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.spans.iter().filter_map(|&(s, n, e)| {
-            Some((self.text.get(s..n)?, self.text.get(n..e)?))
-        })
+        self.spans
+            .iter()
+            .filter_map(|&(s, n, e)| Some((self.text.get(s..n)?, self.text.get(n..e)?)))
     }
 
     /// The value of header `i` if its name is `name`: lengths first, bytes only then (this

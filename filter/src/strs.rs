@@ -40,9 +40,76 @@ pub fn push_u64_09(s: &mut String, n: u64) {
     s.push_str(&digits);
 }
 
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The bytes eight at a time (the VM has 64-bit integers but a 32-bit `usize`, so core's
+/// word-at-a-time loops take four), and the tail.
+fn words(bytes: &[u8]) -> (impl Iterator<Item = u64> + '_, &[u8]) {
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    let words = chunks.map(|c| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_le_bytes(w)
+    });
+    (words, tail)
+}
+
+/// Whether `byte` occurs in `hay`.
+pub fn contains_byte(hay: &[u8], byte: u8) -> bool {
+    let pattern = LOW.wrapping_mul(u64::from(byte));
+    let (mut words, tail) = words(hay);
+    // A zero byte in `w ^ pattern` is a match (the classic has-zero-byte test).
+    words.any(|w| {
+        let x = w ^ pattern;
+        x.wrapping_sub(LOW) & !x & HIGH != 0
+    }) || tail.contains(&byte)
+}
+
+/// Characters in `s`: bytes that are not UTF-8 continuation bytes (`10xxxxxx`).
+pub fn char_count(s: &str) -> usize {
+    let (words, tail) = words(s.as_bytes());
+    let continuation: u32 = words.map(|w| (w & !(w << 1) & HIGH).count_ones()).sum();
+    let tail_cont = tail.iter().filter(|b| **b & 0xc0 == 0x80).count();
+    s.len() - continuation as usize - tail_cont
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contains_byte_finds_every_position() {
+        for len in 0..30usize {
+            let hay: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(!contains_byte(&hay, b'\\'));
+            for pos in 0..len {
+                let mut h = hay.clone();
+                h[pos] = b'\\';
+                assert!(contains_byte(&h, b'\\'), "{len} {pos}");
+                // Bytes next to the pattern's value must not match (borrow across bytes).
+                h[pos] = b'\\' + 1;
+                assert!(!contains_byte(&h, b'\\'), "{len} {pos}");
+            }
+        }
+        assert!(contains_byte(&[0x80, 0xff, 0x00], 0x00));
+        assert!(!contains_byte(&[0x01; 17], 0x00));
+    }
+
+    #[test]
+    fn char_count_matches_chars() {
+        for s in [
+            "",
+            "a",
+            "héllo wörld",
+            "日本語のテキストです",
+            "emoji 🎉🎉 and ascii",
+            &"ü".repeat(33),
+        ] {
+            assert_eq!(char_count(s), s.chars().count(), "{s}");
+        }
+    }
 
     #[test]
     fn integers_as_format_writes_them() {
