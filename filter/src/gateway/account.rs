@@ -44,10 +44,11 @@ pub fn record(
         .map(|p| p.cost_nano(prompt, cached, completion))
         .unwrap_or(0);
 
-    let key = ledger::usage_key(&flight.model, served_provider, served_model);
+    let ledger_key = || ledger::usage_key(&flight.model, served_provider, served_model);
     let row = [1, prompt, completion, u64::from(error), cost];
-    if cfg.usage_flush_ms == 0 {
-        ledger::add(host, &key, &row);
+    let batched = cfg.usage_flush_ms > 0;
+    if !batched {
+        ledger::add(host, &ledger_key(), &row);
     }
     access::reconcile(
         host,
@@ -108,9 +109,19 @@ pub fn record(
     );
     // Zero deltas too: every series exists from the first request on (the host defines
     // the metric and skips the increment).
-    let batched = cfg.usage_flush_ms > 0;
+    let counts = [1, prompt, completion, cost, u64::from(estimated)];
     if batched {
-        batch::add_row(&key, &row, now);
+        let usage = batch::Usage {
+            names: &names,
+            ledger_key: &ledger_key,
+            row: &row,
+            counts,
+        };
+        batch::add_usage(&usage, now);
+    } else {
+        for (name, delta) in names.counted().into_iter().zip(counts) {
+            host.counter_add(name, delta);
+        }
     }
     let mut count = |name: &str, delta: u64| {
         if batched {
@@ -119,11 +130,6 @@ pub fn record(
             host.counter_add(name, delta);
         }
     };
-    count(&names.requests, 1);
-    count(&names.prompt_tokens, prompt);
-    count(&names.completion_tokens, completion);
-    count(&names.cost, cost);
-    count(&names.estimated, u64::from(estimated));
     if flight.attempts > 1 {
         count(&names.fallbacks, 1);
     }

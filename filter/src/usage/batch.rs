@@ -8,16 +8,43 @@
 //! per-target totals and Prometheus do, and both tolerate a second of lag.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use super::ledger::{self, Counters, FIELDS};
+use super::metrics::Names;
 use crate::fxhash::FxHashMap;
 use crate::host::Host;
+
+/// The per-request counters of one label set, in `Usage::counts` order.
+pub const COUNTS: usize = 5;
+
+/// One request's usage, as `account` records it.
+pub struct Usage<'a> {
+    pub names: &'a Rc<Names>,
+    /// The ledger key (built only when the label set is first seen in an interval).
+    pub ledger_key: &'a dyn Fn() -> String,
+    pub row: &'a Counters,
+    /// requests, prompt tokens, completion tokens, cost, estimated.
+    pub counts: [u64; COUNTS],
+}
+
+/// Sums for one label set.
+struct Row {
+    /// Held so that the pointer keying this row cannot be reused while it is pending.
+    names: Rc<Names>,
+    ledger_key: String,
+    ledger: Counters,
+    counts: [u64; COUNTS],
+}
 
 #[derive(Default)]
 struct Pending {
     /// When the oldest unwritten count was added.
     since_ms: Option<u64>,
-    ledger: FxHashMap<String, Counters>,
+    /// By the address of the label set's cached `Names`: one integer lookup per request
+    /// instead of one lookup by a ~150-byte metric name per counter.
+    rows: FxHashMap<usize, Row>,
+    /// Rare counters (errors, fallbacks) by name.
     counters: FxHashMap<String, u64>,
 }
 
@@ -25,26 +52,40 @@ thread_local! {
     static PENDING: RefCell<Pending> = RefCell::new(Pending::default());
 }
 
-/// One request's ledger row (starts the interval if nothing was pending).
-pub fn add_row(ledger_key: &str, delta: &Counters, now_ms: u64) {
+fn add_all(into: &mut [u64], delta: &[u64]) {
+    for (c, d) in into.iter_mut().zip(delta) {
+        *c = c.saturating_add(*d);
+    }
+}
+
+/// One request's ledger row and counters (starts the interval if nothing was pending).
+pub fn add_usage(u: &Usage<'_>, now_ms: u64) {
     PENDING.with(|p| {
         let mut p = p.borrow_mut();
         p.since_ms.get_or_insert(now_ms);
-        match p.ledger.get_mut(ledger_key) {
+        let id = Rc::as_ptr(u.names) as usize;
+        match p.rows.get_mut(&id) {
             Some(row) => {
-                for (c, d) in row.iter_mut().zip(delta) {
-                    *c = c.saturating_add(*d);
-                }
+                add_all(&mut row.ledger, u.row);
+                add_all(&mut row.counts, &u.counts);
             }
             None => {
-                p.ledger.insert(ledger_key.to_string(), *delta);
+                p.rows.insert(
+                    id,
+                    Row {
+                        names: u.names.clone(),
+                        ledger_key: (u.ledger_key)(),
+                        ledger: *u.row,
+                        counts: u.counts,
+                    },
+                );
             }
         }
     })
 }
 
-/// One counter increment (zeros too, so that every series exists from the first
-/// request on); written with the next flush of the row added alongside.
+/// One increment of a rare counter (zeros too, so that every series exists from the
+/// first request on); written with the next flush.
 pub fn add_counter(name: &str, delta: u64) {
     PENDING.with(|p| {
         let mut p = p.borrow_mut();
@@ -66,12 +107,15 @@ pub fn due(now_ms: u64, flush_ms: u64) -> bool {
     })
 }
 
-/// Write every pending count: one ledger update per target, one increment per counter.
+/// Write every pending count: one ledger update per label set, one increment per counter.
 pub fn flush(host: &mut dyn Host) {
     let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
-    for (key, delta) in &pending.ledger {
-        if delta != &[0; FIELDS] && !ledger::add(host, key, delta) {
+    for row in pending.rows.values() {
+        if row.ledger != [0; FIELDS] && !ledger::add(host, &row.ledger_key, &row.ledger) {
             log::warn!("llm-gateway: a usage ledger update was lost (shared data refused it)");
+        }
+        for (name, delta) in row.names.counted().into_iter().zip(row.counts) {
+            host.counter_add(name, delta);
         }
     }
     for (name, delta) in &pending.counters {
@@ -83,27 +127,40 @@ pub fn flush(host: &mut dyn Host) {
 mod tests {
     use super::*;
     use crate::host::FakeHost;
+    use crate::usage::metrics;
 
     #[test]
     fn sums_until_flushed_then_writes_once() {
         let mut h = FakeHost::default();
         let key = ledger::usage_key("m", "p", "u");
+        let names = metrics::names("m", "p", "u", "k");
         for (row, now) in [([1, 10, 5, 0, 7], 1_000), ([1, 3, 2, 1, 0], 1_400)] {
-            add_row(&key, &row, now);
-            add_counter("req", 1);
-            add_counter("est", 0);
+            add_usage(
+                &Usage {
+                    names: &names,
+                    ledger_key: &|| ledger::usage_key("m", "p", "u"),
+                    row: &row,
+                    counts: [1, row[1], row[2], row[4], 0],
+                },
+                now,
+            );
+            add_counter("err", 1);
         }
         assert!(!due(1_999, 1_000));
         assert!(due(2_000, 1_000));
         assert_eq!(ledger::read(&h, &key), None);
         flush(&mut h);
         assert_eq!(ledger::read(&h, &key), Some([2, 13, 7, 1, 7]));
-        assert_eq!(h.counters.get("req"), Some(&2));
+        assert_eq!(h.counters.get(&names.requests), Some(&2));
+        assert_eq!(h.counters.get(&names.prompt_tokens), Some(&13));
+        assert_eq!(h.counters.get(&names.completion_tokens), Some(&7));
+        assert_eq!(h.counters.get(&names.cost), Some(&7));
         // A zero delta still defines the series.
-        assert_eq!(h.counters.get("est"), Some(&0));
+        assert_eq!(h.counters.get(&names.estimated), Some(&0));
+        assert_eq!(h.counters.get("err"), Some(&2));
         assert!(!due(u64::MAX, 1_000));
         flush(&mut h); // nothing pending: nothing written twice
         assert_eq!(ledger::read(&h, &key), Some([2, 13, 7, 1, 7]));
-        assert_eq!(h.counters.get("req"), Some(&2));
+        assert_eq!(h.counters.get(&names.requests), Some(&2));
     }
 }

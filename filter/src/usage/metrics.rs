@@ -79,6 +79,17 @@ impl Names {
         }
     }
 
+    /// The counters every request adds to, in `batch::Usage::counts` order.
+    pub fn counted(&self) -> [&str; 5] {
+        [
+            &self.requests,
+            &self.prompt_tokens,
+            &self.completion_tokens,
+            &self.cost,
+            &self.estimated,
+        ]
+    }
+
     /// A name with one more label (rare paths such as errors).
     pub fn with(&self, base: &str, extra: (&str, &str)) -> String {
         let mut l: Vec<(&str, &str)> = self.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
