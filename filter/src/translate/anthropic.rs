@@ -183,7 +183,7 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
     };
     // About the size of the client's body: one allocation, no regrowth.
     let mut out = Vec::with_capacity(raw_len_hint(req) + 512);
-    serde_json::to_writer(&mut out, &body)
+    body.write_json(&mut out)
         .map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
     Ok(out)
 }
@@ -445,8 +445,7 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
     };
     // The answer is about the size of Anthropic's: one allocation, no regrowth.
     let mut body = Vec::with_capacity(body.len() + 256);
-    serde_json::to_writer(&mut body, &out)
-        .map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
+    out.write_json(&mut body);
     Ok(ResponseOut {
         body: Some(body),
         usage,

@@ -480,10 +480,11 @@ pub fn response(
         }],
         usage: usage.to_openai(),
     };
-    let body =
-        serde_json::to_vec(&out).map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
+    // About the size of the provider's answer: one allocation, no regrowth.
+    let mut out_body = Vec::with_capacity(body.len() + 256);
+    out.write_json(&mut out_body);
     Ok(ResponseOut {
-        body: Some(body),
+        body: Some(out_body),
         usage,
     })
 }

@@ -164,10 +164,11 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
             .collect(),
         usage: usage.to_openai(),
     };
-    let body =
-        serde_json::to_vec(&out).map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
+    // About the size of the provider's answer: one allocation, no regrowth.
+    let mut out_body = Vec::with_capacity(body.len() + 256);
+    out.write_json(&mut out_body);
     Ok(ResponseOut {
-        body: Some(body),
+        body: Some(out_body),
         usage,
     })
 }
