@@ -713,6 +713,9 @@ impl Config {
 
     /// Price of an upstream model: `provider/model` first, then `model`.
     pub fn price(&self, provider: &str, model: &str) -> Option<super::pricing::Price> {
+        if self.prices.is_empty() {
+            return None; // no key to build
+        }
         self.prices
             .get(crate::strs::concat(&[provider, "/", model]).as_str())
             .or_else(|| self.prices.get(model))

@@ -59,7 +59,7 @@ impl Inbound {
         // The passthrough paths forward bytes serde never reads, so the whole body is
         // checked once here; parsing from the checked `str` then spares serde checking
         // each string again (a second UTF-8 pass over most of the body).
-        let Ok(text) = std::str::from_utf8(raw) else {
+        let Some(text) = crate::strs::utf8(raw) else {
             return Err(GatewayError::bad_request("request body is not valid UTF-8"));
         };
         match endpoint {
