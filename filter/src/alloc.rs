@@ -2,7 +2,9 @@
 //! list per size class and are handed out again at once, in front of the system
 //! allocator (wasi-libc's dlmalloc). A request allocates and frees hundreds of small
 //! strings and vectors; dlmalloc's bookkeeping for each showed up as a large share of
-//! the filter's instructions. Larger blocks go straight to the system allocator.
+//! the filter's instructions. Blocks of up to 4 KiB (bodies, the text they carry) get
+//! three power-of-two classes with a shorter list; larger ones go straight to the
+//! system allocator.
 //!
 //! Sound only without threads: the lists are plain cells, and the `Sync` below is a
 //! promise that holds on wasm32-wasip1 (one thread per VM), where alone it is installed
@@ -17,11 +19,17 @@ use std::cell::Cell;
 use std::ptr::null_mut;
 
 const CLASS: usize = 16;
-const CLASSES: usize = 32; // 16, 32, … 512 bytes
-const MAX_SMALL: usize = CLASS * CLASSES;
-/// Blocks kept per class (at most 512 KiB for the largest): beyond this, a burst's
-/// blocks go back to the system allocator, which can merge them for larger uses.
+const SMALL_CLASSES: usize = 32; // 16, 32, … 512 bytes
+const MAX_SMALL: usize = CLASS * SMALL_CLASSES;
+/// 1, 2 and 4 KiB.
+const MEDIUM_CLASSES: usize = 3;
+const CLASSES: usize = SMALL_CLASSES + MEDIUM_CLASSES;
+const MAX_MEDIUM: usize = MAX_SMALL << MEDIUM_CLASSES;
+/// Blocks kept per class (at most 512 KiB for the largest small one, 256 KiB for the
+/// 4 KiB one): beyond this, a burst's blocks go back to the system allocator, which can
+/// merge them for larger uses.
 const MAX_KEPT: u32 = 1024;
+const MAX_KEPT_MEDIUM: u32 = 64;
 
 pub struct SmallBlocks {
     free: [Cell<*mut u8>; CLASSES],
@@ -41,15 +49,37 @@ impl SmallBlocks {
 
     /// The class of a layout this allocator serves, or None (large or over-aligned).
     fn class(layout: Layout) -> Option<usize> {
-        if layout.size() == 0 || layout.size() > MAX_SMALL || layout.align() > CLASS {
+        let size = layout.size();
+        if size == 0 || size > MAX_MEDIUM || layout.align() > CLASS {
             return None;
         }
-        Some((layout.size() - 1) / CLASS)
+        if size <= MAX_SMALL {
+            return Some((size - 1) / CLASS);
+        }
+        // 513..=1024 → 32, ..=2048 → 33, ..=4096 → 34.
+        let doublings = (size - 1).ilog2() as usize - MAX_SMALL.ilog2() as usize;
+        Some(SMALL_CLASSES + doublings)
+    }
+
+    fn block_size(class: usize) -> usize {
+        if class < SMALL_CLASSES {
+            (class + 1) * CLASS
+        } else {
+            MAX_SMALL << (class + 1 - SMALL_CLASSES)
+        }
     }
 
     fn block_layout(class: usize) -> Layout {
-        // Sizes are multiples of 16 up to 512 with align 16: always a valid layout.
-        Layout::from_size_align((class + 1) * CLASS, CLASS).unwrap_or(Layout::new::<u8>())
+        // Multiples of 16 up to 4096 with align 16: always a valid layout.
+        Layout::from_size_align(Self::block_size(class), CLASS).unwrap_or(Layout::new::<u8>())
+    }
+
+    fn max_kept(class: usize) -> u32 {
+        if class < SMALL_CLASSES {
+            MAX_KEPT
+        } else {
+            MAX_KEPT_MEDIUM
+        }
     }
 }
 
@@ -85,7 +115,7 @@ unsafe impl GlobalAlloc for SmallBlocks {
         let (Some(list), Some(kept)) = (self.free.get(class), self.kept.get(class)) else {
             return System.dealloc(ptr, layout);
         };
-        if kept.get() >= MAX_KEPT {
+        if kept.get() >= Self::max_kept(class) {
             // Every block of this class was allocated with the class's layout.
             return System.dealloc(ptr, Self::block_layout(class));
         }
@@ -158,13 +188,50 @@ mod tests {
     }
 
     #[test]
+    fn classes_cover_sizes_with_room_to_spare() {
+        let mut last = 0;
+        for size in 1..=4096usize {
+            let c = SmallBlocks::class(Layout::from_size_align(size, 8).unwrap()).unwrap();
+            assert!(c >= last && c < CLASSES, "{size}");
+            assert!(SmallBlocks::block_size(c) >= size, "{size}");
+            // No class is more than twice the request (above the 16-byte steps).
+            assert!(SmallBlocks::block_size(c) < 2 * size.max(CLASS), "{size}");
+            last = c;
+        }
+        assert_eq!(
+            SmallBlocks::class(Layout::from_size_align(512, 1).unwrap()),
+            Some(31)
+        );
+        assert_eq!(
+            SmallBlocks::class(Layout::from_size_align(513, 1).unwrap()),
+            Some(32)
+        );
+        assert_eq!(
+            SmallBlocks::class(Layout::from_size_align(1025, 1).unwrap()),
+            Some(33)
+        );
+        assert_eq!(
+            SmallBlocks::class(Layout::from_size_align(4096, 1).unwrap()),
+            Some(34)
+        );
+        assert_eq!(
+            SmallBlocks::class(Layout::from_size_align(4097, 1).unwrap()),
+            None
+        );
+    }
+
+    #[test]
     fn many_live_blocks_stay_distinct() {
         let a = SmallBlocks::new();
         let mut live = Vec::new();
         unsafe {
             for round in 0..3 {
                 // Over MAX_KEPT blocks of some classes: the surplus goes back to System.
-                for size in (1..=600usize).chain(std::iter::repeat_n(20, 1500)) {
+                let medium = std::iter::repeat_n(3000, 100).chain([700, 1500, 4096, 5000]);
+                for size in (1..=600usize)
+                    .chain(std::iter::repeat_n(20, 1500))
+                    .chain(medium)
+                {
                     let l = Layout::from_size_align(size, 1).unwrap();
                     let p = a.alloc(l);
                     p.write_bytes((size % 251) as u8, size);
