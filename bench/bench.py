@@ -4,7 +4,9 @@
 Run through `bench/run.sh [--smoke]` (or `./build.sh bench [--smoke]`), which installs what this
 needs first. One mock provider on loopback serves every target (OpenAI and Anthropic wire formats
 by path); `wrk` with bench/chat.lua posts the same ~1 KB chat request to each; a small client here
-measures streaming (time to the first SSE event, whole stream, ~50 events).
+measures unloaded latency (the same request, one at a time on one kept-alive connection: what the
+filter adds to one request, which wrk's saturated p50 cannot show) and streaming (time to the first
+SSE event, whole stream, ~50 events), the same way.
 
 Targets, in this order within each repetition (interleaved so that drift hits all alike):
   mock direct (its own ceiling), plain Envoy (bench/envoy-plain.yaml), Envoy + filter
@@ -65,10 +67,13 @@ MODES = {
     # seconds per wrk run, repetitions (the peers, 10-100x slower, only in the first: their noise
     # cannot change a ratio that large, and LiteLLM alone takes ~1 min to start), warm-up seconds
     # (the peers': Portkey is slow for its first seconds, LiteLLM imports lazily on its first
-    # requests), streamed requests per target and repetition (+ warm-up requests)
+    # requests), streamed requests per target and repetition (+ warm-up requests), sequential
+    # non-streaming requests per target and repetition (+ warm-up; the peers capped: at 10-100x
+    # the time per request, 100 already pin their p50 far beyond any difference that matters)
     "full": dict(duration=10, reps=3, peer_reps=1, warmup=2, peer_warmup=10, stream_n=100,
-                 stream_warm=10),
-    "smoke": dict(duration=2, reps=1, peer_reps=1, warmup=1, peer_warmup=1, stream_n=20, stream_warm=5),
+                 stream_warm=10, latency_n=300, latency_warm=30, peer_latency_n=100),
+    "smoke": dict(duration=2, reps=1, peer_reps=1, warmup=1, peer_warmup=1, stream_n=20, stream_warm=5,
+                  latency_n=30, latency_warm=5, peer_latency_n=30),
 }
 
 
@@ -460,13 +465,50 @@ def stream_once(conn, path, body, headers):
     return first - t0, end - t0, events, b"[DONE]" in data or b"message_stop" in data
 
 
-def stream_stats(target, n, warm):
+def client(target):
+    """A connection to the target (kept alive across requests), its path, and wrk's headers."""
     host, port = target["url"].split("//")[1].split("/")[0].split(":")
     path = "/" + target["url"].split("//")[1].split("/", 1)[1]
-    body = target["stream_body"].read_bytes()
     headers = {"content-type": "application/json"}
     headers.update(dict(h.split(": ", 1) for h in target.get("wrk_headers", ())))
-    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    return http.client.HTTPConnection(host, int(port), timeout=10), path, headers
+
+
+def request_once(conn, path, body, headers):
+    """One whole non-streamed request on a kept-alive connection: seconds from sending it to
+    having read the whole answer."""
+    t0 = time.perf_counter()
+    conn.request("POST", path, body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    end = time.perf_counter()
+    if resp.status != 200:
+        raise Unavailable(f"HTTP {resp.status}: {data[:200]!r}")
+    if resp.will_close:
+        conn.close()  # the next request() connects again (its time then includes the handshake)
+    return end - t0
+
+
+def latency_stats(target, n, warm):
+    """Sequential requests, no other load: the time one request takes through the target, which
+    is what a filter adds to a client's request. Under wrk's closed loop p50 is concurrency/RPS
+    (queueing), so it cannot show this."""
+    conn, path, headers = client(target)
+    body = target["body"].read_bytes()
+    times = []
+    try:
+        for i in range(warm + n):
+            t = request_once(conn, path, body, headers)
+            if i >= warm:
+                times.append(t)
+    finally:
+        conn.close()
+    return {"ms": [x * 1000 for x in times]}
+
+
+def stream_stats(target, n, warm):
+    conn, path, headers = client(target)
+    body = target["stream_body"].read_bytes()
     ttft, total, events, done = [], [], [], True
     try:
         for i in range(warm + n):
@@ -587,7 +629,8 @@ def run(mode, with_peers, only=None):
                     t["unavailable"] = "not selected (--only)"
         for t in tlist:
             results["targets"][t["key"]] = {"label": t["label"], "group": t["group"], "runs": [],
-                                           "streams": [], "unavailable": t.get("unavailable"),
+                                           "latency": [], "streams": [],
+                                           "unavailable": t.get("unavailable"),
                                            "stream_only": t.get("stream_only", False)}
         servers_in_order = []
         for t in tlist:
@@ -664,6 +707,8 @@ def measure_target(t, server, mock, cfg, res, rep):
         log(f"{t['key']:<18} c={c:<3} {r['rps']:9.0f} req/s  p50 {r['p50_ms']:7.2f} ms  "
             f"p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}  cpu {r['cpu_pct']:4.0f}% "
             f"{r['cpu_us_per_req'] or 0:5.0f} us/req  mock cpu {r['mock_cpu_pct']:4.0f}%  load {r['load1']:.1f}")
+    if not t.get("stream_only"):
+        measure_latency(t, cfg, res, rep)
     try:
         s = stream_stats(t, cfg["stream_n"], cfg["stream_warm"])
         s["rep"] = rep
@@ -673,6 +718,19 @@ def measure_target(t, server, mock, cfg, res, rep):
     except (Unavailable, OSError, http.client.HTTPException) as e:
         log(f"{t['key']} stream: {e}")
         res["stream_error"] = f"{type(e).__name__}: {e}"[:300]
+
+
+def measure_latency(t, cfg, res, rep):
+    n = min(cfg["latency_n"], cfg["peer_latency_n"]) if t["group"] == "peer" else cfg["latency_n"]
+    try:
+        s = latency_stats(t, n, cfg["latency_warm"])
+        s["rep"] = rep
+        res["latency"].append(s)
+        log(f"{t['key']:<18} one at a time: p50 {statistics.median(s['ms']):.3f} ms, "
+            f"p99 {pct(s['ms'], 99):.3f} ms over {len(s['ms'])}")
+    except (Unavailable, OSError, http.client.HTTPException) as e:
+        log(f"{t['key']} one at a time: {e}")
+        res["latency_error"] = f"{type(e).__name__}: {e}"[:300]
 
 
 # --------------------------------------------------------------------------- report
@@ -768,11 +826,38 @@ def summarise(results):
             streams[key] = {"ttft50": med(ttft), "ttft99": pct(ttft, 99), "tot50": med(tot),
                             "tot99": pct(tot, 99), "events": med([s["events"] for s in t["streams"]]),
                             "n": len(ttft), "complete": all(s["complete"] for s in t["streams"])}
-    return rows, streams
+    latency = {}
+    for key, t in results["targets"].items():
+        ms = [x for s in t.get("latency", []) for x in s["ms"]]  # .get: results from before it
+        if ms:
+            latency[key] = {"p50": med(ms), "p99": pct(ms, 99), "n": len(ms)}
+    return rows, streams, latency
+
+
+def latency_report(results, latency):
+    L = ["## Latency, one request at a time (non-streaming)", "",
+         "Sequential requests of the chat request above on one kept-alive connection, no other load, "
+         "each timed from sending it to having read the whole answer: the time the target adds to one "
+         "request. (Under the wrk load above p50 is mostly queueing, concurrency/RPS.)", "",
+         "| target | requests | p50 ms | p99 ms | Δ p50 vs plain Envoy | Δ p50 vs no-op Wasm filter |",
+         "|---|---:|---:|---:|---:|---:|"]
+    plain, noop = latency.get("envoy-plain"), latency.get("envoy-noop-wasm")
+    for key, t in results["targets"].items():
+        if t.get("stream_only"):
+            continue
+        r = latency.get(key)
+        if not r:
+            why = t.get("latency_error") or t["unavailable"] or "not measured"
+            L.append(f"| {t['label']} | – | failed/not measured: {why} | | | |")
+            continue
+        d1 = f"{r['p50'] - plain['p50']:+.3f} ms" if plain else "–"
+        d2 = f"{r['p50'] - noop['p50']:+.3f} ms" if noop else "–"
+        L.append(f"| {t['label']} | {r['n']} | {f1(r['p50'], 3)} | {f1(r['p99'], 3)} | {d1} | {d2} |")
+    return L + [""]
 
 
 def report(results):
-    rows, streams = summarise(results)
+    rows, streams, latency = summarise(results)
     m, cfg = results["machine"], results["cfg"]
     L = []
     title = "# Benchmark results" + (" (smoke run: not for comparison)" if results["mode"] == "smoke" else "")
@@ -802,7 +887,13 @@ def report(results):
           "median of per-repetition ratios (each run against plain Envoy's run of the same repetition, "
           "so that drift in the machine's load cancels); p50/p99 are wrk's, medians over the repetitions; errors = non-2xx + socket errors, summed; CPU = utime+stime of the "
           "server's process tree from /proc over the run (100% = one core), also per request; "
-          "RSS = VmRSS of the process tree after the run.",
+          "RSS = VmRSS of the process tree after the run. wrk's closed loop saturates the target, so "
+          "its p50 is about concurrency/RPS (queueing) and restates the RPS ratio.",
+          f"* Latency one request at a time: {cfg.get('latency_n', '–')} sequential requests per target "
+          f"and repetition (at most {cfg.get('peer_latency_n', '–')} for the peers) after "
+          f"{cfg.get('latency_warm', '–')} warm-up requests, on one kept-alive connection with nothing "
+          "else running: what the filter adds to one request, judged against the 0.3 ms p50 target. "
+          "Streaming is measured the same way.",
           "* Envoy rows: `bench/envoy-plain.yaml` (the ceiling), the same plus `bench/noop-filter` (a "
           "proxy-wasm filter with the gateway's Wasm settings and callback shape that does no gateway "
           "work: pause at headers, buffer the request body and write it back, buffer the response: "
@@ -845,6 +936,7 @@ def report(results):
           + ", ".join(f"{results['targets'][k]['label']} c={c} {f1(r['mock_cpu'], 0)}%"
                       for (k, c), r in rows.items() if results["targets"][k]["group"] == "envoy"), ""]
 
+    L += latency_report(results, latency)
     L += ["## Streaming (50 content events)", "",
           "Sequential requests on one kept-alive connection, `stream: true`, `max_tokens: 50` (the mock "
           "answers 50 words, one event each) and `stream_options.include_usage`; TTFT = time from "
@@ -889,7 +981,7 @@ def report(results):
 
     L += micro_report(results.get("micro"))
     L += ["", "## Against the issue's targets (informative; benchmarks never fail a build)", ""]
-    L += targets_check(rows, streams)
+    L += targets_check(rows, streams, latency)
     L += ["", f"Raw numbers per run: `{results.get('raw', 'bench/.out/results-full.json')}`; logs and "
           "generated configs: `bench/.out/`.", ""]
     return "\n".join(L)
@@ -1003,14 +1095,18 @@ def micro_report(micro):
     return L
 
 
-def targets_check(rows, streams):
-    """Paired (per-repetition) ratios and differences against plain Envoy, medians over repetitions."""
+def targets_check(rows, streams, latency):
+    """Under load: paired (per-repetition) ratios and differences against plain Envoy, medians over
+    repetitions. One request at a time and streaming: differences of p50 over all requests."""
     out = []
     for c in CONCURRENCIES:
         p, a = rows.get(("envoy-plain", c)), rows.get(("filter-anthropic", c))
         if p and a and a.get("ratio") is not None:
-            out.append(f"* c={c}: filter OpenAI→Anthropic keeps {a['ratio'] * 100:.0f}% of plain Envoy's RPS "
-                       f"(target ≥ 75%) and adds {a['p50_delta']:+.2f} ms p50 (target ≤ 0.3 ms).")
+            # Saturated, p50 is concurrency/RPS: it restates the RPS ratio; the 0.3 ms target is
+            # judged one request at a time (below).
+            out.append(f"* Under wrk load (c={c}): filter OpenAI→Anthropic keeps {a['ratio'] * 100:.0f}% of "
+                       f"plain Envoy's RPS (target ≥ 75%) and adds {a['p50_delta']:+.2f} ms p50 (queueing, "
+                       "≈ concurrency/RPS).")
             if a.get("cpu_delta") is not None:
                 out.append(f"  Envoy CPU per request (the least noise-sensitive number here): plain "
                            f"{p['cpu_req']:.0f} µs, filter OpenAI→Anthropic {a['cpu_req']:.0f} µs "
@@ -1032,6 +1128,10 @@ def targets_check(rows, streams):
                     line += (f"; by CPU per request (cheapest {peer} row / filter) "
                              f"{least / a['cpu_req']:.1f}×")
                 out.append(line + ".")
+    lp, la = latency.get("envoy-plain"), latency.get("filter-anthropic")
+    if lp and la:
+        out.append(f"* Added p50, one request at a time: filter OpenAI→Anthropic {la['p50'] - lp['p50']:+.2f} ms "
+                   f"vs plain Envoy (target ≤ 0.3 ms).")
     sp, sa = streams.get("envoy-plain"), streams.get("filter-anthropic")
     if sp and sa:
         out.append(f"* Streaming TTFT p50: filter OpenAI→Anthropic {sa['ttft50'] - sp['ttft50']:+.2f} ms vs "
