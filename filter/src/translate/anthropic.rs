@@ -17,8 +17,6 @@ use crate::config::{AnthropicSettings, Provider};
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
 
-const EMPTY_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
-
 pub fn request(
     provider: &Provider,
     settings: &AnthropicSettings,
@@ -69,8 +67,7 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
             "n > 1 is not supported by this model's provider (anthropic)",
         ));
     }
-    let empty_schema: &RawValue = serde_json::from_str(EMPTY_SCHEMA)
-        .map_err(|e| GatewayError::internal(format!("schema constant: {e}")))?;
+    let empty_schema = crate::translate::empty_schema()?;
     let plan = options::plan(req, opts.default_max_tokens, empty_schema)?;
     let mut system: Vec<&Text> = Vec::new();
     let mut messages: Vec<an::Message> = Vec::new();

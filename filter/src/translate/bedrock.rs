@@ -18,7 +18,6 @@ use crate::config::{BedrockSettings, Provider};
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
 
-const EMPTY_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
 /// The signing name of `bedrock-runtime` (from its service model).
 const SIGNING_SERVICE: &str = "bedrock";
 pub const EVENT_STREAM_TYPE: &str = "application/vnd.amazon.eventstream";
@@ -114,8 +113,7 @@ pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
             "n > 1 is not supported by this model's provider (bedrock)",
         ));
     }
-    let empty_schema: &RawValue = serde_json::from_str(EMPTY_SCHEMA)
-        .map_err(|e| GatewayError::internal(format!("schema constant: {e}")))?;
+    let empty_schema = crate::translate::empty_schema()?;
     let args = ToolArguments::parse(req)?;
     let mut system = Vec::new();
     let mut messages: Vec<br::Message> = Vec::new();

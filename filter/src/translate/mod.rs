@@ -29,6 +29,21 @@ use crate::config::{Provider, ProviderKind};
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
 
+/// `{"type":"object","properties":{}}`: the schema of a tool declared without parameters.
+/// Parsed once per VM, not on every request.
+pub fn empty_schema() -> Result<&'static serde_json::value::RawValue, GatewayError> {
+    static SCHEMA: std::sync::LazyLock<Option<Box<serde_json::value::RawValue>>> =
+        std::sync::LazyLock::new(|| {
+            serde_json::value::RawValue::from_string(
+                r#"{"type":"object","properties":{}}"#.to_string(),
+            )
+            .ok()
+        });
+    SCHEMA
+        .as_deref()
+        .ok_or_else(|| GatewayError::internal("schema constant"))
+}
+
 /// What to send upstream, minus the parts the gateway handles for every provider
 /// (authority, routing header, content-length, removing client credentials).
 #[derive(Debug)]

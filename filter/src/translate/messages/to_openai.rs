@@ -23,8 +23,6 @@ use crate::api::openai_client::{
 use crate::config::Provider;
 use crate::error::GatewayError;
 
-const EMPTY_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
-
 pub struct Built {
     pub body: Vec<u8>,
     pub unhonoured: Vec<&'static str>,
@@ -110,8 +108,7 @@ pub fn build(
     upstream_model: &str,
     req: &MessagesRequest,
 ) -> Result<Built, GatewayError> {
-    let empty_schema: &RawValue = serde_json::from_str(EMPTY_SCHEMA)
-        .map_err(|e| GatewayError::internal(format!("schema constant: {e}")))?;
+    let empty_schema = crate::translate::empty_schema()?;
     let system = match &req.system {
         None => None,
         Some(raw) => match content(raw, "system")? {
