@@ -11,37 +11,49 @@ pub fn concat(parts: &[&str]) -> String {
     s
 }
 
-/// `n` in decimal, as `format!("{n}")` writes it.
-pub fn push_u64(s: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
+/// The decimal digits of `n` (as `format!("{n}")` and itoa write them), in `buf`.
+pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    // Digits from the last; a u64 has at most 20, so `at` stays within 0..20.
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
         at -= 1;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + (n % 10) as u8;
-        }
         n /= 10;
-        if n == 0 || at == 0 {
+        if n == 0 {
             break;
         }
     }
-    for d in digits.iter().skip(at) {
-        s.push(char::from(*d));
-    }
+    buf.get(at..).unwrap_or_default()
+}
+
+/// Digits as text (they are ASCII).
+fn digits(d: &[u8]) -> &str {
+    std::str::from_utf8(d).unwrap_or_default()
+}
+
+/// `n` in decimal, as `format!("{n}")` writes it.
+pub fn push_u64(s: &mut String, n: u64) {
+    s.push_str(digits(decimal(n, &mut [0; 20])));
 }
 
 /// `n` as `format!("{:09}", n)` writes it for `n` below 10⁹ (nanodollars after the point).
 pub fn push_u64_09(s: &mut String, n: u64) {
-    let mut digits = String::with_capacity(20);
-    push_u64(&mut digits, n);
-    for _ in digits.len()..9 {
+    let mut buf = [0; 20];
+    let d = digits(decimal(n, &mut buf));
+    for _ in d.len()..9 {
         s.push('0');
     }
-    s.push_str(&digits);
+    s.push_str(d);
 }
 
-const LOW: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+/// 0x01 and 0x80 in every byte of a word.
+pub const LOW: u64 = 0x0101_0101_0101_0101;
+pub const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of `w` is zero (exact as to whether, not where).
+pub fn has_zero_byte(w: u64) -> bool {
+    w.wrapping_sub(LOW) & !w & HIGH != 0
+}
 
 /// The bytes eight at a time (the VM has 64-bit integers but a 32-bit `usize`, so core's
 /// word-at-a-time loops take four), and the tail.
@@ -72,11 +84,8 @@ pub fn utf8(bytes: &[u8]) -> Option<&str> {
 pub fn contains_byte(hay: &[u8], byte: u8) -> bool {
     let pattern = LOW.wrapping_mul(u64::from(byte));
     let (mut words, tail) = words(hay);
-    // A zero byte in `w ^ pattern` is a match (the classic has-zero-byte test).
-    words.any(|w| {
-        let x = w ^ pattern;
-        x.wrapping_sub(LOW) & !x & HIGH != 0
-    }) || tail.contains(&byte)
+    // A zero byte in `w ^ pattern` is a match.
+    words.any(|w| has_zero_byte(w ^ pattern)) || tail.contains(&byte)
 }
 
 /// Characters in `s`: bytes that are not UTF-8 continuation bytes (`10xxxxxx`).

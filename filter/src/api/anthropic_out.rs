@@ -21,14 +21,8 @@ impl MessagesRequest<'_> {
             j::str(out, v);
             out.push(b',');
         }
-        out.extend_from_slice(b"\"messages\":[");
-        for (k, m) in self.messages.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            m.write_json(out)?;
-        }
-        out.push(b']');
+        out.extend_from_slice(b"\"messages\":");
+        j::try_array(out, &self.messages, |out, m| m.write_json(out))?;
         if let Some(s) = &self.system {
             out.extend_from_slice(b",\"system\":");
             s.write_json(out);
@@ -36,14 +30,8 @@ impl MessagesRequest<'_> {
         out.extend_from_slice(b",\"max_tokens\":");
         j::u64(out, self.max_tokens.into());
         if let Some(stops) = &self.stop_sequences {
-            out.extend_from_slice(b",\"stop_sequences\":[");
-            for (k, s) in stops.iter().enumerate() {
-                if k > 0 {
-                    out.push(b',');
-                }
-                j::str(out, s);
-            }
-            out.push(b']');
+            out.extend_from_slice(b",\"stop_sequences\":");
+            j::array(out, stops, |out, s| j::str(out, s));
         }
         if let Some(t) = self.temperature {
             out.extend_from_slice(b",\"temperature\":");
@@ -82,25 +70,21 @@ impl MessagesRequest<'_> {
 impl Message<'_> {
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
         let head: &[u8] = match self.role {
-            Role::User => b"{\"role\":\"user\",\"content\":[",
-            Role::Assistant => b"{\"role\":\"assistant\",\"content\":[",
+            Role::User => b"{\"role\":\"user\",\"content\":",
+            Role::Assistant => b"{\"role\":\"assistant\",\"content\":",
         };
         out.extend_from_slice(head);
-        for (k, b) in self.content.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
+        j::try_array(out, &self.content, |out, b| match b {
+            // Internally tagged: serde writes the tag first, then the fields.
+            Block::Text { text } => {
+                out.extend_from_slice(b"{\"type\":\"text\",\"text\":");
+                j::raw(out, text.raw());
+                out.push(b'}');
+                Ok(())
             }
-            match b {
-                // Internally tagged: serde writes the tag first, then the fields.
-                Block::Text { text } => {
-                    out.extend_from_slice(b"{\"type\":\"text\",\"text\":");
-                    j::raw(out, text.raw());
-                    out.push(b'}');
-                }
-                other => j::value(out, other)?,
-            }
-        }
-        out.extend_from_slice(b"]}");
+            other => j::value(out, other),
+        })?;
+        out.push(b'}');
         Ok(())
     }
 }

@@ -6,6 +6,8 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::strs::{has_zero_byte, HIGH, LOW};
+
 /// A JSON string, escaped as serde_json escapes it: `"` `\` and the short forms of
 /// `\b \t \n \f \r`, other control characters as `\u00xx` (lowercase hex), everything
 /// else (`/`, DEL, non-ASCII) verbatim.
@@ -33,19 +35,33 @@ pub fn bool(out: &mut Vec<u8>, b: bool) {
 }
 
 /// Decimal digits, as itoa (which serde_json uses) writes them.
-pub fn u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    // Digits from the last; `at` stays within 1..=20 as a u64 has at most 20 digits.
-    for slot in buf.iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        at -= 1;
-        n /= 10;
-        if n == 0 {
-            break;
+pub fn u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(crate::strs::decimal(n, &mut [0; 20]));
+}
+
+/// `[a,b,…]`, each item written by `item`.
+pub fn array<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u8>, &T)) {
+    let Ok(()) = try_array(out, items, |out, x| {
+        item(out, x);
+        Ok::<(), std::convert::Infallible>(())
+    });
+}
+
+/// `array` where writing an item can fail (where it delegates to serde).
+pub fn try_array<T, E>(
+    out: &mut Vec<u8>,
+    items: &[T],
+    mut item: impl FnMut(&mut Vec<u8>, &T) -> Result<(), E>,
+) -> Result<(), E> {
+    out.push(b'[');
+    for (k, x) in items.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
         }
+        item(out, x)?;
     }
-    out.extend_from_slice(buf.get(at..).unwrap_or_default());
+    out.push(b']');
+    Ok(())
 }
 
 /// A float exactly as serde_json writes it (ryu's shortest form; `null` if not finite):
@@ -63,20 +79,14 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any byte of the word is zero (exact as to whether, not where).
-fn has_zero(w: u64) -> bool {
-    w.wrapping_sub(ONES) & !w & HIGHS != 0
-}
-
 /// Whether any of the eight bytes needs an escape: below 0x20, `"` or `\`.
 fn word_needs_escape(w: u64) -> bool {
     // Below 0x20: the byte minus 0x20 borrows into its high bit while the byte's own
     // high bit is clear (exact for limits up to 0x80).
-    let below = w.wrapping_sub(ONES * 0x20) & !w & HIGHS != 0;
-    below || has_zero(w ^ (ONES * u64::from(b'"'))) || has_zero(w ^ (ONES * u64::from(b'\\')))
+    let below = w.wrapping_sub(LOW * 0x20) & !w & HIGH != 0;
+    below
+        || has_zero_byte(w ^ (LOW * u64::from(b'"')))
+        || has_zero_byte(w ^ (LOW * u64::from(b'\\')))
 }
 
 /// The index of the first byte from `from` on that needs an escape. Eight bytes per step

@@ -16,14 +16,9 @@ impl ChatResponse<'_> {
         j::u64(out, self.created);
         out.extend_from_slice(b",\"model\":");
         j::str(out, self.model);
-        out.extend_from_slice(b",\"choices\":[");
-        for (k, c) in self.choices.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            c.write_json(out);
-        }
-        out.extend_from_slice(b"],\"usage\":");
+        out.extend_from_slice(b",\"choices\":");
+        j::array(out, &self.choices, |out, c| c.write_json(out));
+        out.extend_from_slice(b",\"usage\":");
         self.usage.write_json(out);
         out.push(b'}');
     }
@@ -59,14 +54,8 @@ impl ResponseMessage<'_> {
             j::str(out, r);
         }
         if let Some(calls) = &self.tool_calls {
-            out.extend_from_slice(b",\"tool_calls\":[");
-            for (k, c) in calls.iter().enumerate() {
-                if k > 0 {
-                    out.push(b',');
-                }
-                c.write_json(out);
-            }
-            out.push(b']');
+            out.extend_from_slice(b",\"tool_calls\":");
+            j::array(out, calls, |out, c| c.write_json(out));
         }
         out.push(b'}');
     }
