@@ -135,8 +135,26 @@ class Envoy:
         LOGS.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.config_path = LOGS / f"{name}.yaml"
-        self.config_path.write_text(yaml.safe_dump(doc))
         self.log_path = LOGS / f"{name}.log"
+        # A port free_port() found can be taken by another process before Envoy binds it:
+        # start again on fresh ports (only for that failure).
+        for attempt in range(3):
+            self.config_path.write_text(yaml.safe_dump(doc))
+            self._spawn(concurrency, name)
+            try:
+                self._wait_ready()
+                return
+            except RuntimeError:
+                if attempt == 2 or "Address already in use" not in self.log_path.read_text():
+                    raise
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.wait(timeout=10)
+            self.port, self.admin_port = free_port(), free_port()
+            doc["admin"]["address"]["socket_address"]["port_value"] = self.admin_port
+            doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = self.port
+
+    def _spawn(self, concurrency, name):
         env = dict(os.environ, **KEYS)
         self.proc = subprocess.Popen(
             [str(ENVOY), "-c", str(self.config_path), "--concurrency", str(concurrency),
@@ -144,7 +162,6 @@ class Envoy:
             stdout=open(LOGS / f"{name}.access.log", "w"), stderr=open(self.log_path, "w"), env=env,
         )
         self.base = f"http://127.0.0.1:{self.port}"
-        self._wait_ready()
 
     def _wait_ready(self):
         deadline = time.time() + 30
