@@ -28,8 +28,6 @@ pub trait Host {
     fn set_response_body(&mut self, size: usize, body: &[u8]);
 
     fn send_local_response(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]);
-    /// Make Envoy re-evaluate the route after a routing header changed.
-    fn clear_route_cache(&mut self);
 
     /// Value and CAS token; the token is 0 when the key does not exist.
     fn shared_get(&self, key: &str) -> (Option<Vec<u8>>, u32);
@@ -100,7 +98,6 @@ pub struct FakeHost {
     pub request_body: Vec<u8>,
     pub response_body: Vec<u8>,
     pub local_response: Option<LocalReply>,
-    pub route_cache_cleared: u32,
     /// Single-header writes and removals (each is one host call in Envoy).
     pub header_writes: u32,
     pub shared: std::collections::HashMap<String, (Vec<u8>, u32)>,
@@ -208,9 +205,6 @@ impl Host for FakeHost {
                 .collect(),
             body: body.to_vec(),
         });
-    }
-    fn clear_route_cache(&mut self) {
-        self.route_cache_cleared += 1;
     }
     fn shared_get(&self, key: &str) -> (Option<Vec<u8>>, u32) {
         match self.shared.get(key) {

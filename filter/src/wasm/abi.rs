@@ -83,14 +83,6 @@ extern "C" {
         headers_size: usize,
         grpc_status: i32,
     ) -> Status;
-    fn proxy_call_foreign_function(
-        function_name_data: *const u8,
-        function_name_size: usize,
-        arguments_data: *const u8,
-        arguments_size: usize,
-        results_data: *mut *mut u8,
-        results_size: *mut usize,
-    ) -> Status;
     fn proxy_define_metric(
         metric_type: MetricType,
         name_data: *const u8,
@@ -210,23 +202,6 @@ pub fn send_local_response(status: u32, headers: &[(&str, &str)], body: &[u8]) -
             -1,
         )
     })
-}
-
-pub fn call_foreign_function(name: &str) -> bool {
-    let (mut data, mut len) = (null_mut(), 0usize);
-    // SAFETY: name pointer/length, no arguments, out-pointers to locals.
-    let status = unsafe {
-        proxy_call_foreign_function(
-            name.as_ptr(),
-            name.len(),
-            null_mut(),
-            0,
-            &mut data,
-            &mut len,
-        )
-    };
-    drop(owned(data, len));
-    ok(status)
 }
 
 pub fn define_metric(kind: MetricType, name: &str) -> Option<u32> {

@@ -81,11 +81,6 @@ impl Host for EnvoyHost {
     fn send_local_response(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) {
         abi::send_local_response(u32::from(status), headers, body);
     }
-    fn clear_route_cache(&mut self) {
-        if !abi::call_foreign_function("clear_route_cache") {
-            log::warn!("llm-gateway: clear_route_cache failed");
-        }
-    }
     fn shared_get(&self, key: &str) -> (Option<Vec<u8>>, u32) {
         abi::get_shared_data(key)
     }

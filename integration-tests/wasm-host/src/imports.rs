@@ -253,7 +253,12 @@ fn modify_map(c: &mut Cx<'_>, t: u32, op: &str, f: impl FnOnce(&mut HeaderMap)) 
     let st = c.data_mut();
     let id = st.target();
     match mutable_map(st, t) {
-        Some(m) => f(m),
+        Some(m) => {
+            f(m);
+            if t == map::HTTP_REQUEST_HEADERS {
+                note_route_cache_clear(st);
+            }
+        }
         None => {
             let in_call = st.in_call;
             st.warn(
@@ -266,6 +271,17 @@ fn modify_map(c: &mut Cx<'_>, t: u32, op: &str, f: impl FnOnce(&mut HeaderMap)) 
         }
     }
     status(Status::Ok)
+}
+
+/// Envoy clears the stream's route cache on every request-header change from a plugin; it only
+/// matters while the headers are held (afterwards the route is already chosen).
+fn note_route_cache_clear(st: &mut VmState) {
+    let id = st.target();
+    if let Some(s) = st.streams.get_mut(&id) {
+        if s.req.out_headers.is_none() {
+            s.route_cache_clears += 1;
+        }
+    }
 }
 
 fn check_value(c: &mut Cx<'_>, key: &[u8], value: &[u8]) {
@@ -1013,6 +1029,9 @@ fn define_env(d: &mut Defs<'_>) -> Result<()> {
                     status: result.code(),
                     request_headers_forwarded: forwarded,
                 });
+                if !forwarded && result == Status::Ok {
+                    s.route_cache_clears += 1;
+                }
                 if forwarded && result == Status::Ok {
                     st.warn(
                         id,

@@ -97,6 +97,9 @@ pub(crate) struct HttpStream {
     /// The local reply is being pushed through the plugin's response callbacks.
     pub in_local_reply: bool,
     pub foreign_calls: Vec<ForeignCall>,
+    /// Route-cache clears while the request headers were still held: Envoy clears it on every
+    /// request-header change a plugin makes (`onHeadersModified`) and on `clear_route_cache`.
+    pub route_cache_clears: usize,
     pub logs: Vec<LogEntry>,
     pub warnings: Vec<String>,
     pub http_calls: Vec<HttpCall>,
@@ -738,6 +741,13 @@ impl Request<'_> {
 
     pub fn foreign_calls(&self) -> &[ForeignCall] {
         self.s().map_or(&[], |s| s.foreign_calls.as_slice())
+    }
+
+    /// Times Envoy would have cleared the route cache while the request headers were still held
+    /// (so the route is chosen again from the changed headers): every request-header change and
+    /// every `clear_route_cache` call before the headers went upstream.
+    pub fn route_cache_clears(&self) -> usize {
+        self.s().map_or(0, |s| s.route_cache_clears)
     }
 
     /// How many times the plugin called the `clear_route_cache` foreign function.

@@ -556,6 +556,9 @@ fn clear_route_cache_is_counted_and_unknown_functions_are_not_found() {
     req.send_request_headers(&headers("foreign,pause-headers"), true)
         .unwrap();
     assert_eq!(req.clear_route_cache_calls(), 1);
+    // Envoy clears the route cache for the call and for each request-header write the probe
+    // makes while the headers are held (`x-probe-seen` and the two results).
+    assert_eq!(req.route_cache_clears(), 4);
     let calls = req.foreign_calls();
     assert_eq!(calls.len(), 2);
     assert!(!calls[0].request_headers_forwarded);

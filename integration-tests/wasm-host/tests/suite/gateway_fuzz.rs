@@ -230,7 +230,7 @@ fn one(vm: &mut Vm, rng: &mut XorShift, stats: &mut Stats, iteration: usize) {
             assert!(!up.contains("accept-encoding"), "{what}");
             serde_json::from_slice::<Value>(sent)
                 .unwrap_or_else(|e| panic!("{what}: upstream body is not JSON: {e}"));
-            assert_eq!(req.clear_route_cache_calls(), 1, "{what}");
+            assert!(req.route_cache_clears() >= 1, "{what}");
         } else {
             assert!(!gateway, "{what}: a /v1/ request went upstream unrouted");
             stats.passed_through += 1;

@@ -83,12 +83,13 @@ fn replay_request(vm: &mut Vm, path: &str, body: &[u8], chunks: &[Vec<u8>]) -> V
                 .all(|(_, v)| !String::from_utf8_lossy(v).contains("client-secret")),
             "client credentials leaked upstream: {up:?}"
         );
-        assert_eq!(req.clear_route_cache_calls(), 1);
-        assert!(
-            req.foreign_calls()
-                .iter()
-                .all(|c| !c.request_headers_forwarded),
-            "clear_route_cache must run while the headers are still held"
+        // The cluster header was written while the headers were held, and Envoy clears the
+        // route cache on every such write, so the route is chosen again from it.
+        assert!(req.route_cache_clears() >= 1);
+        assert_eq!(
+            req.clear_route_cache_calls(),
+            0,
+            "no extra foreign call per request"
         );
         assert!(req.warnings().is_empty(), "{:?}", req.warnings());
         let headers: serde_json::Map<String, Value> = up
