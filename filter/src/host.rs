@@ -36,6 +36,10 @@ pub trait Host {
 
     fn counter_add(&mut self, name: &str, delta: u64);
     fn histogram_record(&mut self, name: &str, value: u64);
+    /// Same, for a histogram that can keep the host's id between requests.
+    fn histogram(&mut self, h: &crate::usage::metrics::Histogram, value: u64) {
+        self.histogram_record(&h.name, value);
+    }
     /// An Envoy attribute, e.g. `["connection", "uri_san_peer_certificate"]`.
     fn property(&self, path: &[&str]) -> Option<Vec<u8>>;
     /// Per-request value for access logs (Envoy filter state `wasm.<name>`).

@@ -151,19 +151,19 @@ pub fn record(
         batch::flush(host);
     }
 
-    host.histogram_record(&names.duration, now.saturating_sub(start_ms));
+    host.histogram(&names.duration, now.saturating_sub(start_ms));
     if ok {
-        host.histogram_record(&names.tokens_in, prompt);
-        host.histogram_record(&names.tokens_out, completion);
+        host.histogram(&names.tokens_in, prompt);
+        host.histogram(&names.tokens_out, completion);
     }
     if let Some(first) = flight.first_byte_ms {
-        host.histogram_record(&names.ttft, first.saturating_sub(start_ms));
+        host.histogram(&names.ttft, first.saturating_sub(start_ms));
         if let Some(per) = now
             .saturating_sub(first)
             .saturating_mul(1000)
             .checked_div(completion)
         {
-            host.histogram_record(&names.tpot, per);
+            host.histogram(&names.tpot, per);
         }
     }
 }

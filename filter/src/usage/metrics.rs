@@ -41,11 +41,11 @@ pub struct Names {
     pub cost: String,
     pub estimated: String,
     pub fallbacks: String,
-    pub duration: String,
-    pub ttft: String,
-    pub tpot: String,
-    pub tokens_in: String,
-    pub tokens_out: String,
+    pub duration: Histogram,
+    pub ttft: Histogram,
+    pub tpot: Histogram,
+    pub tokens_in: Histogram,
+    pub tokens_out: Histogram,
     labels: Vec<(&'static str, String)>,
 }
 
@@ -70,11 +70,11 @@ impl Names {
             cost: n(COST),
             estimated: n(ESTIMATED),
             fallbacks: n(FALLBACKS),
-            duration: n(DURATION_MS),
-            ttft: n(TTFT_MS),
-            tpot: n(TPOT_US),
-            tokens_in: with(TOKEN_USAGE, (TOKEN_TYPE, "input")),
-            tokens_out: with(TOKEN_USAGE, (TOKEN_TYPE, "output")),
+            duration: Histogram::new(n(DURATION_MS)),
+            ttft: Histogram::new(n(TTFT_MS)),
+            tpot: Histogram::new(n(TPOT_US)),
+            tokens_in: Histogram::new(with(TOKEN_USAGE, (TOKEN_TYPE, "input"))),
+            tokens_out: Histogram::new(with(TOKEN_USAGE, (TOKEN_TYPE, "output"))),
             labels: labels.iter().map(|(k, v)| (*k, v.to_string())).collect(),
         }
     }
@@ -95,6 +95,32 @@ impl Names {
         let mut l: Vec<(&str, &str)> = self.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
         l.push(extra);
         name(base, &l)
+    }
+}
+
+/// A histogram recorded on every request: its name, and the id the host gave it once
+/// defined. Kept with the cached `Names` (per VM, like the host's ids), so recording
+/// needs no lookup by the ~150-byte name.
+#[derive(Debug)]
+pub struct Histogram {
+    pub name: String,
+    id: std::cell::Cell<Option<u32>>,
+}
+
+impl Histogram {
+    fn new(name: String) -> Histogram {
+        Histogram {
+            name,
+            id: std::cell::Cell::new(None),
+        }
+    }
+
+    pub fn id(&self) -> Option<u32> {
+        self.id.get()
+    }
+
+    pub fn set_id(&self, id: u32) {
+        self.id.set(Some(id));
     }
 }
 
@@ -176,7 +202,7 @@ mod tests {
                 ]
             )
         );
-        assert!(n.tokens_in.ends_with(".gen_ai_token_type.input"));
+        assert!(n.tokens_in.name.ends_with(".gen_ai_token_type.input"));
         assert!(std::rc::Rc::ptr_eq(&n, &names("m.1", "p", "u:2", "k")));
     }
 

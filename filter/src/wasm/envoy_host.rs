@@ -105,6 +105,16 @@ impl Host for EnvoyHost {
             abi::record_metric(id, value);
         }
     }
+    fn histogram(&mut self, h: &crate::usage::metrics::Histogram, value: u64) {
+        let id = h.id().or_else(|| {
+            let id = self.metric_id(MetricType::Histogram, &h.name)?;
+            h.set_id(id);
+            Some(id)
+        });
+        if let Some(id) = id {
+            abi::record_metric(id, value);
+        }
+    }
     fn property(&self, path: &[&str]) -> Option<Vec<u8>> {
         abi::get_property(path)
     }

@@ -121,6 +121,28 @@ fn check_totals_for(host: &Host, model: &str, requests: u64, errors: u64) {
     assert_eq!(counter_sum(host, metrics::PROMPT_TOKENS), 12 * ok);
     assert_eq!(counter_sum(host, metrics::COMPLETION_TOKENS), 3 * ok);
     assert_eq!(counter_sum(host, metrics::ERRORS), errors);
+    // Histograms are recorded by the id each VM keeps with its cached names: every request
+    // lands in its own series, whichever VM served it.
+    let labels = [
+        (metrics::MODEL, model),
+        (metrics::PROVIDER, p),
+        (metrics::RESPONSE_MODEL, u),
+        (metrics::KEY, "client"),
+    ];
+    let series = |base: &str, extra: Option<&str>| {
+        let mut l = labels.to_vec();
+        l.extend(extra.map(|t| (metrics::TOKEN_TYPE, t)));
+        host.histogram(&metrics::name(base, &l)).unwrap_or_default()
+    };
+    assert_eq!(series(metrics::DURATION_MS, None).len() as u64, requests);
+    assert_eq!(
+        series(metrics::TOKEN_USAGE, Some("input")),
+        vec![12; ok as usize]
+    );
+    assert_eq!(
+        series(metrics::TOKEN_USAGE, Some("output")),
+        vec![3; ok as usize]
+    );
 }
 
 fn interleaved(host: &Host, rounds: usize) -> u64 {
