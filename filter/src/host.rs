@@ -14,10 +14,15 @@ pub trait Host {
     fn request_headers(&self) -> crate::headers::Headers;
     fn request_header(&self, name: &str) -> Option<String>;
     fn set_request_header(&mut self, name: &str, value: &str);
+    /// For a header the request does not have: Envoy's add skips the search for existing
+    /// values that a replace makes (~0.5k instructions per call).
+    fn add_request_header(&mut self, name: &str, value: &str);
     fn remove_request_header(&mut self, name: &str);
     /// All response headers in one host call.
     fn response_headers(&self) -> crate::headers::Headers;
     fn set_response_header(&mut self, name: &str, value: &str);
+    /// For a header the response does not have (see `add_request_header`).
+    fn add_response_header(&mut self, name: &str, value: &str);
     fn remove_response_header(&mut self, name: &str);
 
     /// The first `size` bytes of the (buffered) request body.
@@ -167,6 +172,12 @@ impl Host for FakeHost {
         self.header_writes += 1;
         set(&mut self.request_headers, name, value)
     }
+    fn add_request_header(&mut self, name: &str, value: &str) {
+        self.header_writes += 1;
+        // Appended like Envoy's add: a name that was there already shows up twice.
+        self.request_headers
+            .push((name.to_string(), value.to_string()));
+    }
     fn remove_request_header(&mut self, name: &str) {
         self.header_writes += 1;
         self.request_headers
@@ -177,6 +188,10 @@ impl Host for FakeHost {
     }
     fn set_response_header(&mut self, name: &str, value: &str) {
         set(&mut self.response_headers, name, value)
+    }
+    fn add_response_header(&mut self, name: &str, value: &str) {
+        self.response_headers
+            .push((name.to_string(), value.to_string()));
     }
     fn remove_response_header(&mut self, name: &str) {
         self.response_headers

@@ -50,6 +50,53 @@ fn send(h: &mut FakeHost, cfg: &Rc<Config>) -> (Exchange, Action) {
     (x, a)
 }
 
+/// How many times `name` occurs in `headers` (an add where a value existed shows twice).
+fn occurrences(headers: &[(String, String)], name: &str) -> usize {
+    headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .count()
+}
+
+#[test]
+fn headers_are_added_when_new_and_replaced_when_present() {
+    let cfg = cfg();
+    let mut h = post(r#"{"model":"mixed","messages":[{"role":"user","content":"hi"}]}"#);
+    // The client also sends a header the provider gets from the gateway.
+    h.request_headers
+        .push(("anthropic-version".into(), "1999-01-01".into()));
+    h.request_headers.push((
+        "content-type".into(),
+        "application/json; charset=utf-8".into(),
+    ));
+    h.randoms.push_back(1); // the anthropic target
+    let (mut x, a) = send(&mut h, &cfg);
+    assert_eq!(a, Action::Continue);
+    for (name, want) in [
+        ("anthropic-version", "2023-06-01"),
+        ("x-api-key", "sk-an"),
+        ("x-llm-cluster", "an_c"),
+        ("content-type", "application/json"),
+    ] {
+        assert_eq!(occurrences(&h.request_headers, name), 1, "{name}");
+        assert_eq!(h.header(name).as_deref(), Some(want), "{name}");
+    }
+    // An upstream that already names a provider (another gateway behind this one).
+    h.response_headers = vec![
+        (":status".into(), "200".into()),
+        ("content-type".into(), "application/json".into()),
+        ("x-llm-provider".into(), "inner".into()),
+    ];
+    assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
+    assert_eq!(occurrences(&h.response_headers, "x-llm-provider"), 1);
+    assert_eq!(occurrences(&h.response_headers, "x-llm-model"), 1);
+    let provider = h
+        .response_headers
+        .iter()
+        .find(|(k, _)| k == "x-llm-provider");
+    assert_eq!(provider.map(|(_, v)| v.as_str()), Some("an"));
+}
+
 fn respond(x: &mut Exchange, h: &mut FakeHost, status: &str, ctype: &str, body: &[u8]) -> Action {
     h.response_headers = vec![
         (":status".into(), status.into()),

@@ -40,6 +40,13 @@ extern "C" {
         key_data: *const u8,
         key_size: usize,
     ) -> Status;
+    fn proxy_add_header_map_value(
+        map_type: MapType,
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+    ) -> Status;
     fn proxy_replace_header_map_value(
         map_type: MapType,
         key_data: *const u8,
@@ -144,6 +151,13 @@ pub fn replace_map_value(map: MapType, key: &str, value: &str) -> bool {
     // SAFETY: pointers and lengths of live strings.
     ok(unsafe {
         proxy_replace_header_map_value(map, key.as_ptr(), key.len(), value.as_ptr(), value.len())
+    })
+}
+
+pub fn add_map_value(map: MapType, key: &str, value: &str) -> bool {
+    // SAFETY: pointers and lengths of live strings.
+    ok(unsafe {
+        proxy_add_header_map_value(map, key.as_ptr(), key.len(), value.as_ptr(), value.len())
     })
 }
 

@@ -54,6 +54,9 @@ impl Host for EnvoyHost {
     fn set_request_header(&mut self, name: &str, value: &str) {
         abi::replace_map_value(MapType::HttpRequestHeaders, name, value);
     }
+    fn add_request_header(&mut self, name: &str, value: &str) {
+        abi::add_map_value(MapType::HttpRequestHeaders, name, value);
+    }
     fn remove_request_header(&mut self, name: &str) {
         abi::remove_map_value(MapType::HttpRequestHeaders, name);
     }
@@ -62,6 +65,9 @@ impl Host for EnvoyHost {
     }
     fn set_response_header(&mut self, name: &str, value: &str) {
         abi::replace_map_value(MapType::HttpResponseHeaders, name, value);
+    }
+    fn add_response_header(&mut self, name: &str, value: &str) {
+        abi::add_map_value(MapType::HttpResponseHeaders, name, value);
     }
     fn remove_response_header(&mut self, name: &str) {
         abi::remove_map_value(MapType::HttpResponseHeaders, name);
