@@ -1,7 +1,13 @@
 //! A do-nothing filter with the gateway's callback shape (see Cargo.toml).
+//!
+//! Built with `PROBE=<kind>` in the environment it also makes one kind of host call
+//! `PROBE_CALLS` times per request (`bench/hostcalls.py`): its instruction count minus the
+//! plain no-op's, divided by ten, is what one such call costs in Envoy and V8.
 
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel};
+
+mod probe;
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Warn);
@@ -28,6 +34,7 @@ impl Context for Noop {}
 
 impl HttpContext for Noop {
     fn on_http_request_headers(&mut self, _n: usize, end_of_stream: bool) -> Action {
+        probe::on_request_headers();
         if end_of_stream {
             Action::Continue
         } else {
@@ -39,9 +46,16 @@ impl HttpContext for Noop {
         if !end_of_stream {
             return Action::Pause;
         }
-        if let Ok(Some(body)) = proxy_wasm::hostcalls::get_buffer(BufferType::HttpRequestBody, 0, size) {
+        if let Ok(Some(body)) =
+            proxy_wasm::hostcalls::get_buffer(BufferType::HttpRequestBody, 0, size)
+        {
             let _ = proxy_wasm::hostcalls::set_buffer(BufferType::HttpRequestBody, 0, size, &body);
         }
+        Action::Continue
+    }
+
+    fn on_http_response_headers(&mut self, _n: usize, _end_of_stream: bool) -> Action {
+        probe::on_response_headers();
         Action::Continue
     }
 
@@ -49,7 +63,11 @@ impl HttpContext for Noop {
         if !end_of_stream {
             return Action::Pause;
         }
-        let _ = proxy_wasm::hostcalls::get_buffer(BufferType::HttpResponseBody, 0, size);
+        if let Ok(Some(body)) =
+            proxy_wasm::hostcalls::get_buffer(BufferType::HttpResponseBody, 0, size)
+        {
+            probe::on_response_body(size, &body);
+        }
         Action::Continue
     }
 }
