@@ -80,6 +80,12 @@ pub fn utf8(bytes: &[u8]) -> Option<&str> {
     Some(unsafe { std::str::from_utf8_unchecked(bytes) })
 }
 
+/// Whether every byte is ASCII (below 0x80).
+pub fn is_ascii(bytes: &[u8]) -> bool {
+    let (mut words, tail) = words(bytes);
+    words.all(|w| w & HIGH == 0) && tail.is_ascii()
+}
+
 /// Whether `byte` occurs in `hay`.
 pub fn contains_byte(hay: &[u8], byte: u8) -> bool {
     let pattern = LOW.wrapping_mul(u64::from(byte));
@@ -99,6 +105,21 @@ pub fn char_count(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_ascii_sees_a_high_byte_anywhere() {
+        for len in 0..30usize {
+            let text = vec![b'a'; len];
+            assert!(is_ascii(&text));
+            for pos in 0..len {
+                for high in [0x80, 0xc3, 0xff] {
+                    let mut t = text.clone();
+                    t[pos] = high;
+                    assert!(!is_ascii(&t), "{len} {pos} {high}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn contains_byte_finds_every_position() {
