@@ -208,8 +208,9 @@ pub fn apply(
     }
 }
 
-/// Names the provider's cluster for the route (`cluster_header`). The client's own value,
-/// if any, was removed with the request headers; a fresh header is added.
+/// Names the provider's cluster for the route (`cluster_header`): replaced when the headers
+/// read at the start had one (the client's, removed on arrival, or an earlier attempt's),
+/// added otherwise.
 pub fn set_route_header(host: &mut dyn Host, headers: &Headers, name: &str, cluster: &str) {
     if headers.get(name).is_some() {
         host.set_request_header(name, cluster);
