@@ -708,29 +708,27 @@ def measure_target(t, server, mock, cfg, res, rep):
             f"p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}  cpu {r['cpu_pct']:4.0f}% "
             f"{r['cpu_us_per_req'] or 0:5.0f} us/req  mock cpu {r['mock_cpu_pct']:4.0f}%  load {r['load1']:.1f}")
     if not t.get("stream_only"):
-        measure_latency(t, cfg, res, rep)
-    try:
-        s = stream_stats(t, cfg["stream_n"], cfg["stream_warm"])
-        s["rep"] = rep
-        res["streams"].append(s)
-        log(f"{t['key']:<18} stream: ttft p50 {statistics.median(s['ttft_ms']):.2f} ms, "
-            f"total p50 {statistics.median(s['total_ms']):.2f} ms, {s['events']} events")
-    except (Unavailable, OSError, http.client.HTTPException) as e:
-        log(f"{t['key']} stream: {e}")
-        res["stream_error"] = f"{type(e).__name__}: {e}"[:300]
+        n = min(cfg["latency_n"], cfg["peer_latency_n"]) if t["group"] == "peer" else cfg["latency_n"]
+        record(t, res, rep, ("latency", "latency_error"), "one at a time", lambda: latency_stats(t, n, cfg["latency_warm"]),
+               lambda s: f"p50 {statistics.median(s['ms']):.3f} ms, p99 {pct(s['ms'], 99):.3f} ms "
+                         f"over {len(s['ms'])}")
+    record(t, res, rep, ("streams", "stream_error"), "stream", lambda: stream_stats(t, cfg["stream_n"], cfg["stream_warm"]),
+           lambda s: f"ttft p50 {statistics.median(s['ttft_ms']):.2f} ms, "
+                     f"total p50 {statistics.median(s['total_ms']):.2f} ms, {s['events']} events")
 
 
-def measure_latency(t, cfg, res, rep):
-    n = min(cfg["latency_n"], cfg["peer_latency_n"]) if t["group"] == "peer" else cfg["latency_n"]
+def record(t, res, rep, keys, what, measure, describe):
+    """One measurement of `t` appended to `res[runs]` and logged; a failure is logged and kept
+    in `res[error_key]`, which the report shows. `keys` = (runs, error_key)."""
+    runs, error_key = keys
     try:
-        s = latency_stats(t, n, cfg["latency_warm"])
+        s = measure()
         s["rep"] = rep
-        res["latency"].append(s)
-        log(f"{t['key']:<18} one at a time: p50 {statistics.median(s['ms']):.3f} ms, "
-            f"p99 {pct(s['ms'], 99):.3f} ms over {len(s['ms'])}")
+        res[runs].append(s)
+        log(f"{t['key']:<18} {what}: {describe(s)}")
     except (Unavailable, OSError, http.client.HTTPException) as e:
-        log(f"{t['key']} one at a time: {e}")
-        res["latency_error"] = f"{type(e).__name__}: {e}"[:300]
+        log(f"{t['key']} {what}: {e}")
+        res[error_key] = f"{type(e).__name__}: {e}"[:300]
 
 
 # --------------------------------------------------------------------------- report

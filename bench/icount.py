@@ -25,10 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402
 
 
-def self_cost_by_object(path):
-    """Sum callgrind's self cost per object (the Envoy binary is stripped: no function names)."""
-    objects, cur, skip = {}, None, False
-    totals = collections.Counter()
+def self_costs(path):
+    """Yield (object, first position, self cost) for every cost line of a callgrind dump,
+    skipping the inclusive cost lines that follow `calls=`. The first position is the
+    instruction address with `--dump-instr=yes` (relative forms resolved), else the line."""
+    objects, cur, pos, skip = {}, None, 0, False
     for line in open(path, errors="replace"):
         if line.startswith(("ob=", "cob=")):
             m = re.match(r"c?ob=\((\d+)\)(?: (.*))?", line.strip())
@@ -40,11 +41,26 @@ def self_cost_by_object(path):
             skip = True  # the next cost line is the call's inclusive cost
         elif line[:1].isdigit() or line[:1] in "+-*":
             parts = line.split()
-            if len(parts) >= 2:
-                if skip:
-                    skip = False
-                    continue
-                totals[cur] += int(parts[1])
+            if len(parts) < 2:
+                continue
+            tok = parts[0]
+            if tok.startswith("+"):
+                pos += int(tok[1:], 0)
+            elif tok.startswith("-"):
+                pos -= int(tok[1:], 0)
+            elif tok != "*":
+                pos = int(tok, 0)
+            if skip:
+                skip = False
+                continue
+            yield cur, pos, int(parts[-1])
+
+
+def self_cost_by_object(path):
+    """Sum callgrind's self cost per object (the Envoy binary is stripped: no function names)."""
+    totals = collections.Counter()
+    for ob, _, n in self_costs(path):
+        totals[ob] += n
     out = collections.Counter()
     for ob, n in totals.items():
         name = "Envoy" if ob and ob.endswith("/envoy") else "libc" if ob and "libc" in ob else \

@@ -24,6 +24,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import icount  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "target" / "release" / "wasm-bench"
 DEFAULT_WASM = Path("/tmp/tdwasm/wasm32-wasip1/release/llm_gateway.wasm")
@@ -41,40 +44,13 @@ def perf_map(path):
 def jit_costs(dump, rows):
     """Self cost per mapped function of the code callgrind could not name (object '???')."""
     starts = [r[0] for r in rows]
-    objects, current, addr, skip = {}, None, 0, False
     cost = collections.Counter()
-    for line in open(dump, errors="replace"):
-        if line.startswith(("ob=", "cob=")):
-            m = re.match(r"c?ob=\((\d+)\)(?: (.*))?", line.strip())
-            if m and m.group(2):
-                objects[m.group(1)] = m.group(2)
-            if line.startswith("ob=") and m:
-                current = objects.get(m.group(1))
-            continue
-        if line.startswith("calls="):
-            skip = True  # the next cost line is the call's inclusive cost
-            continue
-        first = line[:1]
-        if not (first.isdigit() or first in "+-*"):
-            continue
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        tok = parts[0]
-        if tok.startswith("+"):
-            addr += int(tok[1:], 0)
-        elif tok.startswith("-"):
-            addr -= int(tok[1:], 0)
-        elif tok != "*":
-            addr = int(tok, 0)
-        if skip:
-            skip = False
-            continue
-        if current != "???":
+    for ob, addr, n in icount.self_costs(dump):
+        if ob != "???":
             continue
         i = bisect.bisect_right(starts, addr) - 1
         name = rows[i][2] if i >= 0 and addr < rows[i][1] else "(unmapped: V8/wasmtime stubs)"
-        cost[name] += int(parts[2])
+        cost[name] += n
     return cost
 
 
