@@ -173,3 +173,58 @@ def test_midstream_error_becomes_error_event(gateway, oa):
             for _ in s:
                 pass
     assert "server had an error" in str(e.value)
+
+
+# Claude Code sends a `role: "system"` entry inside `messages` whenever it does not
+# recognise the model name (and the mid-conversation-system beta with it).
+CLAUDE_CODE_BETAS = ("claude-code-20250219,interleaved-thinking-2025-05-14,"
+                     "mid-conversation-system-2026-04-07,effort-2025-11-24")
+CLAUDE_CODE_MODELS = {
+    "claude-sonnet": "anthropic_mock",
+    "gemini-flash": "gemini_mock",
+    "claude-bedrock": "bedrock_mock",
+    "gpt-4o-mini": "openai_mock",
+}
+
+
+def claude_code_turn(gateway, model, betas):
+    headers = {"anthropic-beta": betas} if betas else {}
+    with client(gateway).messages.stream(
+            model=model, max_tokens=2000, extra_headers=headers,
+            system=[{"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}],
+            messages=[{"role": "user", "content": [{"type": "text", "text": "list files"}]},
+                      {"role": "system", "content": "The working directory is /src."}],
+            tools=[WEATHER], metadata={"user_id": "cc-user"},
+            extra_body={"thinking": {"type": "adaptive"}, "output_config": {"effort": "high"}}) as s:
+        return s.get_final_message()
+
+
+@pytest.mark.parametrize("model", list(CLAUDE_CODE_MODELS))
+def test_claude_code_system_message_inside_messages(gateway, mocks, model):
+    mock = fresh(mocks, CLAUDE_CODE_MODELS[model])
+    final = claude_code_turn(gateway, model, CLAUDE_CODE_BETAS)
+    # The mocks call a declared tool when they are given one.
+    assert final.stop_reason == "tool_use"
+    assert final.content[-1].type == "tool_use" and final.content[-1].name == "get_weather"
+    [rec] = mock.requests()
+    assert "The working directory is /src." in rec["body"]
+    if model == "claude-sonnet":
+        # The client asked for the beta: the entry and that beta reach Anthropic as sent.
+        sent = json.loads(rec["body"])
+        assert [m["role"] for m in sent["messages"]] == ["user", "system"]
+        assert rec["headers"]["anthropic-beta"] == "mid-conversation-system-2026-04-07"
+        assert sent["thinking"] == {"type": "adaptive"} and sent["output_config"] == {"effort": "high"}
+
+
+def test_claude_code_system_message_hoisted_without_the_beta(gateway, an):
+    final = claude_code_turn(gateway, "claude-sonnet", None)
+    assert final.content[-1].type == "tool_use" and final.content[-1].name == "get_weather"
+    [rec] = an.requests()
+    sent = json.loads(rec["body"])
+    assert [m["role"] for m in sent["messages"]] == ["user"]
+    assert sent["system"] == [
+        {"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}},
+        {"type": "text", "text": "The working directory is /src."}]
+    assert "anthropic-beta" not in rec["headers"]
+    # The SDK's own anthropic-version reaches the provider (it used to be stripped).
+    assert rec["headers"]["anthropic-version"] == "2023-06-01"

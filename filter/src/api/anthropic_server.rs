@@ -38,6 +38,10 @@ pub struct MessagesRequest {
     pub metadata: Option<Metadata>,
     #[serde(default)]
     pub thinking: Option<Thinking>,
+    /// The client's `mid-conversation-system-*` betas (from its `anthropic-beta` header,
+    /// not the body): Anthropic providers then get `role: "system"` entries as sent.
+    #[serde(skip)]
+    pub system_message_betas: Option<String>,
 }
 
 impl MessagesRequest {

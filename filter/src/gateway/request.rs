@@ -184,8 +184,9 @@ pub fn apply(
         None => raw.len(),
     };
     // `fresh`: written once here and not among the client's headers, so an add will do.
+    // A header just removed must be written even when the client sent the same value.
     let mut set = |name: &str, value: &str, fresh: bool| {
-        if headers.has_only(name, value) {
+        if headers.has_only(name, value) && !removed.contains(&name) {
             return;
         }
         if fresh && !name.starts_with(':') && headers.get(name).is_none() {
@@ -316,7 +317,11 @@ fn forward(
     size: usize,
     raw: &[u8],
 ) -> Result<Flight, GatewayError> {
-    let req = Inbound::parse(endpoint, raw)?;
+    let mut req = Inbound::parse(endpoint, raw)?;
+    if let Inbound::Messages(m) = &mut req {
+        m.system_message_betas =
+            translate::messages::system::betas(x.request_headers.get("anthropic-beta"));
+    }
     let targets = resolve::resolve(&x.cfg, req.model())?;
     let (target, health_at_request) = choose_target(x, host, &req, raw, &targets)?;
     let provider = x

@@ -25,6 +25,9 @@ pub fn respond(body: &[u8], ctx: Ctx<'_>) -> Reply {
     let Some(max_tokens) = req.get("max_tokens").and_then(Value::as_u64) else {
         return error_with(400, "max_tokens: Field required");
     };
+    if let Err(msg) = roles(messages) {
+        return error_with(400, &msg);
+    }
     let mut conv = conversation(&req, messages);
     conv.max_tokens = Some(max_tokens);
     let thinking = match thinking(&req, max_tokens) {
@@ -46,6 +49,28 @@ pub fn respond(body: &[u8], ctx: Ctx<'_>) -> Reply {
         Reply::json(200, &message(&ans, thinking.as_deref(), model, usage, ctx)).with_usage(usage)
     };
     reply.with_header("request-id", &format!("req_mock_{}", ctx.n))
+}
+
+/// The API's role rules: user and assistant turns, and system entries anywhere but first
+/// (mid-conversation system messages).
+fn roles(messages: &[Value]) -> Result<(), String> {
+    for (i, m) in messages.iter().enumerate() {
+        match m.get("role").and_then(Value::as_str) {
+            Some("user" | "assistant") => {}
+            Some("system") if i > 0 => {}
+            Some("system") => {
+                return Err(format!(
+                    "messages.{i}: a system message may not be the first message"
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "messages.{i}.role: Input should be 'user' or 'assistant'"
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `Ok(Some(()))` when extended thinking is on; the API's own checks otherwise.

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod from_openai;
 mod passthrough;
 pub mod stream;
+pub mod system;
 pub mod to_openai;
 
 use super::{ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest};
@@ -55,12 +56,18 @@ pub fn parse(raw: &[u8]) -> Result<MessagesRequest, GatewayError> {
         Some(_) => {}
     }
     for (i, m) in req.messages.iter().enumerate() {
-        if m.role != "user" && m.role != "assistant" {
+        if !matches!(m.role.as_str(), "user" | "assistant" | "system") {
             return Err(GatewayError::bad_field(
                 format!("messages.{i}.role"),
-                format!("messages.{i}.role: must be \"user\" or \"assistant\""),
+                format!("messages.{i}.role: must be \"user\", \"assistant\" or \"system\""),
             ));
         }
+    }
+    if !req.messages.iter().any(|m| m.role != "system") {
+        return Err(GatewayError::bad_field(
+            "messages",
+            "messages: at least one user or assistant message is required",
+        ));
     }
     Ok(req)
 }

@@ -3,7 +3,7 @@
 
 use super::super::openai::rewrite_model;
 use super::super::{ResponseOut, StreamMapper, UpstreamRequest, MAX_EVENT_BYTES};
-use super::errors;
+use super::{errors, system};
 use crate::api::anthropic::{MessagesResponse, StreamEvent};
 use crate::api::anthropic_server::MessagesRequest;
 use crate::codec::sse::{self, SseParser};
@@ -22,10 +22,18 @@ pub fn request(
     if let Some(key) = &provider.api_key {
         headers.push(("x-api-key", key.expose().to_string()));
     }
+    let body = match (system::present(req), &req.system_message_betas) {
+        (false, _) => rewrite_model(raw, &req.model, upstream_model)?,
+        (true, Some(betas)) => {
+            headers.push(("anthropic-beta", betas.clone()));
+            rewrite_model(raw, &req.model, upstream_model)?
+        }
+        (true, None) => Some(system::hoisted(raw, upstream_model)?),
+    };
     Ok(UpstreamRequest {
         path: format!("{}/messages", provider.base_path),
         headers,
-        body: rewrite_model(raw, &req.model, upstream_model)?,
+        body,
     })
 }
 

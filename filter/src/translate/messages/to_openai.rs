@@ -1,6 +1,7 @@
 //! Anthropic Messages request → OpenAI chat request (for every non-Anthropic provider).
 //!
-//! * `system` (string or text blocks) → one system message; text blocks are joined
+//! * `system` (string or text blocks) → one system message, and each `role: "system"`
+//!   entry of `messages` → a system message at its place; text blocks are joined
 //!   with a blank line, here and in user/assistant turns, so that servers which only
 //!   take string content (several OpenAI-compatible ones) work.
 //! * user `tool_result` blocks → `tool` messages, placed before the rest of that turn;
@@ -128,6 +129,17 @@ pub fn build(
         messages.push(MessageOut::System { content: s });
     }
     for (i, (m, c)) in req.messages.iter().zip(&contents).enumerate() {
+        // A system entry inside `messages` stays at its place (see `super::system`).
+        if m.role == "system" {
+            let text = match c {
+                Content::Text(t) => t.clone(),
+                Content::Blocks(b) => joined_text(b, &format!("messages.{i}.content"))?,
+            };
+            if !text.trim().is_empty() {
+                messages.push(MessageOut::System { content: text });
+            }
+            continue;
+        }
         let blocks = match c {
             Content::Text(t) if m.role == "user" => {
                 messages.push(MessageOut::User {
