@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Entry points: setup | build | demo | test | bench
+# Entry points: setup | build | demo | test | bench | package
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -34,6 +34,22 @@ setup() {
     "$VENV/bin/pip" install -q --upgrade pip
     "$VENV/bin/pip" install -q -r "$req"
     cp "$req" "$stamp"
+  fi
+}
+
+# Debian packages the packaging tests use: binaryen (wasm-opt), buildah and skopeo (OCI
+# images without a daemon), docker-registry (a real registry on loopback).
+SYSTEM_PACKAGES="binaryen buildah skopeo docker-registry"
+setup_system() {
+  local missing="" p
+  for p in $SYSTEM_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  [ -z "$missing" ] && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing Debian packages:$missing"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  else
+    echo "missing Debian packages:$missing (sudo apt-get install$missing)" >&2
+    exit 1
   fi
 }
 
@@ -101,6 +117,7 @@ TXT
 
 run_tests() {
   setup
+  setup_system
   log "cargo fmt --check"
   cargo fmt --all -- --check
   log "clippy (native)"
@@ -128,5 +145,6 @@ case "$cmd" in
   demo) demo ;;
   test) run_tests ;;
   bench) bench "$@" ;;
-  *) echo "usage: $0 setup|build|demo|test|bench" >&2; exit 2 ;;
+  package) setup; setup_system; packaging/package.sh "$@" ;;
+  *) echo "usage: $0 setup|build|demo|test|bench|package" >&2; exit 2 ;;
 esac
