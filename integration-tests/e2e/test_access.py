@@ -33,7 +33,9 @@ def gw():
             {"name": "secret", "targets": [{"provider": "p", "model": "up-secret"}]},
             {"name": "priced", "targets": [{"provider": "p", "model": "up-priced"}]},
         ],
-        "prices": [{"model": "up-priced", "input": PRICE_IN, "output": PRICE_OUT}],
+        # Every model a budgeted key can reach has a price (0 is one).
+        "prices": [{"model": "up-priced", "input": PRICE_IN, "output": PRICE_OUT},
+                   {"model": "up-open", "input": 0, "output": 0}, {"model": "up-secret", "input": 0, "output": 0}],
         "access": {
             "teams": [{"name": "blue", "budget_usd": 1000, "budget_period": "month"}],
             "keys": [

@@ -37,6 +37,15 @@ def test_invalid_plugin_config_is_refused_with_the_field_named():
             "models[0].targets[0].provider",
         '{"providers":[{"name":"a","kind":"openai","cluster":"c","api_key_env":"NOT_SET_ANYWHERE"}],"allow_provider_model":true}':
             "providers[0].api_key_env",
+        # A path, not a line and column inside the embedded string.
+        '{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"models":[{"name":"m","targets":[{"provider":"a","model":"x","weight":-1}]}]}':
+            "models[0].targets[0].weight: invalid value: integer `-1`",
+        '{"providers":[{"name":"a","kind":"antropic","cluster":"c"}],"allow_provider_model":true}':
+            "providers[0].kind: unknown variant `antropic`",
+        # A budget that could never be charged.
+        '{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"models":[{"name":"m","targets":[{"provider":"a","model":"x"}]}],'
+        '"access":{"keys":[{"name":"k","sha256":"' + "0" * 64 + '","budget_usd":0.000001}]}}':
+            "access.keys[0].budget_usd: the key can spend on model",
     }
     for value, needle in cases.items():
         doc = demo()

@@ -219,11 +219,11 @@ mod tests {
             ),
             (
                 r#"{"kind":"vertex","name":"v","cluster":"c","location":"l"}"#,
-                "(document)",
+                "providers[0]",
             ),
             (
                 r#"{"kind":"gemini","name":"g","cluster":"c","project":"p"}"#,
-                "(document)",
+                "providers[0]",
             ),
             (
                 r#"{"kind":"vertex_anthropic","name":"v","cluster":"c","project":"p","location":"l","default_max_tokens":0}"#,

@@ -178,10 +178,7 @@ pub(super) fn err<T>(
 
 /// Parse and validate. `env` looks up environment variables (WASI env inside Envoy).
 pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-    let raw: RawConfig = match serde_json::from_slice(json) {
-        Ok(raw) => raw,
-        Err(e) => return err("(document)", e.to_string()),
-    };
+    let raw = raw_document(json)?;
     if raw.providers.is_empty() {
         return err("providers", "at least one provider is required");
     }
@@ -257,6 +254,15 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         None => None,
     };
     let prices = super::pricing::validate(raw.prices)?;
+    let served = Served {
+        providers: &providers,
+        models: &models,
+        allow_provider_model: raw.allow_provider_model,
+    };
+    super::budgets::prices_name_served_models(&prices, &served)?;
+    if let Some(a) = &access {
+        super::budgets::budgets_are_priced(a, &model_names, &prices, &served)?;
+    }
     let usage_flush_ms = raw.usage_flush_ms.unwrap_or(0);
     if usage_flush_ms > MAX_USAGE_FLUSH_MS {
         return err(
@@ -288,6 +294,48 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         strict: raw.strict,
         usage_flush_ms,
     })
+}
+
+/// What the configuration can serve, for checks that span sections.
+pub(super) struct Served<'a> {
+    pub providers: &'a [Provider],
+    pub models: &'a FxHashMap<String, ModelRoute>,
+    pub allow_provider_model: bool,
+}
+
+/// The raw document; an error names the path of the field (`models[1].targets[0].weight`)
+/// rather than a line and column inside the embedded JSON string, which under Istio is
+/// istiod's re-serialisation, not what the user wrote. Syntax errors keep their position.
+fn raw_document(json: &[u8]) -> Result<RawConfig, ConfigError> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let raw = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ConfigError {
+                field: "(document)".into(),
+                reason: inner.to_string(),
+            };
+        }
+        let text = inner.to_string();
+        let reason = match text.rfind(" at line ") {
+            Some(i) => text.get(..i).unwrap_or(&text).to_string(),
+            None => text,
+        };
+        ConfigError {
+            field: if path == "." {
+                "(document)".into()
+            } else {
+                path
+            },
+            reason,
+        }
+    })?;
+    de.end().map_err(|e| ConfigError {
+        field: "(document)".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(raw)
 }
 
 const MAX_USAGE_FLUSH_MS: u64 = 60_000;
@@ -782,11 +830,11 @@ mod tests {
             (r#"{"providers":[]}"#, "providers"),
             (
                 r#"{"providers":[{"name":"a","kind":"openai","cluster":"c","colour":1}]}"#,
-                "(document)",
+                "providers[0]",
             ),
             (
                 r#"{"providers":[{"name":"a","kind":"nope","cluster":"c"}]}"#,
-                "(document)",
+                "providers[0].kind",
             ),
             (
                 r#"{"providers":[{"name":"a b","kind":"openai","cluster":"c"}],"allow_provider_model":true}"#,
@@ -850,13 +898,62 @@ mod tests {
             ),
             (
                 r#"{"providers":[{"name":"a","kind":"azure","cluster":"c"}],"allow_provider_model":true}"#,
-                "(document)",
+                "providers[0]",
             ),
             ("not json", "(document)"),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"models":[{"name":"m","targets":[{"provider":"a","model":"x","weight":-1}]}]}"#,
+                "models[0].targets[0].weight",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"models":[{"name":"m","targets":[{"provider":"a","model":"x"}]}],"prices":[{"model":"y","input":1,"output":1}]}"#,
+                "prices[model=\"y\"]",
+            ),
+            (
+                r#"{"providers":[{"name":"a","kind":"openai","cluster":"c"}],"models":[{"name":"m","targets":[{"provider":"a","model":"x"}]}],"prices":[{"model":"zz/x","input":1,"output":1}]}"#,
+                "prices[model=\"zz/x\"]",
+            ),
         ];
         for (doc, field) in cases {
             let e = parse_str(doc).expect_err(doc);
             assert_eq!(e.field, field, "{doc}: {e}");
+        }
+    }
+
+    /// A budget must apply to every upstream its key can reach.
+    #[test]
+    fn budgets_need_prices() {
+        let doc = |prices: &str, key: &str, apm: bool| {
+            format!(
+                r#"{{"providers":[{{"name":"a","kind":"openai","cluster":"c"}}],
+                "models":[{{"name":"m","targets":[{{"provider":"a","model":"x"}}]}},
+                          {{"name":"n","targets":[{{"provider":"a","model":"y"}}]}}],
+                "allow_provider_model":{apm},
+                "prices":[{prices}],
+                "access":{{"teams":[{{"name":"t","budget_usd":5}}],"keys":[{key}]}}}}"#
+            )
+        };
+        let sha = "0".repeat(64);
+        let x = r#"{"model":"x","input":1,"output":1}"#;
+        let y0 = r#"{"model":"a/y","input":0,"output":0}"#;
+        let own = format!(r#"{{"name":"k","sha256":"{sha}","budget_usd":1}}"#);
+        let via_team = format!(r#"{{"name":"k","sha256":"{sha}","team":"t","models":["n"]}}"#);
+        let listed = format!(r#"{{"name":"k","sha256":"{sha}","budget_usd":1,"models":["m"]}}"#);
+        let no_budget = format!(r#"{{"name":"k","sha256":"{sha}"}}"#);
+        let cases = [
+            (doc(x, &own, false), Some("access.keys[0].budget_usd")), // n (y) unpriced
+            (doc(&format!("{x},{y0}"), &own, false), None),           // 0 is a price
+            (doc(x, &via_team, false), Some("access.keys[0].team")),  // team budget, n
+            (doc(x, &listed, false), None),                           // only m, priced
+            (
+                doc(&format!("{x},{y0}"), &own, true),
+                Some("access.keys[0].models"),
+            ),
+            (doc(x, &no_budget, true), None),
+        ];
+        for (d, want) in cases {
+            let got = parse_str(&d).err().map(|e| e.field);
+            assert_eq!(got.as_deref(), want, "{d}");
         }
     }
 
@@ -961,11 +1058,11 @@ mod tests {
             ),
             (
                 r#"{"name":"b","kind":"bedrock","cluster":"c"}"#,
-                "(document)",
+                "providers[0]",
             ),
             (
                 r#"{"name":"b","kind":"bedrock","cluster":"c","region":"us-east-1","version":"x"}"#,
-                "(document)",
+                "providers[0]",
             ),
         ];
         for (p, field) in bad {

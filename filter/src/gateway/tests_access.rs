@@ -23,7 +23,7 @@ fn cfg_with_budget(usd: f64) -> Rc<Config> {
         {{"name":"m","targets":[{{"provider":"oa","model":"gpt"}}],"rpm":100}},
         {{"name":"other","targets":[{{"provider":"oa","model":"gpt2"}}],"rpm":1}}
       ],
-      "prices": [{{"model":"gpt","input":500000,"output":0}}],
+      "prices": [{{"model":"gpt","input":500000,"output":0}},{{"model":"gpt2","input":0,"output":0}}],
       "access": {{
         "teams": [{{"name":"t","budget_usd":{},"budget_period":"day"}}],
         "keys": [
