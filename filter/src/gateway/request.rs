@@ -361,6 +361,7 @@ fn forward(
         accounted: false,
         admission,
         estimate,
+        usage_bound: req.usage_bound(raw.len()),
         embeddings: req.embeddings_shape(),
         first_byte_ms: None,
         served: None,
