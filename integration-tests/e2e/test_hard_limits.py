@@ -3,12 +3,15 @@ around, through real Envoy with two workers."""
 
 import hashlib
 import json
+import os
+import subprocess
 import time
 
 import openai
 import pytest
+import yaml
 
-from harness import Envoy, Mock, http
+from harness import ENVOY, KEYS, LOGS, Envoy, Mock, http
 
 APP, ADMIN = "sk-hard-app", "sk-hard-admin"
 PRICE = 100_000.0  # USD per million tokens: 0.1 USD per token
@@ -102,3 +105,69 @@ def app_day(e):
     status, _, body = http("GET", e.base + "/v1/usage", headers={"authorization": f"Bearer {ADMIN}"})
     assert status == 200, body
     return json.loads(body)["keys"]["app"]["day"]
+
+
+class LdsEnvoy(Envoy):
+    """Envoy whose listener comes from a watched LDS file, so a test can swap the plugin
+    configuration the way a control plane does (the old plugin is torn down)."""
+
+    def _start(self, doc, concurrency, name):
+        self.lds_dir = LOGS / f"{name}-lds"
+        self.lds_dir.mkdir(parents=True, exist_ok=True)
+        self.listener = doc["static_resources"].pop("listeners")[0]
+        self.write_listener()
+        doc["node"] = {"id": "e2e", "cluster": "e2e"}  # required with dynamic resources
+        doc["dynamic_resources"] = {"lds_config": {
+            "resource_api_version": "V3",
+            "path_config_source": {"path": str(self.lds_dir / "lds.yaml"),
+                                   "watched_directory": {"path": str(self.lds_dir)}}}}
+        self.name = name
+        self.config_path = LOGS / f"{name}.yaml"
+        self.log_path = LOGS / f"{name}.log"
+        self.config_path.write_text(yaml.safe_dump(doc))
+        env = dict(os.environ, **KEYS)
+        self.proc = subprocess.Popen(
+            [str(ENVOY), "-c", str(self.config_path), "--concurrency", str(concurrency),
+             "--disable-hot-restart", "-l", "info", "--drain-time-s", "1",
+             "--drain-strategy", "immediate"],
+            stdout=open(LOGS / f"{name}.access.log", "w"), stderr=open(self.log_path, "w"), env=env,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._wait_ready()
+
+    def plugin(self):
+        hcm = self.listener["filter_chains"][0]["filters"][0]["typed_config"]
+        return next(f for f in hcm["http_filters"] if f["name"] == "llm-gateway")["typed_config"]["config"]
+
+    def write_listener(self):
+        body = {"resources": [dict({"@type": "type.googleapis.com/envoy.config.listener.v3.Listener"},
+                                   **self.listener)]}
+        tmp = self.lds_dir / "lds.tmp"
+        tmp.write_text(yaml.safe_dump(body))
+        os.rename(tmp, self.lds_dir / "lds.yaml")  # atomic: Envoy never reads half a file
+
+
+def test_batched_usage_survives_a_configuration_swap():
+    mock = Mock("swap")
+    cfg = {"providers": [{"name": "p", "kind": "openai", "cluster": "c"}],
+           "models": [{"name": "m", "targets": [{"provider": "p", "model": "up"}]}],
+           "usage_flush_ms": 60000}
+    e = LdsEnvoy({"c": mock}, plugin_config=cfg, name="swap")
+    try:
+        c = openai.OpenAI(base_url=e.base + "/v1", api_key="x", max_retries=0)
+        for i in range(30):
+            c.chat.completions.create(model="m", messages=[{"role": "user", "content": f"n {i}"}])
+        # Held in the workers for a minute.
+        assert e.counter("llmgw_requests_total", "m", "p", "up") == 0
+        cfg["strict"] = True  # any change: a new plugin, the old one is torn down
+        e.plugin()["configuration"]["value"] = json.dumps(cfg)
+        e.write_listener()
+        deadline = time.time() + 15
+        while e.counter("llmgw_requests_total", "m", "p", "up") < 30 and time.time() < deadline:
+            time.sleep(0.2)
+        assert e.counter("llmgw_requests_total", "m", "p", "up") == 30
+        assert e.counter("llmgw_prompt_tokens_total", "m", "p", "up") == sum(
+            r["usage"]["prompt_tokens"] for r in mock.requests())
+    finally:
+        e.stop()
+        mock.stop()
