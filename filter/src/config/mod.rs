@@ -3,6 +3,7 @@
 pub mod access;
 mod budgets;
 mod google;
+pub mod model_limits;
 mod presets;
 pub mod pricing;
 mod raw;

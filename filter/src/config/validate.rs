@@ -37,6 +37,8 @@ pub struct Config {
     pub strict: bool,
     /// Per-worker batching of the usage ledger and counters (0: written per request).
     pub usage_flush_ms: u64,
+    /// Model rate limits by the upstream model they cover.
+    pub model_limits: super::model_limits::ModelLimits,
 }
 
 #[derive(Debug)]
@@ -279,7 +281,10 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
             "this .wasm was built without tiktoken: use llm_gateway_tiktoken.wasm (./build.sh build makes both)",
         );
     }
+    let model_limits =
+        super::model_limits::ModelLimits::build(&models, &model_names, providers.len());
     Ok(Config {
+        model_limits,
         role,
         token_estimator,
         access,

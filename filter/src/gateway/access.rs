@@ -3,7 +3,7 @@
 
 use super::Exchange;
 use crate::config::access::{Budget, Period};
-use crate::config::Config;
+use crate::config::{Config, Target};
 use crate::error::GatewayError;
 use crate::host::{cas_update, Host};
 use crate::limits::{auth, period, rate};
@@ -70,11 +70,12 @@ pub fn key_name(cfg: &Config, caller: Option<usize>) -> Option<&str> {
     access.key(caller?).map(|k| k.name.as_str())
 }
 
-/// Everything checked once the model is known, before a target is picked.
+/// Everything checked once the model and the target are known, before the call.
 pub fn admit(
     x: &Exchange,
     host: &mut dyn Host,
     model: &str,
+    target: &Target,
     estimate: u64,
 ) -> Result<Admission, GatewayError> {
     let cfg = &x.cfg;
@@ -122,29 +123,25 @@ pub fn admit(
             admission.status = Some(status);
         }
     }
-    if let Some(route) = cfg.models.get(model) {
-        let limits = rate::Limits {
-            rpm: route.rpm,
-            tpm: route.tpm,
-        };
-        if limits.rpm.is_some() || limits.tpm.is_some() {
-            match reserve(
-                host,
-                &mut admission,
-                &format!("llm:rate:model:{model}"),
-                limits,
-                now,
-                estimate,
-            ) {
-                Ok(status) => {
-                    admission.status.get_or_insert(status);
-                }
-                Err((e, reason)) => {
-                    // The caller's reservation must not count a request that never ran.
-                    release(host, &admission);
-                    refusal(host, reason, key.map(|(_, k)| k.name.as_str()));
-                    return Err(e);
-                }
+    // Every model limit on the upstream model this request reaches, whichever name it
+    // used (the alias, another alias, `provider/model`).
+    for limit in cfg.model_limits.covering(target.provider, &target.model) {
+        match reserve(
+            host,
+            &mut admission,
+            &limit.key,
+            limit.limits,
+            now,
+            estimate,
+        ) {
+            Ok(status) => {
+                admission.status.get_or_insert(status);
+            }
+            Err((e, reason)) => {
+                // Earlier reservations must not count a request that never ran.
+                release(host, &admission);
+                refusal(host, reason, key.map(|(_, k)| k.name.as_str()));
+                return Err(e);
             }
         }
     }

@@ -28,10 +28,31 @@ pub fn record(
     };
     let now = host.now_ms();
     let ok = (200..300).contains(&flight.status);
+    // Usage beyond what the request could cost is refused: an upstream error, charged
+    // like an answer without usage (the estimate) instead of filling the ledgers.
+    let implausible = !flight
+        .usage_bound
+        .admits(&flight.usage, flight.target.context_window);
+    if implausible {
+        log::warn!(
+            "llm-gateway: refused implausible usage from provider {served_provider} model \
+             {served_model}: prompt_tokens={:?} completion_tokens={:?} cached_tokens={:?} \
+             (this request allows at most {} and {})",
+            flight.usage.prompt,
+            flight.usage.completion,
+            flight.usage.cached_prompt,
+            flight.usage_bound.prompt,
+            flight.usage_bound.completion
+        );
+    }
     // A stream that never finished (upstream cut, client gone) is an error, but the
     // tokens seen so far still count.
-    let error = flight.error || !flight.completed || !ok;
-    let u = flight.usage;
+    let error = flight.error || !flight.completed || !ok || implausible;
+    let u = if implausible {
+        Default::default()
+    } else {
+        flight.usage
+    };
     // Provider-reported usage wins; an answer without any is estimated, and says so.
     let estimated = ok && !flight.error && !u.is_known();
     let prompt = u
@@ -53,7 +74,7 @@ pub fn record(
     access::reconcile(
         host,
         &flight.admission,
-        (u.is_known() || !ok).then_some(prompt + completion),
+        (u.is_known() || !ok).then_some(prompt.saturating_add(completion)),
     );
 
     let delta = Totals {
@@ -80,7 +101,9 @@ pub fn record(
     }
 
     // For access logs: %FILTER_STATE(wasm.llm_prompt_tokens:PLAIN)% and friends.
-    let usage_kind = if u.is_known() {
+    let usage_kind = if implausible {
+        "implausible"
+    } else if u.is_known() {
         "reported"
     } else if estimated {
         "estimated"
@@ -136,6 +159,8 @@ pub fn record(
     if error {
         let kind = if !flight.completed {
             "incomplete"
+        } else if implausible {
+            "implausible_usage"
         } else if flight.status == 429 {
             "rate_limited"
         } else if flight.status >= 500 || flight.status == 0 {

@@ -105,6 +105,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             accounted: true,
             admission: Default::default(),
             estimate: 0,
+            usage_bound: req.usage_bound(raw.len()),
             embeddings: Default::default(),
             first_byte_ms: None,
             served: None,

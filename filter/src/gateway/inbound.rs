@@ -11,7 +11,7 @@ use crate::api::openai::ChatRequest;
 use crate::config::Provider;
 use crate::error::GatewayError;
 use crate::translate::{self, messages, UpstreamRequest};
-use crate::usage::estimate;
+use crate::usage::{estimate, plausible};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -120,6 +120,20 @@ impl Inbound {
                     .map_or(estimate::DEFAULT_COMPLETION_RESERVE, u64::from),
             ),
         }
+    }
+
+    /// The most usage this request can plausibly cost (`raw_len`: the body's size).
+    pub fn usage_bound(&self, raw_len: usize) -> plausible::Bound {
+        let (max, choices) = match self {
+            Inbound::Chat(r) => (
+                r.max_completion_tokens.or(r.max_tokens).map(u64::from),
+                r.n.map_or(1, u64::from),
+            ),
+            // Embeddings produce no completion tokens.
+            Inbound::Embeddings(_) => (Some(0), 1),
+            Inbound::Messages(r) => (r.max_tokens.map(u64::from), 1),
+        };
+        plausible::Bound::of(raw_len, max, choices)
     }
 
     /// What the embeddings answer translation needs (default for other endpoints).

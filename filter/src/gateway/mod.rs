@@ -83,6 +83,8 @@ struct Flight {
     admission: access::Admission,
     /// Prompt tokens estimated before the call (used only if the provider reports none).
     estimate: u64,
+    /// The most usage the request can plausibly cost; reported beyond it is refused.
+    usage_bound: crate::usage::plausible::Bound,
     /// `/v1/embeddings`: encoding and input count for translating the answer.
     embeddings: crate::translate::embeddings::Shape,
     first_byte_ms: Option<u64>,
@@ -181,3 +183,5 @@ mod tests_embeddings;
 mod tests_family;
 #[cfg(test)]
 mod tests_messages;
+#[cfg(test)]
+mod tests_plausible;

@@ -331,7 +331,7 @@ fn forward(
     let (up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
     unhonoured_policy(&x.cfg, provider, &unhonoured)?;
     let (estimate, completion_reserve) = req.estimate(raw);
-    let admission = access::admit(x, host, req.model(), estimate + completion_reserve)?;
+    let admission = access::admit(x, host, req.model(), &target, estimate + completion_reserve)?;
 
     apply(
         host,
@@ -366,6 +366,7 @@ fn forward(
         accounted: false,
         admission,
         estimate,
+        usage_bound: req.usage_bound(raw.len()),
         embeddings: req.embeddings_shape(),
         first_byte_ms: None,
         served: None,

@@ -274,3 +274,42 @@ fn team_budget_stops_spend_and_usage_report() {
     ];
     assert_eq!(call(&cfg, &mut s, 1, &not_admin, "", None).0, 403);
 }
+
+#[test]
+fn model_limit_holds_for_every_name_of_the_upstream_model() {
+    let doc = r#"{
+      "providers": [{"name":"oa","kind":"openai","cluster":"c"}],
+      "models": [
+        {"name":"fast","targets":[{"provider":"oa","model":"gpt-4o-mini"}],"rpm":2},
+        {"name":"free","targets":[{"provider":"oa","model":"gpt-4o-mini"}]},
+        {"name":"big","targets":[{"provider":"oa","model":"gpt-4o"}]}
+      ],
+      "allow_provider_model": true
+    }"#;
+    let cfg = Rc::new(parse(doc.as_bytes(), &|_| None).unwrap());
+    let mut s = Shared(Default::default(), 0);
+    let body =
+        |m: &str| format!(r#"{{"model":"{m}","messages":[{{"role":"user","content":"x"}}]}}"#);
+    assert_eq!(call(&cfg, &mut s, 1_000, &POST, &body("fast"), None).0, 200);
+    assert_eq!(
+        call(&cfg, &mut s, 1_000, &POST, &body("oa/gpt-4o-mini"), None).0,
+        200
+    );
+    // The limit of 2 is spent, by whichever name reaches oa's gpt-4o-mini.
+    for name in ["fast", "oa/gpt-4o-mini", "oa/GPT-4o-mini", "free"] {
+        let (st, b, _) = call(&cfg, &mut s, 2_000, &POST, &body(name), None);
+        assert_eq!(st, 429, "{name}: {b}");
+        assert!(b.contains("rate_limit_exceeded"), "{b}");
+    }
+    // Another upstream model is not covered.
+    assert_eq!(
+        call(&cfg, &mut s, 2_000, &POST, &body("oa/gpt-4o"), None).0,
+        200
+    );
+    assert_eq!(call(&cfg, &mut s, 2_000, &POST, &body("big"), None).0, 200);
+    // A new minute.
+    assert_eq!(
+        call(&cfg, &mut s, 61_000, &POST, &body("oa/gpt-4o-mini"), None).0,
+        200
+    );
+}

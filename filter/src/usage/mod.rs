@@ -4,6 +4,7 @@ pub mod estimate;
 pub mod ledger;
 pub mod metrics;
 pub mod periods;
+pub mod plausible;
 #[cfg(feature = "tiktoken")]
 pub mod tokenizer;
 
@@ -35,7 +36,12 @@ impl TokenUsage {
         let cached = u.cache_read_input_tokens;
         let prompt = match (u.input_tokens, u.cache_creation_input_tokens, cached) {
             (None, None, None) => None,
-            (a, b, c) => Some(a.unwrap_or(0) + b.unwrap_or(0) + c.unwrap_or(0)),
+            // Saturating: a wrapped sum would pass for a small, plausible count.
+            (a, b, c) => Some(
+                a.unwrap_or(0)
+                    .saturating_add(b.unwrap_or(0))
+                    .saturating_add(c.unwrap_or(0)),
+            ),
         };
         TokenUsage {
             prompt,
@@ -50,7 +56,7 @@ impl TokenUsage {
         crate::api::openai::Usage {
             prompt_tokens: prompt,
             completion_tokens: completion,
-            total_tokens: prompt + completion,
+            total_tokens: prompt.saturating_add(completion),
             prompt_tokens_details: self
                 .cached_prompt
                 .map(|c| crate::api::openai::PromptTokensDetails { cached_tokens: c }),

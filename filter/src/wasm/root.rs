@@ -20,10 +20,32 @@ pub struct Root {
     warm_up: bool,
 }
 
-impl Context for Root {}
+impl Context for Root {
+    /// Plugin or VM teardown (Envoy drains a listener, swaps the configuration, shuts
+    /// down): write the usage this worker still holds, or it dies with the VM.
+    fn on_done(&mut self) -> bool {
+        self.flush_usage();
+        true
+    }
+}
+
+impl Root {
+    fn flush_usage(&self) {
+        batch::flush(&mut EnvoyHost::new(self.metrics.clone()));
+    }
+}
+
+/// `proxy_on_delete` drops the root context, also when no `proxy_on_done` came first.
+impl Drop for Root {
+    fn drop(&mut self) {
+        self.flush_usage();
+    }
+}
 
 impl RootContext for Root {
     fn on_configure(&mut self, size: usize) -> bool {
+        // A new configuration: what the old one counted is written first.
+        self.flush_usage();
         let doc = match abi::get_buffer(BufferType::PluginConfiguration, 0, size) {
             Some(doc) => doc,
             _ => {
@@ -71,7 +93,7 @@ impl RootContext for Root {
 
     fn on_tick(&mut self) {
         // Batched usage (usage_flush_ms) a quiet worker still holds.
-        batch::flush(&mut EnvoyHost::new(self.metrics.clone()));
+        self.flush_usage();
         if !std::mem::take(&mut self.warm_up) {
             return;
         }
