@@ -521,7 +521,7 @@ def test_real_providers_config_is_safe_by_default():
             "typed_config"]["log_format"]
 
 
-def test_real_providers_config_without_its_access_section_would_still_validate_but_a_broken_key_is_refused():
+def test_real_providers_config_with_a_malformed_key_hash_is_refused():
     # The validation above is not vacuous: a malformed key hash makes Envoy refuse the file.
     doc = real_providers()
     _, filters = wasm_filters(doc)
