@@ -20,7 +20,6 @@ import json
 import os
 import subprocess
 import threading
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -141,7 +140,8 @@ def static_cluster(name, port, **extra):
 
 def hcm(stat_prefix, routes, filters, vhost="v", domains=("*",)):
     return {"name": "envoy.filters.network.http_connection_manager", "typed_config": {
-        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3"
+                 ".HttpConnectionManager",
         "stat_prefix": stat_prefix,
         "route_config": {"name": stat_prefix, "virtual_hosts": [
             {"name": vhost, "domains": list(domains), "routes": routes}]},
@@ -157,6 +157,42 @@ def from_files(value, ecds_dir):
     del source["ads"]
     source["path_config_source"] = {"path": str(ecds_dir / f"{value['name']}.yaml")}
     return value
+
+
+def serve_by_ecds(value, ecds_dir, module_port, digest):
+    """Write an EXTENSION_CONFIG patch's value as the ECDS resource Envoy reads for its name,
+    the module's URL moved to the loopback server (same file name) and its real sha256."""
+    value = copy.deepcopy(value)
+    remote = value["typed_config"]["config"]["vm_config"]["code"]["remote"]
+    name = remote["http_uri"]["uri"].rsplit("/", 1)[1]
+    remote["http_uri"].update(uri=f"http://127.0.0.1:{module_port}/{name}", cluster="module_server")
+    remote["sha256"] = digest
+    # Envoy's first fetch runs before its clusters are up: retry soon, not after seconds.
+    remote["retry_policy"] = {"retry_back_off": {"base_interval": "0.2s", "max_interval": "1s"}, "num_retries": 20}
+    resource = dict(value, **{"@type": "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"})
+    (ecds_dir / f"{value['name']}.yaml").write_text(yaml.safe_dump({"version_info": "1", "resources": [resource]}))
+
+
+def start_envoy(doc, name, env, concurrency, ready):
+    """Envoy on `doc` (its first listener and admin on fresh ports) with `env` added to its
+    environment, once every text in `ready` is in its log (the extension configs arrived)."""
+    envoy = Envoy.__new__(Envoy)
+    envoy.port, envoy.admin_port = free_port(), free_port()
+    doc["admin"]["address"]["socket_address"]["port_value"] = envoy.admin_port
+    doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = envoy.port
+    saved = dict(KEYS)
+    KEYS.update(env)  # Envoy._spawn puts KEYS into Envoy's environment
+    try:
+        envoy._start(doc, concurrency, name)
+    finally:
+        KEYS.clear()
+        KEYS.update(saved)
+    envoy.env = env
+    for _ in range(300):
+        if all(text in envoy.log() for text in ready):
+            break
+        threading.Event().wait(0.1)
+    return envoy
 
 
 def virtual_service_routes(vs):
@@ -187,7 +223,8 @@ def provider_front(port, cert, key, mocks):
                 "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
                 "common_tls_context": {"tls_certificates": [{"certificate_chain": {"filename": str(cert)},
                                                              "private_key": {"filename": str(key)}}]}}},
-            "filters": [hcm(f"front_{mock}", [{"match": {"prefix": "/"}, "route": {"cluster": mock, "timeout": "60s"}}], [])]})
+            "filters": [hcm(f"front_{mock}", [{"match": {"prefix": "/"}, "route": {"cluster": mock, "timeout": "60s"}}],
+                            [])]})
     return {"name": "providers_front", "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
             "listener_filters": [{"name": "envoy.filters.listener.tls_inspector", "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"}}],
@@ -240,15 +277,7 @@ def assemble_gateway(tmp, module_port, digest, front_port, ca):
     ecds.mkdir()
     for p in patches(ef, "EXTENSION_CONFIG"):
         assert p["patch"]["operation"] == "ADD"
-        value = copy.deepcopy(p["patch"]["value"])
-        remote = value["typed_config"]["config"]["vm_config"]["code"]["remote"]
-        remote["http_uri"].update(uri=f"http://127.0.0.1:{module_port}/{remote['http_uri']['uri'].rsplit('/', 1)[1]}",
-                                  cluster="module_server")
-        remote["sha256"] = digest
-        # Envoy's first fetch runs before its clusters are up: retry soon, not after seconds.
-        remote["retry_policy"] = {"retry_back_off": {"base_interval": "0.2s", "max_interval": "1s"}, "num_retries": 20}
-        (ecds / f"{value['name']}.yaml").write_text(yaml.safe_dump({"version_info": "1", "resources": [
-            dict(value, **{"@type": "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"})]}))
+        serve_by_ecds(p["patch"]["value"], ecds, module_port, digest)
 
     # Listener of the Gateway's server port with the HTTP_FILTER patch before the router.
     server = gw["spec"]["servers"][0]
@@ -270,7 +299,8 @@ def assemble_gateway(tmp, module_port, digest, front_port, ca):
     conn["typed_config"]["access_log"] = [{"name": "envoy.access_loggers.stdout", "typed_config": {
         "@type": "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
         "log_format": {"text_format_source": {"inline_string":
-                       "%REQ(:AUTHORITY)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER% %ROUTE_NAME%\n"}}}}]
+                       "%REQ(:AUTHORITY)% %REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% "
+                       "%UPSTREAM_CLUSTER% %ROUTE_NAME%\n"}}}}]
     listener = {"name": "0.0.0.0_8080", "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
                 "filter_chains": [{"filters": [conn]}]}
 
@@ -315,24 +345,9 @@ def istio_gateway(mocks, module_server, tmp_path_factory):
     doc = assemble_gateway(tmp, *module_server, front_port, cert)
     doc["static_resources"]["listeners"].append(provider_front(front_port, cert, key, mocks))
     doc["static_resources"]["clusters"] += [static_cluster(n, mocks[n].port) for n in ("openai_mock", "anthropic_mock")]
-    env = gateway_env()
-    envoy = Envoy.__new__(Envoy)
-    envoy.port, envoy.admin_port = free_port(), free_port()
-    doc["admin"]["address"]["socket_address"]["port_value"] = envoy.admin_port
-    doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = envoy.port
-    saved = dict(KEYS)
-    KEYS.update(env)  # Envoy._spawn puts KEYS into Envoy's environment
-    try:
-        envoy._start(doc, 2, "istio-gateway")
-    finally:
-        KEYS.clear()
-        KEYS.update(saved)
-    envoy.env = env
-    for _ in range(300):
-        log = envoy.log()
-        if "llm-gateway: configured 3 providers" in log and "llm-upstream: llm-gateway: configured 2 providers" in log:
-            break
-        threading.Event().wait(0.1)
+    envoy = start_envoy(doc, "istio-gateway", gateway_env(), 2,
+                        ["llm-gateway: llm-gateway: configured 3 providers",
+                         "llm-upstream: llm-gateway: configured 2 providers"])
     yield envoy
     envoy.stop()
 
@@ -345,7 +360,8 @@ def ask(envoy, body, key=EXAMPLE_KEY, host=HOST):
 
 
 def test_chat_through_the_assembled_ingress_reaches_the_provider_over_tls(istio_gateway, oa):
-    status, headers, body = ask(istio_gateway, {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    status, headers, body = ask(istio_gateway, chat)
     assert status == 200, body
     assert json.loads(body)["choices"][0]["message"]["content"] == "mock openai says: hi"
     assert headers["x-llm-provider"] == "openai"
@@ -424,39 +440,22 @@ def test_sidecar_variant_plugin_config_loads_in_envoy(tmp_path, module_server):
     cfg = json.loads(value["typed_config"]["config"]["configuration"]["value"])
     assert all(k.get("principal", "").startswith("spiffe://") for k in cfg["access"]["keys"])
     port, digest = module_server
-    remote = value["typed_config"]["config"]["vm_config"]["code"]["remote"]
-    remote["http_uri"].update(uri=f"http://127.0.0.1:{port}/{remote['http_uri']['uri'].rsplit('/', 1)[1]}",
-                              cluster="module_server")
-    remote["sha256"] = digest
     ecds = tmp_path / "ecds"
     ecds.mkdir()
-    (ecds / f"{value['name']}.yaml").write_text(yaml.safe_dump({"version_info": "1", "resources": [
-        dict(value, **{"@type": "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"})]}))
+    serve_by_ecds(value, ecds, port, digest)
     [route] = patches(ef, "HTTP_ROUTE")
     clusters = [static_cluster(n, 9) for n in ("outbound|443||api.openai.com", "outbound|443||api.anthropic.com")]
+    conn = hcm("inbound_0.0.0.0_8080", [route["patch"]["value"]], [from_files(hf["patch"]["value"], ecds)])
+    loopback = {"socket_address": {"address": "127.0.0.1", "port_value": 0}}
     doc = {"node": {"id": "sidecar~127.0.0.1~llm-gateway.llm~llm.svc.cluster.local", "cluster": "llm-gateway.llm"},
-           "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
+           "admin": {"address": loopback},
            "static_resources": {
-               "listeners": [{"name": "virtualInbound", "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
-                              "filter_chains": [{"filters": [hcm("inbound_0.0.0.0_8080", [route["patch"]["value"]],
-                                                                 [from_files(hf["patch"]["value"], ecds)])]}]}],
+               "listeners": [{"name": "virtualInbound", "address": copy.deepcopy(loopback),
+                              "filter_chains": [{"filters": [conn]}]}],
                "clusters": clusters + [static_cluster("module_server", port)]}}
-    envoy = Envoy.__new__(Envoy)
-    envoy.port, envoy.admin_port = free_port(), free_port()
-    doc["admin"]["address"]["socket_address"]["port_value"] = envoy.admin_port
-    doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = envoy.port
-    saved = dict(KEYS)
-    KEYS.update({k: "x" for k in value["typed_config"]["config"]["vm_config"]["environment_variables"]["host_env_keys"]})
+    env_keys = value["typed_config"]["config"]["vm_config"]["environment_variables"]["host_env_keys"]
+    envoy = start_envoy(doc, "istio-sidecar", {k: "x" for k in env_keys}, 1, ["configured 2 providers"])
     try:
-        envoy._start(doc, 1, "istio-sidecar")
-    finally:
-        KEYS.clear()
-        KEYS.update(saved)
-    try:
-        for _ in range(100):
-            if "configured 2 providers" in envoy.log():
-                break
-            threading.Event().wait(0.1)
         assert "configured 2 providers, 2 models" in envoy.log(), envoy.log()[-3000:]
         # Without a mesh identity (plain HTTP, no peer certificate) the caller is nobody.
         status, _, body = http("POST", envoy.base + "/v1/chat/completions",
@@ -490,7 +489,8 @@ def wasm_filters(doc):
     hcm_cfg = listener["filter_chains"][0]["filters"][0]["typed_config"]
     out = [f["typed_config"]["config"] for f in hcm_cfg["http_filters"] if f["name"] == "llm-gateway"]
     for c in doc["static_resources"]["clusters"]:
-        opts = c.get("typed_extension_protocol_options", {}).get("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", {})
+        opts = c.get("typed_extension_protocol_options", {}).get(
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", {})
         out += [f["typed_config"]["config"] for f in opts.get("http_filters", []) if "typed_config" in f
                 and f["typed_config"]["@type"] == WASM_TYPE]
     return hcm_cfg, out
