@@ -101,6 +101,29 @@ def test_the_validator_refuses_a_misspelt_field_and_a_wrong_enum():
     assert any("EXTENSION_CONFIGS" in e for e in crd_errors(bad))
 
 
+def test_wasmplugin_and_trafficextension_cannot_let_the_filter_wait_for_the_body():
+    # Why the manifests use EnvoyFilter: no field of either CRD carries the flag.
+    def fields(node):
+        if isinstance(node, dict):
+            for k, v in node.get("properties", {}).items():
+                yield k
+                yield from fields(v)
+            for k, v in node.items():
+                if k != "properties":
+                    yield from fields(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from fields(v)
+    for kind in ("WasmPlugin", "TrafficExtension"):
+        names = {f for key, schema in SCHEMAS.items() if key.endswith(f"/{kind}") for f in fields(schema)}
+        assert {"pluginConfig", "url"} <= names or {"wasm"} <= names, (kind, sorted(names)[:30])
+        assert not {n for n in names if "stop" in n.lower() or "headers" in n.lower()}, kind
+    # ...while the Wasm filter's configuration in an EXTENSION_CONFIG patch is Envoy's own.
+    ef = load("gateway-envoyfilter.yaml")[0]
+    assert patches(ef, "EXTENSION_CONFIG")[0]["patch"]["value"]["typed_config"]["config"][
+        "allow_on_headers_stop_iteration"] is True
+
+
 def test_no_wasmplugin_and_every_wasm_config_waits_for_the_body():
     # WasmPlugin cannot set allow_on_headers_stop_iteration, and without it requests hang.
     kinds = {d["kind"] for n in manifests() for d in load(n) if "kind" in d}

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
+# The kinds the manifests use, and the two Wasm kinds the tests show cannot be used.
 KINDS = {"EnvoyFilter", "Gateway", "VirtualService", "ServiceEntry", "DestinationRule",
-         "PeerAuthentication", "AuthorizationPolicy"}
+         "PeerAuthentication", "AuthorizationPolicy", "WasmPlugin", "TrafficExtension"}
 
 
 def main(source):
