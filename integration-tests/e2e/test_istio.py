@@ -11,6 +11,9 @@
   origination and SNI, the CLUSTER patch, the stats tags of the bootstrap override and a stats
   matcher from proxyStatsMatcher, the keys from the Secret in the environment), runs in real
   Envoy: chat and stream requests reach the mock providers through TLS with the right SNI.
+* The sidecar variant the same way, on an inbound listener that requires mTLS: a caller's SPIFFE
+  identity is its key.
+* envoy-config/real-providers.yaml is safe by default and passes `envoy --mode validate`.
 """
 
 import copy
@@ -19,7 +22,10 @@ import http.server as httpserver
 import json
 import os
 import subprocess
+import ssl
 import threading
+import urllib.error
+import urllib.request
 
 import jsonschema
 import pytest
@@ -227,13 +233,30 @@ def virtual_service_routes(vs):
     return routes
 
 
-def make_cert(d):
+def make_cert(d, name="providers", san="DNS:api.openai.com,DNS:api.anthropic.com"):
+    """A self-signed certificate (its own CA) and its key."""
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-days", "2", "-subj", "/CN=providers.test", "-keyout", str(d / "key.pem"),
-                    "-out", str(d / "cert.pem"),
-                    "-addext", "subjectAltName=DNS:api.openai.com,DNS:api.anthropic.com"],
+                    "-nodes", "-days", "2", "-subj", f"/CN={name}.test", "-keyout", str(d / f"{name}.key"),
+                    "-out", str(d / f"{name}.pem"), "-addext", f"subjectAltName={san}"],
                    check=True, capture_output=True)
-    return d / "cert.pem", d / "key.pem"
+    return d / f"{name}.pem", d / f"{name}.key"
+
+
+def provider_clusters(front_port, ca):
+    """Istio's outbound clusters from each ServiceEntry + DestinationRule (DNS → the front)."""
+    clusters = []
+    docs = load("providers.yaml")
+    rules = {d["spec"]["host"]: d for d in docs if d["kind"] == "DestinationRule"}
+    for se in (d for d in docs if d["kind"] == "ServiceEntry"):
+        for host in se["spec"]["hosts"]:
+            for port in se["spec"]["ports"]:
+                [pls] = [s for s in rules[host]["spec"]["trafficPolicy"]["portLevelSettings"]
+                         if s["port"]["number"] == port["number"]]
+                tls = pls["tls"]
+                assert tls["mode"] == "SIMPLE"
+                clusters.append(static_cluster(f"outbound|{port['number']}||{host}", front_port,
+                                               transport_socket=upstream_tls(tls["sni"], tls["subjectAltNames"], ca)))
+    return clusters
 
 
 def provider_front(port, cert, key, mocks):
@@ -327,19 +350,7 @@ def assemble_gateway(tmp, module_port, digest, front_port, ca):
     listener = {"name": "0.0.0.0_8080", "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
                 "filter_chains": [{"filters": [conn]}]}
 
-    # Istio's outbound clusters from each ServiceEntry + DestinationRule (DNS → the front).
-    clusters = []
-    docs = load("providers.yaml")
-    rules = {d["spec"]["host"]: d for d in docs if d["kind"] == "DestinationRule"}
-    for se in (d for d in docs if d["kind"] == "ServiceEntry"):
-        for host in se["spec"]["hosts"]:
-            for port in se["spec"]["ports"]:
-                [pls] = [s for s in rules[host]["spec"]["trafficPolicy"]["portLevelSettings"]
-                         if s["port"]["number"] == port["number"]]
-                tls = pls["tls"]
-                assert tls["mode"] == "SIMPLE"
-                clusters.append(static_cluster(f"outbound|{port['number']}||{host}", front_port,
-                                               transport_socket=upstream_tls(tls["sni"], tls["subjectAltNames"], ca)))
+    clusters = provider_clusters(front_port, ca)
     for p in patches(ef, "CLUSTER"):
         assert p["patch"]["operation"] == "ADD"
         c = copy.deepcopy(p["patch"]["value"])
@@ -450,41 +461,81 @@ def test_the_extension_configs_came_from_ecds_with_the_remote_module(istio_gatew
 
 # --- the sidecar variant ------------------------------------------------------------------
 
-def test_sidecar_variant_plugin_config_loads_in_envoy(tmp_path, module_server):
-    """The sidecar's extension config, served by ECDS with the remote module, configures the
-    filter in real Envoy (its mesh-principal keys included)."""
+def mtls_chat(envoy, cert, key, ca, model):
+    """A mesh caller: mTLS with its workload certificate (SPIFFE URI SAN), as its sidecar would."""
+    ctx = ssl.create_default_context(cafile=str(ca))
+    ctx.check_hostname = False
+    ctx.load_cert_chain(str(cert), str(key))
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}]}).encode()
+    req = urllib.request.Request(f"https://127.0.0.1:{envoy.port}/v1/chat/completions", method="POST", data=body,
+                                 headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30, context=ctx) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def test_sidecar_variant_takes_the_mesh_identity_as_the_key(tmp_path, module_server, mocks, oa, an):
+    """The sidecar's EnvoyFilter on an inbound listener that requires mTLS (PeerAuthentication
+    STRICT), its extension config by ECDS with the remote module, the providers' clusters from
+    providers.yaml: a caller's SPIFFE identity is its key."""
     docs = load("sidecar.yaml")
     [ef] = [d for d in docs if d["kind"] == "EnvoyFilter"]
+    [peer] = [d for d in docs if d["kind"] == "PeerAuthentication"]
+    assert peer["spec"]["mtls"]["mode"] == "STRICT"
     [hf] = patches(ef, "HTTP_FILTER")
     assert hf["match"]["context"] == "SIDECAR_INBOUND"
     [ext] = patches(ef, "EXTENSION_CONFIG")
-    value = copy.deepcopy(ext["patch"]["value"])
+    value = ext["patch"]["value"]
     assert hf["patch"]["value"]["name"] == value["name"]
-    cfg = json.loads(value["typed_config"]["config"]["configuration"]["value"])
-    assert all(k.get("principal", "").startswith("spiffe://") for k in cfg["access"]["keys"])
+    keys = json.loads(value["typed_config"]["config"]["configuration"]["value"])["access"]["keys"]
+    checkout = next(k for k in keys if k["name"] == "checkout")
     port, digest = module_server
     ecds = tmp_path / "ecds"
     ecds.mkdir()
     serve_by_ecds(value, ecds, port, digest)
+    server_cert, server_key = make_cert(tmp_path)
+    callers = {name: make_cert(tmp_path, name, f"URI:{principal}") for name, principal in
+               (("checkout", checkout["principal"]), ("stranger", "spiffe://cluster.local/ns/other/sa/x"))}
+    trusted = tmp_path / "mesh-ca.pem"
+    trusted.write_text("".join(cert.read_text() for cert, _ in callers.values()))
     [route] = patches(ef, "HTTP_ROUTE")
-    clusters = [static_cluster(n, 9) for n in ("outbound|443||api.openai.com", "outbound|443||api.anthropic.com")]
     conn = hcm("inbound_0.0.0.0_8080", [route["patch"]["value"]], [from_files(hf["patch"]["value"], ecds)])
     loopback = {"socket_address": {"address": "127.0.0.1", "port_value": 0}}
+    front_port = free_port()
+    inbound = {"name": "virtualInbound", "address": copy.deepcopy(loopback), "filter_chains": [{
+        "filters": [conn],
+        "transport_socket": {"name": "envoy.transport_sockets.tls", "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+            "require_client_certificate": True,
+            "common_tls_context": {
+                "tls_certificates": [{"certificate_chain": {"filename": str(server_cert)},
+                                      "private_key": {"filename": str(server_key)}}],
+                "validation_context": {"trusted_ca": {"filename": str(trusted)}}}}}}]}
     doc = {"node": {"id": "sidecar~127.0.0.1~llm-gateway.llm~llm.svc.cluster.local", "cluster": "llm-gateway.llm"},
            "admin": {"address": loopback},
            "static_resources": {
-               "listeners": [{"name": "virtualInbound", "address": copy.deepcopy(loopback),
-                              "filter_chains": [{"filters": [conn]}]}],
-               "clusters": clusters + [static_cluster("module_server", port)]}}
+               "listeners": [inbound, provider_front(front_port, server_cert, server_key, mocks)],
+               "clusters": provider_clusters(front_port, server_cert) + [static_cluster("module_server", port)]
+               + [static_cluster(n, mocks[n].port) for n in ("openai_mock", "anthropic_mock")]}}
     env_keys = value["typed_config"]["config"]["vm_config"]["environment_variables"]["host_env_keys"]
-    envoy = start_envoy(doc, "istio-sidecar", {k: "x" for k in env_keys}, 1, ["configured 2 providers"])
+    envoy = start_envoy(doc, "istio-sidecar", {k: f"test-{k.lower()}" for k in env_keys}, 1,
+                        ["configured 2 providers, 2 models"])
     try:
         assert "configured 2 providers, 2 models" in envoy.log(), envoy.log()[-3000:]
-        # Without a mesh identity (plain HTTP, no peer certificate) the caller is nobody.
-        status, _, body = http("POST", envoy.base + "/v1/chat/completions",
-                               {"model": "smart", "messages": [{"role": "user", "content": "hi"}]},
-                               {"content-type": "application/json"})
+        status, headers, body = mtls_chat(envoy, *callers["checkout"], server_cert, "smart")
+        assert status == 200, body
+        provider = headers["x-llm-provider"]
+        [rec] = (oa if provider == "openai" else an).requests()
+        assert rec["headers"].get("authorization", rec["headers"].get("x-api-key", "")).endswith(
+            f"test-{provider}_api_key")
+        # checkout may use "smart" only; a principal that is not listed is nobody.
+        status, _, body = mtls_chat(envoy, *callers["checkout"], server_cert, "gpt-4o-mini")
+        assert status == 403 and json.loads(body)["error"]["code"] == "model_not_allowed", body
+        status, _, body = mtls_chat(envoy, *callers["stranger"], server_cert, "smart")
         assert status == 401, body
+        assert len(oa.requests()) + len(an.requests()) == 1
     finally:
         envoy.stop()
 
