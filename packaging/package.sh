@@ -26,6 +26,7 @@ done
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 need() { command -v "$1" >/dev/null || { echo "$1 is required (Debian package: $2)" >&2; exit 1; }; }
 need wasm-opt binaryen
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}  # with cyclonedx-python-lib (build.sh setup installs it)
 
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
@@ -45,6 +46,8 @@ build_one() { # name cargo-args...
   cargo build --locked --release --target wasm32-wasip1 -p llm-gateway --target-dir "$TARGET_DIR" "$@"
   wasm-opt -O2 "${WASM_OPT_FEATURES[@]}" "$TARGET_DIR/wasm32-wasip1/release/llm_gateway.wasm" -o "$OUT/$name"
   (cd "$OUT" && sha256sum "$name" >"$name.sha256")
+  # The crates compiled into it, as a CycloneDX SBOM beside it.
+  "$PYTHON" packaging/sbom.py "$OUT/${name%.wasm}.cdx.json" --wasm "$OUT/$name" "$@"
 }
 
 rm -rf "$OUT" && mkdir -p "$OUT"

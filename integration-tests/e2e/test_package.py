@@ -10,6 +10,7 @@ import http.server as httpserver
 import json
 import shutil
 import subprocess
+import sys
 import tarfile
 import threading
 from pathlib import Path
@@ -59,15 +60,29 @@ def dist(tmp_path_factory, registry):
 
 def test_artifacts_are_named_checksummed_and_licensed(dist):
     names = {p.name for p in dist.iterdir()}
-    assert {WASM_NAME, WASM_NAME + ".sha256", "LICENSE", "CHANGELOG.md",
+    assert {WASM_NAME, WASM_NAME + ".sha256", "LICENSE", "CHANGELOG.md", f"llm-gateway-{VERSION}.cdx.json",
             f"llm-gateway-{VERSION}.oci.tar"} <= names
     digest, name = (dist / (WASM_NAME + ".sha256")).read_text().split()
     assert name == WASM_NAME and digest == sha256(dist / WASM_NAME)
     assert "Apache License" in (dist / "LICENSE").read_text()
     assert f"## {VERSION}" in (dist / "CHANGELOG.md").read_text()
-    # wasm-opt ran: smaller than the plain release build, and still a Wasm module.
     wasm = (dist / WASM_NAME).read_bytes()
     assert wasm[:4] == b"\0asm"
+
+
+def test_an_sbom_lists_the_crates_compiled_into_the_module(dist):
+    sbom = json.loads((dist / f"llm-gateway-{VERSION}.cdx.json").read_text())
+    assert sbom["bomFormat"] == "CycloneDX"
+    root = sbom["metadata"]["component"]
+    assert (root["name"], root["version"]) == ("llm-gateway", VERSION)
+    assert root["hashes"] == [{"alg": "SHA-256", "content": sha256(dist / WASM_NAME)}]
+    crates = {c["name"]: c for c in sbom["components"]}
+    lock = (ROOT / "Cargo.lock").read_text()
+    for name in ("serde_json", "proxy-wasm", "sha2", "log"):
+        assert f'name = "{name}"\nversion = "{crates[name]["version"]}"' in lock, name
+        assert crates[name]["purl"] == f"pkg:cargo/{name}@{crates[name]['version']}"
+    # Only what is compiled into the module: no test-only, native-only or tiktoken crates.
+    assert not {"wasmtime", "tokio", "hyper", "tiktoken-rs"} & crates.keys()
 
 
 def test_the_build_is_reproducible_from_another_checkout(dist, tmp_path):
@@ -83,7 +98,7 @@ def test_the_build_is_reproducible_from_another_checkout(dist, tmp_path):
     out = tmp_path / "dist"
     env = {"PACKAGE_TARGET_DIR": str(tmp_path / "target"), "PATH": subprocess.os.environ["PATH"],
            "HOME": subprocess.os.environ.get("HOME", "/root"), "SOURCE_DATE_EPOCH": "0",
-           "PACKAGE_NO_IMAGE": "1"}
+           "PACKAGE_NO_IMAGE": "1", "PYTHON": sys.executable}
     for k in ("CARGO_HOME", "RUSTUP_HOME"):
         if k in subprocess.os.environ:
             env[k] = subprocess.os.environ[k]
