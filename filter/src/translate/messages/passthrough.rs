@@ -4,7 +4,7 @@
 use super::super::openai::rewrite_model;
 use super::super::{ResponseOut, StreamMapper, UpstreamRequest, MAX_EVENT_BYTES};
 use super::errors;
-use crate::api::anthropic::{MessagesResponse, StreamEvent};
+use crate::api::anthropic::{BlockDelta, MessagesResponse, StreamEvent};
 use crate::api::anthropic_server::MessagesRequest;
 use crate::codec::sse::{self, SseParser};
 use crate::config::{AnthropicSettings, Provider};
@@ -47,6 +47,8 @@ pub struct PassthroughStream {
     parser: SseParser,
     events: Vec<sse::Event>,
     usage: TokenUsage,
+    /// Characters of text, thinking and tool input relayed (see `StreamMapper`).
+    relayed_chars: u64,
     done: bool,
     failed: bool,
 }
@@ -57,6 +59,7 @@ impl PassthroughStream {
             parser: SseParser::new(MAX_EVENT_BYTES),
             events: Vec::new(),
             usage: TokenUsage::default(),
+            relayed_chars: 0,
             done: false,
             failed: false,
         }
@@ -87,6 +90,15 @@ impl PassthroughStream {
                         self.usage.prompt = later.prompt;
                         self.usage.cached_prompt = later.cached_prompt;
                     }
+                }
+                Ok(StreamEvent::ContentBlockDelta { delta, .. }) => {
+                    let text = match &delta {
+                        BlockDelta::TextDelta { text } => text,
+                        BlockDelta::InputJsonDelta { partial_json } => partial_json,
+                        BlockDelta::ThinkingDelta { thinking } => thinking,
+                        BlockDelta::Other => "",
+                    };
+                    self.relayed_chars += text.chars().count() as u64;
                 }
                 Ok(StreamEvent::MessageStop) => self.done = true,
                 Ok(StreamEvent::Error { .. }) => {
@@ -137,5 +149,9 @@ impl StreamMapper for PassthroughStream {
 
     fn failed(&self) -> bool {
         self.failed
+    }
+
+    fn relayed_chars(&self) -> u64 {
+        self.relayed_chars
     }
 }
