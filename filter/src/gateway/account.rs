@@ -1,7 +1,8 @@
 //! When a request ends: usage into the shared ledgers (per target, and per key, team
 //! and model for the current day and month), rate-limit reconciliation, metrics.
 
-use super::{access, Flight};
+use super::charge::{self, Charge, Ending};
+use super::{access, Flight, ResponseMode};
 use crate::config::Config;
 use crate::host::Host;
 use crate::usage::periods::{self, Scope, Totals};
@@ -27,17 +28,27 @@ pub fn record(
         None => (provider.name.as_str(), flight.target.model.as_str()),
     };
     let now = host.now_ms();
-    let ok = (200..300).contains(&flight.status);
-    // A stream that never finished (upstream cut, client gone) is an error, but the
-    // tokens seen so far still count.
-    let error = flight.error || !flight.completed || !ok;
+    // Only a whole, successful answer is a success: a cut, abandoned or failed one is
+    // an error in every counter, and its usage says how it was counted.
+    let ok = (200..300).contains(&flight.status) && flight.completed && !flight.error;
+    let error = !ok;
     let u = flight.usage;
-    // Provider-reported usage wins; an answer without any is estimated, and says so.
-    let estimated = ok && !flight.error && !u.is_known();
-    let prompt = u
-        .prompt
-        .unwrap_or(if estimated { flight.estimate } else { 0 });
-    let completion = u.completion.unwrap_or(0);
+    let Charge {
+        prompt,
+        completion,
+        basis,
+    } = charge::charge(&Ending {
+        usage: u,
+        accepted: (200..300).contains(&flight.status),
+        complete: ok,
+        prompt_estimate: flight.estimate,
+        relayed_chars: match &flight.response {
+            ResponseMode::Streaming(m) => Some(m.relayed_chars()),
+            _ => None,
+        },
+        received_bytes: flight.received_bytes,
+    });
+    let estimated = basis.estimated();
     let cached = u.cached_prompt.unwrap_or(0);
     let cost = cfg
         .price(served_provider, served_model)
@@ -79,14 +90,6 @@ pub fn record(
         periods::add(host, Scope::Model, &flight.model, now, &delta);
     }
 
-    // For access logs: %FILTER_STATE(wasm.llm_prompt_tokens:PLAIN)% and friends.
-    let usage_kind = if u.is_known() {
-        "reported"
-    } else if estimated {
-        "estimated"
-    } else {
-        "none"
-    };
     // For access logs: one filter-state value, %FILTER_STATE(wasm.llm:PLAIN)% (one host
     // call instead of one per field).
     host.set_log_field(
@@ -96,7 +99,7 @@ pub fn record(
             served_model,
             key_name.unwrap_or("-"),
             [prompt, completion, cost],
-            usage_kind,
+            basis.label(),
             flight.attempts,
         ),
     );

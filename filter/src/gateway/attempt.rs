@@ -111,6 +111,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             attempts: 1,
             health_at_request: Default::default(),
             track_latency: false,
+            received_bytes: 0,
             response_headers: Default::default(),
         })
     });

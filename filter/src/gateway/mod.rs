@@ -4,6 +4,7 @@
 mod access;
 mod account;
 mod attempt;
+mod charge;
 mod inbound;
 mod request;
 mod response;
@@ -96,6 +97,8 @@ struct Flight {
     health_at_request: crate::routing::health::HealthState,
     /// The model routes by latency: keep its moving average up to date.
     track_latency: bool,
+    /// Bytes of a buffered answer received so far (charged if it never completes).
+    received_bytes: u64,
     /// The provider's response headers, kept for translating a buffered body.
     response_headers: crate::headers::Headers,
 }
@@ -179,3 +182,5 @@ mod tests_bedrock;
 mod tests_embeddings;
 #[cfg(test)]
 mod tests_family;
+#[cfg(test)]
+mod tests_endings;

@@ -371,6 +371,7 @@ fn forward(
             .models
             .get(req.model())
             .is_some_and(|r| r.strategy == Strategy::LowestLatency),
+        received_bytes: 0,
         response_headers: Default::default(),
     })
 }

@@ -5,6 +5,7 @@ use super::request::health_key;
 use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Config;
 use crate::config::Role;
+use crate::error::GatewayError;
 use crate::host::{cas_update, CasResult, Host};
 use crate::routing::health::{HealthState, Outcome};
 use crate::routing::strategy::ewma;
@@ -92,9 +93,13 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     let is_sse =
         content_type.is_some_and(|c| c.starts_with(translate::stream_content_type(provider)));
     if end_of_stream {
-        flight.error = !(200..300).contains(&status);
         flight.completed = true;
         flight.response = ResponseMode::Passing;
+        if cfg.role == Role::Gateway {
+            // No body at all (200, 204, an empty 500): no answer for the client either.
+            return reply_empty(flight, host, &headers, &provider.name);
+        }
+        flight.error = !(200..300).contains(&status);
         return Action::Continue;
     }
     if (200..300).contains(&status) && flight.stream && is_sse {
@@ -156,6 +161,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             Action::Continue
         }
         ResponseMode::Buffering => {
+            flight.received_bytes = flight.received_bytes.max(size as u64);
             if !eos {
                 return Action::Buffer;
             }
@@ -202,6 +208,22 @@ fn buffered(
             }
         }
     };
+    if flight.stream && (200..300).contains(&flight.status) {
+        // The client reads SSE: an answer that is not a stream cannot be passed on as one.
+        let e = match result {
+            Ok(out) => {
+                flight.usage = out.usage;
+                GatewayError::bad_gateway("upstream answered a stream request without a stream")
+            }
+            Err(e) => e,
+        };
+        flight.error = true;
+        let b = flight.endpoint.stream_error_body(&e);
+        host.set_response_header("content-type", EVENT_STREAM);
+        host.set_response_header("content-length", &b.len().to_string());
+        host.set_response_body(size, &b);
+        return;
+    }
     let (status, new_body) = match result {
         Ok(out) => {
             flight.usage = out.usage;
@@ -217,15 +239,55 @@ fn buffered(
     };
     if status != flight.status {
         host.set_response_header(":status", &status.to_string());
+        // What the client got is what the counters say.
+        flight.status = status;
+    }
+    // Every buffered answer the client gets is JSON, whatever the upstream labelled it.
+    // Only the headers that change cost a host call (as on the request side).
+    if !headers.has_only("content-type", JSON) {
+        host.set_response_header("content-type", JSON);
     }
     if let Some(b) = new_body {
-        // Only the headers that change cost a host call (as on the request side).
-        if !headers.has_only("content-type", JSON) {
-            host.set_response_header("content-type", JSON);
-        }
         host.set_response_header("content-length", &b.len().to_string());
         host.set_response_body(size, &b);
     }
+}
+
+/// An upstream answer without a body becomes an error in the client's shape: 502 for
+/// an empty success, the upstream's status otherwise. Sent as a local reply, since no
+/// body callback follows.
+fn reply_empty(
+    flight: &mut Flight,
+    host: &mut dyn Host,
+    upstream: &crate::headers::Headers,
+    provider: &str,
+) -> Action {
+    let status = flight.status;
+    let mut e = if (200..300).contains(&status) {
+        GatewayError::bad_gateway(crate::strs::concat(&[
+            "upstream returned an empty answer (status ",
+            &status.to_string(),
+            ")",
+        ]))
+    } else {
+        translate::errors::from_upstream(status, None, None, b"")
+    };
+    if flight.endpoint == Endpoint::Messages && status == 529 {
+        e.status = 529; // Anthropic-shaped clients keep Anthropic's overloaded status
+    }
+    flight.error = true;
+    flight.status = e.status;
+    let body = flight.endpoint.error_body(&e);
+    let mut headers = vec![
+        ("content-type", JSON),
+        ("x-llm-provider", provider),
+        ("x-llm-model", flight.target.model.as_str()),
+    ];
+    if let Some(r) = upstream.get("retry-after") {
+        headers.push(("retry-after", r));
+    }
+    host.send_local_response(e.status, &headers, &body);
+    Action::Pause
 }
 
 /// Update the target's shared health; skip the write when nothing changes (the common

@@ -9,7 +9,7 @@ mod anthropic_stream;
 pub mod azure;
 pub mod bedrock;
 mod bedrock_stream;
-mod chunks;
+pub mod chunks;
 pub mod embeddings;
 mod embeddings_bedrock;
 mod embeddings_google;

@@ -4,7 +4,7 @@
 use super::super::openai::rewrite_model;
 use super::super::{ResponseOut, StreamMapper, UpstreamRequest, MAX_EVENT_BYTES};
 use super::errors;
-use crate::api::anthropic::{BlockDelta, MessagesResponse, StreamEvent};
+use crate::api::anthropic::{BlockDelta, ErrorEnvelope, MessagesResponse, StreamEvent};
 use crate::api::anthropic_server::MessagesRequest;
 use crate::codec::sse::{self, SseParser};
 use crate::config::{AnthropicSettings, Provider};
@@ -29,10 +29,18 @@ pub fn request(
     })
 }
 
-/// Errors are already in the client's shape and keep their status (529 included).
+/// Anthropic's errors are already in the client's shape and keep their status (529
+/// included); any other error body (empty, HTML, an Envoy text) is put into that shape.
 pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
     if !(200..300).contains(&status) {
-        return Ok(ResponseOut::default());
+        if serde_json::from_slice::<ErrorEnvelope>(body).is_ok() {
+            return Ok(ResponseOut::default());
+        }
+        let mut e = super::super::errors::from_upstream(status, None, None, body);
+        if status == 529 {
+            e.status = 529;
+        }
+        return Err(e);
     }
     let msg: MessagesResponse = serde_json::from_slice(body).map_err(|_| {
         GatewayError::bad_gateway("upstream returned a malformed Anthropic message")
