@@ -129,6 +129,8 @@ class Envoy:
             ep = c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
             ep["address"]["socket_address"]["port_value"] = mock.port
             doc["static_resources"]["clusters"].append(c)
+        if edit:
+            edit(doc)
         self._start(doc, concurrency, name)
 
     def _start(self, doc, concurrency, name):

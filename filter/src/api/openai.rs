@@ -333,7 +333,11 @@ impl ChunkProbe<'_> {
         let text = |t: &Option<std::borrow::Cow<'_, str>>| {
             t.as_deref().map_or(0, |t| t.chars().count() as u64)
         };
-        let deltas = self.choices.iter().flatten().filter_map(|c| c.delta.as_ref());
+        let deltas = self
+            .choices
+            .iter()
+            .flatten()
+            .filter_map(|c| c.delta.as_ref());
         deltas
             .map(|d| {
                 let args: u64 = d

@@ -181,6 +181,6 @@ mod tests_bedrock;
 #[cfg(test)]
 mod tests_embeddings;
 #[cfg(test)]
-mod tests_family;
-#[cfg(test)]
 mod tests_endings;
+#[cfg(test)]
+mod tests_family;

@@ -189,7 +189,10 @@ fn cut_buffered_answer_is_an_error_with_estimated_usage() {
     assert_eq!(x.on_response_body(&mut h, 400, false), Action::Buffer);
     x.on_log(&mut h);
     let key = ledger::usage_key("gpt", "oa", "gpt");
-    assert_eq!(ledger::read(&h, &key), Some([1, PROMPT_ESTIMATE, 100, 1, 0]));
+    assert_eq!(
+        ledger::read(&h, &key),
+        Some([1, PROMPT_ESTIMATE, 100, 1, 0])
+    );
     assert!(log(&h).contains("usage=estimated"));
     assert_eq!(errors(&h, "gpt", "oa", "gpt", "incomplete"), 1);
     // No token histograms for an answer the client did not get.
@@ -209,7 +212,11 @@ fn empty_answers_become_errors_in_the_clients_shape() {
     ] {
         let (mut x, mut h) = start(path, model, false);
         h.response_headers = vec![(":status".into(), status.into())];
-        assert_eq!(x.on_response_headers(&mut h, true), Action::Pause, "{path} {status}");
+        assert_eq!(
+            x.on_response_headers(&mut h, true),
+            Action::Pause,
+            "{path} {status}"
+        );
         let reply = h.local_response.clone().unwrap();
         assert_eq!(reply.status, want, "{path} {model} {status}");
         let v: Value = serde_json::from_slice(&reply.body).unwrap();
@@ -224,8 +231,16 @@ fn empty_answers_become_errors_in_the_clients_shape() {
         x.on_log(&mut h);
         let provider = if model == "gpt" { "oa" } else { "an" };
         let key = ledger::usage_key(model, provider, model);
-        assert_eq!(ledger::read(&h, &key), Some([1, 0, 0, 1, 0]), "{path} {status}");
-        assert_eq!(errors(&h, model, provider, model, "upstream"), 1, "{status}");
+        assert_eq!(
+            ledger::read(&h, &key),
+            Some([1, 0, 0, 1, 0]),
+            "{path} {status}"
+        );
+        assert_eq!(
+            errors(&h, model, provider, model, "upstream"),
+            1,
+            "{status}"
+        );
         assert!(log(&h).contains("usage=none"));
     }
 }
@@ -242,7 +257,10 @@ fn empty_error_body_for_messages_clients_gets_their_shape() {
     let v: Value = serde_json::from_slice(&h.response_body).unwrap();
     assert_eq!(v["type"], "error");
     assert_eq!(v["error"]["type"], "api_error");
-    assert_eq!(header(&h, "content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        header(&h, "content-type").as_deref(),
+        Some("application/json")
+    );
 }
 
 #[test]
@@ -254,7 +272,10 @@ fn json_labelled_text_plain_goes_out_as_json() {
     h.response_body = answer.to_vec();
     x.on_response_body(&mut h, answer.len(), true);
     assert_eq!(h.response_body, answer);
-    assert_eq!(header(&h, "content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        header(&h, "content-type").as_deref(),
+        Some("application/json")
+    );
 }
 
 #[test]
@@ -276,7 +297,10 @@ fn json_answer_to_a_stream_request_is_an_sse_error() {
         );
         let body = String::from_utf8(h.response_body.clone()).unwrap();
         if path == "/v1/messages" {
-            assert!(body.starts_with("event: error\ndata: {\"type\":\"error\""), "{body}");
+            assert!(
+                body.starts_with("event: error\ndata: {\"type\":\"error\""),
+                "{body}"
+            );
         } else {
             assert!(body.starts_with("data: {\"error\":"), "{body}");
             assert!(body.ends_with("data: [DONE]\n\n"), "{body}");
