@@ -312,3 +312,55 @@ fn json_answer_to_a_stream_request_is_an_sse_error() {
         assert_eq!(errors(&h, model, "oa", model, "stream"), 1);
     }
 }
+
+#[test]
+fn envoys_own_reply_to_an_undeliverable_answer_is_charged() {
+    // Envoy held 400 bytes of a 200 answer, then gave up (upstream cut, or over its
+    // buffer limit) and sends its own reply through the filter instead.
+    let (mut x, mut h) = start("/v1/chat/completions", "gpt", false);
+    headers(&mut h, "200", "application/json");
+    assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
+    h.response_body = vec![b' '; 400];
+    assert_eq!(x.on_response_body(&mut h, 400, false), Action::Buffer);
+    headers(&mut h, "500", "text/plain");
+    assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
+    let text = b"Internal Server Error";
+    h.response_body = text.to_vec();
+    x.on_response_body(&mut h, text.len(), true);
+    let v: Value = serde_json::from_slice(&h.response_body).unwrap();
+    assert_eq!(v["error"]["type"], "api_error");
+    x.on_log(&mut h);
+    let key = ledger::usage_key("gpt", "oa", "gpt");
+    assert_eq!(
+        ledger::read(&h, &key),
+        Some([1, PROMPT_ESTIMATE, 100, 1, 0])
+    );
+    assert!(log(&h).contains("usage=estimated"));
+    assert_eq!(errors(&h, "gpt", "oa", "gpt", "incomplete"), 1);
+}
+
+#[test]
+fn answer_shorter_than_its_content_length_is_cut() {
+    let (mut x, mut h) = start("/v1/chat/completions", "gpt", false);
+    h.response_headers = vec![
+        (":status".into(), "200".into()),
+        ("content-type".into(), "application/json".into()),
+        ("content-length".into(), "800".into()),
+    ];
+    assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
+    let half = br#"{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hel"#;
+    h.response_body = half.to_vec();
+    x.on_response_body(&mut h, half.len(), true);
+    assert_eq!(header(&h, ":status").as_deref(), Some("502"));
+    let v: Value = serde_json::from_slice(&h.response_body).unwrap();
+    assert_eq!(v["error"]["code"], "bad_upstream_response");
+    x.on_log(&mut h);
+    let key = ledger::usage_key("gpt", "oa", "gpt");
+    let completion = (half.len() as u64).div_ceil(4);
+    assert_eq!(
+        ledger::read(&h, &key),
+        Some([1, PROMPT_ESTIMATE, completion, 1, 0])
+    );
+    assert!(log(&h).contains("usage=estimated"));
+    assert_eq!(errors(&h, "gpt", "oa", "gpt", "incomplete"), 1);
+}
