@@ -35,15 +35,25 @@ def wait_for(pred, timeout=10.0):
     return pred()
 
 
-def log_lines(gateway):
-    return len(gateway.access_log().splitlines())
+@pytest.fixture(scope="module")
+def own(mocks):
+    """An Envoy of this module's own, so that its access log holds only the requests of
+    the tests that read it, in order (Envoy writes the log in batches)."""
+    e = Envoy(mocks, name="endings")
+    e.sent = 0
+    yield e
+    e.stop()
 
 
-def log_line(gateway, seen):
-    """The access-log line of the next request after the first `seen` lines (the filter
-    rewrites the path, so the line cannot be told by it; tests run one at a time)."""
-    lines = gateway.access_log().splitlines()[seen:]
-    return lines[0] if lines else None
+def next_request(e):
+    """Index of the access-log line the next request to `e` will get."""
+    e.sent += 1
+    return e.sent - 1
+
+
+def log_line(e, n):
+    lines = e.access_log().splitlines()
+    return lines[n] if len(lines) > n else None
 
 
 def field(line, name):
@@ -55,7 +65,8 @@ def field(line, name):
     ("claude-sonnet", "anthropic", "claude-sonnet-4-5", "anthropic_mock"),
     ("gemini-flash", "gemini", "gemini-2_5-flash", "gemini_mock"),  # label: dots become _
 ])
-def test_abandoned_stream_pays_for_what_was_relayed(gateway, mocks, model, provider, upstream, mock):
+def test_abandoned_stream_pays_for_what_was_relayed(own, mocks, model, provider, upstream, mock):
+    gateway = own
     m = mocks[mock]
     m.reset()
     m.faults([{"event_delay_ms": 150}])
@@ -63,7 +74,7 @@ def test_abandoned_stream_pays_for_what_was_relayed(gateway, mocks, model, provi
     before = gateway.counter("llmgw_errors_total", *k, error_type="incomplete")
     words = " ".join(f"word{i}" for i in range(80))
     conn = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
-    seen = log_lines(gateway)
+    seen = next_request(gateway)
     conn.request("POST", "/v1/chat/completions", json.dumps(
         {"model": model, "stream": True, "messages": [{"role": "user", "content": words}]}),
         {"content-type": "application/json"})
@@ -163,10 +174,11 @@ def test_openai_streams_end_with_an_error_event_and_done(gateway, oa, fault):
     assert gateway.counter("llmgw_errors_total", *OPENAI, error_type="stream") == before + 1
 
 
-def test_cut_answer_is_an_error_with_estimated_usage(gateway, oa):
+def test_cut_answer_is_an_error_with_estimated_usage(own, oa):
+    gateway = own
     oa.faults([{"cut_after_events": 0}])  # whole body: full content-length, half the body, close
     before = gateway.counter("llmgw_errors_total", *OPENAI)
-    seen = log_lines(gateway)
+    seen = next_request(gateway)
     try:
         status, _, _ = request("POST", gateway.base + "/v1/chat/completions", {
             "model": "gpt-4o-mini", "messages": MESSAGES}, {"content-type": "application/json"})
