@@ -39,7 +39,7 @@ pub fn record(
         basis,
     } = charge::charge(&Ending {
         usage: u,
-        accepted: (200..300).contains(&flight.status) || flight.replaced_success,
+        accepted: (200..300).contains(&flight.status) || flight.undelivered_success,
         complete: ok,
         prompt_estimate: flight.estimate,
         relayed_chars: match &flight.response {
@@ -137,7 +137,7 @@ pub fn record(
         count(&names.fallbacks, 1);
     }
     if error {
-        let kind = if !flight.completed || flight.replaced_success {
+        let kind = if !flight.completed || flight.undelivered_success {
             "incomplete"
         } else if flight.status == 429 {
             "rate_limited"

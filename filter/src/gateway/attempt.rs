@@ -112,7 +112,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             health_at_request: Default::default(),
             track_latency: false,
             received_bytes: 0,
-            replaced_success: false,
+            undelivered_success: false,
             response_headers: Default::default(),
         })
     });

@@ -101,7 +101,7 @@ struct Flight {
     received_bytes: u64,
     /// A 2xx answer the client never got whole: Envoy replaced it with its own reply
     /// (upstream cut, over the buffer limit), or it ended before its content-length.
-    replaced_success: bool,
+    undelivered_success: bool,
     /// The provider's response headers, kept for translating a buffered body.
     response_headers: crate::headers::Headers,
 }

@@ -372,7 +372,7 @@ fn forward(
             .get(req.model())
             .is_some_and(|r| r.strategy == Strategy::LowestLatency),
         received_bytes: 0,
-        replaced_success: false,
+        undelivered_success: false,
         response_headers: Default::default(),
     })
 }

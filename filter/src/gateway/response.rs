@@ -44,7 +44,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     // (the upstream cut it, or it outgrew Envoy's buffer limit).
     let replaced = !matches!(flight.response, ResponseMode::Waiting);
     if replaced && (200..300).contains(&flight.status) {
-        flight.replaced_success = true;
+        flight.undelivered_success = true;
     }
     flight.status = status;
     if provider.is_cluster {
@@ -197,7 +197,7 @@ fn buffered(
         .and_then(|l| l.trim().parse::<usize>().ok());
     if declared.is_some_and(|len| body.len() < len) && (200..300).contains(&flight.status) {
         // The upstream closed before its whole answer: what it produced is charged.
-        flight.replaced_success = true;
+        flight.undelivered_success = true;
         let e = GatewayError::bad_gateway("upstream answer ended before its content-length");
         return reply_in_body(flight, host, size, &e);
     }
@@ -313,7 +313,12 @@ fn reply_empty(
         ("x-llm-provider", provider),
         ("x-llm-model", flight.target.model.as_str()),
     ];
-    if let Some(r) = upstream.get("retry-after") {
+    // A plain number of seconds passes on; anything else (a date, a huge number) does not.
+    let retry = upstream
+        .get("retry-after")
+        .map(str::trim)
+        .filter(|r| (1..=6).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_digit()));
+    if let Some(r) = retry {
         headers.push(("retry-after", r));
     }
     host.send_local_response(e.status, &headers, &body);

@@ -364,3 +364,27 @@ fn answer_shorter_than_its_content_length_is_cut() {
     assert!(log(&h).contains("usage=estimated"));
     assert_eq!(errors(&h, "gpt", "oa", "gpt", "incomplete"), 1);
 }
+
+#[test]
+fn empty_429_keeps_a_plain_retry_after_only() {
+    for (value, kept) in [
+        ("7", Some("7")),
+        ("99999999999999999999", None),
+        ("soon", None),
+    ] {
+        let (mut x, mut h) = start("/v1/chat/completions", "gpt", false);
+        h.response_headers = vec![
+            (":status".into(), "429".into()),
+            ("retry-after".into(), value.into()),
+        ];
+        assert_eq!(x.on_response_headers(&mut h, true), Action::Pause);
+        let reply = h.local_response.clone().unwrap();
+        assert_eq!(reply.status, 429);
+        let got = reply
+            .headers
+            .iter()
+            .find(|(k, _)| k == "retry-after")
+            .map(|(_, v)| v.as_str());
+        assert_eq!(got, kept, "{value}");
+    }
+}
