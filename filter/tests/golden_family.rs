@@ -12,6 +12,9 @@
 //!   (+ the fields the provider cannot honour).
 //! * `messages/responses/*.json`: `provider` + `status` + provider `response` →
 //!   `expected` Anthropic message or Anthropic-shaped error.
+//! * `openai_family/streams/*.in.sse` (OpenAI chunks) → what an OpenAI client gets from
+//!   the pass-through mapper (usage chunk hidden; errors, garbage and cuts end with an
+//!   error event and `[DONE]`), fed whole, split at every byte offset, and byte by byte.
 //! * `messages/streams/*.in.sse` (OpenAI chunks) → `*.out.sse` (Anthropic events), fed
 //!   whole, split at every byte offset, and byte by byte.
 //!
@@ -115,6 +118,28 @@ fn messages_responses() {
         };
         assert_err_iff_named(&name, &got, "status");
         check_or_write(&path, doc, "expected", got);
+    }
+}
+
+/// The OpenAI pass-through mapper for a client that did not ask for the usage chunk.
+fn run_openai_stream(input: &[&[u8]]) -> (Vec<u8>, Value) {
+    let cfg = config_with(&default_provider());
+    let settings = translate::StreamSettings {
+        client_wants_usage: false,
+        created: CREATED,
+    };
+    let m = translate::stream(&cfg.providers[0], settings, &meta("m"));
+    run_mapper(m, input, false)
+}
+
+#[test]
+fn openai_streams_whole_and_split_everywhere() {
+    let splits = Splits {
+        meta_each: true,
+        three_way: false,
+    };
+    for (name, path) in cases("openai_family/streams", ".in.sse") {
+        check_stream(&name, &path, run_openai_stream, splits);
     }
 }
 

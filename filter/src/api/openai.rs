@@ -284,6 +284,80 @@ pub struct UsageProbe {
     pub choices: Option<Vec<serde::de::IgnoredAny>>,
 }
 
+/// What the gateway reads from an OpenAI stream chunk it passes through: the usage,
+/// an error, and how much answer it carries. Strings borrow unless they hold escapes.
+#[derive(Debug, Deserialize)]
+pub struct ChunkProbe<'a> {
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    #[serde(default, borrow)]
+    pub choices: Option<Vec<ChoiceProbe<'a>>>,
+    #[serde(default)]
+    pub error: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChoiceProbe<'a> {
+    #[serde(default, borrow)]
+    pub delta: Option<DeltaProbe<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeltaProbe<'a> {
+    #[serde(default, borrow)]
+    pub content: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub reasoning_content: Option<std::borrow::Cow<'a, str>>,
+    /// What some OpenAI-compatible servers call `reasoning_content`.
+    #[serde(default, borrow)]
+    pub reasoning: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub tool_calls: Option<Vec<ToolCallProbe<'a>>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ToolCallProbe<'a> {
+    #[serde(default, borrow)]
+    pub function: Option<FunctionProbe<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FunctionProbe<'a> {
+    #[serde(default, borrow)]
+    pub arguments: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl ChunkProbe<'_> {
+    /// Characters of text, reasoning and tool arguments in this chunk.
+    pub fn answer_chars(&self) -> u64 {
+        let text = |t: &Option<std::borrow::Cow<'_, str>>| {
+            t.as_deref().map_or(0, |t| t.chars().count() as u64)
+        };
+        let deltas = self
+            .choices
+            .iter()
+            .flatten()
+            .filter_map(|c| c.delta.as_ref());
+        deltas
+            .map(|d| {
+                let args: u64 = d
+                    .tool_calls
+                    .iter()
+                    .flatten()
+                    .filter_map(|c| c.function.as_ref())
+                    .map(|f| text(&f.arguments))
+                    .sum();
+                text(&d.content) + text(&d.reasoning_content) + text(&d.reasoning) + args
+            })
+            .sum()
+    }
+
+    /// The chunk only carries usage (`choices: []`).
+    pub fn usage_only(&self) -> bool {
+        self.usage.is_some() && self.choices.as_ref().is_some_and(|c| c.is_empty())
+    }
+}
+
 /// OpenAI-format error body as sent by OpenAI-compatible upstreams.
 #[derive(Debug, Deserialize)]
 pub struct ErrorEnvelope {

@@ -1,7 +1,8 @@
 //! When a request ends: usage into the shared ledgers (per target, and per key, team
 //! and model for the current day and month), rate-limit reconciliation, metrics.
 
-use super::{access, Flight};
+use super::charge::{self, Charge, Ending};
+use super::{access, Flight, ResponseMode};
 use crate::config::Config;
 use crate::host::Host;
 use crate::usage::periods::{self, Scope, Totals};
@@ -27,9 +28,8 @@ pub fn record(
         None => (provider.name.as_str(), flight.target.model.as_str()),
     };
     let now = host.now_ms();
-    let ok = (200..300).contains(&flight.status);
     // Usage beyond what the request could cost is refused: an upstream error, charged
-    // like an answer without usage (the estimate) instead of filling the ledgers.
+    // like an answer without usage (what the client received) instead of filling the ledgers.
     let implausible = !flight
         .usage_bound
         .admits(&flight.usage, flight.target.context_window);
@@ -45,20 +45,37 @@ pub fn record(
             flight.usage_bound.completion
         );
     }
-    // A stream that never finished (upstream cut, client gone) is an error, but the
-    // tokens seen so far still count.
-    let error = flight.error || !flight.completed || !ok || implausible;
+    // Only a whole, successful answer is a success: a cut, abandoned or failed one is
+    // an error in every counter, and its usage says how it was counted.
+    let delivered = (200..300).contains(&flight.status) && flight.completed && !flight.error;
+    let ok = delivered && !implausible;
+    let error = !ok;
     let u = if implausible {
         Default::default()
     } else {
         flight.usage
     };
-    // Provider-reported usage wins; an answer without any is estimated, and says so.
-    let estimated = ok && !flight.error && !u.is_known();
-    let prompt = u
-        .prompt
-        .unwrap_or(if estimated { flight.estimate } else { 0 });
-    let completion = u.completion.unwrap_or(0);
+    let Charge {
+        prompt,
+        completion,
+        basis,
+    } = charge::charge(&Ending {
+        usage: u,
+        accepted: (200..300).contains(&flight.status) || flight.undelivered_success,
+        complete: delivered,
+        prompt_estimate: flight.estimate,
+        relayed_chars: match &flight.response {
+            ResponseMode::Streaming(m) => Some(m.relayed_chars()),
+            _ => None,
+        },
+        received_bytes: flight.received_bytes,
+    });
+    let estimated = basis.estimated();
+    let usage_label = if implausible {
+        "implausible"
+    } else {
+        basis.label()
+    };
     let cached = u.cached_prompt.unwrap_or(0);
     let cost = cfg
         .price(served_provider, served_model)
@@ -100,16 +117,6 @@ pub fn record(
         periods::add(host, Scope::Model, &flight.model, now, &delta);
     }
 
-    // For access logs: %FILTER_STATE(wasm.llm_prompt_tokens:PLAIN)% and friends.
-    let usage_kind = if implausible {
-        "implausible"
-    } else if u.is_known() {
-        "reported"
-    } else if estimated {
-        "estimated"
-    } else {
-        "none"
-    };
     // For access logs: one filter-state value, %FILTER_STATE(wasm.llm:PLAIN)% (one host
     // call instead of one per field).
     host.set_log_field(
@@ -119,7 +126,7 @@ pub fn record(
             served_model,
             key_name.unwrap_or("-"),
             [prompt, completion, cost],
-            usage_kind,
+            usage_label,
             flight.attempts,
         ),
     );
@@ -157,7 +164,7 @@ pub fn record(
         count(&names.fallbacks, 1);
     }
     if error {
-        let kind = if !flight.completed {
+        let kind = if !flight.completed || flight.undelivered_success {
             "incomplete"
         } else if implausible {
             "implausible_usage"

@@ -112,6 +112,8 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             attempts: 1,
             health_at_request: Default::default(),
             track_latency: false,
+            received_bytes: 0,
+            undelivered_success: false,
             response_headers: Default::default(),
         })
     });

@@ -38,6 +38,22 @@ impl Endpoint {
             Endpoint::Chat | Endpoint::Embeddings => e.to_json(),
         }
     }
+
+    /// A stream that fails before it started, as this endpoint's clients read it: an
+    /// error event (and `[DONE]` for OpenAI clients), as a failed stream ends.
+    pub fn stream_error_body(self, e: &GatewayError) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            Endpoint::Messages => {
+                let kind = messages::errors::kind(e.status, e.kind);
+                messages::errors::write_event(&mut out, kind, &e.message);
+            }
+            Endpoint::Chat | Endpoint::Embeddings => {
+                crate::translate::chunks::write_error_end(&mut out, e)
+            }
+        }
+        out
+    }
 }
 
 pub enum Inbound {

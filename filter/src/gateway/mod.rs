@@ -4,6 +4,7 @@
 mod access;
 mod account;
 mod attempt;
+mod charge;
 mod inbound;
 mod request;
 mod response;
@@ -98,6 +99,11 @@ struct Flight {
     health_at_request: crate::routing::health::HealthState,
     /// The model routes by latency: keep its moving average up to date.
     track_latency: bool,
+    /// Bytes of a buffered answer received so far (charged if it never completes).
+    received_bytes: u64,
+    /// A 2xx answer the client never got whole: Envoy replaced it with its own reply
+    /// (upstream cut, over the buffer limit), or it ended before its content-length.
+    undelivered_success: bool,
     /// The provider's response headers, kept for translating a buffered body.
     response_headers: crate::headers::Headers,
 }
@@ -179,6 +185,8 @@ mod tests_access;
 mod tests_bedrock;
 #[cfg(test)]
 mod tests_embeddings;
+#[cfg(test)]
+mod tests_endings;
 #[cfg(test)]
 mod tests_family;
 #[cfg(test)]

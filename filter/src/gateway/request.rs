@@ -377,6 +377,8 @@ fn forward(
             .models
             .get(req.model())
             .is_some_and(|r| r.strategy == Strategy::LowestLatency),
+        received_bytes: 0,
+        undelivered_success: false,
         response_headers: Default::default(),
     })
 }

@@ -5,6 +5,7 @@ use super::request::health_key;
 use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Config;
 use crate::config::Role;
+use crate::error::GatewayError;
 use crate::host::{cas_update, CasResult, Host};
 use crate::routing::health::{HealthState, Outcome};
 use crate::routing::strategy::ewma;
@@ -39,18 +40,22 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         host.set_response_header(":status", "503");
         status = 503;
     }
+    // Response headers again: Envoy's own reply replacing an answer it could not deliver
+    // (the upstream cut it, or it outgrew Envoy's buffer limit).
+    let replaced = !matches!(flight.response, ResponseMode::Waiting);
+    if replaced && (200..300).contains(&flight.status) {
+        flight.undelivered_success = true;
+    }
     flight.status = status;
     if provider.is_cluster {
-        // The per-attempt filter behind the cluster says who served this attempt.
-        let served_provider = headers.get("x-llm-provider").map(str::to_string);
-        let served_model = headers.get("x-llm-model").map(str::to_string);
-        let attempts = headers
-            .get("x-envoy-attempt-count")
-            .and_then(|a| a.trim().parse::<u32>().ok());
-        flight.served = served_provider.zip(served_model);
-        flight.attempts = attempts.unwrap_or(1);
+        // The per-attempt filter behind the cluster says who served this attempt (not
+        // Envoy's own reply, which names no one).
+        if !replaced {
+            read_served(flight, &headers);
+        }
     } else {
-        if cfg.role == Role::Gateway {
+        // The target's health and latency were recorded with its own answer.
+        if cfg.role == Role::Gateway && !replaced {
             let healthy_success = Outcome::from_status(status) == Outcome::Success
                 && flight.health_at_request == HealthState::default();
             if !healthy_success {
@@ -92,9 +97,13 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     let is_sse =
         content_type.is_some_and(|c| c.starts_with(translate::stream_content_type(provider)));
     if end_of_stream {
-        flight.error = !(200..300).contains(&status);
         flight.completed = true;
         flight.response = ResponseMode::Passing;
+        if cfg.role == Role::Gateway {
+            // No body at all (200, 204, an empty 500): no answer for the client either.
+            return reply_empty(flight, host, &headers, &provider.name);
+        }
+        flight.error = !(200..300).contains(&status);
         return Action::Continue;
     }
     if (200..300).contains(&status) && flight.stream && is_sse {
@@ -156,6 +165,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             Action::Continue
         }
         ResponseMode::Buffering => {
+            flight.received_bytes = flight.received_bytes.max(size as u64);
             if !eos {
                 return Action::Buffer;
             }
@@ -182,6 +192,15 @@ fn buffered(
     // OpenAI's `created` is when the request was made (and the clock read is saved).
     let created = start_ms / 1000;
     let headers = std::mem::take(&mut flight.response_headers);
+    let declared = headers
+        .get("content-length")
+        .and_then(|l| l.trim().parse::<usize>().ok());
+    if declared.is_some_and(|len| body.len() < len) && (200..300).contains(&flight.status) {
+        // The upstream closed before its whole answer: what it produced is charged.
+        flight.undelivered_success = true;
+        let e = GatewayError::bad_gateway("upstream answer ended before its content-length");
+        return reply_in_body(flight, host, size, &e);
+    }
     let result = {
         let header = |name: &str| headers.get(name).map(str::to_string);
         let meta = ResponseMeta {
@@ -202,6 +221,22 @@ fn buffered(
             }
         }
     };
+    if flight.stream && (200..300).contains(&flight.status) {
+        // The client reads SSE: an answer that is not a stream cannot be passed on as one.
+        let e = match result {
+            Ok(out) => {
+                flight.usage = out.usage;
+                GatewayError::bad_gateway("upstream answered a stream request without a stream")
+            }
+            Err(e) => e,
+        };
+        flight.error = true;
+        let b = flight.endpoint.stream_error_body(&e);
+        host.set_response_header("content-type", EVENT_STREAM);
+        host.set_response_header("content-length", &b.len().to_string());
+        host.set_response_body(size, &b);
+        return;
+    }
     let (status, new_body) = match result {
         Ok(out) => {
             flight.usage = out.usage;
@@ -217,15 +252,88 @@ fn buffered(
     };
     if status != flight.status {
         host.set_response_header(":status", &status.to_string());
+        // What the client got is what the counters say.
+        flight.status = status;
+    }
+    // Every buffered answer the client gets is JSON, whatever the upstream labelled it
+    // (an upstream body passed on may keep its parameters, e.g. a charset). Only the
+    // headers that change cost a host call (as on the request side).
+    let labelled = headers.has_only("content-type", JSON)
+        || (new_body.is_none()
+            && headers
+                .get("content-type")
+                .is_some_and(|c| c.starts_with(JSON)));
+    if !labelled {
+        host.set_response_header("content-type", JSON);
     }
     if let Some(b) = new_body {
-        // Only the headers that change cost a host call (as on the request side).
-        if !headers.has_only("content-type", JSON) {
-            host.set_response_header("content-type", JSON);
-        }
         host.set_response_header("content-length", &b.len().to_string());
         host.set_response_body(size, &b);
     }
+}
+
+/// Replaces the held answer with error `e` in the client's shape.
+fn reply_in_body(flight: &mut Flight, host: &mut dyn Host, size: usize, e: &GatewayError) {
+    flight.error = true;
+    flight.status = e.status;
+    let b = flight.endpoint.error_body(e);
+    host.set_response_header(":status", &e.status.to_string());
+    host.set_response_header("content-type", JSON);
+    host.set_response_header("content-length", &b.len().to_string());
+    host.set_response_body(size, &b);
+}
+
+/// An upstream answer without a body becomes an error in the client's shape: 502 for
+/// an empty success, the upstream's status otherwise. Sent as a local reply, since no
+/// body callback follows.
+fn reply_empty(
+    flight: &mut Flight,
+    host: &mut dyn Host,
+    upstream: &crate::headers::Headers,
+    provider: &str,
+) -> Action {
+    let status = flight.status;
+    let mut e = if (200..300).contains(&status) {
+        GatewayError::bad_gateway(crate::strs::concat(&[
+            "upstream returned an empty answer (status ",
+            &status.to_string(),
+            ")",
+        ]))
+    } else {
+        translate::errors::from_upstream(status, None, None, b"")
+    };
+    if flight.endpoint == Endpoint::Messages && status == 529 {
+        e.status = 529; // Anthropic-shaped clients keep Anthropic's overloaded status
+    }
+    flight.error = true;
+    flight.status = e.status;
+    let body = flight.endpoint.error_body(&e);
+    let mut headers = vec![
+        ("content-type", JSON),
+        ("x-llm-provider", provider),
+        ("x-llm-model", flight.target.model.as_str()),
+    ];
+    // A plain number of seconds passes on; anything else (a date, a huge number) does not.
+    let retry = upstream
+        .get("retry-after")
+        .map(str::trim)
+        .filter(|r| (1..=6).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_digit()));
+    if let Some(r) = retry {
+        headers.push(("retry-after", r));
+    }
+    host.send_local_response(e.status, &headers, &body);
+    Action::Pause
+}
+
+/// Through a failover cluster: who served, and after how many attempts.
+fn read_served(flight: &mut Flight, headers: &crate::headers::Headers) {
+    let served_provider = headers.get("x-llm-provider").map(str::to_string);
+    let served_model = headers.get("x-llm-model").map(str::to_string);
+    let attempts = headers
+        .get("x-envoy-attempt-count")
+        .and_then(|a| a.trim().parse::<u32>().ok());
+    flight.served = served_provider.zip(served_model);
+    flight.attempts = attempts.unwrap_or(1);
 }
 
 /// Update the target's shared health; skip the write when nothing changes (the common

@@ -254,4 +254,8 @@ impl StreamMapper for AnthropicStream {
     fn failed(&self) -> bool {
         self.failed
     }
+
+    fn relayed_chars(&self) -> u64 {
+        self.chunks.relayed_chars
+    }
 }

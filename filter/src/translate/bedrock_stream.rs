@@ -265,4 +265,8 @@ impl StreamMapper for BedrockStream {
     fn failed(&self) -> bool {
         self.failed
     }
+
+    fn relayed_chars(&self) -> u64 {
+        self.chunks.relayed_chars
+    }
 }

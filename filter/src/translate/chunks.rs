@@ -12,21 +12,30 @@ pub struct ChunkWriter {
     pub id: String,
     pub model: String,
     pub created: u64,
+    /// Characters of text, reasoning and tool arguments written so far: what an
+    /// abandoned stream is charged for.
+    pub relayed_chars: u64,
 }
 
 impl ChunkWriter {
     pub fn new(id: String, model: String, created: u64) -> Self {
-        ChunkWriter { id, model, created }
+        ChunkWriter {
+            id,
+            model,
+            created,
+            relayed_chars: 0,
+        }
     }
 
     /// A chunk with one choice.
     pub fn choice<'a>(
-        &self,
+        &mut self,
         out: &mut Vec<u8>,
         index: u32,
         delta: Delta<'a>,
         finish: Option<&'a str>,
     ) {
+        self.relayed_chars += delta_chars(&delta);
         self.write(
             out,
             vec![ChunkChoice {
@@ -57,6 +66,18 @@ impl ChunkWriter {
             sse::write_data(out, &json);
         }
     }
+}
+
+/// Characters of answer in a delta: text, reasoning and tool-call arguments.
+fn delta_chars(d: &Delta<'_>) -> u64 {
+    let text = |t: Option<&str>| t.map_or(0, |t| t.chars().count() as u64);
+    let args: u64 = d
+        .tool_calls
+        .iter()
+        .flatten()
+        .map(|c| text(Some(c.function.arguments)))
+        .sum();
+    text(d.content) + text(d.reasoning_content) + args
 }
 
 /// Ends a failed stream: the error as a `data:` event, then `[DONE]`.

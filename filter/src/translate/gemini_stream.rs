@@ -236,4 +236,8 @@ impl StreamMapper for GeminiStream {
     fn failed(&self) -> bool {
         self.failed
     }
+
+    fn relayed_chars(&self) -> u64 {
+        self.chunks.relayed_chars
+    }
 }

@@ -9,7 +9,7 @@ mod anthropic_stream;
 pub mod azure;
 pub mod bedrock;
 mod bedrock_stream;
-mod chunks;
+pub mod chunks;
 pub mod embeddings;
 mod embeddings_bedrock;
 mod embeddings_google;
@@ -79,6 +79,9 @@ pub trait StreamMapper {
     fn usage(&self) -> TokenUsage;
     /// The stream carried an error event or could not be understood.
     fn failed(&self) -> bool;
+    /// Characters of answer (text, reasoning, tool arguments) passed on to the client so
+    /// far: the completion estimate when the stream ends before its final usage.
+    fn relayed_chars(&self) -> u64;
 }
 
 /// What translators may read about an upstream answer besides its status and body.

@@ -16,6 +16,9 @@ pub struct FaultSpec {
     /// Send exactly this body (content-type application/json).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// With `body`: this content-type instead of application/json (empty: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
     /// Wait this long before sending headers (or before a reset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
@@ -58,6 +61,7 @@ impl FaultSpec {
         take!(
             status,
             body,
+            content_type,
             delay_ms,
             cut_after_events,
             reset,
@@ -90,6 +94,7 @@ pub fn from_headers(headers: &HeaderMap) -> FaultSpec {
     FaultSpec {
         status: get("x-mock-status").and_then(|v| v.parse().ok()),
         body: get("x-mock-body").map(str::to_string),
+        content_type: get("x-mock-content-type").map(str::to_string),
         delay_ms: num("x-mock-delay-ms"),
         cut_after_events: num("x-mock-cut-after-events").map(|n| n as usize),
         reset: get("x-mock-reset").map(|v| v == "1" || v.eq_ignore_ascii_case("true")),

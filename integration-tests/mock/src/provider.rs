@@ -140,9 +140,14 @@ fn answer(
     ctx: Ctx<'_>,
 ) -> Reply {
     if let Some(raw) = &fault.body {
+        let ctype = fault.content_type.as_deref().unwrap_or("application/json");
         return Reply {
             status: fault.status.unwrap_or(200),
-            headers: vec![("content-type".into(), "application/json".into())],
+            headers: if ctype.is_empty() {
+                Vec::new()
+            } else {
+                vec![("content-type".into(), ctype.into())]
+            },
             payload: Payload::Whole(raw.clone().into_bytes()),
             usage: None,
         };

@@ -4,7 +4,7 @@
 use super::super::openai::rewrite_model;
 use super::super::{ResponseOut, StreamMapper, UpstreamRequest, MAX_EVENT_BYTES};
 use super::{errors, system};
-use crate::api::anthropic::{MessagesResponse, StreamEvent};
+use crate::api::anthropic::{BlockDelta, ErrorEnvelope, MessagesResponse, StreamEvent};
 use crate::api::anthropic_server::MessagesRequest;
 use crate::codec::sse::{self, SseParser};
 use crate::config::{AnthropicSettings, Provider};
@@ -37,10 +37,18 @@ pub fn request(
     })
 }
 
-/// Errors are already in the client's shape and keep their status (529 included).
+/// Anthropic's errors are already in the client's shape and keep their status (529
+/// included); any other error body (empty, HTML, an Envoy text) is put into that shape.
 pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
     if !(200..300).contains(&status) {
-        return Ok(ResponseOut::default());
+        if serde_json::from_slice::<ErrorEnvelope>(body).is_ok() {
+            return Ok(ResponseOut::default());
+        }
+        let mut e = super::super::errors::from_upstream(status, None, None, body);
+        if status == 529 {
+            e.status = 529;
+        }
+        return Err(e);
     }
     let msg: MessagesResponse = serde_json::from_slice(body).map_err(|_| {
         GatewayError::bad_gateway("upstream returned a malformed Anthropic message")
@@ -55,6 +63,8 @@ pub struct PassthroughStream {
     parser: SseParser,
     events: Vec<sse::Event>,
     usage: TokenUsage,
+    /// Characters of text, thinking and tool input relayed (see `StreamMapper`).
+    relayed_chars: u64,
     done: bool,
     failed: bool,
 }
@@ -65,6 +75,7 @@ impl PassthroughStream {
             parser: SseParser::new(MAX_EVENT_BYTES),
             events: Vec::new(),
             usage: TokenUsage::default(),
+            relayed_chars: 0,
             done: false,
             failed: false,
         }
@@ -95,6 +106,15 @@ impl PassthroughStream {
                         self.usage.prompt = later.prompt;
                         self.usage.cached_prompt = later.cached_prompt;
                     }
+                }
+                Ok(StreamEvent::ContentBlockDelta { delta, .. }) => {
+                    let text = match &delta {
+                        BlockDelta::TextDelta { text } => text,
+                        BlockDelta::InputJsonDelta { partial_json } => partial_json,
+                        BlockDelta::ThinkingDelta { thinking } => thinking,
+                        BlockDelta::Other => "",
+                    };
+                    self.relayed_chars += text.chars().count() as u64;
                 }
                 Ok(StreamEvent::MessageStop) => self.done = true,
                 Ok(StreamEvent::Error { .. }) => {
@@ -145,5 +165,9 @@ impl StreamMapper for PassthroughStream {
 
     fn failed(&self) -> bool {
         self.failed
+    }
+
+    fn relayed_chars(&self) -> u64 {
+        self.relayed_chars
     }
 }

@@ -292,4 +292,8 @@ impl StreamMapper for ToAnthropicStream {
     fn failed(&self) -> bool {
         self.failed || self.inner.failed()
     }
+
+    fn relayed_chars(&self) -> u64 {
+        self.inner.relayed_chars()
+    }
 }
