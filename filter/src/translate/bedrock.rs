@@ -4,7 +4,7 @@
 use serde_json::value::RawValue;
 
 use super::request_parts::{
-    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
+    base64_data_uri, encoded_path_segment, image_param, stop_sequences, unsupported_part, ToolArguments,
 };
 use super::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::api::bedrock as br;
@@ -30,6 +30,7 @@ pub fn request(
     req: &ChatRequest,
     now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
+    let model = encoded_path_segment(upstream_model)?;
     let body = build(req)?;
     let op = if req.is_stream() {
         "converse-stream"
@@ -37,11 +38,7 @@ pub fn request(
         "converse"
     };
     // The model id is one path segment: `:` (versions) and `/` (ARNs) are encoded.
-    let path = format!(
-        "{}/model/{}/{op}",
-        provider.base_path,
-        sigv4::uri_encode(upstream_model, false)
-    );
+    let path = format!("{}/model/{model}/{op}", provider.base_path);
     let accept = if req.is_stream() {
         EVENT_STREAM_TYPE
     } else {

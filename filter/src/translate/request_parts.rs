@@ -92,6 +92,19 @@ pub fn stop_sequences(req: &ChatRequest) -> Option<Vec<String>> {
         .filter(|v| !v.is_empty())
 }
 
+/// A client-chosen model name that becomes one path segment once percent-encoded (Bedrock
+/// model ids and ARNs). Encoding keeps `.`, so `.` and `..` would stay dot segments that a
+/// normalising proxy between the gateway and the provider resolves to another path.
+pub fn encoded_path_segment(name: &str) -> Result<String, GatewayError> {
+    if matches!(name, "" | "." | "..") {
+        return Err(GatewayError::bad_field(
+            "model",
+            "this model name cannot be a path segment (empty, . and .. are refused)",
+        ));
+    }
+    Ok(crate::aws::sigv4::uri_encode(name, false))
+}
+
 /// `a` followed by `b` in one exact allocation (paths and header values on every request,
 /// where `format!` costs several times more).
 pub fn concat(a: &str, b: &str) -> String {
@@ -99,4 +112,19 @@ pub fn concat(a: &str, b: &str) -> String {
     s.push_str(a);
     s.push_str(b);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_refuse_dot_segments() {
+        for bad in ["", ".", ".."] {
+            assert_eq!(encoded_path_segment(bad).unwrap_err().status, 400, "{bad:?}");
+        }
+        assert_eq!(encoded_path_segment("a..b").unwrap(), "a..b");
+        assert_eq!(encoded_path_segment("../x").unwrap(), "..%2Fx");
+        assert_eq!(encoded_path_segment("m:0").unwrap(), "m%3A0");
+    }
 }
