@@ -4,7 +4,8 @@
 use serde_json::value::RawValue;
 
 use super::request_parts::{
-    base64_data_uri, encoded_path_segment, image_param, stop_sequences, unsupported_part, ToolArguments,
+    base64_data_uri, encoded_path_segment, image_param, stop_sequences, unsupported_part,
+    ToolArguments,
 };
 use super::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::api::bedrock as br;

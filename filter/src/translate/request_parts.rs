@@ -121,7 +121,11 @@ mod tests {
     #[test]
     fn path_segments_refuse_dot_segments() {
         for bad in ["", ".", ".."] {
-            assert_eq!(encoded_path_segment(bad).unwrap_err().status, 400, "{bad:?}");
+            assert_eq!(
+                encoded_path_segment(bad).unwrap_err().status,
+                400,
+                "{bad:?}"
+            );
         }
         assert_eq!(encoded_path_segment("a..b").unwrap(), "a..b");
         assert_eq!(encoded_path_segment("../x").unwrap(), "..%2Fx");
