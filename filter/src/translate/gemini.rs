@@ -2,6 +2,8 @@
 //! builder is shared with Gemini on Vertex AI (`vertex.rs`); answers, streams and
 //! errors are in `gemini_response.rs` / `gemini_stream.rs`.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::gemini_schema;
@@ -81,6 +83,7 @@ pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, Gateway
         .starts_with("gemini-3");
     let mut system: Vec<gm::Part<'_>> = Vec::new();
     let mut contents: Vec<gm::Content<'_>> = Vec::new();
+    let mut names = CallNames::default();
     for (i, m) in req.messages.iter().enumerate() {
         let (role, parts) = match m {
             oa::Message::System { content } | oa::Message::Developer { content } => {
@@ -96,6 +99,9 @@ pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, Gateway
                     Some(c) => text_parts(c, i, "only text parts are allowed here")?,
                     None => Vec::new(),
                 };
+                if let Some(calls) = tool_calls {
+                    names.add(calls);
+                }
                 for (j, c) in tool_calls.iter().flatten().enumerate() {
                     let raw = args.get(i, j)?;
                     let (_, signature) = split_id(&c.id);
@@ -119,7 +125,7 @@ pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, Gateway
                 content,
                 tool_call_id,
             } => {
-                let name = tool_name(req, i, tool_call_id)?;
+                let name = names.name(i, tool_call_id)?;
                 let part = gm::Part {
                     function_response: Some(gm::FunctionResponse {
                         name,
@@ -166,29 +172,45 @@ pub fn split_id(id: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Gemini matches a function response by name: find the call it answers.
-fn tool_name<'a>(req: &'a ChatRequest, i: usize, id: &str) -> Result<&'a str, GatewayError> {
-    req.messages
-        .get(..i)
-        .unwrap_or(&[])
-        .iter()
-        .rev()
-        .find_map(|m| match m {
-            oa::Message::Assistant {
-                tool_calls: Some(calls),
-                ..
-            } => calls
-                .iter()
-                .find(|c| c.id == id)
-                .map(|c| c.function.name.as_str()),
-            _ => None,
-        })
-        .ok_or_else(|| {
+/// Gemini matches a function response by name: the names of the tool calls seen so far,
+/// by id, filled in the same pass over the messages (one search per tool message was
+/// quadratic). A later call with the same id wins, as the nearest earlier one should. An
+/// ordered map: ids are client input, and an unkeyed hash could be made to collide.
+#[derive(Default)]
+struct CallNames<'a>(BTreeMap<CallId<'a>, &'a str>);
+
+impl<'a> CallNames<'a> {
+    fn add(&mut self, calls: &'a [oa::ToolCall]) {
+        for c in calls {
+            self.0.insert(CallId(&c.id), &c.function.name);
+        }
+    }
+
+    fn name(&self, i: usize, id: &str) -> Result<&'a str, GatewayError> {
+        self.0.get(&CallId(id)).copied().ok_or_else(|| {
             GatewayError::bad_field(
                 format!("messages[{i}].tool_call_id"),
                 "tool_call_id does not match any tool call of an earlier assistant message",
             )
         })
+    }
+}
+
+/// A tool call id whose comparisons are counted as work (see `work.rs`).
+#[derive(PartialEq, Eq)]
+struct CallId<'a>(&'a str);
+
+impl Ord for CallId<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        super::work::step();
+        self.0.cmp(other.0)
+    }
+}
+
+impl PartialOrd for CallId<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 fn text_parts<'a>(

@@ -23,6 +23,9 @@ pub mod messages;
 pub mod openai;
 mod request_parts;
 pub mod vertex;
+pub mod work;
+#[cfg(test)]
+mod work_tests;
 
 use crate::api::openai::ChatRequest;
 use crate::config::{Provider, ProviderKind};
