@@ -153,13 +153,15 @@ pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, Gateway
             "at least one user or assistant message is required",
         ));
     }
-    let tools = tools(req)?;
+    // One expansion budget for all of the request's schemas.
+    let mut budget = gemini_schema::Budget::default();
+    let tools = tools(req, &mut budget)?;
     let body = gm::GenerateContentRequest {
         contents,
         system_instruction: (!system.is_empty()).then_some(gm::SystemInstruction { parts: system }),
         tool_config: tool_config(req, tools.is_some())?,
         tools,
-        generation_config: generation_config(req)?,
+        generation_config: generation_config(req, &mut budget)?,
     };
     serde_json::to_vec(&body).map_err(|e| GatewayError::internal(format!("serialise: {e}")))
 }
@@ -329,7 +331,10 @@ fn mime_from_extension(url: &str) -> Option<&'static str> {
     })
 }
 
-fn tools(req: &ChatRequest) -> Result<Option<Vec<gm::Tool<'_>>>, GatewayError> {
+fn tools<'a>(
+    req: &'a ChatRequest,
+    budget: &mut gemini_schema::Budget,
+) -> Result<Option<Vec<gm::Tool<'a>>>, GatewayError> {
     let Some(tools) = req.tools.as_ref().filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -350,10 +355,12 @@ fn tools(req: &ChatRequest) -> Result<Option<Vec<gm::Tool<'_>>>, GatewayError> {
                 if gemini_schema::is_empty_object(&schema) {
                     None
                 } else {
-                    Some(
-                        gemini_schema::to_gemini(&schema)
-                            .map_err(|why| GatewayError::bad_field(param(), why))?,
-                    )
+                    Some(gemini_schema::to_gemini(&schema, budget).map_err(|why| {
+                        GatewayError::bad_field(
+                            param(),
+                            format!("tool {:?}: {why}", t.function.name),
+                        )
+                    })?)
                 }
             }
         };
@@ -410,8 +417,11 @@ fn tool_config(
     }))
 }
 
-fn generation_config(req: &ChatRequest) -> Result<Option<gm::GenerationConfig>, GatewayError> {
-    let (response_mime_type, response_schema) = response_format(req)?;
+fn generation_config(
+    req: &ChatRequest,
+    budget: &mut gemini_schema::Budget,
+) -> Result<Option<gm::GenerationConfig>, GatewayError> {
+    let (response_mime_type, response_schema) = response_format(req, budget)?;
     let cfg = gm::GenerationConfig {
         stop_sequences: stop_sequences(req),
         response_mime_type,
@@ -430,7 +440,10 @@ fn generation_config(req: &ChatRequest) -> Result<Option<gm::GenerationConfig>, 
 
 type FormatOut = (Option<&'static str>, Option<Value>);
 
-fn response_format(req: &ChatRequest) -> Result<FormatOut, GatewayError> {
+fn response_format(
+    req: &ChatRequest,
+    budget: &mut gemini_schema::Budget,
+) -> Result<FormatOut, GatewayError> {
     let Some(f) = &req.response_format else {
         return Ok((None, None));
     };
@@ -445,7 +458,7 @@ fn response_format(req: &ChatRequest) -> Result<FormatOut, GatewayError> {
                     let v: Value = serde_json::from_str(raw.get())
                         .map_err(|_| GatewayError::bad_field(param, "must be a JSON schema"))?;
                     Some(
-                        gemini_schema::to_gemini(&v)
+                        gemini_schema::to_gemini(&v, budget)
                             .map_err(|why| GatewayError::bad_field(param, why))?,
                     )
                 }
