@@ -77,6 +77,16 @@ pub fn image_param(i: usize, j: usize) -> String {
     format!("messages[{i}].content[{j}].image_url.url")
 }
 
+/// A user turn left without content once blank text is dropped: refused rather than
+/// skipped, which would change the request (ending on an assistant turn reads as a
+/// prefill to continue).
+pub fn empty_user_turn(i: usize) -> GatewayError {
+    GatewayError::bad_field(
+        format!("messages[{i}].content"),
+        "a user message needs content that is not empty or whitespace only",
+    )
+}
+
 pub fn unsupported_part(i: usize, j: usize, why: &str) -> GatewayError {
     GatewayError::bad_field(format!("messages[{i}].content[{j}]"), why)
 }
@@ -90,6 +100,30 @@ pub fn stop_sequences(req: &ChatRequest) -> Option<Vec<String>> {
             oa::Stop::Many(v) => v.clone(),
         })
         .filter(|v| !v.is_empty())
+}
+
+/// `stop` without blank entries (which Anthropic refuses), `None` when nothing is left.
+pub fn nonblank_stop_sequences(req: &ChatRequest) -> Option<Vec<String>> {
+    let mut v = stop_sequences(req)?;
+    v.retain(|s| !s.trim().is_empty());
+    (!v.is_empty()).then_some(v)
+}
+
+/// Whether `stop` has an empty or whitespace-only entry.
+pub fn blank_stop(req: &ChatRequest) -> bool {
+    match &req.stop {
+        None => false,
+        Some(oa::Stop::One(s)) => s.trim().is_empty(),
+        Some(oa::Stop::Many(v)) => v.iter().any(|s| s.trim().is_empty()),
+    }
+}
+
+/// Anthropic's and Bedrock Converse's temperature range is [0, 1] (OpenAI's [0, 2]).
+pub const TEMPERATURE_MAX_UNIT: f64 = 1.0;
+
+/// The client's temperature clamped to [0, 1] (reported by `unhonoured` when it was above).
+pub fn unit_temperature(req: &ChatRequest) -> Option<f64> {
+    req.temperature.map(|t| t.min(TEMPERATURE_MAX_UNIT))
 }
 
 /// A client-chosen model name that becomes one path segment once percent-encoded (Bedrock

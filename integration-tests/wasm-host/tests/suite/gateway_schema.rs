@@ -24,7 +24,10 @@ fn fan_out_request(levels: usize, fan: usize, pad_to: usize) -> Vec<u8> {
                 (format!("p{f}"), p)
             })
             .collect();
-        defs.insert(format!("D{l}"), json!({"type": "object", "properties": props}));
+        defs.insert(
+            format!("D{l}"),
+            json!({"type": "object", "properties": props}),
+        );
     }
     serde_json::to_vec(&json!({
         "model": "gemini/gemini-2.5-flash",
@@ -59,7 +62,10 @@ fn a_fanning_out_schema_gets_a_400_and_the_vm_survives() {
             let b: Value = serde_json::from_slice(&reply.body).unwrap();
             assert_eq!(b["error"]["param"], "tools[0].function.parameters");
             let msg = b["error"]["message"].as_str().unwrap();
-            assert!(msg.contains("\"bomb\"") && msg.contains("$ref expansion"), "{msg}");
+            assert!(
+                msg.contains("\"bomb\"") && msg.contains("$ref expansion"),
+                "{msg}"
+            );
             assert!(req.upstream_request_headers().is_none());
         } else {
             // The same VM still serves.
