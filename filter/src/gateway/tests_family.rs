@@ -144,7 +144,8 @@ fn strict_mode_refuses_what_anthropic_cannot_honour() {
 
 #[test]
 fn temperature_above_the_provider_range_is_clamped_or_refused_in_strict_mode() {
-    let body = r#"{"model":"claude","messages":[{"role":"user","content":"hi"}],"temperature":1.5}"#;
+    let body =
+        r#"{"model":"claude","messages":[{"role":"user","content":"hi"}],"temperature":1.5}"#;
     let mut h = post("/v1/chat/completions", body);
     let (_, a) = send(&mut h, &cfg(true));
     assert_eq!(a, Action::Pause);
