@@ -73,7 +73,8 @@ pub fn unhonoured(provider: &Provider, req: &ChatRequest) -> Vec<&'static str> {
     let unmapped = unmapped(&provider.kind);
     let mut out: Vec<&'static str> = OPTIONAL
         .iter()
-        .filter(|(name, is_set)| unmapped.contains(name) && is_set(req))
+        // Most requests set none of these: the cheap test first.
+        .filter(|(name, is_set)| is_set(req) && unmapped.contains(name))
         .map(|(name, _)| *name)
         .collect();
     let (anthropic, bedrock) = match &provider.kind {
