@@ -31,3 +31,8 @@ mod wasm;
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static ALLOC: alloc::SmallBlocks = alloc::SmallBlocks::new();
+
+// Native unit tests count allocations per thread to bound a translation's work.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[global_allocator]
+static COUNTING: translate::work::Counting = translate::work::Counting;

@@ -42,6 +42,28 @@ impl Text {
         self.raw.get().len() == 2
     }
 
+    /// Empty or whitespace only (providers such as Anthropic and Bedrock refuse such text
+    /// blocks). Reads the literal up to its first non-blank character, which for real
+    /// text is the first one; only text starting with non-ASCII or an unusual escape is
+    /// decoded.
+    pub fn is_blank(&self) -> bool {
+        let inner = inner(self.raw.get()).unwrap_or("");
+        let mut rest = inner.as_bytes();
+        loop {
+            match rest {
+                [] => return true,
+                [b' ', tail @ ..] | [b'\\', b'n' | b't' | b'r' | b'f', tail @ ..] => rest = tail,
+                [b'\\', b'u', b'0', b'0', b'2', b'0', tail @ ..]
+                | [b'\\', b'u', b'0', b'0', b'0', b'9' | b'a' | b'A' | b'd' | b'D', tail @ ..] => {
+                    rest = tail
+                }
+                [b, ..] if b.is_ascii() && *b != b'\\' => return false,
+                // Non-ASCII (Unicode spaces) or another escape: decide on the decoded text.
+                _ => return self.as_str().trim().is_empty(),
+            }
+        }
+    }
+
     /// The decoded text: borrowed from the literal when it has no escapes.
     pub fn as_str(&self) -> Cow<'_, str> {
         let inner = inner(self.raw.get()).unwrap_or("");

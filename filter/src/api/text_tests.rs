@@ -58,3 +58,30 @@ fn writes_the_literal_verbatim() {
     let doc: Vec<Text> = serde_json::from_str(r#"[ "a" , "b\\"]"#).unwrap();
     assert_eq!(serde_json::to_string(&doc).unwrap(), r#"["a","b\\"]"#);
 }
+
+#[test]
+fn blank_texts() {
+    let t = |lit: &str| {
+        Text::from_raw(serde_json::value::RawValue::from_string(lit.to_string()).unwrap()).unwrap()
+    };
+    for blank in [
+        r#""""#,
+        r#""   ""#,
+        r#""\n\t \r""#,
+        r#""\u0020\u000a""#,
+        "\"\u{3000}\u{a0}\"",
+        r#""\u3000""#,
+    ] {
+        assert!(t(blank).is_blank(), "{blank}");
+    }
+    for text in [
+        r#""a""#,
+        r#"" \n x""#,
+        r#""\u0041""#,
+        r#""\"""#,
+        "\"\u{e9}\"",
+        r#""\u00e9 ""#,
+    ] {
+        assert!(!t(text).is_blank(), "{text}");
+    }
+}

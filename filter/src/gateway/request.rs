@@ -383,8 +383,8 @@ fn forward(
     })
 }
 
-/// Fields the provider cannot honour: refused in strict mode, otherwise dropped (the
-/// translator already left them out) with a log line naming them.
+/// Fields the provider cannot honour: refused in strict mode, otherwise dropped or
+/// clamped (the translator already did) with a log line naming them.
 fn unhonoured_policy(
     cfg: &Config,
     provider: &Provider,
@@ -406,7 +406,7 @@ fn unhonoured_policy(
         return Err(e);
     }
     log::warn!(
-        "llm-gateway: dropped request fields provider {} cannot honour: {list}",
+        "llm-gateway: dropped (or clamped to its range) request fields provider {} cannot honour: {list}",
         provider.name
     );
     Ok(())

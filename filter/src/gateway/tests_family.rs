@@ -143,6 +143,33 @@ fn strict_mode_refuses_what_anthropic_cannot_honour() {
 }
 
 #[test]
+fn temperature_above_the_provider_range_is_clamped_or_refused_in_strict_mode() {
+    let body =
+        r#"{"model":"claude","messages":[{"role":"user","content":"hi"}],"temperature":1.5}"#;
+    let mut h = post("/v1/chat/completions", body);
+    let (_, a) = send(&mut h, &cfg(true));
+    assert_eq!(a, Action::Pause);
+    let (s, v) = local_json(&h);
+    assert_eq!(s, 400);
+    assert_eq!(v["error"]["param"], "temperature");
+    assert_eq!(v["error"]["code"], "unsupported_parameter");
+    let mut h = post("/v1/chat/completions", body);
+    let (_, a) = send(&mut h, &cfg(false));
+    assert_eq!(a, Action::Continue);
+    let sent: Value = serde_json::from_slice(&h.request_body).unwrap();
+    assert_eq!(sent["temperature"], 1.0);
+    // OpenAI's own range is [0, 2]: nothing to clamp there, even in strict mode.
+    let mut h = post(
+        "/v1/chat/completions",
+        &body.replace("\"claude\"", "\"gpt\""),
+    );
+    let (_, a) = send(&mut h, &cfg(true));
+    assert_eq!(a, Action::Continue);
+    let sent: Value = serde_json::from_slice(&h.request_body).unwrap();
+    assert_eq!(sent["temperature"], 1.5);
+}
+
+#[test]
 fn messages_errors_are_anthropic_shaped() {
     let cfg = cfg(false);
     let mut h = post(

@@ -4,7 +4,8 @@ use serde_json::value::RawValue;
 
 use super::anthropic_options::{self as options, JSON_TOOL};
 use super::request_parts::{
-    base64_data_uri, concat, image_param, stop_sequences, unsupported_part, ToolArguments,
+    base64_data_uri, concat, empty_user_turn, image_param, nonblank_stop_sequences,
+    unit_temperature, unsupported_part, ToolArguments,
 };
 use super::{errors, ResponseOut, UpstreamRequest};
 use crate::api::anthropic as an;
@@ -78,7 +79,13 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
                 system_text(content, i, &mut system)?;
                 continue;
             }
-            oa::Message::User { content } => (an::Role::User, user_blocks(content, i)?),
+            oa::Message::User { content } => {
+                let blocks = user_blocks(content, i)?;
+                if blocks.is_empty() {
+                    return Err(empty_user_turn(i));
+                }
+                (an::Role::User, blocks)
+            }
             oa::Message::Assistant {
                 content,
                 tool_calls,
@@ -169,8 +176,8 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
         messages,
         system: system_out(&system, plan.system_suffix.as_deref()),
         max_tokens: plan.max_tokens,
-        stop_sequences: stop_sequences(req),
-        temperature: req.temperature.filter(|_| !plan.drop_temperature),
+        stop_sequences: nonblank_stop_sequences(req),
+        temperature: unit_temperature(req).filter(|_| !plan.drop_temperature),
         top_p: req.top_p.filter(|_| !plan.drop_top_p),
         tool_choice,
         tools,
@@ -282,11 +289,14 @@ fn system_text<'a>(
     i: usize,
     out: &mut Vec<&'a Text>,
 ) -> Result<(), GatewayError> {
+    // Anthropic refuses blank text blocks, the system prompt's included.
     match content {
+        Content::Text(t) if t.is_blank() => {}
         Content::Text(t) => out.push(t),
         Content::Parts(parts) => {
             for (j, p) in parts.iter().enumerate() {
                 match p {
+                    ContentPart::Text { text } if text.is_blank() => {}
                     ContentPart::Text { text } => out.push(text),
                     _ => return Err(unsupported_part(i, j, "system messages take text only")),
                 }
@@ -296,18 +306,22 @@ fn system_text<'a>(
     Ok(())
 }
 
+/// Text blocks, without the blank ones Anthropic refuses.
 fn text_blocks(content: &Content, i: usize) -> Result<Vec<an::Block<'_>>, GatewayError> {
     match content {
-        Content::Text(t) if t.is_empty() => Ok(Vec::new()),
+        Content::Text(t) if t.is_blank() => Ok(Vec::new()),
         Content::Text(t) => Ok(vec![an::Block::Text { text: t }]),
-        Content::Parts(parts) => parts
-            .iter()
-            .enumerate()
-            .map(|(j, p)| match p {
-                ContentPart::Text { text } => Ok(an::Block::Text { text }),
-                _ => Err(unsupported_part(i, j, "only text parts are allowed here")),
-            })
-            .collect(),
+        Content::Parts(parts) => {
+            let mut out = Vec::with_capacity(parts.len());
+            for (j, p) in parts.iter().enumerate() {
+                match p {
+                    ContentPart::Text { text } if text.is_blank() => {}
+                    ContentPart::Text { text } => out.push(an::Block::Text { text }),
+                    _ => return Err(unsupported_part(i, j, "only text parts are allowed here")),
+                }
+            }
+            Ok(out)
+        }
     }
 }
 
@@ -315,19 +329,22 @@ fn user_blocks(content: &Content, i: usize) -> Result<Vec<an::Block<'_>>, Gatewa
     let Content::Parts(parts) = content else {
         return text_blocks(content, i);
     };
-    parts
-        .iter()
-        .enumerate()
-        .map(|(j, p)| match p {
-            ContentPart::Text { text } => Ok(an::Block::Text { text }),
-            ContentPart::ImageUrl { image_url } => image(&image_url.url, i, j),
-            ContentPart::Unsupported => Err(unsupported_part(
-                i,
-                j,
-                "this content part type is not supported by the provider (anthropic)",
-            )),
-        })
-        .collect()
+    let mut out = Vec::with_capacity(parts.len());
+    for (j, p) in parts.iter().enumerate() {
+        match p {
+            ContentPart::Text { text } if text.is_blank() => {}
+            ContentPart::Text { text } => out.push(an::Block::Text { text }),
+            ContentPart::ImageUrl { image_url } => out.push(image(&image_url.url, i, j)?),
+            ContentPart::Unsupported => {
+                return Err(unsupported_part(
+                    i,
+                    j,
+                    "this content part type is not supported by the provider (anthropic)",
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn image(url: &str, i: usize, j: usize) -> Result<an::Block<'_>, GatewayError> {
@@ -354,10 +371,6 @@ fn image(url: &str, i: usize, j: usize) -> Result<an::Block<'_>, GatewayError> {
         image_param(i, j),
         "image_url must be a data: URI or an http(s) URL",
     ))
-}
-
-pub fn unhonoured(req: &ChatRequest) -> Vec<&'static str> {
-    options::unhonoured(req)
 }
 
 pub fn finish_reason(stop_reason: Option<&str>) -> Option<&'static str> {

@@ -1,5 +1,6 @@
 //! OpenAI options that Anthropic has no field of the same name for:
-//! `response_format`, `reasoning_effort`, and the list of fields it cannot honour.
+//! `response_format` and `reasoning_effort` (the fields it cannot honour are listed in
+//! `unhonoured.rs`).
 //!
 //! * `json_object` → a system instruction to answer with one JSON object.
 //! * `json_schema` → a forced tool named [`JSON_TOOL`] whose input schema is the
@@ -60,11 +61,11 @@ fn thinking_on(req: &ChatRequest) -> bool {
     matches!(budget(req.reasoning_effort.as_deref()), Ok(Some(_)))
 }
 
-fn drops_temperature(req: &ChatRequest) -> bool {
+pub fn drops_temperature(req: &ChatRequest) -> bool {
     thinking_on(req) && req.temperature.is_some_and(|t| t != 1.0)
 }
 
-fn drops_top_p(req: &ChatRequest) -> bool {
+pub fn drops_top_p(req: &ChatRequest) -> bool {
     thinking_on(req) && req.top_p.is_some_and(|p| p < 0.95)
 }
 
@@ -161,34 +162,4 @@ pub fn plan<'a>(
         drop_temperature: drops_temperature(req),
         drop_top_p: drops_top_p(req),
     })
-}
-
-/// Fields the Anthropic translator leaves out because Anthropic cannot honour them.
-pub fn unhonoured(req: &ChatRequest) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if req.seed.is_some() {
-        out.push("seed");
-    }
-    if req.frequency_penalty.is_some_and(|v| v != 0.0) {
-        out.push("frequency_penalty");
-    }
-    if req.presence_penalty.is_some_and(|v| v != 0.0) {
-        out.push("presence_penalty");
-    }
-    if req.logprobs == Some(true) {
-        out.push("logprobs");
-    }
-    if req.top_logprobs.is_some() {
-        out.push("top_logprobs");
-    }
-    if req.logit_bias.is_some() {
-        out.push("logit_bias");
-    }
-    if drops_temperature(req) {
-        out.push("temperature");
-    }
-    if drops_top_p(req) {
-        out.push("top_p");
-    }
-    out
 }

@@ -45,9 +45,11 @@ impl AnthropicStream {
         chunks::write_error_end(out, &e);
     }
 
+    /// Deltas follow their block's start: searching from the newest block finds it at once.
     fn tool_index(&self, block: u32) -> Option<u32> {
         self.tools
             .iter()
+            .rev()
             .find(|(b, _)| *b == block)
             .map(|(_, t)| *t)
     }

@@ -4,7 +4,8 @@
 use serde_json::value::RawValue;
 
 use super::request_parts::{
-    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
+    base64_data_uri, empty_user_turn, encoded_path_segment, image_param, stop_sequences,
+    unit_temperature, unsupported_part, ToolArguments,
 };
 use super::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::api::bedrock as br;
@@ -30,6 +31,7 @@ pub fn request(
     req: &ChatRequest,
     now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
+    let model = encoded_path_segment(upstream_model)?;
     let body = build(req)?;
     let op = if req.is_stream() {
         "converse-stream"
@@ -37,11 +39,7 @@ pub fn request(
         "converse"
     };
     // The model id is one path segment: `:` (versions) and `/` (ARNs) are encoded.
-    let path = format!(
-        "{}/model/{}/{op}",
-        provider.base_path,
-        sigv4::uri_encode(upstream_model, false)
-    );
+    let path = format!("{}/model/{model}/{op}", provider.base_path);
     let accept = if req.is_stream() {
         EVENT_STREAM_TYPE
     } else {
@@ -122,13 +120,19 @@ pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
         let (role, blocks) = match m {
             oa::Message::System { content } | oa::Message::Developer { content } => {
                 for text in texts(content, i, "system messages take text only")? {
-                    if !text.is_empty() {
+                    if !text.is_blank() {
                         system.push(br::SystemBlock { text });
                     }
                 }
                 continue;
             }
-            oa::Message::User { content } => (br::Role::User, user_blocks(content, i)?),
+            oa::Message::User { content } => {
+                let blocks = user_blocks(content, i)?;
+                if blocks.is_empty() {
+                    return Err(empty_user_turn(i));
+                }
+                (br::Role::User, blocks)
+            }
             oa::Message::Assistant {
                 content,
                 tool_calls,
@@ -136,7 +140,7 @@ pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
                 let mut blocks = Vec::new();
                 if let Some(c) = content {
                     for text in texts(c, i, "only text parts are allowed here")? {
-                        if !text.is_empty() {
+                        if !text.is_blank() {
                             blocks.push(br::Block::Text(text));
                         }
                     }
@@ -191,7 +195,7 @@ pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
     }
     let inference = br::InferenceConfig {
         max_tokens: req.max_completion_tokens.or(req.max_tokens),
-        temperature: req.temperature,
+        temperature: unit_temperature(req),
         top_p: req.top_p,
         stop_sequences: stop_sequences(req),
     };
@@ -298,14 +302,14 @@ fn user_blocks(content: &Content, i: usize) -> Result<Vec<br::Block<'_>>, Gatewa
     let mut out = Vec::new();
     match content {
         Content::Text(t) => {
-            if !t.is_empty() {
+            if !t.is_blank() {
                 out.push(br::Block::Text(t));
             }
         }
         Content::Parts(parts) => {
             for (j, p) in parts.iter().enumerate() {
                 match p {
-                    ContentPart::Text { text } if text.is_empty() => {}
+                    ContentPart::Text { text } if text.is_blank() => {}
                     ContentPart::Text { text } => out.push(br::Block::Text(text)),
                     ContentPart::ImageUrl { image_url } => out.push(image(&image_url.url, i, j)?),
                     ContentPart::Unsupported => {
@@ -364,32 +368,6 @@ fn image(url: &str, i: usize, j: usize) -> Result<br::Block<'_>, GatewayError> {
 }
 
 // ---------- answers ----------
-
-/// Request fields Converse has no place for (the translator leaves them out).
-pub fn unhonoured(req: &ChatRequest) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    let set = [
-        ("user", req.user.is_some()),
-        ("seed", req.seed.is_some()),
-        ("presence_penalty", req.presence_penalty.is_some()),
-        ("frequency_penalty", req.frequency_penalty.is_some()),
-        ("parallel_tool_calls", req.parallel_tool_calls.is_some()),
-        (
-            "response_format",
-            req.response_format
-                .as_ref()
-                .is_some_and(|f| f.kind != "text"),
-        ),
-        ("reasoning_effort", req.reasoning_effort.is_some()),
-        ("logprobs", req.logprobs.is_some()),
-    ];
-    for (name, present) in set {
-        if present {
-            out.push(name);
-        }
-    }
-    out
-}
 
 pub fn finish_reason(stop_reason: Option<&str>) -> Option<&'static str> {
     Some(match stop_reason? {

@@ -58,9 +58,11 @@ impl BedrockStream {
         self.done = true;
     }
 
+    /// Deltas follow their block's start: searching from the newest block finds it at once.
     fn tool_index(&self, block: u32) -> Option<u32> {
         self.tools
             .iter()
+            .rev()
             .find(|(b, _)| *b == block)
             .map(|(_, t)| *t)
     }

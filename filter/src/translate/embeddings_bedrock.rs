@@ -9,7 +9,6 @@ use super::embeddings::{texts, Shape};
 use super::{bedrock, embeddings_out, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::embeddings_upstream as up;
-use crate::aws::sigv4;
 use crate::config::{BedrockSettings, Provider};
 use crate::error::GatewayError;
 
@@ -111,12 +110,9 @@ pub fn request(
     req: &EmbeddingsRequest,
     now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
+    let model = super::request_parts::encoded_path_segment(upstream_model)?;
     let body = body(upstream_model, req)?;
-    let path = format!(
-        "{}/model/{}/invoke",
-        provider.base_path,
-        sigv4::uri_encode(upstream_model, false)
-    );
+    let path = format!("{}/model/{model}/invoke", provider.base_path);
     let headers = bedrock::auth_headers(provider, settings, &path, &body, bedrock::JSON, now_ms)?;
     Ok(UpstreamRequest {
         path,

@@ -2,6 +2,8 @@
 //! builder is shared with Gemini on Vertex AI (`vertex.rs`); answers, streams and
 //! errors are in `gemini_response.rs` / `gemini_stream.rs`.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::gemini_schema;
@@ -81,6 +83,7 @@ pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, Gateway
         .starts_with("gemini-3");
     let mut system: Vec<gm::Part<'_>> = Vec::new();
     let mut contents: Vec<gm::Content<'_>> = Vec::new();
+    let mut names = CallNames::default();
     for (i, m) in req.messages.iter().enumerate() {
         let (role, parts) = match m {
             oa::Message::System { content } | oa::Message::Developer { content } => {
@@ -96,6 +99,9 @@ pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, Gateway
                     Some(c) => text_parts(c, i, "only text parts are allowed here")?,
                     None => Vec::new(),
                 };
+                if let Some(calls) = tool_calls {
+                    names.add(calls);
+                }
                 for (j, c) in tool_calls.iter().flatten().enumerate() {
                     let raw = args.get(i, j)?;
                     let (_, signature) = split_id(&c.id);
@@ -119,7 +125,7 @@ pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, Gateway
                 content,
                 tool_call_id,
             } => {
-                let name = tool_name(req, i, tool_call_id)?;
+                let name = names.name(i, tool_call_id)?;
                 let part = gm::Part {
                     function_response: Some(gm::FunctionResponse {
                         name,
@@ -147,13 +153,15 @@ pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, Gateway
             "at least one user or assistant message is required",
         ));
     }
-    let tools = tools(req)?;
+    // One expansion budget for all of the request's schemas.
+    let mut budget = gemini_schema::Budget::default();
+    let tools = tools(req, &mut budget)?;
     let body = gm::GenerateContentRequest {
         contents,
         system_instruction: (!system.is_empty()).then_some(gm::SystemInstruction { parts: system }),
         tool_config: tool_config(req, tools.is_some())?,
         tools,
-        generation_config: generation_config(req)?,
+        generation_config: generation_config(req, &mut budget)?,
     };
     serde_json::to_vec(&body).map_err(|e| GatewayError::internal(format!("serialise: {e}")))
 }
@@ -166,29 +174,45 @@ pub fn split_id(id: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Gemini matches a function response by name: find the call it answers.
-fn tool_name<'a>(req: &'a ChatRequest, i: usize, id: &str) -> Result<&'a str, GatewayError> {
-    req.messages
-        .get(..i)
-        .unwrap_or(&[])
-        .iter()
-        .rev()
-        .find_map(|m| match m {
-            oa::Message::Assistant {
-                tool_calls: Some(calls),
-                ..
-            } => calls
-                .iter()
-                .find(|c| c.id == id)
-                .map(|c| c.function.name.as_str()),
-            _ => None,
-        })
-        .ok_or_else(|| {
+/// Gemini matches a function response by name: the names of the tool calls seen so far,
+/// by id, filled in the same pass over the messages (one search per tool message was
+/// quadratic). A later call with the same id wins, as the nearest earlier one should. An
+/// ordered map: ids are client input, and an unkeyed hash could be made to collide.
+#[derive(Default)]
+struct CallNames<'a>(BTreeMap<CallId<'a>, &'a str>);
+
+impl<'a> CallNames<'a> {
+    fn add(&mut self, calls: &'a [oa::ToolCall]) {
+        for c in calls {
+            self.0.insert(CallId(&c.id), &c.function.name);
+        }
+    }
+
+    fn name(&self, i: usize, id: &str) -> Result<&'a str, GatewayError> {
+        self.0.get(&CallId(id)).copied().ok_or_else(|| {
             GatewayError::bad_field(
                 format!("messages[{i}].tool_call_id"),
                 "tool_call_id does not match any tool call of an earlier assistant message",
             )
         })
+    }
+}
+
+/// A tool call id whose comparisons are counted as work (see `work.rs`).
+#[derive(PartialEq, Eq)]
+struct CallId<'a>(&'a str);
+
+impl Ord for CallId<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        super::work::step();
+        self.0.cmp(other.0)
+    }
+}
+
+impl PartialOrd for CallId<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 fn text_parts<'a>(
@@ -307,7 +331,10 @@ fn mime_from_extension(url: &str) -> Option<&'static str> {
     })
 }
 
-fn tools(req: &ChatRequest) -> Result<Option<Vec<gm::Tool<'_>>>, GatewayError> {
+fn tools<'a>(
+    req: &'a ChatRequest,
+    budget: &mut gemini_schema::Budget,
+) -> Result<Option<Vec<gm::Tool<'a>>>, GatewayError> {
     let Some(tools) = req.tools.as_ref().filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -328,10 +355,12 @@ fn tools(req: &ChatRequest) -> Result<Option<Vec<gm::Tool<'_>>>, GatewayError> {
                 if gemini_schema::is_empty_object(&schema) {
                     None
                 } else {
-                    Some(
-                        gemini_schema::to_gemini(&schema)
-                            .map_err(|why| GatewayError::bad_field(param(), why))?,
-                    )
+                    Some(gemini_schema::to_gemini(&schema, budget).map_err(|why| {
+                        GatewayError::bad_field(
+                            param(),
+                            format!("tool {:?}: {why}", t.function.name),
+                        )
+                    })?)
                 }
             }
         };
@@ -388,8 +417,11 @@ fn tool_config(
     }))
 }
 
-fn generation_config(req: &ChatRequest) -> Result<Option<gm::GenerationConfig>, GatewayError> {
-    let (response_mime_type, response_schema) = response_format(req)?;
+fn generation_config(
+    req: &ChatRequest,
+    budget: &mut gemini_schema::Budget,
+) -> Result<Option<gm::GenerationConfig>, GatewayError> {
+    let (response_mime_type, response_schema) = response_format(req, budget)?;
     let cfg = gm::GenerationConfig {
         stop_sequences: stop_sequences(req),
         response_mime_type,
@@ -408,7 +440,10 @@ fn generation_config(req: &ChatRequest) -> Result<Option<gm::GenerationConfig>, 
 
 type FormatOut = (Option<&'static str>, Option<Value>);
 
-fn response_format(req: &ChatRequest) -> Result<FormatOut, GatewayError> {
+fn response_format(
+    req: &ChatRequest,
+    budget: &mut gemini_schema::Budget,
+) -> Result<FormatOut, GatewayError> {
     let Some(f) = &req.response_format else {
         return Ok((None, None));
     };
@@ -423,7 +458,7 @@ fn response_format(req: &ChatRequest) -> Result<FormatOut, GatewayError> {
                     let v: Value = serde_json::from_str(raw.get())
                         .map_err(|_| GatewayError::bad_field(param, "must be a JSON schema"))?;
                     Some(
-                        gemini_schema::to_gemini(&v)
+                        gemini_schema::to_gemini(&v, budget)
                             .map_err(|why| GatewayError::bad_field(param, why))?,
                     )
                 }

@@ -129,6 +129,8 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
             ));
         }
     }
+    // Gemini's candidate indices may be sparse (0, 7, 999000): the client gets choices
+    // 0..n in Gemini's order.
     collected.sort_by_key(|c| c.index);
     let fallback_id = format!("chatcmpl-gemini-{created}");
     let out = ChatResponse {
@@ -138,8 +140,9 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
         model: msg.model_version.as_deref().unwrap_or(""),
         choices: collected
             .iter()
-            .map(|c| Choice {
-                index: c.index,
+            .enumerate()
+            .map(|(k, c)| Choice {
+                index: u32::try_from(k).unwrap_or(u32::MAX),
                 message: ResponseMessage {
                     role: "assistant",
                     content: c.text.as_deref().map(TextOut::Str),

@@ -12,10 +12,15 @@ use crate::codec::sse::{self, SseParser};
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
 
-/// Per candidate (OpenAI choice) progress.
+/// Candidates a stream may carry: OpenAI's largest `n`. Keeps the per-candidate lookup
+/// bounded, so a stream's work stays linear in its size.
+const MAX_CHOICES: usize = 128;
+
+/// Per candidate (OpenAI choice) progress. The OpenAI index is the candidate's position
+/// in `choices` (order of first appearance): Gemini's own indices may be sparse.
 #[derive(Debug, Clone, Copy)]
 struct ChoiceState {
-    index: u32,
+    gemini_index: u32,
     calls: u32,
     finished: bool,
 }
@@ -56,11 +61,21 @@ impl GeminiStream {
         chunks::write_error_end(out, &e);
     }
 
-    /// The state of choice `index`, announcing the choice (role chunk) the first time.
-    fn choice(&mut self, index: u32, out: &mut Vec<u8>) -> usize {
-        if let Some(pos) = self.choices.iter().position(|c| c.index == index) {
-            return pos;
+    /// The position (= OpenAI index) of candidate `gemini_index`, announcing the choice
+    /// (role chunk) the first time; `None` past [`MAX_CHOICES`].
+    fn choice(&mut self, gemini_index: u32, out: &mut Vec<u8>) -> Option<(usize, u32)> {
+        if let Some(pos) = self
+            .choices
+            .iter()
+            .position(|c| c.gemini_index == gemini_index)
+        {
+            return Some((pos, u32::try_from(pos).ok()?));
         }
+        if self.choices.len() >= MAX_CHOICES {
+            return None;
+        }
+        let pos = self.choices.len();
+        let index = u32::try_from(pos).ok()?;
         let delta = Delta {
             role: Some("assistant"),
             content: Some(""),
@@ -68,11 +83,11 @@ impl GeminiStream {
         };
         self.chunks.choice(out, index, delta, None);
         self.choices.push(ChoiceState {
-            index,
+            gemini_index,
             calls: 0,
             finished: false,
         });
-        self.choices.len().saturating_sub(1)
+        Some((pos, index))
     }
 
     fn finish_choice(&mut self, pos: usize, reason: &str, out: &mut Vec<u8>) {
@@ -83,7 +98,8 @@ impl GeminiStream {
             return;
         }
         state.finished = true;
-        let (index, has_calls) = (state.index, state.calls > 0);
+        let has_calls = state.calls > 0;
+        let index = u32::try_from(pos).unwrap_or(u32::MAX);
         self.chunks.choice(
             out,
             index,
@@ -122,10 +138,15 @@ impl GeminiStream {
         }
         let candidates = msg.candidates.as_deref().unwrap_or(&[]);
         for (n, c) in candidates.iter().enumerate() {
-            let index = c
+            let gemini_index = c
                 .index
                 .unwrap_or_else(|| u32::try_from(n).unwrap_or(u32::MAX));
-            let pos = self.choice(index, out);
+            let Some((pos, index)) = self.choice(gemini_index, out) else {
+                return self.fail(
+                    out,
+                    GatewayError::bad_gateway("upstream stream has too many candidates"),
+                );
+            };
             let parts = c.content.as_ref().and_then(|c| c.parts.as_deref());
             for p in parts.unwrap_or(&[]) {
                 if let Some(call) = &p.function_call {
@@ -173,8 +194,9 @@ impl GeminiStream {
             .as_ref()
             .is_some_and(|f| f.block_reason.is_some());
         if candidates.is_empty() && blocked {
-            let pos = self.choice(0, out);
-            self.finish_choice(pos, "SAFETY", out);
+            if let Some((pos, _)) = self.choice(0, out) {
+                self.finish_choice(pos, "SAFETY", out);
+            }
         }
     }
 
@@ -239,5 +261,36 @@ impl StreamMapper for GeminiStream {
 
     fn relayed_chars(&self) -> u64 {
         self.chunks.relayed_chars
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_candidates_than_openai_allows_fail_the_stream() {
+        let run = |n: usize| {
+            let cands: Vec<String> = (0..n)
+                .map(|k| {
+                    format!(
+                        r#"{{"content":{{"parts":[{{"text":"x"}}]}},"index":{}}}"#,
+                        k * 1000
+                    )
+                })
+                .collect();
+            let ev = format!("data: {{\"candidates\":[{}]}}\n\n", cands.join(","));
+            let mut m = GeminiStream::new(StreamSettings {
+                client_wants_usage: false,
+                created: 1,
+            });
+            let mut out = Vec::new();
+            m.push(ev.as_bytes(), &mut out);
+            (m.failed(), String::from_utf8(out).unwrap())
+        };
+        let (failed, out) = run(MAX_CHOICES);
+        assert!(!failed);
+        assert!(out.contains(r#""index":127,"#) && !out.contains(r#""index":1000,"#));
+        assert!(run(MAX_CHOICES + 1).0);
     }
 }

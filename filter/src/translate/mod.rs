@@ -22,7 +22,11 @@ mod gemini_stream;
 pub mod messages;
 pub mod openai;
 mod request_parts;
+mod unhonoured;
 pub mod vertex;
+pub mod work;
+#[cfg(test)]
+mod work_tests;
 
 use crate::api::openai::ChatRequest;
 use crate::config::{Provider, ProviderKind};
@@ -121,20 +125,10 @@ pub fn request(
     }
 }
 
-/// Request fields this provider cannot honour (the translator leaves them out). The
-/// gateway drops them with a log line, or refuses the request in strict mode.
-pub fn unhonoured(provider: &Provider, req: &ChatRequest) -> Vec<&'static str> {
-    match &provider.kind {
-        // The Gemini translator maps every field it reads; what it cannot take is refused
-        // by the translator itself with a 400.
-        ProviderKind::OpenAi
-        | ProviderKind::Azure(_)
-        | ProviderKind::Gemini
-        | ProviderKind::Vertex(_) => Vec::new(),
-        ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => anthropic::unhonoured(req),
-        ProviderKind::Bedrock(_) => bedrock::unhonoured(req),
-    }
-}
+/// Request fields this provider cannot honour as given (the translator leaves them out
+/// or clamps them). The gateway drops them with a log line, or refuses the request in
+/// strict mode.
+pub use unhonoured::unhonoured;
 
 pub fn response(
     provider: &Provider,

@@ -77,6 +77,16 @@ pub fn image_param(i: usize, j: usize) -> String {
     format!("messages[{i}].content[{j}].image_url.url")
 }
 
+/// A user turn left without content once blank text is dropped: refused rather than
+/// skipped, which would change the request (ending on an assistant turn reads as a
+/// prefill to continue).
+pub fn empty_user_turn(i: usize) -> GatewayError {
+    GatewayError::bad_field(
+        format!("messages[{i}].content"),
+        "a user message needs content that is not empty or whitespace only",
+    )
+}
+
 pub fn unsupported_part(i: usize, j: usize, why: &str) -> GatewayError {
     GatewayError::bad_field(format!("messages[{i}].content[{j}]"), why)
 }
@@ -92,6 +102,43 @@ pub fn stop_sequences(req: &ChatRequest) -> Option<Vec<String>> {
         .filter(|v| !v.is_empty())
 }
 
+/// `stop` without blank entries (which Anthropic refuses), `None` when nothing is left.
+pub fn nonblank_stop_sequences(req: &ChatRequest) -> Option<Vec<String>> {
+    let mut v = stop_sequences(req)?;
+    v.retain(|s| !s.trim().is_empty());
+    (!v.is_empty()).then_some(v)
+}
+
+/// Whether `stop` has an empty or whitespace-only entry.
+pub fn blank_stop(req: &ChatRequest) -> bool {
+    match &req.stop {
+        None => false,
+        Some(oa::Stop::One(s)) => s.trim().is_empty(),
+        Some(oa::Stop::Many(v)) => v.iter().any(|s| s.trim().is_empty()),
+    }
+}
+
+/// Anthropic's and Bedrock Converse's temperature range is [0, 1] (OpenAI's [0, 2]).
+pub const TEMPERATURE_MAX_UNIT: f64 = 1.0;
+
+/// The client's temperature clamped to [0, 1] (reported by `unhonoured` when it was above).
+pub fn unit_temperature(req: &ChatRequest) -> Option<f64> {
+    req.temperature.map(|t| t.min(TEMPERATURE_MAX_UNIT))
+}
+
+/// A client-chosen model name that becomes one path segment once percent-encoded (Bedrock
+/// model ids and ARNs). Encoding keeps `.`, so `.` and `..` would stay dot segments that a
+/// normalising proxy between the gateway and the provider resolves to another path.
+pub fn encoded_path_segment(name: &str) -> Result<String, GatewayError> {
+    if matches!(name, "" | "." | "..") {
+        return Err(GatewayError::bad_field(
+            "model",
+            "this model name cannot be a path segment (empty, . and .. are refused)",
+        ));
+    }
+    Ok(crate::aws::sigv4::uri_encode(name, false))
+}
+
 /// `a` followed by `b` in one exact allocation (paths and header values on every request,
 /// where `format!` costs several times more).
 pub fn concat(a: &str, b: &str) -> String {
@@ -99,4 +146,23 @@ pub fn concat(a: &str, b: &str) -> String {
     s.push_str(a);
     s.push_str(b);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_refuse_dot_segments() {
+        for bad in ["", ".", ".."] {
+            assert_eq!(
+                encoded_path_segment(bad).unwrap_err().status,
+                400,
+                "{bad:?}"
+            );
+        }
+        assert_eq!(encoded_path_segment("a..b").unwrap(), "a..b");
+        assert_eq!(encoded_path_segment("../x").unwrap(), "..%2Fx");
+        assert_eq!(encoded_path_segment("m:0").unwrap(), "m%3A0");
+    }
 }

@@ -14,5 +14,6 @@ mod gateway_config;
 mod gateway_endings;
 mod gateway_fuzz;
 mod gateway_golden;
+mod gateway_schema;
 mod gateway_teardown;
 mod gateway_workers;
