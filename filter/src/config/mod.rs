@@ -1,6 +1,7 @@
 //! Plugin configuration: raw serde structs (`raw`) validated once, in `on_configure`,
 //! into the typed `Config` (`validate`). Every error names the field it is about.
 pub mod access;
+pub mod forward;
 mod google;
 mod presets;
 pub mod pricing;

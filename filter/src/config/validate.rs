@@ -52,6 +52,8 @@ pub struct Provider {
     pub is_cluster: bool,
     /// `openai` kind only: the OpenAI-compatible service it was configured for.
     pub preset: Option<Preset>,
+    /// Client headers the operator lets through on top of the kind's own allow-list.
+    pub forward_headers: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -218,6 +220,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
                 kind: ProviderKind::OpenAi,
                 is_cluster: true,
                 preset: None,
+                forward_headers: Vec::new(),
             });
         }
         if models.insert(name.clone(), route).is_some() {
@@ -252,6 +255,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
             "must be a non-empty lowercase header name ([a-z0-9_-])",
         );
     }
+    super::forward::apply(raw.forward_headers, &mut providers, &route_header)?;
     let access = match raw.access {
         Some(a) => Some(super::access::validate(a, &model_names)?),
         None => None,
@@ -459,6 +463,7 @@ fn provider(
         kind,
         is_cluster: false,
         preset,
+        forward_headers: Vec::new(),
     })
 }
 

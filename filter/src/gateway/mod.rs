@@ -28,22 +28,6 @@ pub enum Action {
     Buffer,
 }
 
-/// Headers the client may send that must never reach a provider: their credentials
-/// (the gateway injects the provider's own) and encodings we could not rewrite.
-const STRIP_FROM_CLIENT: &[&str] = &[
-    "authorization",
-    "x-api-key",
-    "api-key",
-    "x-goog-api-key",
-    "anthropic-version",
-    "anthropic-beta",
-    "accept-encoding",
-    // AWS signing headers: the gateway signs itself; a client's must not ride along.
-    "x-amz-date",
-    "x-amz-security-token",
-    "x-amz-content-sha256",
-];
-
 pub struct Exchange {
     cfg: Rc<Config>,
     state: State,
@@ -179,3 +163,5 @@ mod tests_bedrock;
 mod tests_embeddings;
 #[cfg(test)]
 mod tests_family;
+#[cfg(test)]
+mod tests_forward;

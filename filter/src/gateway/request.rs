@@ -4,10 +4,8 @@
 use serde::Serialize;
 
 use super::inbound::{Endpoint, Inbound};
-use super::{
-    access, response, usage_api, Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT,
-};
-use crate::config::{Config, Provider, Strategy, Target};
+use super::{access, response, usage_api, Action, Exchange, Flight, ResponseMode, State};
+use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
 use crate::host::Host;
@@ -20,6 +18,15 @@ pub const MODELS_PATH: &str = "/v1/models";
 pub const USAGE_PATH: &str = "/v1/usage";
 /// Anthropic-shaped clients get Anthropic-shaped errors under this prefix.
 const MESSAGES_PREFIX: &str = "/v1/messages";
+
+/// What `apply` keeps besides the provider's allow-list.
+#[derive(Clone, Copy)]
+pub struct Keep<'a> {
+    /// Set (gateway position) or consumed by the route (per attempt) separately.
+    pub route_header: &'a str,
+    /// The per-attempt position: the client's headers were filtered already.
+    pub per_attempt: bool,
+}
 
 pub fn health_key(provider: &str, model: &str) -> String {
     crate::strs::concat(&["llm:health:", provider, "|", model])
@@ -158,7 +165,8 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
 }
 
 /// Rewrite the request held by Envoy into what `provider` expects; `headers` are the
-/// client's, so that only the headers that change cost a host call.
+/// client's (or, per attempt, what reached the cluster), so that only the headers that
+/// change cost a host call.
 pub fn apply(
     host: &mut dyn Host,
     size: usize,
@@ -166,15 +174,21 @@ pub fn apply(
     provider: &Provider,
     up: &translate::UpstreamRequest,
     headers: &Headers,
-    strip: &[&str],
+    keep: Keep<'_>,
 ) {
-    // One pass over what the client sent (not one lookup per name to strip).
+    // One pass over the snapshot: remove what is there and neither allowed for this
+    // provider nor written below (a write replaces it: no removal call needed).
     let mut removed: Vec<&str> = Vec::new();
     for (name, _) in headers.iter() {
-        if strip.contains(&name) && !removed.contains(&name) {
-            host.remove_request_header(name);
-            removed.push(name);
+        let written = matches!(name, "content-length" | "content-type")
+            || name == keep.route_header
+            || up.headers.iter().any(|(n, _)| *n == name);
+        if written || removed.contains(&name) || forward::allowed(provider, name, keep.per_attempt)
+        {
+            continue;
         }
+        host.remove_request_header(name);
+        removed.push(name);
     }
     let body_len = match &up.body {
         Some(body) => {
@@ -335,7 +349,10 @@ fn forward(
         provider,
         &up,
         &x.request_headers,
-        STRIP_FROM_CLIENT,
+        Keep {
+            route_header: &x.cfg.route_header,
+            per_attempt: false,
+        },
     );
     // Envoy clears the route cache on every request-header change a Wasm filter makes
     // (onHeadersModified in its Wasm context), so this write alone makes it route again;
