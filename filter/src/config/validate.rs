@@ -37,6 +37,9 @@ pub struct Config {
     pub strict: bool,
     /// Per-worker batching of the usage ledger and counters (0: written per request).
     pub usage_flush_ms: u64,
+    /// Every configured credential value, longest first: redacted from what providers
+    /// say before it reaches a client.
+    pub secrets: Vec<Secret>,
 }
 
 #[derive(Debug)]
@@ -277,7 +280,9 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
             "this .wasm was built without tiktoken: use llm_gateway_tiktoken.wasm (./build.sh build makes both)",
         );
     }
+    let secrets = secrets(&providers);
     Ok(Config {
+        secrets,
         role,
         token_estimator,
         access,
@@ -295,6 +300,30 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
 }
 
 const MAX_USAGE_FLUSH_MS: u64 = 60_000;
+
+/// Shorter values are no real credential, and replacing them would garble messages.
+const MIN_REDACTED_LEN: usize = 8;
+
+fn secrets(providers: &[Provider]) -> Vec<Secret> {
+    let mut all: Vec<Secret> = Vec::new();
+    for p in providers {
+        all.extend(p.api_key.iter().cloned());
+        if let ProviderKind::Bedrock(BedrockSettings {
+            credentials: Some(c),
+            ..
+        }) = &p.kind
+        {
+            all.push(c.access_key_id.clone());
+            all.push(c.secret_access_key.clone());
+            all.extend(c.session_token.iter().cloned());
+        }
+    }
+    all.retain(|s| s.0.len() >= MIN_REDACTED_LEN);
+    // Longest first: a credential that contains another is replaced whole.
+    all.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+    all.dedup();
+    all
+}
 
 /// Names end up in metric names, headers and `provider/model` addressing.
 fn valid_name(s: &str) -> bool {

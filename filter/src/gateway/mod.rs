@@ -5,8 +5,10 @@ mod access;
 mod account;
 mod attempt;
 mod inbound;
+mod redact;
 mod request;
 mod response;
+mod retry_after;
 mod usage_api;
 
 use std::rc::Rc;
@@ -165,3 +167,5 @@ mod tests_embeddings;
 mod tests_family;
 #[cfg(test)]
 mod tests_forward;
+#[cfg(test)]
+mod tests_relay;
