@@ -48,6 +48,10 @@ enum State {
     /// Not a request for the gateway (passed through untouched).
     Ignored,
     ReadingBody(Endpoint),
+    /// The body is too large: read to its end and dropped, then refused (see `drain`).
+    Draining {
+        seen: usize,
+    },
     /// A local reply was sent.
     Replied,
     Forwarded(Box<Flight>),

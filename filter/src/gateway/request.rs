@@ -67,8 +67,19 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             if end_of_stream {
                 return x.reply_error(host, &GatewayError::bad_request("request body is empty"));
             }
-            if declared.is_some_and(|n| n > x.cfg.max_body_bytes) {
-                return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
+            // Envoy's decompressor (in the shipped configs) has already inflated gzip and
+            // removed the header; anything still encoded cannot be read or translated.
+            if let Some(enc) = get("content-encoding") {
+                if !enc.trim().eq_ignore_ascii_case("identity") {
+                    return x.reply_error(host, &GatewayError::unsupported_encoding(enc));
+                }
+            }
+            if let Some(n) = declared.filter(|&n| n > x.cfg.max_body_bytes) {
+                if n > drain_limit(x.cfg.max_body_bytes) {
+                    return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
+                }
+                drain(x, host, 0, false);
+                return Action::Pause;
             }
             x.state = State::ReadingBody(x.endpoint);
             x.request_headers = headers;
@@ -144,12 +155,40 @@ fn allowed(x: &Exchange, model: &str) -> bool {
     }
 }
 
+/// A body over the limit is refused only once the client has sent it: an HTTP/1 client
+/// that writes the whole body before reading (the official SDKs do) would otherwise see
+/// the connection reset (Envoy closes it with the upload unread) instead of the 413.
+/// What arrives is dropped as it comes, so nothing accumulates; past `drain_limit` the
+/// gateway stops listening and refuses at once.
+fn drain(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+    let seen = match x.state {
+        State::Draining { seen } => seen.saturating_add(size),
+        _ => size,
+    };
+    if eos || seen > drain_limit(x.cfg.max_body_bytes) {
+        return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
+    }
+    if size > 0 {
+        host.set_request_body(size, &[]);
+    }
+    x.state = State::Draining { seen };
+    Action::Buffer
+}
+
+/// How much of an oversized body is read (and dropped) to answer it cleanly.
+fn drain_limit(max_body_bytes: usize) -> usize {
+    max_body_bytes.saturating_mul(4)
+}
+
 pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+    if matches!(x.state, State::Draining { .. }) {
+        return drain(x, host, size, eos);
+    }
     let State::ReadingBody(endpoint) = x.state else {
         return Action::Continue;
     };
     if size > x.cfg.max_body_bytes {
-        return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
+        return drain(x, host, size, eos);
     }
     if !eos {
         return Action::Buffer;
