@@ -23,14 +23,15 @@ def validate(doc, name):
                           capture_output=True, text=True, env=dict(os.environ, **ENV), timeout=120)
 
 
-def skeleton(http_filter, routes, clusters):
+def skeleton(http_filter, routes, clusters, before=(), hcm_merge=None):
     hcm = {
         "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
         "stat_prefix": "gw",
         "route_config": {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"], "routes": routes}]},
-        "http_filters": [http_filter, {"name": "envoy.filters.http.router", "typed_config": {
+        "http_filters": [*before, http_filter, {"name": "envoy.filters.http.router", "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}],
     }
+    hcm.update((hcm_merge or {}).get("typed_config", {}))
     # Istio names its outbound clusters like this; stand-ins so the names resolve.
     stand_ins = [{"name": n, "type": "STATIC", "connect_timeout": "1s",
                   "load_assignment": {"cluster_name": n, "endpoints": []}}
@@ -49,8 +50,14 @@ def test_envoyfilter_fragments_assemble_and_validate():
     by_kind = {p["applyTo"]: p["patch"] for p in patches}
     assert by_kind["HTTP_FILTER"]["operation"] == "INSERT_BEFORE"
     assert by_kind["CLUSTER"]["operation"] == "ADD"
-    doc = skeleton(by_kind["HTTP_FILTER"]["value"], [by_kind["HTTP_ROUTE"]["value"]],
-                   [by_kind["CLUSTER"]["value"]])
+    # Inserted before the router in order: the decompressor, then the filter.
+    filters = [p["patch"]["value"] for p in patches if p["applyTo"] == "HTTP_FILTER"]
+    assert [f["name"] for f in filters] == ["envoy.filters.http.decompressor", "llm-gateway"]
+    # Envoy's own replies on /v1/ become JSON errors (merged into the gateway's HCM).
+    assert "local_reply_config" in by_kind["NETWORK_FILTER"]["value"]["typed_config"]
+    doc = skeleton(filters[-1], [by_kind["HTTP_ROUTE"]["value"]],
+                   [by_kind["CLUSTER"]["value"]], before=filters[:-1],
+                   hcm_merge=by_kind["NETWORK_FILTER"]["value"])
     r = validate(doc, "istio-envoyfilter")
     assert r.returncode == 0, r.stderr[-3000:]
     # both positions configured their plugin

@@ -42,6 +42,8 @@ pub struct Exchange {
     target: Option<Target>,
     /// Local errors go out in this endpoint's shape.
     endpoint: Endpoint,
+    /// Bytes of request body Envoy holds for us (the last body callback's size).
+    body_size: usize,
 }
 
 enum State {
@@ -108,6 +110,7 @@ impl Exchange {
             request_headers: Default::default(),
             target: None,
             endpoint: Endpoint::Chat,
+            body_size: 0,
         }
     }
 
@@ -119,9 +122,22 @@ impl Exchange {
     }
 
     pub fn on_request_body(&mut self, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+        self.body_size = size;
         match self.cfg.role {
             Role::Gateway => request::on_body(self, host, size, eos),
             Role::Upstream => attempt::on_body(self, host, size, eos),
+        }
+    }
+
+    /// Trailers end the request (Envoy's decompressor adds some): the body held so far
+    /// is all there is.
+    pub fn on_request_trailers(&mut self, host: &mut dyn Host) -> Action {
+        match self.state {
+            State::ReadingBody(_) | State::Draining { .. } => {
+                let size = self.body_size;
+                self.on_request_body(host, size, true)
+            }
+            _ => Action::Continue,
         }
     }
 

@@ -170,6 +170,7 @@ fn drain(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Actio
     }
     if size > 0 {
         host.set_request_body(size, &[]);
+        x.body_size = 0;
     }
     x.state = State::Draining { seen };
     Action::Buffer

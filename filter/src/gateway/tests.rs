@@ -213,6 +213,14 @@ fn local_errors() {
     assert!(h.local_response.is_none());
     assert_eq!(x.on_request_body(&mut h, 0, true), Action::Pause);
     assert_eq!(h.local_response.as_ref().unwrap().status, 413);
+    // trailers end the body (Envoy's decompressor adds some): it is forwarded then
+    let mut h = post(r#"{"model":"gpt","messages":[{"role":"user","content":"hi"}]}"#);
+    let mut x = Exchange::new(cfg.clone());
+    assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
+    let n = h.request_body.len();
+    assert_eq!(x.on_request_body(&mut h, n, false), Action::Buffer);
+    assert_eq!(x.on_request_trailers(&mut h), Action::Continue);
+    assert_eq!(h.header("x-llm-cluster").as_deref(), Some("oa_c"));
     // a compressed body the gateway cannot read: 415, never forwarded
     let mut h = post(r#"{"model":"gpt","messages":[]}"#);
     h.request_headers
