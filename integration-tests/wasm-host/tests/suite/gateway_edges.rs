@@ -40,12 +40,19 @@ fn an_oversized_body_is_drained_then_refused_at_its_end() {
     let (_host, mut vm) = gateway();
     let mut req = vm.request().unwrap();
     assert_eq!(
-        req.send_request_headers(&headers(1500, &[]), false).unwrap(),
+        req.send_request_headers(&headers(1500, &[]), false)
+            .unwrap(),
         Action::Pause
     );
-    assert!(req.local_reply().is_none(), "refused before the upload ended");
+    assert!(
+        req.local_reply().is_none(),
+        "refused before the upload ended"
+    );
     for _ in 0..2 {
-        assert_eq!(req.send_request_body(&[b'x'; 500], false).unwrap(), Action::Pause);
+        assert_eq!(
+            req.send_request_body(&[b'x'; 500], false).unwrap(),
+            Action::Pause
+        );
         assert!(req.local_reply().is_none());
     }
     req.send_request_body(&[b'x'; 500], true).unwrap();
@@ -92,7 +99,12 @@ fn only_allowed_client_headers_go_upstream() {
         .unwrap();
     assert_eq!(req.send_request_body(body, true).unwrap(), Action::Continue);
     let up = req.upstream_request_headers().unwrap();
-    for name in ["openai-organization", "x-goog-user-project", "cookie", "proxy-authorization"] {
+    for name in [
+        "openai-organization",
+        "x-goog-user-project",
+        "cookie",
+        "proxy-authorization",
+    ] {
         assert!(!up.contains(name), "{name} went upstream");
     }
     assert_eq!(up.get("user-agent").as_deref(), Some("sdk/1"));
