@@ -96,6 +96,20 @@ impl GatewayError {
         )
     }
 
+    /// A compressed body the gateway cannot read (and must not forward with a header
+    /// that no longer describes what it would send).
+    pub fn unsupported_encoding(encoding: &str) -> Self {
+        Self::new(
+            415,
+            "invalid_request_error",
+            Some("unsupported_content_encoding"),
+            format!(
+                "content-encoding {} is not supported: send the body uncompressed",
+                clip(encoding)
+            ),
+        )
+    }
+
     /// An upstream answered with an error; `status` is what the client should see.
     pub fn upstream(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
         let mut e = Self::new(status, kind, None, message.into());

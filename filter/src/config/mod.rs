@@ -2,6 +2,7 @@
 //! into the typed `Config` (`validate`). Every error names the field it is about.
 pub mod access;
 mod budgets;
+pub mod forward;
 mod google;
 pub mod model_limits;
 mod presets;

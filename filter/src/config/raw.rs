@@ -39,6 +39,10 @@ pub struct RawConfig {
     /// ms (0: on every request).
     #[serde(default)]
     pub usage_flush_ms: Option<u64>,
+    /// Client headers to forward beyond each provider kind's allow-list, by provider
+    /// name (`*`: every provider).
+    #[serde(default)]
+    pub forward_headers: Option<super::forward::RawForward>,
 }
 
 /// Tagged by `kind`; each variant holds only the settings that provider understands.

@@ -39,6 +39,9 @@ pub struct Config {
     pub usage_flush_ms: u64,
     /// Model rate limits by the upstream model they cover.
     pub model_limits: super::model_limits::ModelLimits,
+    /// Every configured credential value, longest first: redacted from what providers
+    /// say before it reaches a client.
+    pub secrets: Vec<Secret>,
 }
 
 #[derive(Debug)]
@@ -54,6 +57,8 @@ pub struct Provider {
     pub is_cluster: bool,
     /// `openai` kind only: the OpenAI-compatible service it was configured for.
     pub preset: Option<Preset>,
+    /// Client headers the operator lets through on top of the kind's own allow-list.
+    pub forward_headers: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -217,6 +222,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
                 kind: ProviderKind::OpenAi,
                 is_cluster: true,
                 preset: None,
+                forward_headers: Vec::new(),
             });
         }
         if models.insert(name.clone(), route).is_some() {
@@ -251,6 +257,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
             "must be a non-empty lowercase header name ([a-z0-9_-])",
         );
     }
+    super::forward::apply(raw.forward_headers, &mut providers, &route_header)?;
     let access = match raw.access {
         Some(a) => Some(super::access::validate(a, &model_names)?),
         None => None,
@@ -283,8 +290,10 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     let model_limits =
         super::model_limits::ModelLimits::build(&models, &model_names, providers.len());
+    let secrets = secrets(&providers);
     Ok(Config {
         model_limits,
+        secrets,
         role,
         token_estimator,
         access,
@@ -344,6 +353,30 @@ fn raw_document(json: &[u8]) -> Result<RawConfig, ConfigError> {
 }
 
 const MAX_USAGE_FLUSH_MS: u64 = 60_000;
+
+/// Shorter values are no real credential, and replacing them would garble messages.
+const MIN_REDACTED_LEN: usize = 8;
+
+fn secrets(providers: &[Provider]) -> Vec<Secret> {
+    let mut all: Vec<Secret> = Vec::new();
+    for p in providers {
+        all.extend(p.api_key.iter().cloned());
+        if let ProviderKind::Bedrock(BedrockSettings {
+            credentials: Some(c),
+            ..
+        }) = &p.kind
+        {
+            all.push(c.access_key_id.clone());
+            all.push(c.secret_access_key.clone());
+            all.extend(c.session_token.iter().cloned());
+        }
+    }
+    all.retain(|s| s.0.len() >= MIN_REDACTED_LEN);
+    // Longest first: a credential that contains another is replaced whole.
+    all.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+    all.dedup();
+    all
+}
 
 /// Names end up in metric names, headers and `provider/model` addressing.
 fn valid_name(s: &str) -> bool {
@@ -512,6 +545,7 @@ fn provider(
         kind,
         is_cluster: false,
         preset,
+        forward_headers: Vec::new(),
     })
 }
 

@@ -5,7 +5,7 @@
 //! position (see `response.rs`).
 
 use super::inbound::{Endpoint, Inbound};
-use super::request::apply;
+use super::request::{apply, Keep};
 use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Target;
 use crate::error::GatewayError;
@@ -22,20 +22,6 @@ fn metadata(host: &dyn Host, field: &str) -> Option<String> {
     let s = String::from_utf8(v).ok()?;
     (!s.is_empty()).then_some(s)
 }
-
-/// Credentials any provider may have set on an earlier attempt: Envoy keeps header
-/// changes across attempts, so each attempt starts by removing them all.
-const EVERY_PROVIDER_HEADER: &[&str] = &[
-    "authorization",
-    "x-api-key",
-    "api-key",
-    "x-goog-api-key",
-    "anthropic-version",
-    "anthropic-beta",
-    "x-amz-date",
-    "x-amz-security-token",
-    "x-amz-content-sha256",
-];
 
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
     let (Some(provider), Some(model)) = (metadata(host, "provider"), metadata(host, "model"))
@@ -89,7 +75,12 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             provider,
             &up,
             &x.request_headers,
-            EVERY_PROVIDER_HEADER,
+            // Envoy keeps header changes across attempts: whatever an earlier attempt's
+            // provider needed (its credentials) goes unless this one allows or sets it.
+            Keep {
+                route_header: &x.cfg.route_header,
+                per_attempt: true,
+            },
         );
         Ok(Flight {
             endpoint: Endpoint::Chat,

@@ -6,8 +6,10 @@ mod account;
 mod attempt;
 mod charge;
 mod inbound;
+mod redact;
 mod request;
 mod response;
+mod retry_after;
 mod usage_api;
 
 use std::rc::Rc;
@@ -29,22 +31,6 @@ pub enum Action {
     Buffer,
 }
 
-/// Headers the client may send that must never reach a provider: their credentials
-/// (the gateway injects the provider's own) and encodings we could not rewrite.
-const STRIP_FROM_CLIENT: &[&str] = &[
-    "authorization",
-    "x-api-key",
-    "api-key",
-    "x-goog-api-key",
-    "anthropic-version",
-    "anthropic-beta",
-    "accept-encoding",
-    // AWS signing headers: the gateway signs itself; a client's must not ride along.
-    "x-amz-date",
-    "x-amz-security-token",
-    "x-amz-content-sha256",
-];
-
 pub struct Exchange {
     cfg: Rc<Config>,
     state: State,
@@ -57,12 +43,18 @@ pub struct Exchange {
     target: Option<Target>,
     /// Local errors go out in this endpoint's shape.
     endpoint: Endpoint,
+    /// Bytes of request body Envoy holds for us (the last body callback's size).
+    body_size: usize,
 }
 
 enum State {
     /// Not a request for the gateway (passed through untouched).
     Ignored,
     ReadingBody(Endpoint),
+    /// The body is too large: read to its end and dropped, then refused (see `drain`).
+    Draining {
+        seen: usize,
+    },
     /// A local reply was sent.
     Replied,
     Forwarded(Box<Flight>),
@@ -126,6 +118,7 @@ impl Exchange {
             request_headers: Default::default(),
             target: None,
             endpoint: Endpoint::Chat,
+            body_size: 0,
         }
     }
 
@@ -137,9 +130,22 @@ impl Exchange {
     }
 
     pub fn on_request_body(&mut self, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+        self.body_size = size;
         match self.cfg.role {
             Role::Gateway => request::on_body(self, host, size, eos),
             Role::Upstream => attempt::on_body(self, host, size, eos),
+        }
+    }
+
+    /// Trailers end the request (Envoy's decompressor adds some): the body held so far
+    /// is all there is.
+    pub fn on_request_trailers(&mut self, host: &mut dyn Host) -> Action {
+        match self.state {
+            State::ReadingBody(_) | State::Draining { .. } => {
+                let size = self.body_size;
+                self.on_request_body(host, size, true)
+            }
+            _ => Action::Continue,
         }
     }
 
@@ -190,6 +196,10 @@ mod tests_endings;
 #[cfg(test)]
 mod tests_family;
 #[cfg(test)]
+mod tests_forward;
+#[cfg(test)]
 mod tests_messages;
 #[cfg(test)]
 mod tests_plausible;
+#[cfg(test)]
+mod tests_relay;

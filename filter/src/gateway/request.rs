@@ -4,10 +4,8 @@
 use serde::Serialize;
 
 use super::inbound::{Endpoint, Inbound};
-use super::{
-    access, response, usage_api, Action, Exchange, Flight, ResponseMode, State, STRIP_FROM_CLIENT,
-};
-use crate::config::{Config, Provider, Strategy, Target};
+use super::{access, response, usage_api, Action, Exchange, Flight, ResponseMode, State};
+use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
 use crate::host::Host;
@@ -20,6 +18,15 @@ pub const MODELS_PATH: &str = "/v1/models";
 pub const USAGE_PATH: &str = "/v1/usage";
 /// Anthropic-shaped clients get Anthropic-shaped errors under this prefix.
 const MESSAGES_PREFIX: &str = "/v1/messages";
+
+/// What `apply` keeps besides the provider's allow-list.
+#[derive(Clone, Copy)]
+pub struct Keep<'a> {
+    /// Set (gateway position) or consumed by the route (per attempt) separately.
+    pub route_header: &'a str,
+    /// The per-attempt position: the client's headers were filtered already.
+    pub per_attempt: bool,
+}
 
 pub fn health_key(provider: &str, model: &str) -> String {
     crate::strs::concat(&["llm:health:", provider, "|", model])
@@ -60,8 +67,19 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             if end_of_stream {
                 return x.reply_error(host, &GatewayError::bad_request("request body is empty"));
             }
-            if declared.is_some_and(|n| n > x.cfg.max_body_bytes) {
-                return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
+            // Envoy's decompressor (in the shipped configs) has already inflated gzip and
+            // removed the header; anything still encoded cannot be read or translated.
+            if let Some(enc) = get("content-encoding") {
+                if !enc.trim().eq_ignore_ascii_case("identity") {
+                    return x.reply_error(host, &GatewayError::unsupported_encoding(enc));
+                }
+            }
+            if let Some(n) = declared.filter(|&n| n > x.cfg.max_body_bytes) {
+                if n > drain_limit(x.cfg.max_body_bytes) {
+                    return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
+                }
+                drain(x, host, 0, false);
+                return Action::Pause;
             }
             x.state = State::ReadingBody(x.endpoint);
             x.request_headers = headers;
@@ -137,12 +155,41 @@ fn allowed(x: &Exchange, model: &str) -> bool {
     }
 }
 
+/// A body over the limit is refused only once the client has sent it: an HTTP/1 client
+/// that writes the whole body before reading (the official SDKs do) would otherwise see
+/// the connection reset (Envoy closes it with the upload unread) instead of the 413.
+/// What arrives is dropped as it comes, so nothing accumulates; past `drain_limit` the
+/// gateway stops listening and refuses at once.
+fn drain(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+    let seen = match x.state {
+        State::Draining { seen } => seen.saturating_add(size),
+        _ => size,
+    };
+    if eos || seen > drain_limit(x.cfg.max_body_bytes) {
+        return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
+    }
+    if size > 0 {
+        host.set_request_body(size, &[]);
+        x.body_size = 0;
+    }
+    x.state = State::Draining { seen };
+    Action::Buffer
+}
+
+/// How much of an oversized body is read (and dropped) to answer it cleanly.
+fn drain_limit(max_body_bytes: usize) -> usize {
+    max_body_bytes.saturating_mul(4)
+}
+
 pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+    if matches!(x.state, State::Draining { .. }) {
+        return drain(x, host, size, eos);
+    }
     let State::ReadingBody(endpoint) = x.state else {
         return Action::Continue;
     };
     if size > x.cfg.max_body_bytes {
-        return x.reply_error(host, &GatewayError::too_large(x.cfg.max_body_bytes));
+        return drain(x, host, size, eos);
     }
     if !eos {
         return Action::Buffer;
@@ -158,7 +205,8 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
 }
 
 /// Rewrite the request held by Envoy into what `provider` expects; `headers` are the
-/// client's, so that only the headers that change cost a host call.
+/// client's (or, per attempt, what reached the cluster), so that only the headers that
+/// change cost a host call.
 pub fn apply(
     host: &mut dyn Host,
     size: usize,
@@ -166,15 +214,21 @@ pub fn apply(
     provider: &Provider,
     up: &translate::UpstreamRequest,
     headers: &Headers,
-    strip: &[&str],
+    keep: Keep<'_>,
 ) {
-    // One pass over what the client sent (not one lookup per name to strip).
+    // One pass over the snapshot: remove what is there and neither allowed for this
+    // provider nor written below (a write replaces it: no removal call needed).
     let mut removed: Vec<&str> = Vec::new();
     for (name, _) in headers.iter() {
-        if strip.contains(&name) && !removed.contains(&name) {
-            host.remove_request_header(name);
-            removed.push(name);
+        let written = matches!(name, "content-length" | "content-type")
+            || name == keep.route_header
+            || up.headers.iter().any(|(n, _)| *n == name);
+        if written || removed.contains(&name) || forward::allowed(provider, name, keep.per_attempt)
+        {
+            continue;
         }
+        host.remove_request_header(name);
+        removed.push(name);
     }
     let body_len = match &up.body {
         Some(body) => {
@@ -340,7 +394,10 @@ fn forward(
         provider,
         &up,
         &x.request_headers,
-        STRIP_FROM_CLIENT,
+        Keep {
+            route_header: &x.cfg.route_header,
+            per_attempt: false,
+        },
     );
     // Envoy clears the route cache on every request-header change a Wasm filter makes
     // (onHeadersModified in its Wasm context), so this write alone makes it route again;

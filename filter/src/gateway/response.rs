@@ -1,7 +1,9 @@
 //! Response side: record health, then translate the answer (buffered or streamed).
 
 use super::inbound::Endpoint;
+use super::redact::{redact, redact_answer, redact_str};
 use super::request::health_key;
+use super::retry_after::{self, Fix};
 use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Config;
 use crate::config::Role;
@@ -47,6 +49,13 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         flight.undelivered_success = true;
     }
     flight.status = status;
+    if let Some(value) = headers.get("retry-after") {
+        match super::retry_after::check(value) {
+            Fix::Keep => {}
+            Fix::Set(secs) => host.set_response_header("retry-after", &secs.to_string()),
+            Fix::Drop => host.remove_response_header("retry-after"),
+        }
+    }
     if provider.is_cluster {
         // The per-attempt filter behind the cluster says who served this attempt (not
         // Envoy's own reply, which names no one).
@@ -159,6 +168,12 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             }
             flight.usage = mapper.usage();
             flight.error = mapper.failed();
+            if flight.error {
+                // A provider's error event may echo a credential.
+                if let Some(clean) = redact(&out, &cfg.secrets) {
+                    out = clean;
+                }
+            }
             if out != chunk {
                 host.set_response_body(size, &out);
             }
@@ -201,6 +216,14 @@ fn buffered(
         let e = GatewayError::bad_gateway("upstream answer ended before its content-length");
         return reply_in_body(flight, host, size, &e);
     }
+    // A failed answer may echo a credential: out of the raw body before it is parsed or
+    // clipped (a clipped credential would no longer match).
+    let redacted = if (200..300).contains(&flight.status) {
+        None
+    } else {
+        redact_answer(body, &cfg.secrets)
+    };
+    let body = redacted.as_deref().unwrap_or(body);
     let result = {
         let header = |name: &str| headers.get(name).map(str::to_string);
         let meta = ResponseMeta {
@@ -240,11 +263,17 @@ fn buffered(
     let (status, new_body) = match result {
         Ok(out) => {
             flight.usage = out.usage;
-            (flight.status, out.body)
+            // Passed through untranslated: the redacted copy goes instead.
+            (flight.status, out.body.or_else(|| redacted.clone()))
         }
-        Err(e) => {
+        Err(mut e) => {
             flight.error = true;
+            // JSON escapes (`\u0073k-…`) only match once parsed.
+            if let Some(m) = redact_str(&e.message, &cfg.secrets) {
+                e.message = m;
+            }
             if let Some(secs) = e.retry_after {
+                let secs = secs.min(retry_after::MAX_SECS);
                 host.set_response_header("retry-after", &secs.to_string());
             }
             (e.status, Some(flight.endpoint.error_body(&e)))

@@ -183,19 +183,53 @@ fn local_errors() {
     let (_, a) = send(&mut h, &cfg);
     assert_eq!(a, Action::Pause);
     assert_eq!(h.local_response.as_ref().unwrap().status, 404);
-    // too large by content-length: refused before the body
+    // too large by content-length: read to the end (dropped as it comes), then refused,
+    // so that a client writing the whole body first still reads the 413
+    let mut h = post(&"x".repeat(1500));
+    h.request_headers
+        .push(("content-length".into(), "1500".into()));
+    let mut x = Exchange::new(cfg.clone());
+    assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
+    assert!(h.local_response.is_none());
+    h.request_body = vec![b'x'; 700];
+    assert_eq!(x.on_request_body(&mut h, 700, false), Action::Buffer);
+    assert!(h.request_body.is_empty(), "drained, not buffered");
+    assert!(h.local_response.is_none());
+    h.request_body = vec![b'x'; 800];
+    assert_eq!(x.on_request_body(&mut h, 800, true), Action::Pause);
+    assert_eq!(h.local_response.as_ref().unwrap().status, 413);
+    // far too large to be worth reading: refused at once
     let mut h = post("{}");
     h.request_headers
         .push(("content-length".into(), "5000".into()));
     let mut x = Exchange::new(cfg.clone());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     assert_eq!(h.local_response.as_ref().unwrap().status, 413);
-    // too large while buffering
+    // too large while buffering (no content-length): drained, refused at the end
     let mut h = post(&"x".repeat(1001));
     let mut x = Exchange::new(cfg.clone());
     x.on_request_headers(&mut h, false);
-    assert_eq!(x.on_request_body(&mut h, 1001, false), Action::Pause);
+    assert_eq!(x.on_request_body(&mut h, 1001, false), Action::Buffer);
+    assert!(h.local_response.is_none());
+    assert_eq!(x.on_request_body(&mut h, 0, true), Action::Pause);
     assert_eq!(h.local_response.as_ref().unwrap().status, 413);
+    // trailers end the body (Envoy's decompressor adds some): it is forwarded then
+    let mut h = post(r#"{"model":"gpt","messages":[{"role":"user","content":"hi"}]}"#);
+    let mut x = Exchange::new(cfg.clone());
+    assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
+    let n = h.request_body.len();
+    assert_eq!(x.on_request_body(&mut h, n, false), Action::Buffer);
+    assert_eq!(x.on_request_trailers(&mut h), Action::Continue);
+    assert_eq!(h.header("x-llm-cluster").as_deref(), Some("oa_c"));
+    // a compressed body the gateway cannot read: 415, never forwarded
+    let mut h = post(r#"{"model":"gpt","messages":[]}"#);
+    h.request_headers
+        .push(("content-encoding".into(), "gzip".into()));
+    let mut x = Exchange::new(cfg.clone());
+    assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
+    let reply = h.local_response.as_ref().unwrap();
+    assert_eq!(reply.status, 415);
+    assert!(String::from_utf8_lossy(&reply.body).contains("content-encoding gzip"));
     // other paths pass through, but never with a client-chosen cluster
     let mut h = FakeHost::with_request(&[(":path", "/healthz"), ("x-llm-cluster", "evil")]);
     let mut x = Exchange::new(cfg);

@@ -55,6 +55,13 @@ impl HttpContext for Http {
         }
     }
 
+    fn on_http_request_trailers(&mut self, _n: usize) -> WasmAction {
+        match &mut self.exchange {
+            Some(x) => to_wasm(x.on_request_trailers(&mut self.host)),
+            None => WasmAction::Continue,
+        }
+    }
+
     fn on_http_response_headers(&mut self, _n: usize, end_of_stream: bool) -> WasmAction {
         match &mut self.exchange {
             Some(x) => to_wasm(x.on_response_headers(&mut self.host, end_of_stream)),
