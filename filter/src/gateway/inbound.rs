@@ -8,6 +8,7 @@
 use crate::api::anthropic_server::MessagesRequest;
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
+use crate::codec::json_depth;
 use crate::config::Provider;
 use crate::error::GatewayError;
 use crate::translate::{self, messages, UpstreamRequest};
@@ -48,10 +49,20 @@ pub enum Inbound {
 
 fn json_error(e: serde_json::Error) -> GatewayError {
     if e.is_syntax() || e.is_eof() {
-        GatewayError::bad_request(format!("request body is not valid JSON: {e}"))
-    } else {
-        GatewayError::bad_request(format!("invalid request body: {e}"))
+        return GatewayError::bad_request(format!("request body is not valid JSON: {e}"));
     }
+    let message = format!("invalid request body: {e}");
+    match duplicate_field(&message) {
+        Some(name) => GatewayError::bad_field(name.to_string(), message),
+        None => GatewayError::bad_request(message),
+    }
+}
+
+/// The key serde refused as given twice (escaped or not): a provider could read either
+/// copy, so the gateway reads neither and names it. serde's message is the only carrier.
+fn duplicate_field(message: &str) -> Option<&str> {
+    let rest = message.split_once("duplicate field `")?.1;
+    Some(rest.split_once('`')?.0)
 }
 
 impl Inbound {
@@ -62,18 +73,17 @@ impl Inbound {
         let Some(text) = crate::strs::utf8(raw) else {
             return Err(GatewayError::bad_request("request body is not valid UTF-8"));
         };
+        // serde skips ignored and raw values without a depth bound, and they go upstream.
+        if json_depth::exceeds(raw, json_depth::MAX_DEPTH) {
+            return Err(GatewayError::bad_request(format!(
+                "request body nests arrays and objects more than {} deep",
+                json_depth::MAX_DEPTH
+            )));
+        }
         match endpoint {
             Endpoint::Chat => {
                 let req: ChatRequest = serde_json::from_str(text).map_err(json_error)?;
-                if req.model.is_empty() {
-                    return Err(GatewayError::bad_field("model", "model must not be empty"));
-                }
-                if req.messages.is_empty() {
-                    return Err(GatewayError::bad_field(
-                        "messages",
-                        "messages must contain at least one message",
-                    ));
-                }
+                translate::chat_checks::validate(&req)?;
                 Ok(Inbound::Chat(req))
             }
             Endpoint::Embeddings => {

@@ -179,3 +179,5 @@ mod tests_bedrock;
 mod tests_embeddings;
 #[cfg(test)]
 mod tests_family;
+#[cfg(test)]
+mod tests_json;
