@@ -165,6 +165,10 @@ fn duplicate_keys_are_refused_naming_the_key() {
             format!(r#"{{"model":"gpt","stream":true,"stream_options":{{"include_usage":true,"include_\u0075sage":false}},{MSGS}}}"#),
             "include_usage",
         ),
+        (
+            format!(r#"{{"model":"gpt","tools":[{{"type":"function","function":{{"name":"f"}}}}],"tool_choice":{{"type":"function","function":{{"name":"f","n\u0061me":"g"}}}},{MSGS}}}"#),
+            "name",
+        ),
     ] {
         let (h, a) = send("/v1/chat/completions", &body);
         let (status, v) = refused(&h, a);

@@ -13,4 +13,5 @@ mod emulator;
 mod gateway_config;
 mod gateway_fuzz;
 mod gateway_golden;
+mod gateway_json;
 mod gateway_workers;
