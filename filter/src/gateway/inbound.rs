@@ -69,17 +69,20 @@ impl Inbound {
     pub fn parse(endpoint: Endpoint, raw: &[u8]) -> Result<Inbound, GatewayError> {
         // The passthrough paths forward bytes serde never reads, so the whole body is
         // checked once here; parsing from the checked `str` then spares serde checking
-        // each string again (a second UTF-8 pass over most of the body).
-        let Some(text) = crate::strs::utf8(raw) else {
-            return Err(GatewayError::bad_request("request body is not valid UTF-8"));
+        // each string again (a second UTF-8 pass over most of the body). The same pass
+        // bounds the depth: serde skips ignored and raw values unbounded, and they go upstream.
+        let text = match json_depth::text_within(raw, json_depth::MAX_DEPTH) {
+            Ok(text) => text,
+            Err(json_depth::Refusal::NotUtf8) => {
+                return Err(GatewayError::bad_request("request body is not valid UTF-8"))
+            }
+            Err(json_depth::Refusal::TooDeep) => {
+                return Err(GatewayError::bad_request(format!(
+                    "request body nests arrays and objects more than {} deep",
+                    json_depth::MAX_DEPTH
+                )))
+            }
         };
-        // serde skips ignored and raw values without a depth bound, and they go upstream.
-        if json_depth::exceeds(raw, json_depth::MAX_DEPTH) {
-            return Err(GatewayError::bad_request(format!(
-                "request body nests arrays and objects more than {} deep",
-                json_depth::MAX_DEPTH
-            )));
-        }
         match endpoint {
             Endpoint::Chat => {
                 let req: ChatRequest = serde_json::from_str(text).map_err(json_error)?;
