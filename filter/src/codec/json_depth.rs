@@ -62,10 +62,9 @@ fn string_end(json: &[u8], mut i: usize, seen: &mut u64) -> usize {
     loop {
         // Eight bytes at a time while they hold neither a quote nor a backslash.
         for chunk in json.get(i..).unwrap_or_default().chunks_exact(8) {
-            let w = chunk
-                .iter()
-                .rev()
-                .fold(0u64, |w, b| (w << 8) | u64::from(*b));
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(chunk); // one 64-bit load, as in `strs`
+            let w = u64::from_le_bytes(bytes);
             if quote_or_backslash(w) {
                 break;
             }
