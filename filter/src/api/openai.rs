@@ -178,8 +178,8 @@ pub struct FunctionDef {
     pub parameters: Option<Box<RawValue>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// A mode (`"auto"`…) or a named function (`Deserialize` in `openai_de.rs`).
+#[derive(Debug)]
 pub enum ToolChoice {
     Mode(String),
     Named(NamedToolChoice),

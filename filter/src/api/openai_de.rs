@@ -11,7 +11,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Vis
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::openai::{Content, ContentPart, ImageUrl, Message, ToolCall};
+use super::openai::{Content, ContentPart, ImageUrl, Message, ToolCall, ToolChoice};
 use super::text::Text;
 
 const ROLES: &[&str] = &["system", "developer", "user", "assistant", "tool"];
@@ -218,6 +218,22 @@ impl<'de> Deserialize<'de> for Content {
         }
     }
 }
+
+/// Read as raw JSON first, like [`Content`]: the derived untagged enum reported any error
+/// inside a named choice (a duplicate `name`) only as "did not match any variant".
+impl<'de> Deserialize<'de> for ToolChoice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let read = match raw.get().as_bytes().first() {
+            Some(b'"') => serde_json::from_str(raw.get()).map(ToolChoice::Mode),
+            Some(b'{') => serde_json::from_str(raw.get()).map(ToolChoice::Named),
+            _ => return Err(de::Error::custom(NOT_TOOL_CHOICE)),
+        };
+        read.map_err(|e| de::Error::custom(without_position(&e)))
+    }
+}
+
+const NOT_TOOL_CHOICE: &str = "data did not match any variant of untagged enum ToolChoice";
 
 /// An error's message without serde_json's "at line L column C" (positions inside the
 /// re-read array; the outer parse adds the position in the body).

@@ -1,12 +1,14 @@
 //! Edit a few top-level members of a JSON object without re-serialising the rest.
 //! The OpenAI passthrough uses it to swap `model` (and add `stream_options`) while
 //! forwarding every other byte exactly as the client sent it. Input must already be
-//! known to be valid JSON (it was parsed before); on anything unexpected we return None
-//! and the caller falls back to a full rewrite.
+//! known to be valid JSON (it was parsed before) whose members the gateway reads are
+//! unique (serde refuses a duplicate field, escaped or not); on anything unexpected we
+//! return None and the caller falls back to a full rewrite.
 
 use std::ops::Range;
 
-/// Byte range of the value of top-level `key`, if present.
+/// Byte range of the value of top-level `key`, if present. Keys are matched by their
+/// value, as every JSON parser reads them: `"mod\u0065l"` is `model`.
 pub fn find_top_level(json: &[u8], key: &str) -> Option<Range<usize>> {
     let mut i = skip_ws(json, 0);
     if json.get(i) != Some(&b'{') {
@@ -25,19 +27,30 @@ pub fn find_top_level(json: &[u8], key: &str) -> Option<Range<usize>> {
             _ => return None,
         }
         let key_end = skip_string(json, i)?;
-        let raw_key = json.get(i + 1..key_end - 1)?;
+        let quoted_key = json.get(i..key_end)?;
         i = skip_ws(json, key_end);
         if json.get(i) != Some(&b':') {
             return None;
         }
         i = skip_ws(json, i + 1);
         let value_end = skip_value(json, i)?;
-        // Keys with escapes never match a plain ASCII key; good enough for our keys.
-        if raw_key == key.as_bytes() {
+        if key_is(quoted_key, key) {
             return Some(i..value_end);
         }
         i = value_end;
     }
+}
+
+/// Whether the JSON string literal `quoted` (quotes included) means `key`. Escapes are
+/// rare in keys: only then is the literal decoded, by the parser that read the request.
+fn key_is(quoted: &[u8], key: &str) -> bool {
+    let inner = quoted
+        .get(1..quoted.len().saturating_sub(1))
+        .unwrap_or_default();
+    if !inner.contains(&b'\\') {
+        return inner == key.as_bytes();
+    }
+    serde_json::from_slice::<String>(quoted).is_ok_and(|k| k == key)
 }
 
 /// Replace `range` of `json` with `with`.
@@ -141,6 +154,18 @@ mod tests {
         assert_eq!(v["messages"][0]["model"], "x");
         assert_eq!(&j[find_top_level(j, "n").unwrap()], b"1");
         assert!(find_top_level(j, "absent").is_none());
+    }
+
+    #[test]
+    fn escaped_keys_match_by_value() {
+        let j = br#"{"mod\u0065l":"alias","stream_\u006fptions":{"include_usage":false},"\"q":1}"#;
+        assert_eq!(&j[find_top_level(j, "model").unwrap()], br#""alias""#);
+        let r = find_top_level(j, "stream_options").unwrap();
+        assert_eq!(&j[r], br#"{"include_usage":false}"#);
+        assert_eq!(&j[find_top_level(j, "\"q").unwrap()], b"1");
+        // An escape that decodes to something else does not match.
+        assert!(find_top_level(br#"{"mode\u004c":1}"#, "model").is_none());
+        assert!(find_top_level(br#"{"mod\u0065":1}"#, "model").is_none());
     }
 
     #[test]

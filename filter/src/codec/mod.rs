@@ -2,5 +2,6 @@
 pub mod base64;
 pub mod crc32;
 pub mod eventstream;
+pub mod json_depth;
 pub mod json_splice;
 pub mod sse;

@@ -8,6 +8,7 @@
 use crate::api::anthropic_server::MessagesRequest;
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
+use crate::codec::json_depth;
 use crate::config::Provider;
 use crate::error::GatewayError;
 use crate::translate::{self, messages, UpstreamRequest};
@@ -64,32 +65,44 @@ pub enum Inbound {
 
 fn json_error(e: serde_json::Error) -> GatewayError {
     if e.is_syntax() || e.is_eof() {
-        GatewayError::bad_request(format!("request body is not valid JSON: {e}"))
-    } else {
-        GatewayError::bad_request(format!("invalid request body: {e}"))
+        return GatewayError::bad_request(format!("request body is not valid JSON: {e}"));
     }
+    let message = format!("invalid request body: {e}");
+    match duplicate_field(&message) {
+        Some(name) => GatewayError::bad_field(name.to_string(), message),
+        None => GatewayError::bad_request(message),
+    }
+}
+
+/// The key serde refused as given twice (escaped or not): a provider could read either
+/// copy, so the gateway reads neither and names it. serde's message is the only carrier.
+fn duplicate_field(message: &str) -> Option<&str> {
+    let rest = message.split_once("duplicate field `")?.1;
+    Some(rest.split_once('`')?.0)
 }
 
 impl Inbound {
     pub fn parse(endpoint: Endpoint, raw: &[u8]) -> Result<Inbound, GatewayError> {
         // The passthrough paths forward bytes serde never reads, so the whole body is
         // checked once here; parsing from the checked `str` then spares serde checking
-        // each string again (a second UTF-8 pass over most of the body).
-        let Some(text) = crate::strs::utf8(raw) else {
-            return Err(GatewayError::bad_request("request body is not valid UTF-8"));
+        // each string again (a second UTF-8 pass over most of the body). The same pass
+        // bounds the depth: serde skips ignored and raw values unbounded, and they go upstream.
+        let text = match json_depth::text_within(raw, json_depth::MAX_DEPTH) {
+            Ok(text) => text,
+            Err(json_depth::Refusal::NotUtf8) => {
+                return Err(GatewayError::bad_request("request body is not valid UTF-8"))
+            }
+            Err(json_depth::Refusal::TooDeep) => {
+                return Err(GatewayError::bad_request(format!(
+                    "request body nests arrays and objects more than {} deep",
+                    json_depth::MAX_DEPTH
+                )))
+            }
         };
         match endpoint {
             Endpoint::Chat => {
                 let req: ChatRequest = serde_json::from_str(text).map_err(json_error)?;
-                if req.model.is_empty() {
-                    return Err(GatewayError::bad_field("model", "model must not be empty"));
-                }
-                if req.messages.is_empty() {
-                    return Err(GatewayError::bad_field(
-                        "messages",
-                        "messages must contain at least one message",
-                    ));
-                }
+                translate::chat_checks::validate(&req)?;
                 Ok(Inbound::Chat(req))
             }
             Endpoint::Embeddings => {

@@ -198,6 +198,8 @@ mod tests_family;
 #[cfg(test)]
 mod tests_forward;
 #[cfg(test)]
+mod tests_json;
+#[cfg(test)]
 mod tests_messages;
 #[cfg(test)]
 mod tests_plausible;

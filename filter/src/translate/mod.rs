@@ -9,6 +9,7 @@ mod anthropic_stream;
 pub mod azure;
 pub mod bedrock;
 mod bedrock_stream;
+pub mod chat_checks;
 pub mod chunks;
 pub mod embeddings;
 mod embeddings_bedrock;

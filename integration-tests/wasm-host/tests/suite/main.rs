@@ -15,6 +15,7 @@ mod gateway_edges;
 mod gateway_endings;
 mod gateway_fuzz;
 mod gateway_golden;
+mod gateway_json;
 mod gateway_schema;
 mod gateway_teardown;
 mod gateway_workers;
