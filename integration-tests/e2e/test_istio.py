@@ -18,6 +18,7 @@
 
 import copy
 import hashlib
+import gzip
 import http.server as httpserver
 import json
 import os
@@ -327,17 +328,27 @@ def assemble_gateway(tmp, module_port, digest, front_port, ca):
 
     # Listener of the Gateway's server port with the HTTP_FILTER patch before the router.
     server = gw["spec"]["servers"][0]
-    [hf] = patches(ef, "HTTP_FILTER")
-    assert hf["match"]["context"] == "GATEWAY" and hf["patch"]["operation"] == "INSERT_BEFORE"
-    assert hf["match"]["listener"]["filterChain"]["filter"]["subFilter"]["name"] == "envoy.filters.http.router"
+    # Each INSERT_BEFORE the router lands after the ones before it: the decompressor, then the filter.
+    http_filters = patches(ef, "HTTP_FILTER")
+    for hf in http_filters:
+        assert hf["match"]["context"] == "GATEWAY" and hf["patch"]["operation"] == "INSERT_BEFORE"
+        assert hf["match"]["listener"]["filterChain"]["filter"]["subFilter"]["name"] == "envoy.filters.http.router"
+    assert [hf["patch"]["value"]["name"] for hf in http_filters] == ["envoy.filters.http.decompressor", "llm-gateway"]
+    chain = [from_files(hf["patch"]["value"], ecds) if "config_discovery" in hf["patch"]["value"]
+             else hf["patch"]["value"] for hf in http_filters]
     vhost = f"{server['hosts'][0]}:{server['port']['number']}"
     routes = virtual_service_routes(vs)
     for p in patches(ef, "HTTP_ROUTE"):
         assert p["match"]["routeConfiguration"]["vhost"]["name"] == vhost
         assert p["patch"]["operation"] == "INSERT_FIRST"
         routes.insert(0, p["patch"]["value"])
-    conn = hcm(f"outbound_0.0.0.0_{server['port']['number']}", routes, [from_files(hf["patch"]["value"], ecds)],
+    conn = hcm(f"outbound_0.0.0.0_{server['port']['number']}", routes, chain,
                vhost=vhost, domains=(HOST, f"{HOST}:*"))
+    for p in patches(ef, "NETWORK_FILTER"):
+        assert p["patch"]["operation"] == "MERGE"
+        merged = dict(p["patch"]["value"]["typed_config"])
+        assert merged.pop("@type") == conn["typed_config"]["@type"]
+        conn["typed_config"].update(merged)
     for p in patches(ef, "VIRTUAL_HOST"):
         assert p["match"]["routeConfiguration"]["portNumber"] == server["port"]["number"]
         assert p["patch"]["operation"] == "ADD"
@@ -430,6 +441,16 @@ def test_failover_to_anthropic_by_the_retry_route(istio_gateway, oa, an):
     [rec] = an.requests()
     assert json.loads(rec["body"])["model"] == "claude-sonnet-4-5"
     assert rec["headers"]["x-api-key"] == istio_gateway.env["ANTHROPIC_API_KEY"]
+
+
+def test_gzip_bodies_are_inflated_before_the_filter(istio_gateway, oa):
+    chat = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "zipped"}]}).encode()
+    headers = {"content-type": "application/json", "content-encoding": "gzip", "host": HOST,
+               "authorization": f"Bearer {EXAMPLE_KEY}"}
+    status, _, body = http("POST", istio_gateway.base + "/v1/chat/completions", gzip.compress(chat), headers,
+                           timeout=30)
+    assert status == 200, body
+    assert json.loads(body)["choices"][0]["message"]["content"] == "mock openai says: zipped"
 
 
 def test_the_ingress_refuses_unknown_keys_and_other_paths(istio_gateway, oa):
