@@ -131,6 +131,8 @@ def test_a_cluster_that_does_not_exist_and_buffer_limits_are_json(mocks):
         assert status == 503, body
         # The filter translates the reply as the provider's answer: Envoy's words survive.
         assert "cluster_not_found" in openai_error(body)["message"], body
+        # It names the cluster Envoy does not have.
+        assert "no_such_cluster" in openai_error(body)["message"], body
         # An answer over Envoy's buffer (the filter holds it to translate it).
         oa = mocks["openai_mock"]
         oa.reset()
