@@ -216,7 +216,8 @@ def test_answer_over_envoys_buffer_limit_is_an_error_and_charged(mocks):
         assert e.counter("llmgw_requests_total", *OPENAI) == 1
         line = wait_for(lambda: log_line(e, 0))
         assert "usage=estimated" in line, line
-        # At least the 64 KiB Envoy held, at four bytes per token.
-        assert field(line, "completion_tokens") >= 65536 // 4, line
+        # About the 64 KiB Envoy held, at four bytes per token: the filter counts what its last
+        # body callback showed, which may stop a read short of the limit (one run saw 65,424 B).
+        assert 32768 // 4 <= field(line, "completion_tokens") <= len(json.dumps(big)) // 4 + 1, line
     finally:
         e.stop()
