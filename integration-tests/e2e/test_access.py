@@ -84,6 +84,16 @@ def test_keys_and_allow_list(gw):
     # /v1/models shows what the key may use
     models = openai.OpenAI(base_url=e.base + "/v1", api_key=KEYS["app"]).models.list()
     assert [m.id for m in models] == ["open", "priced"]
+    # /v1/models/{id} too: a model the key may not use is as unknown as a missing one.
+    app = openai.OpenAI(base_url=e.base + "/v1", api_key=KEYS["app"], max_retries=0)
+    got = app.models.retrieve("priced")
+    assert (got.id, got.object, got.owned_by) == ("priced", "model", "llm-gateway")
+    for hidden in ("secret", "nope"):
+        with pytest.raises(openai.NotFoundError) as missing:
+            app.models.retrieve(hidden)
+        assert missing.value.body["code"] == "model_not_found"
+    admin = openai.OpenAI(base_url=e.base + "/v1", api_key=KEYS["admin"], max_retries=0)
+    assert admin.models.retrieve("secret").id == "secret"
 
 
 def test_rpm_holds_exactly_under_concurrency(gw):

@@ -6,6 +6,7 @@ mod account;
 mod attempt;
 mod charge;
 mod inbound;
+mod models_api;
 mod redact;
 mod request;
 mod response;

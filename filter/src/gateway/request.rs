@@ -1,10 +1,10 @@
 //! Request side: recognise gateway endpoints, buffer the body, resolve and pick the
 //! target, and rewrite the request for the chosen provider.
 
-use serde::Serialize;
-
 use super::inbound::{Endpoint, Inbound};
-use super::{access, response, usage_api, Action, Exchange, Flight, ResponseMode, State};
+use super::{
+    access, models_api, response, usage_api, Action, Exchange, Flight, ResponseMode, State,
+};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
@@ -89,10 +89,23 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             if method != "GET" {
                 return x.reply_error(host, &GatewayError::method_not_allowed(&method));
             }
-            let body = models_list(x);
+            let body = models_api::list(x);
             host.send_local_response(200, &[("content-type", "application/json")], &body);
             x.state = State::Replied;
             Action::Pause
+        }
+        p if p.starts_with(models_api::MODEL_PREFIX) => {
+            if method != "GET" {
+                return x.reply_error(host, &GatewayError::method_not_allowed(&method));
+            }
+            match models_api::get(x, p) {
+                Ok(body) => {
+                    host.send_local_response(200, &[("content-type", "application/json")], &body);
+                    x.state = State::Replied;
+                    Action::Pause
+                }
+                Err(e) => x.reply_error(host, &e),
+            }
         }
         USAGE_PATH => {
             if method != "GET" {
@@ -108,50 +121,6 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             }
         }
         p => x.reply_error(host, &GatewayError::not_found(p)),
-    }
-}
-
-fn models_list(x: &Exchange) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct List<'a> {
-        object: &'static str,
-        data: Vec<Model<'a>>,
-    }
-    #[derive(Serialize)]
-    struct Model<'a> {
-        id: &'a str,
-        object: &'static str,
-        created: u64,
-        owned_by: &'static str,
-    }
-    let list = List {
-        object: "list",
-        data: x
-            .cfg
-            .model_names
-            .iter()
-            .filter(|id| allowed(x, id))
-            .map(|id| Model {
-                id,
-                object: "model",
-                created: 0,
-                owned_by: "llm-gateway",
-            })
-            .collect(),
-    };
-    serde_json::to_vec(&list).unwrap_or_default()
-}
-
-/// The caller's allow-list (everything when there is none).
-fn allowed(x: &Exchange, model: &str) -> bool {
-    let key = x
-        .cfg
-        .access
-        .as_ref()
-        .and_then(|a| x.caller.and_then(|i| a.key(i)));
-    match key.and_then(|k| k.models.as_ref()) {
-        Some(list) => list.iter().any(|m| m == model),
-        None => true,
     }
 }
 

@@ -313,3 +313,79 @@ fn model_limit_holds_for_every_name_of_the_upstream_model() {
         200
     );
 }
+
+/// `GET /v1/models/{id}` with the caller's key: (status, JSON body).
+fn get_model(
+    cfg: &Rc<Config>,
+    key: Option<&str>,
+    method: &str,
+    path: &str,
+) -> (u16, serde_json::Value) {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let mut headers = vec![(":method", method), (":path", path)];
+    if let Some(a) = &auth {
+        headers.push(("authorization", a.as_str()));
+    }
+    let mut h = FakeHost::with_request(&headers);
+    let mut x = Exchange::new(cfg.clone());
+    assert_eq!(x.on_request_headers(&mut h, true), Action::Pause);
+    let reply = h.local_response.expect("answered by the gateway");
+    (reply.status, serde_json::from_slice(&reply.body).unwrap())
+}
+
+#[test]
+fn retrieve_a_model_within_the_allow_list() {
+    let doc = r#"{
+      "providers": [{"name":"oa","kind":"openai","cluster":"c"}],
+      "models": [{"name":"m","targets":[{"provider":"oa","model":"gpt"}]},
+                 {"name":"x","targets":[{"provider":"oa","model":"gpt"}]}],
+      "allow_provider_model": true,
+      "access": {"keys": [{"name":"k","sha256":"K","models":["m","oa/gpt"]},
+                          {"name":"admin","sha256":"A","admin":true}]}
+    }"#
+    .replace('K', &hex(hash("sk-k")))
+    .replace("\"A\"", &format!("\"{}\"", hex(hash("sk-admin"))));
+    let cfg = Rc::new(parse(doc.as_bytes(), &|_| None).unwrap());
+    let (status, m) = get_model(&cfg, Some("sk-k"), "GET", "/v1/models/m");
+    assert_eq!(status, 200);
+    assert_eq!(
+        (m["id"].as_str(), m["object"].as_str()),
+        (Some("m"), Some("model"))
+    );
+    // Another team's model is as unknown as a missing one.
+    for path in [
+        "/v1/models/x",
+        "/v1/models/nope",
+        "/v1/models/",
+        "/v1/models/oa/other",
+    ] {
+        let (status, e) = get_model(&cfg, Some("sk-k"), "GET", path);
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(e["error"]["code"], "model_not_found", "{path}");
+    }
+    for path in ["/v1/models/oa/gpt", "/v1/models/oa%2Fgpt"] {
+        let (status, m) = get_model(&cfg, Some("sk-k"), "GET", path);
+        assert_eq!((status, m["id"].as_str()), (200, Some("oa/gpt")), "{path}");
+    }
+    assert_eq!(
+        get_model(&cfg, Some("sk-admin"), "GET", "/v1/models/x").0,
+        200
+    );
+    assert_eq!(
+        get_model(&cfg, Some("sk-admin"), "GET", "/v1/models/oa/any").0,
+        200
+    );
+    assert_eq!(
+        get_model(&cfg, Some("sk-admin"), "GET", "/v1/models/zz/any").0,
+        404
+    );
+    assert_eq!(
+        get_model(&cfg, Some("sk-admin"), "GET", "/v1/models/oa/").0,
+        404
+    );
+    assert_eq!(
+        get_model(&cfg, Some("sk-admin"), "DELETE", "/v1/models/m").0,
+        405
+    );
+    assert_eq!(get_model(&cfg, None, "GET", "/v1/models/m").0, 401);
+}
