@@ -1,13 +1,10 @@
 //! `POST /v1/embeddings`: one dispatch per provider kind. OpenAI and Azure take the
 //! client's body as it is (model rewritten); Gemini, Vertex and Bedrock get their own
-//! format (`embeddings_google.rs`, `embeddings_bedrock.rs`) and answer an OpenAI list
+//! format (`gemini/embeddings.rs`, `bedrock/embeddings.rs`) and answer an OpenAI list
 //! built by `embeddings_out.rs`; kinds without embeddings answer a clear 400 before
 //! anything goes upstream.
 
-use super::{
-    azure, embeddings_bedrock, embeddings_google, openai, ResponseMeta, ResponseOut,
-    UpstreamRequest,
-};
+use super::{azure, bedrock, gemini, openai, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::api::embeddings::{EmbeddingInput, EmbeddingsProbe, EmbeddingsRequest};
 use crate::config::{Provider, ProviderKind};
 use crate::error::GatewayError;
@@ -99,13 +96,13 @@ pub fn request(
             body: openai::rewrite_model(raw, &req.model, upstream_model)?,
         }),
         ProviderKind::Anthropic(_) => Err(unsupported(provider, "anthropic")),
-        ProviderKind::Gemini => embeddings_google::gemini_request(provider, upstream_model, req),
+        ProviderKind::Gemini => gemini::embeddings::gemini_request(provider, upstream_model, req),
         ProviderKind::Vertex(v) => {
-            embeddings_google::vertex_request(provider, v, upstream_model, req)
+            gemini::embeddings::vertex_request(provider, v, upstream_model, req)
         }
         ProviderKind::VertexAnthropic(_) => Err(unsupported(provider, "vertex_anthropic")),
         ProviderKind::Bedrock(settings) => {
-            embeddings_bedrock::request(provider, settings, upstream_model, req, now_ms)
+            bedrock::embeddings::request(provider, settings, upstream_model, req, now_ms)
         }
     }
 }
@@ -120,10 +117,10 @@ pub fn response(
     match &provider.kind {
         ProviderKind::OpenAi | ProviderKind::Azure(_) => openai_response(status, body),
         ProviderKind::Anthropic(_) => Err(unsupported(provider, "anthropic")),
-        ProviderKind::Gemini => embeddings_google::gemini_response(status, body, meta, shape),
-        ProviderKind::Vertex(_) => embeddings_google::vertex_response(status, body, meta, shape),
+        ProviderKind::Gemini => gemini::embeddings::gemini_response(status, body, meta, shape),
+        ProviderKind::Vertex(_) => gemini::embeddings::vertex_response(status, body, meta, shape),
         ProviderKind::VertexAnthropic(_) => Err(unsupported(provider, "vertex_anthropic")),
-        ProviderKind::Bedrock(_) => embeddings_bedrock::response(status, body, meta, shape),
+        ProviderKind::Bedrock(_) => bedrock::embeddings::response(status, body, meta, shape),
     }
 }
 

@@ -4,22 +4,14 @@
 //! below, which the compiler points to.
 
 pub mod anthropic;
-pub mod anthropic_options;
-mod anthropic_stream;
 pub mod azure;
 pub mod bedrock;
-mod bedrock_stream;
 pub mod chat_checks;
 pub mod chunks;
 pub mod embeddings;
-mod embeddings_bedrock;
-mod embeddings_google;
 mod embeddings_out;
 pub mod errors;
 pub mod gemini;
-pub mod gemini_response;
-mod gemini_schema;
-mod gemini_stream;
 pub mod messages;
 pub mod openai;
 mod request_parts;
@@ -142,7 +134,7 @@ pub fn response(
         ProviderKind::OpenAi | ProviderKind::Azure(_) => openai::response(status, body),
         ProviderKind::Anthropic(_) => anthropic::response(status, body, created),
         ProviderKind::Gemini | ProviderKind::Vertex(_) => {
-            gemini_response::response(status, body, created)
+            gemini::response::response(status, body, created)
         }
         ProviderKind::VertexAnthropic(_) => vertex::anthropic_response(status, body, created),
         ProviderKind::Bedrock(_) => bedrock::response(status, body, created, meta),
@@ -159,12 +151,12 @@ pub fn stream(
             Box::new(openai::OpenAiStream::new(settings))
         }
         ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => {
-            Box::new(anthropic_stream::AnthropicStream::new(settings))
+            Box::new(anthropic::stream::AnthropicStream::new(settings))
         }
         ProviderKind::Gemini | ProviderKind::Vertex(_) => {
-            Box::new(gemini_stream::GeminiStream::new(settings))
+            Box::new(gemini::stream::GeminiStream::new(settings))
         }
-        ProviderKind::Bedrock(_) => Box::new(bedrock_stream::BedrockStream::new(settings, meta)),
+        ProviderKind::Bedrock(_) => Box::new(bedrock::stream::BedrockStream::new(settings, meta)),
     }
 }
 

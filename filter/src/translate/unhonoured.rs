@@ -3,7 +3,7 @@
 //! provider's range), and the gateway logs the list, or refuses the request in strict
 //! mode (`gateway/request.rs`).
 
-use super::anthropic_options;
+use super::anthropic::options as anthropic_options;
 use super::request_parts::{blank_stop, TEMPERATURE_MAX_UNIT};
 use crate::api::openai::ChatRequest;
 use crate::config::{Provider, ProviderKind};

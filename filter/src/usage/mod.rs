@@ -32,7 +32,7 @@ impl TokenUsage {
 
     /// Anthropic's `input_tokens` excludes cache reads and writes; OpenAI's
     /// `prompt_tokens` includes them.
-    pub fn from_anthropic(u: &crate::api::anthropic::Usage) -> TokenUsage {
+    pub fn from_anthropic(u: &crate::translate::anthropic::wire::Usage) -> TokenUsage {
         let cached = u.cache_read_input_tokens;
         let prompt = match (u.input_tokens, u.cache_creation_input_tokens, cached) {
             (None, None, None) => None,

@@ -4,11 +4,11 @@
 use super::super::openai::rewrite_model;
 use super::super::{ResponseOut, StreamMapper, UpstreamRequest, MAX_EVENT_BYTES};
 use super::{errors, system};
-use crate::api::anthropic::{BlockDelta, ErrorEnvelope, MessagesResponse, StreamEvent};
 use crate::api::anthropic_server::MessagesRequest;
 use crate::codec::sse::{self, SseParser};
 use crate::config::{AnthropicSettings, Provider};
 use crate::error::GatewayError;
+use crate::translate::anthropic::wire::{BlockDelta, ErrorEnvelope, MessagesResponse, StreamEvent};
 use crate::usage::TokenUsage;
 
 pub fn request(

@@ -3,8 +3,8 @@
 //! the rare, nested parts (tools, tool choice, thinking, non-text blocks) still go
 //! through serde_json. The tests hold the two together.
 
-use super::anthropic::{Block, Message, MessagesRequest, Role};
-use super::json_out as j;
+use crate::api::json_out as j;
+use crate::translate::anthropic::wire::{Block, Message, MessagesRequest, Role};
 
 impl MessagesRequest<'_> {
     pub fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
@@ -90,5 +90,5 @@ impl Message<'_> {
 }
 
 #[cfg(test)]
-#[path = "anthropic_out_tests.rs"]
+#[path = "wire_out_tests.rs"]
 mod tests;

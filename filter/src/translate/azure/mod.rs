@@ -2,10 +2,10 @@
 //! OpenAI passthrough (its `model` rewritten to the deployment name, which Azure
 //! ignores in favour of the path); answers, streams and errors are OpenAI's.
 
-use super::{openai, UpstreamRequest};
 use crate::api::openai::ChatRequest;
 use crate::config::{AzureAuth, AzureSettings, Provider};
 use crate::error::GatewayError;
+use crate::translate::{openai, UpstreamRequest};
 
 pub fn request(
     provider: &Provider,

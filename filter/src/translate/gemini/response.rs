@@ -2,12 +2,14 @@
 
 use serde_json::value::RawValue;
 
-use super::gemini::SIGNATURE_MARKER;
-use super::{errors, ResponseOut};
-use crate::api::gemini::{self as gm, ErrorBody, GenerateContentResponse, UsageMetadata};
 use crate::api::openai::{self as oa, ChatResponse, Choice, ResponseMessage, ToolCallOut};
 use crate::api::text::TextOut;
 use crate::error::GatewayError;
+use crate::translate::gemini::wire::{
+    self as gm, ErrorBody, GenerateContentResponse, UsageMetadata,
+};
+use crate::translate::gemini::SIGNATURE_MARKER;
+use crate::translate::{errors, ResponseOut};
 use crate::usage::TokenUsage;
 
 pub fn usage(u: &UsageMetadata) -> TokenUsage {

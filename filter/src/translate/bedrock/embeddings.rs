@@ -5,12 +5,12 @@
 //! `inputTextTokenCount`; otherwise Bedrock's `x-amzn-bedrock-input-token-count`
 //! header is read, and without it usage is estimated.
 
-use super::embeddings::{texts, Shape};
-use super::{bedrock, embeddings_out, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::embeddings_upstream as up;
 use crate::config::{BedrockSettings, Provider};
 use crate::error::GatewayError;
+use crate::translate::embeddings::{texts, Shape};
+use crate::translate::{bedrock, embeddings_out, ResponseMeta, ResponseOut, UpstreamRequest};
 
 const COHERE_MAX_TEXTS: usize = 96;
 /// What Cohere calls documents to be stored and searched; OpenAI's API has no notion.
@@ -110,7 +110,7 @@ pub fn request(
     req: &EmbeddingsRequest,
     now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
-    let model = super::request_parts::encoded_path_segment(upstream_model)?;
+    let model = crate::translate::request_parts::encoded_path_segment(upstream_model)?;
     let body = body(upstream_model, req)?;
     let path = format!("{}/model/{model}/invoke", provider.base_path);
     let headers = bedrock::auth_headers(provider, settings, &path, &body, bedrock::JSON, now_ms)?;

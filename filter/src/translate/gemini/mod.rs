@@ -2,20 +2,25 @@
 //! builder is shared with Gemini on Vertex AI (`vertex.rs`); answers, streams and
 //! errors are in `gemini_response.rs` / `gemini_stream.rs`.
 
+pub mod embeddings;
+pub mod response;
+mod schema;
+pub mod stream;
+pub mod wire;
+
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::gemini_schema;
-use super::request_parts::{
-    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
-};
-use super::UpstreamRequest;
-use crate::api::gemini as gm;
 use crate::api::openai::{self as oa, ChatRequest, Content, ContentPart};
 use crate::api::text::Text;
 use crate::config::Provider;
 use crate::error::GatewayError;
+use crate::translate::gemini::wire as gm;
+use crate::translate::request_parts::{
+    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
+};
+use crate::translate::UpstreamRequest;
 
 /// Tool call ids we hand out carry Gemini's thought signature after this marker, so
 /// that it comes back when the client replays the call (Gemini 3 requires it).
@@ -154,7 +159,7 @@ pub fn build(upstream_model: &str, req: &ChatRequest) -> Result<Vec<u8>, Gateway
         ));
     }
     // One expansion budget for all of the request's schemas.
-    let mut budget = gemini_schema::Budget::default();
+    let mut budget = schema::Budget::default();
     let tools = tools(req, &mut budget)?;
     let body = gm::GenerateContentRequest {
         contents,
@@ -204,7 +209,7 @@ struct CallId<'a>(&'a str);
 
 impl Ord for CallId<'_> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        super::work::step();
+        crate::translate::work::step();
         self.0.cmp(other.0)
     }
 }
@@ -333,7 +338,7 @@ fn mime_from_extension(url: &str) -> Option<&'static str> {
 
 fn tools<'a>(
     req: &'a ChatRequest,
-    budget: &mut gemini_schema::Budget,
+    budget: &mut schema::Budget,
 ) -> Result<Option<Vec<gm::Tool<'a>>>, GatewayError> {
     let Some(tools) = req.tools.as_ref().filter(|t| !t.is_empty()) else {
         return Ok(None);
@@ -352,10 +357,10 @@ fn tools<'a>(
                 let param = || format!("tools[{i}].function.parameters");
                 let schema: Value = serde_json::from_str(raw.get())
                     .map_err(|_| GatewayError::bad_field(param(), "must be a JSON schema"))?;
-                if gemini_schema::is_empty_object(&schema) {
+                if schema::is_empty_object(&schema) {
                     None
                 } else {
-                    Some(gemini_schema::to_gemini(&schema, budget).map_err(|why| {
+                    Some(schema::to_gemini(&schema, budget).map_err(|why| {
                         GatewayError::bad_field(
                             param(),
                             format!("tool {:?}: {why}", t.function.name),
@@ -419,7 +424,7 @@ fn tool_config(
 
 fn generation_config(
     req: &ChatRequest,
-    budget: &mut gemini_schema::Budget,
+    budget: &mut schema::Budget,
 ) -> Result<Option<gm::GenerationConfig>, GatewayError> {
     let (response_mime_type, response_schema) = response_format(req, budget)?;
     let cfg = gm::GenerationConfig {
@@ -442,7 +447,7 @@ type FormatOut = (Option<&'static str>, Option<Value>);
 
 fn response_format(
     req: &ChatRequest,
-    budget: &mut gemini_schema::Budget,
+    budget: &mut schema::Budget,
 ) -> Result<FormatOut, GatewayError> {
     let Some(f) = &req.response_format else {
         return Ok((None, None));
@@ -458,7 +463,7 @@ fn response_format(
                     let v: Value = serde_json::from_str(raw.get())
                         .map_err(|_| GatewayError::bad_field(param, "must be a JSON schema"))?;
                     Some(
-                        gemini_schema::to_gemini(&v, budget)
+                        schema::to_gemini(&v, budget)
                             .map_err(|why| GatewayError::bad_field(param, why))?,
                     )
                 }

@@ -2,13 +2,15 @@
 //! input; no token usage reported, so it is estimated) and Gemini on Vertex AI
 //! (`predict`, one instance per input; usage from `statistics.token_count`).
 
-use super::embeddings::{texts, Shape};
-use super::UpstreamRequest;
-use super::{embeddings_out, gemini, gemini_response, vertex, ResponseMeta, ResponseOut};
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::embeddings_upstream as up;
 use crate::config::{Provider, VertexSettings};
 use crate::error::GatewayError;
+use crate::translate::embeddings::{texts, Shape};
+use crate::translate::UpstreamRequest;
+use crate::translate::{
+    embeddings_out, gemini, gemini::response as gemini_response, vertex, ResponseMeta, ResponseOut,
+};
 
 /// `batchEmbedContents` takes at most this many requests.
 const GEMINI_MAX_INPUTS: usize = 100;

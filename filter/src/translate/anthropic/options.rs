@@ -14,9 +14,9 @@
 
 use serde_json::value::RawValue;
 
-use crate::api::anthropic as an;
 use crate::api::openai::{ChatRequest, ToolChoice};
 use crate::error::GatewayError;
+use crate::translate::anthropic::wire as an;
 
 /// The tool that carries a `json_schema` answer. Reserved: client tools may not use it.
 pub const JSON_TOOL: &str = "json_response";

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::text::{Text, TextOut};
+use crate::api::text::{Text, TextOut};
 
 // ---------- request ----------
 

@@ -1,13 +1,13 @@
 //! Anthropic Messages SSE events → OpenAI `chat.completion.chunk` events.
 
-use super::anthropic::finish_reason;
-use super::anthropic_options::JSON_TOOL;
-use super::chunks::{self, ChunkWriter};
-use super::{errors, StreamMapper, StreamSettings, MAX_EVENT_BYTES};
-use crate::api::anthropic::{BlockDelta, StartBlock, StreamEvent};
 use crate::api::openai::{Delta, FunctionDelta, ToolCallDelta};
 use crate::codec::sse::{self, SseParser};
 use crate::error::GatewayError;
+use crate::translate::anthropic::finish_reason;
+use crate::translate::anthropic::options::JSON_TOOL;
+use crate::translate::anthropic::wire::{BlockDelta, StartBlock, StreamEvent};
+use crate::translate::chunks::{self, ChunkWriter};
+use crate::translate::{errors, StreamMapper, StreamSettings, MAX_EVENT_BYTES};
 use crate::usage::TokenUsage;
 
 pub struct AnthropicStream {

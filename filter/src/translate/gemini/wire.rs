@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::text::Text;
+use crate::api::text::Text;
 use serde_json::Value;
 
 // ---------- request ----------

@@ -3,13 +3,15 @@
 //! candidate; function calls arrive complete. Gemini has no end marker: the stream is
 //! complete when the body ends after a finish reason.
 
-use super::chunks::{self, ChunkWriter};
-use super::gemini_response::{args_text, finish_reason, google_error, tool_call_id, usage};
-use super::{StreamMapper, StreamSettings, MAX_EVENT_BYTES};
-use crate::api::gemini::GenerateContentResponse;
 use crate::api::openai::{Delta, FunctionDelta, ToolCallDelta};
 use crate::codec::sse::{self, SseParser};
 use crate::error::GatewayError;
+use crate::translate::chunks::{self, ChunkWriter};
+use crate::translate::gemini::response::{
+    args_text, finish_reason, google_error, tool_call_id, usage,
+};
+use crate::translate::gemini::wire::GenerateContentResponse;
+use crate::translate::{StreamMapper, StreamSettings, MAX_EVENT_BYTES};
 use crate::usage::TokenUsage;
 
 /// Candidates a stream may carry: OpenAI's largest `n`. Keeps the per-candidate lookup

@@ -1,14 +1,12 @@
 //! OpenAI Chat Completions → AWS Bedrock Converse, and the answer back. Requests are
 //! signed here (SigV4) because the signature covers the translated body.
 
+pub mod embeddings;
+pub mod stream;
+pub mod wire;
+
 use serde_json::value::RawValue;
 
-use super::request_parts::{
-    base64_data_uri, empty_user_turn, encoded_path_segment, image_param, stop_sequences,
-    unit_temperature, unsupported_part, ToolArguments,
-};
-use super::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
-use crate::api::bedrock as br;
 use crate::api::openai::{
     self as oa, ChatRequest, ChatResponse, Choice, Content, ContentPart, ResponseMessage,
     ToolCallOut,
@@ -17,6 +15,12 @@ use crate::api::text::{Text, TextOut};
 use crate::aws::sigv4;
 use crate::config::{BedrockSettings, Provider};
 use crate::error::GatewayError;
+use crate::translate::bedrock::wire as br;
+use crate::translate::request_parts::{
+    base64_data_uri, empty_user_turn, encoded_path_segment, image_param, stop_sequences,
+    unit_temperature, unsupported_part, ToolArguments,
+};
+use crate::translate::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
 
 /// The signing name of `bedrock-runtime` (from its service model).

@@ -2,9 +2,9 @@
 
 use serde_json::value::RawValue;
 
-use super::super::anthropic::{ImageSource, Metadata, ThinkingConfig, Tool, ToolChoice};
-use super::super::text::{Text, TextOut};
 use super::*;
+use crate::api::text::{Text, TextOut};
+use crate::translate::anthropic::wire::{ImageSource, Metadata, ThinkingConfig, Tool, ToolChoice};
 
 fn text(lit: &str) -> Text {
     Text::from_raw(RawValue::from_string(lit.to_string()).unwrap()).unwrap()

@@ -1,14 +1,12 @@
 //! OpenAI Chat Completions → Anthropic Messages, and the answer back.
 
+pub mod options;
+pub mod stream;
+pub mod wire;
+mod wire_out;
+
 use serde_json::value::RawValue;
 
-use super::anthropic_options::{self as options, JSON_TOOL};
-use super::request_parts::{
-    base64_data_uri, concat, empty_user_turn, image_param, nonblank_stop_sequences,
-    unit_temperature, unsupported_part, ToolArguments,
-};
-use super::{errors, ResponseOut, UpstreamRequest};
-use crate::api::anthropic as an;
 use crate::api::openai::{
     self as oa, ChatRequest, ChatResponse, Choice, Content, ContentPart, ResponseMessage,
     ToolCallOut,
@@ -16,7 +14,14 @@ use crate::api::openai::{
 use crate::api::text::{Text, TextOut};
 use crate::config::{AnthropicSettings, Provider};
 use crate::error::GatewayError;
+use crate::translate::anthropic::wire as an;
+use crate::translate::request_parts::{
+    base64_data_uri, concat, empty_user_turn, image_param, nonblank_stop_sequences,
+    unit_temperature, unsupported_part, ToolArguments,
+};
+use crate::translate::{errors, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
+use options::JSON_TOOL;
 
 pub fn request(
     provider: &Provider,

@@ -1,15 +1,15 @@
 //! OpenAI and OpenAI-compatible upstreams: the body goes through byte for byte except
 //! `model` (and `stream_options`, so that every stream reports usage).
 
-use super::request_parts::concat;
-use super::{
-    chunks, errors, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest, MAX_EVENT_BYTES,
-};
 use crate::api::openai::{ChatRequest, ChunkProbe, ErrorEnvelope, UsageProbe};
 use crate::codec::json_splice::{find_top_level, insert_first, splice};
 use crate::codec::sse::{self, SseParser};
 use crate::config::Provider;
 use crate::error::GatewayError;
+use crate::translate::request_parts::concat;
+use crate::translate::{
+    chunks, errors, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest, MAX_EVENT_BYTES,
+};
 use crate::usage::TokenUsage;
 
 const INCLUDE_USAGE: &[u8] = br#"{"include_usage":true}"#;

@@ -2,12 +2,12 @@
 //! (`publishers/anthropic`, `rawPredict`: the Messages body without `model`, with
 //! `anthropic_version`). Both authenticate with `Authorization: Bearer <token>`.
 
-use super::anthropic::{self, BodyOptions};
-use super::{gemini, gemini_response, ResponseOut, UpstreamRequest};
-use crate::api::anthropic as an;
 use crate::api::openai::ChatRequest;
 use crate::config::{Provider, VertexAnthropicSettings, VertexSettings};
 use crate::error::GatewayError;
+use crate::translate::anthropic::wire as an;
+use crate::translate::anthropic::{self, BodyOptions};
+use crate::translate::{gemini, gemini::response as gemini_response, ResponseOut, UpstreamRequest};
 
 pub fn publisher_prefix(provider: &Provider, v: &VertexSettings, publisher: &str) -> String {
     format!(

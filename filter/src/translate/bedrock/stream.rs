@@ -2,14 +2,14 @@
 
 use serde::de::DeserializeOwned;
 
-use super::bedrock::{completion_id, exception_status, finish_reason, usage};
-use super::chunks::{self, ChunkWriter};
-use super::{ResponseMeta, StreamMapper, StreamSettings, MAX_EVENT_BYTES};
-use crate::api::bedrock as br;
 use crate::api::openai::{Delta, FunctionDelta, ToolCallDelta};
 use crate::codec::eventstream::{Decoder, Message};
 use crate::codec::sse;
 use crate::error::GatewayError;
+use crate::translate::bedrock::wire as br;
+use crate::translate::bedrock::{completion_id, exception_status, finish_reason, usage};
+use crate::translate::chunks::{self, ChunkWriter};
+use crate::translate::{ResponseMeta, StreamMapper, StreamSettings, MAX_EVENT_BYTES};
 use crate::usage::TokenUsage;
 
 pub struct BedrockStream {
