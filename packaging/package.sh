@@ -5,7 +5,7 @@
 #   packaging/package.sh [--out DIR] [--push REGISTRY/REPO:TAG] [--tls-verify=false] [--quick]
 #
 # --quick skips the tiktoken variant (CI); PACKAGE_NO_IMAGE=1 skips the image. The build is reproducible: build paths are remapped,
-# so the same commit gives the same bytes wherever it is checked out (see packaging/README.md).
+# so the same commit gives the same bytes wherever it is checked out (README: Deploy, release artifacts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
