@@ -4,6 +4,7 @@ wall-clock A/B runs on this shared 2-core machine swing by ±15 %.
 
     .venv/bin/python bench/icount.py [plain|noop|filter ...] [--wasm PATH] [--model openai-claude-sonnet]
                                      [--requests 1000]
+                                     [--path /v1/messages] [--as-model gpt-4o-mini]
 
 Runs Envoy (one worker) under `valgrind --tool=callgrind`, with the same configs as `./build.sh bench`
 (`--wasm` swaps the filter's .wasm, so two builds can be compared), sends 300 (`--warmup`) warm-up requests
@@ -15,6 +16,7 @@ builtins, which live outside the binary) and libc. Needs valgrind. Nothing here 
 import argparse
 import collections
 import http.client
+import json
 import re
 import subprocess
 import sys
@@ -69,14 +71,14 @@ def self_cost_by_object(path):
     return out
 
 
-def post(conn, body):
-    conn.request("POST", "/v1/chat/completions", body, {"content-type": "application/json"})
+def post(conn, body, path="/v1/chat/completions"):
+    conn.request("POST", path, body, {"content-type": "application/json"})
     r = conn.getresponse()
     r.read()
     return r.status
 
 
-def measure(kind, mock, body, requests, warmup=300):
+def measure(kind, mock, body, requests, warmup=300, path="/v1/chat/completions"):
     port, admin = bench.free_port(), bench.free_port()
     cfg = bench.envoy_config(kind, port, admin, mock.port)
     out = bench.OUT / "callgrind"
@@ -91,9 +93,9 @@ def measure(kind, mock, body, requests, warmup=300):
                           env=env, timeout=600)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        statuses = collections.Counter(post(conn, body) for _ in range(warmup))
+        statuses = collections.Counter(post(conn, body, path) for _ in range(warmup))
         subprocess.run(["callgrind_control", "-z", str(server.pid)], check=True, capture_output=True)
-        statuses.update(post(conn, body) for _ in range(requests))
+        statuses.update(post(conn, body, path) for _ in range(requests))
         subprocess.run(["callgrind_control", "-d", str(server.pid)], check=True, capture_output=True)
         time.sleep(1)
         dumps = sorted(out.glob(f"{kind}.{server.pid}.*"), key=lambda p: p.stat().st_mtime)
@@ -110,6 +112,9 @@ def main():
     ap.add_argument("kinds", nargs="*", default=["filter"], choices=["plain", "noop", "filter"])
     ap.add_argument("--wasm", help="the filter's .wasm (default: the release build)")
     ap.add_argument("--model", default="openai-claude-sonnet", help="bench.bodies() key")
+    ap.add_argument("--path", default="/v1/chat/completions",
+                    help="endpoint (/v1/messages for the Anthropic-shaped bodies)")
+    ap.add_argument("--as-model", help="replace the body's model (e.g. gpt-4o-mini: /v1/messages served by OpenAI)")
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--warmup", type=int, default=300, help="requests before counting")
     args = ap.parse_args()
@@ -117,10 +122,12 @@ def main():
         bench.WASM = Path(args.wasm).resolve()
     bench.OUT.mkdir(exist_ok=True)
     body = bench.bodies()[args.model].read_bytes()
+    if args.as_model:
+        body = json.dumps(dict(json.loads(body), model=args.as_model)).encode()
     mock = bench.Mock()
     try:
         for kind in args.kinds or ["filter"]:
-            split, statuses = measure(kind, mock, body, args.requests, args.warmup)
+            split, statuses = measure(kind, mock, body, args.requests, args.warmup, args.path)
             total = sum(split.values())
             parts = ", ".join(f"{k} {v / args.requests:,.0f}" for k, v in split.most_common())
             print(f"{kind} ({args.model}): {total / args.requests:,.0f} instructions/request "
