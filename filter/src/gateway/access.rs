@@ -5,10 +5,11 @@ use super::Exchange;
 use crate::config::access::{Budget, Period};
 use crate::config::{Config, Target};
 use crate::error::GatewayError;
-use crate::host::{cas_update, Host};
+use crate::host::Host;
 use crate::limits::{auth, period, rate};
+use crate::state::periods::{self, Scope};
+use crate::state::{self, keys};
 use crate::usage::metrics;
-use crate::usage::periods::{self, Scope};
 
 /// Envoy attribute holding the mesh peer identity (Istio: the SPIFFE id).
 const PEER_PRINCIPAL: [&str; 2] = ["connection", "uri_san_peer_certificate"];
@@ -111,7 +112,7 @@ pub fn admit(
             let status = reserve(
                 host,
                 &mut admission,
-                &format!("llm:rate:key:{}", k.name),
+                &keys::key_rate(&k.name),
                 limits,
                 now,
                 estimate,
@@ -183,11 +184,10 @@ fn reserve(
 ) -> Result<rate::Status, (GatewayError, &'static str)> {
     let mut outcome: Result<rate::Window, rate::Refusal> = Err(rate::Refusal::Requests);
     let mut seen = rate::Window::default();
-    let written = cas_update(host, key, |value| {
-        let current = value.map(rate::decode).unwrap_or_default();
+    let written = state::rate::update(host, key, |current| {
         seen = current;
         outcome = rate::admit(current, now, limits, estimate);
-        outcome.as_ref().ok().map(rate::encode)
+        outcome.as_ref().ok().copied()
     });
     let reset_ms = rate::reset_ms(now);
     match outcome {
@@ -238,10 +238,7 @@ fn reserve(
 fn release(host: &mut dyn Host, admission: &Admission) {
     for r in &admission.reservations {
         let tokens = -i64::try_from(r.tokens).unwrap_or(i64::MAX);
-        cas_update(host, &r.key, |value| {
-            let w = value.map(rate::decode)?;
-            Some(rate::encode(&rate::adjust(w, r.window, -1, tokens)))
-        });
+        state::rate::adjust(host, &r.key, r.window, -1, tokens);
     }
 }
 
@@ -254,10 +251,7 @@ pub fn reconcile(host: &mut dyn Host, admission: &Admission, actual_tokens: Opti
         if delta == 0 {
             continue;
         }
-        cas_update(host, &r.key, |value| {
-            let w = value.map(rate::decode)?;
-            Some(rate::encode(&rate::adjust(w, r.window, 0, delta)))
-        });
+        state::rate::adjust(host, &r.key, r.window, 0, delta);
     }
 }
 

@@ -5,11 +5,13 @@ use super::charge::{self, Charge, Ending};
 use super::{access, Flight, ResponseMode};
 use crate::config::Config;
 use crate::host::Host;
-use crate::usage::periods::{self, Scope, Totals};
-use crate::usage::{batch, ledger, metrics};
+use crate::state::periods::{self, Scope, Totals};
+use crate::state::{keys, ledger, Worker};
+use crate::usage::{batch, metrics};
 
 pub fn record(
     cfg: &Config,
+    worker: &Worker,
     caller: Option<usize>,
     start_ms: u64,
     flight: &mut Flight,
@@ -82,7 +84,7 @@ pub fn record(
         .map(|p| p.cost_nano(prompt, cached, completion))
         .unwrap_or(0);
 
-    let ledger_key = || ledger::usage_key(&flight.model, served_provider, served_model);
+    let ledger_key = || keys::usage(&flight.model, served_provider, served_model);
     let row = [1, prompt, completion, u64::from(error), cost];
     let batched = cfg.usage_flush_ms > 0;
     if !batched {
@@ -131,7 +133,7 @@ pub fn record(
         ),
     );
 
-    let names = metrics::names(
+    let names = worker.names(
         &flight.model,
         served_provider,
         served_model,
@@ -147,7 +149,7 @@ pub fn record(
             row: &row,
             counts,
         };
-        batch::add_usage(&usage, now);
+        worker.add_usage(&usage, now);
     } else {
         for (name, delta) in names.counted().into_iter().zip(counts) {
             host.counter_add(name, delta);
@@ -155,7 +157,7 @@ pub fn record(
     }
     let mut count = |name: &str, delta: u64| {
         if batched {
-            batch::add_counter(name, delta);
+            worker.add_counter(name, delta);
         } else {
             host.counter_add(name, delta);
         }
@@ -179,8 +181,8 @@ pub fn record(
         };
         count(&names.with(metrics::ERRORS, (metrics::ERROR_TYPE, kind)), 1);
     }
-    if batched && batch::due(now, cfg.usage_flush_ms) {
-        batch::flush(host);
+    if batched && worker.due(now, cfg.usage_flush_ms) {
+        worker.flush(host);
     }
 
     host.histogram(&names.duration, now.saturating_sub(start_ms));

@@ -18,6 +18,7 @@ use std::rc::Rc;
 use crate::config::{Config, Role, Target};
 use crate::error::GatewayError;
 use crate::host::Host;
+use crate::state::Worker;
 use crate::translate::StreamMapper;
 use crate::usage::TokenUsage;
 use inbound::Endpoint;
@@ -34,6 +35,7 @@ pub enum Action {
 
 pub struct Exchange {
     cfg: Rc<Config>,
+    worker: Rc<Worker>,
     state: State,
     /// Index of the authenticated caller in `cfg.access.keys`.
     caller: Option<usize>,
@@ -110,9 +112,10 @@ enum ResponseMode {
 }
 
 impl Exchange {
-    pub fn new(cfg: Rc<Config>) -> Self {
+    pub fn new(cfg: Rc<Config>, worker: Rc<Worker>) -> Self {
         Exchange {
             cfg,
+            worker,
             state: State::Ignored,
             caller: None,
             start_ms: 0,
@@ -164,7 +167,14 @@ impl Exchange {
             return; // the gateway position accounts the request once, whatever the attempts
         }
         if let State::Forwarded(flight) = &mut self.state {
-            account::record(&self.cfg, self.caller, self.start_ms, flight, host);
+            account::record(
+                &self.cfg,
+                &self.worker,
+                self.caller,
+                self.start_ms,
+                flight,
+                host,
+            );
         }
     }
 

@@ -2,24 +2,17 @@
 
 use super::inbound::Endpoint;
 use super::redact::{redact, redact_answer, redact_str};
-use super::request::health_key;
 use super::retry_after::{self, Fix};
 use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Config;
 use crate::config::Role;
 use crate::error::GatewayError;
-use crate::host::{cas_update, CasResult, Host};
+use crate::host::Host;
 use crate::routing::health::{HealthState, Outcome};
-use crate::routing::strategy::ewma;
+use crate::state;
 use crate::translate::{self, ResponseMeta, StreamSettings, EVENT_STREAM};
 
-const MAX_HEALTH_CAS_ATTEMPTS: usize = 16;
 const JSON: &str = "application/json";
-
-/// Moving average of time to first byte (µs) per target, for `lowest_latency`.
-pub fn latency_key(provider: &str, model: &str) -> String {
-    crate::strs::concat(&["llm:latency:", provider, "|", model])
-}
 
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
     let State::Forwarded(flight) = &mut x.state else {
@@ -68,20 +61,20 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             let healthy_success = Outcome::from_status(status) == Outcome::Success
                 && flight.health_at_request == HealthState::default();
             if !healthy_success {
-                record_health(cfg, host, &provider.name, &flight.target.model, status);
+                state::health::record(
+                    host,
+                    &cfg.health,
+                    &provider.name,
+                    &flight.target.model,
+                    status,
+                );
             }
             if flight.track_latency && (200..300).contains(&status) {
-                let key = latency_key(&provider.name, &flight.target.model);
                 let sample = host
                     .now_ms()
                     .saturating_sub(x.start_ms)
                     .saturating_mul(1000);
-                cas_update(host, &key, |v| {
-                    let prev = v
-                        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                        .map(u64::from_le_bytes);
-                    Some(ewma(prev, sample).to_le_bytes().to_vec())
-                });
+                state::health::record_latency(host, &provider.name, &flight.target.model, sample);
             }
         }
         for (name, value) in [
@@ -363,24 +356,4 @@ fn read_served(flight: &mut Flight, headers: &crate::headers::Headers) {
         .and_then(|a| a.trim().parse::<u32>().ok());
     flight.served = served_provider.zip(served_model);
     flight.attempts = attempts.unwrap_or(1);
-}
-
-/// Update the target's shared health; skip the write when nothing changes (the common
-/// healthy case), so a healthy gateway does one shared read per response.
-fn record_health(cfg: &Config, host: &mut dyn Host, provider: &str, model: &str, status: u16) {
-    let outcome = Outcome::from_status(status);
-    let key = health_key(provider, model);
-    let now = host.now_ms();
-    for _ in 0..MAX_HEALTH_CAS_ATTEMPTS {
-        let (value, cas) = host.shared_get(&key);
-        let current = value.map(|v| HealthState::decode(&v)).unwrap_or_default();
-        let next = current.record(outcome, now, &cfg.health);
-        if next == current {
-            return;
-        }
-        match host.shared_set(&key, &next.encode(), crate::host::create_or(cas)) {
-            CasResult::Mismatch => continue,
-            CasResult::Ok | CasResult::Failed => return,
-        }
-    }
 }

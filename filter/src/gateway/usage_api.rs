@@ -10,7 +10,7 @@ use crate::config::access::Period;
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::limits::period;
-use crate::usage::periods::{self, Scope, Totals};
+use crate::state::periods::{self, Scope, Totals};
 
 #[derive(Serialize)]
 struct Report<'a> {
