@@ -1,7 +1,6 @@
 //! Access control in the request flow: authenticate, check the model allow-list,
 //! budgets and rate limits before the call; reconcile after it.
 
-use super::Exchange;
 use crate::config::access::{Budget, Period};
 use crate::config::{Config, Target};
 use crate::error::GatewayError;
@@ -72,20 +71,20 @@ pub fn key_name(cfg: &Config, caller: Option<usize>) -> Option<&str> {
 }
 
 /// Everything checked once the model and the target are known, before the call.
+/// `now`: the request's start (windows are a minute or longer; a host call saved).
 pub fn admit(
-    x: &Exchange,
+    cfg: &Config,
+    caller: Option<usize>,
+    now: u64,
     host: &mut dyn Host,
     model: &str,
     target: &Target,
     estimate: u64,
 ) -> Result<Admission, GatewayError> {
-    let cfg = &x.cfg;
-    // The request's start (windows are a minute or longer; a host call saved).
-    let now = x.start_ms;
     let key = cfg
         .access
         .as_ref()
-        .and_then(|a| x.caller.and_then(|i| a.key(i)).map(|k| (a, k)));
+        .and_then(|a| caller.and_then(|i| a.key(i)).map(|k| (a, k)));
     if let Some((access, k)) = key {
         if let Some(models) = &k.models {
             if !models.iter().any(|m| m == model) {

@@ -114,6 +114,14 @@ impl Inbound {
         }
     }
 
+    pub fn endpoint(&self) -> Endpoint {
+        match self {
+            Inbound::Chat(_) => Endpoint::Chat,
+            Inbound::Embeddings(_) => Endpoint::Embeddings,
+            Inbound::Messages(_) => Endpoint::Messages,
+        }
+    }
+
     pub fn model(&self) -> &str {
         match self {
             Inbound::Chat(r) => &r.model,

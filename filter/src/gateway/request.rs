@@ -1,8 +1,10 @@
 //! Request side: recognise gateway endpoints, buffer the body, resolve and pick the
 //! target, and rewrite the request for the chosen provider.
 
+use super::exchange::{Action, Exchange, State};
+use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
-use super::{access, models_api, usage_api, Action, Exchange, Flight, ResponseMode, State};
+use super::{access, models_api, usage_api};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
@@ -342,7 +344,15 @@ fn forward(
     let (up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
     unhonoured_policy(&x.cfg, provider, &unhonoured)?;
     let (estimate, completion_reserve) = req.estimate(raw, x.cfg.token_estimator);
-    let admission = access::admit(x, host, req.model(), &target, estimate + completion_reserve)?;
+    let admission = access::admit(
+        &x.cfg,
+        x.caller,
+        x.start_ms,
+        host,
+        req.model(),
+        &target,
+        estimate + completion_reserve,
+    )?;
 
     apply(
         host,
@@ -366,35 +376,16 @@ fn forward(
         &provider.cluster,
     );
 
-    Ok(Flight {
-        endpoint,
-        model: req.model().to_string(),
-        stream: req.is_stream(),
-        client_wants_usage: req.wants_usage_chunk(),
+    let route = Route {
         target,
-        status: 0,
-        response: ResponseMode::Waiting,
-        usage: Default::default(),
-        error: false,
-        completed: false,
-        accounted: false,
-        admission,
-        estimate,
-        usage_bound: req.usage_bound(raw.len()),
-        embeddings: req.embeddings_shape(),
-        first_byte_ms: None,
-        served: None,
-        attempts: 1,
         health_at_request,
         track_latency: x
             .cfg
             .models
             .get(req.model())
             .is_some_and(|r| r.strategy == Strategy::LowestLatency),
-        received_bytes: 0,
-        undelivered_success: false,
-        response_headers: Default::default(),
-    })
+    };
+    Ok(Flight::new(&req, raw.len(), route, admission, estimate))
 }
 
 /// Fields the provider cannot honour: refused in strict mode, otherwise dropped or

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Exchange;
+use super::exchange::Exchange;
 use crate::config::access::Period;
 use crate::error::GatewayError;
 use crate::host::Host;
