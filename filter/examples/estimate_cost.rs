@@ -9,6 +9,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use llm_gateway::api::openai::ChatRequest;
+use llm_gateway::config::TokenEstimator;
 use llm_gateway::usage::estimate;
 use serde_json::json;
 
@@ -30,10 +31,10 @@ fn main() {
     let mut rows = Vec::new();
 
     let runs = if quick { 200u32 } else { 2000 };
-    let mut n = estimate::prompt_tokens(&req);
+    let mut n = estimate::prompt_tokens(&req, TokenEstimator::Cheap);
     let t = Instant::now();
     for _ in 0..runs {
-        n = estimate::prompt_tokens(black_box(&req));
+        n = estimate::prompt_tokens(black_box(&req), TokenEstimator::Cheap);
     }
     let us = t.elapsed().as_secs_f64() * 1e6 / f64::from(runs);
     println!(
@@ -58,12 +59,11 @@ fn tiktoken(req: &ChatRequest, quick: bool, rows: &mut Vec<serde_json::Value>) -
     assert!(llm_gateway::usage::tokenizer::warm_up());
     let ms = t.elapsed().as_secs_f64() * 1e3;
     println!("tiktoken set-up (o200k + cl100k): {ms:.0} ms");
-    estimate::set_tiktoken(true);
     let runs = if quick { 20u32 } else { 200 };
-    let mut n = estimate::prompt_tokens(req);
+    let mut n = estimate::prompt_tokens(req, TokenEstimator::Tiktoken);
     let t = Instant::now();
     for _ in 0..runs {
-        n = estimate::prompt_tokens(black_box(req));
+        n = estimate::prompt_tokens(black_box(req), TokenEstimator::Tiktoken);
     }
     let us = t.elapsed().as_secs_f64() * 1e6 / f64::from(runs);
     println!("tiktoken, 10 KB prompt: {us:.1} µs per request ({n} tokens)");

@@ -49,7 +49,7 @@ fn once(cfg: &Rc<llm_gateway::config::Config>, body: &[u8], answer: &[u8]) {
         ("content-length", &body.len().to_string()),
     ]);
     h.request_body = body.to_vec();
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     assert_eq!(
         x.on_request_body(&mut h, body.len(), true),

@@ -60,45 +60,6 @@ pub struct LocalReply {
     pub body: Vec<u8>,
 }
 
-/// Read-modify-write of one shared-data value with compare-and-swap, retried when
-/// another worker wrote in between. `f` gets the current value (None if absent) and
-/// returns the new one, or None to leave it unchanged. False if the update was lost
-/// (host failure, or contention beyond any realistic level).
-pub fn cas_update(
-    host: &mut dyn Host,
-    key: &str,
-    mut f: impl FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
-) -> bool {
-    const MAX_ATTEMPTS: usize = 64;
-    for _ in 0..MAX_ATTEMPTS {
-        let (value, cas) = host.shared_get(key);
-        let Some(next) = f(value.as_deref()) else {
-            return true;
-        };
-        match host.shared_set(key, &next, create_or(cas)) {
-            CasResult::Ok => return true,
-            CasResult::Mismatch => continue,
-            CasResult::Failed => return false,
-        }
-    }
-    false
-}
-
-/// The CAS token to write with: the one read, or for a key that did not exist a token no
-/// real value carries. Envoy (like the fakes) writes unconditionally with 0, but with any
-/// other token it creates a missing key and refuses to overwrite one that another worker
-/// created in the meantime: so a first write can no longer erase a concurrent one.
-pub fn create_or(cas: u32) -> u32 {
-    if cas == 0 {
-        CREATE_ONLY
-    } else {
-        cas
-    }
-}
-
-/// See `create_or`: Envoy's tokens count up from 1 and never reach this.
-pub const CREATE_ONLY: u32 = u32::MAX;
-
 /// In-memory host for native tests: records everything, time and randomness scripted.
 #[derive(Debug, Default)]
 pub struct FakeHost {

@@ -20,6 +20,7 @@ pub mod host;
 pub mod limits;
 mod memcmp;
 pub mod routing;
+pub mod state;
 pub mod strs;
 pub mod translate;
 pub mod usage;

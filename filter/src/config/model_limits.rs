@@ -44,7 +44,7 @@ impl ModelLimits {
             }
             let index = out.limits.len();
             out.limits.push(ModelLimit {
-                key: crate::strs::concat(&["llm:rate:model:", name]),
+                key: crate::state::keys::model_rate(name),
                 limits: Limits {
                     rpm: route.rpm,
                     tpm: route.tpm,

@@ -1,14 +1,14 @@
 //! Access control in the request flow: authenticate, check the model allow-list,
 //! budgets and rate limits before the call; reconcile after it.
 
-use super::Exchange;
 use crate::config::access::{Budget, Period};
 use crate::config::{Config, Target};
 use crate::error::GatewayError;
-use crate::host::{cas_update, Host};
+use crate::host::Host;
 use crate::limits::{auth, period, rate};
+use crate::state::periods::{self, Scope};
+use crate::state::{self, keys};
 use crate::usage::metrics;
-use crate::usage::periods::{self, Scope};
 
 /// Envoy attribute holding the mesh peer identity (Istio: the SPIFFE id).
 const PEER_PRINCIPAL: [&str; 2] = ["connection", "uri_san_peer_certificate"];
@@ -71,20 +71,20 @@ pub fn key_name(cfg: &Config, caller: Option<usize>) -> Option<&str> {
 }
 
 /// Everything checked once the model and the target are known, before the call.
+/// `now`: the request's start (windows are a minute or longer; a host call saved).
 pub fn admit(
-    x: &Exchange,
+    cfg: &Config,
+    caller: Option<usize>,
+    now: u64,
     host: &mut dyn Host,
     model: &str,
     target: &Target,
     estimate: u64,
 ) -> Result<Admission, GatewayError> {
-    let cfg = &x.cfg;
-    // The request's start (windows are a minute or longer; a host call saved).
-    let now = x.start_ms;
     let key = cfg
         .access
         .as_ref()
-        .and_then(|a| x.caller.and_then(|i| a.key(i)).map(|k| (a, k)));
+        .and_then(|a| caller.and_then(|i| a.key(i)).map(|k| (a, k)));
     if let Some((access, k)) = key {
         if let Some(models) = &k.models {
             if !models.iter().any(|m| m == model) {
@@ -111,7 +111,7 @@ pub fn admit(
             let status = reserve(
                 host,
                 &mut admission,
-                &format!("llm:rate:key:{}", k.name),
+                &keys::key_rate(&k.name),
                 limits,
                 now,
                 estimate,
@@ -183,11 +183,10 @@ fn reserve(
 ) -> Result<rate::Status, (GatewayError, &'static str)> {
     let mut outcome: Result<rate::Window, rate::Refusal> = Err(rate::Refusal::Requests);
     let mut seen = rate::Window::default();
-    let written = cas_update(host, key, |value| {
-        let current = value.map(rate::decode).unwrap_or_default();
+    let written = state::rate::update(host, key, |current| {
         seen = current;
         outcome = rate::admit(current, now, limits, estimate);
-        outcome.as_ref().ok().map(rate::encode)
+        outcome.as_ref().ok().copied()
     });
     let reset_ms = rate::reset_ms(now);
     match outcome {
@@ -238,10 +237,7 @@ fn reserve(
 fn release(host: &mut dyn Host, admission: &Admission) {
     for r in &admission.reservations {
         let tokens = -i64::try_from(r.tokens).unwrap_or(i64::MAX);
-        cas_update(host, &r.key, |value| {
-            let w = value.map(rate::decode)?;
-            Some(rate::encode(&rate::adjust(w, r.window, -1, tokens)))
-        });
+        state::rate::adjust(host, &r.key, r.window, -1, tokens);
     }
 }
 
@@ -254,10 +250,7 @@ pub fn reconcile(host: &mut dyn Host, admission: &Admission, actual_tokens: Opti
         if delta == 0 {
             continue;
         }
-        cas_update(host, &r.key, |value| {
-            let w = value.map(rate::decode)?;
-            Some(rate::encode(&rate::adjust(w, r.window, 0, delta)))
-        });
+        state::rate::adjust(host, &r.key, r.window, 0, delta);
     }
 }
 

@@ -1,59 +1,60 @@
 //! When a request ends: usage into the shared ledgers (per target, and per key, team
 //! and model for the current day and month), rate-limit reconciliation, metrics.
 
+use super::access;
 use super::charge::{self, Charge, Ending};
-use super::{access, Flight, ResponseMode};
+use super::flight::{Finish, Flight, ResponseMode};
 use crate::config::Config;
 use crate::host::Host;
-use crate::usage::periods::{self, Scope, Totals};
-use crate::usage::{batch, ledger, metrics};
+use crate::state::periods::{self, Scope, Totals};
+use crate::state::{keys, ledger, Worker};
+use crate::usage::{batch, metrics};
 
 pub fn record(
     cfg: &Config,
+    worker: &Worker,
     caller: Option<usize>,
     start_ms: u64,
-    flight: &mut Flight,
+    flight: &Flight,
     host: &mut dyn Host,
 ) {
-    if flight.accounted {
-        return;
-    }
-    flight.accounted = true;
-    let Some(provider) = cfg.provider(flight.target.provider) else {
+    let Some(provider) = cfg.provider(flight.route.target.provider) else {
         return;
     };
     // Through a failover cluster the per-attempt filter names who finally served.
-    let (served_provider, served_model) = match &flight.served {
+    let (served_provider, served_model) = match &flight.answer.served {
         Some((p, m)) => (p.as_str(), m.as_str()),
-        None => (provider.name.as_str(), flight.target.model.as_str()),
+        None => (provider.name.as_str(), flight.route.target.model.as_str()),
     };
     let now = host.now_ms();
     // Usage beyond what the request could cost is refused: an upstream error, charged
     // like an answer without usage (what the client received) instead of filling the ledgers.
     let implausible = !flight
+        .bill
         .usage_bound
-        .admits(&flight.usage, flight.target.context_window);
+        .admits(&flight.answer.usage, flight.route.target.context_window);
     if implausible {
         log::warn!(
             "llm-gateway: refused implausible usage from provider {served_provider} model \
              {served_model}: prompt_tokens={:?} completion_tokens={:?} cached_tokens={:?} \
              (this request allows at most {} and {})",
-            flight.usage.prompt,
-            flight.usage.completion,
-            flight.usage.cached_prompt,
-            flight.usage_bound.prompt,
-            flight.usage_bound.completion
+            flight.answer.usage.prompt,
+            flight.answer.usage.completion,
+            flight.answer.usage.cached_prompt,
+            flight.bill.usage_bound.prompt,
+            flight.bill.usage_bound.completion
         );
     }
     // Only a whole, successful answer is a success: a cut, abandoned or failed one is
     // an error in every counter, and its usage says how it was counted.
-    let delivered = (200..300).contains(&flight.status) && flight.completed && !flight.error;
+    let delivered =
+        (200..300).contains(&flight.answer.status) && flight.answer.finish == Finish::Clean;
     let ok = delivered && !implausible;
     let error = !ok;
     let u = if implausible {
         Default::default()
     } else {
-        flight.usage
+        flight.answer.usage
     };
     let Charge {
         prompt,
@@ -61,14 +62,14 @@ pub fn record(
         basis,
     } = charge::charge(&Ending {
         usage: u,
-        accepted: (200..300).contains(&flight.status) || flight.undelivered_success,
+        accepted: (200..300).contains(&flight.answer.status) || flight.answer.undelivered_success,
         complete: delivered,
-        prompt_estimate: flight.estimate,
-        relayed_chars: match &flight.response {
+        prompt_estimate: flight.bill.estimate,
+        relayed_chars: match &flight.answer.response {
             ResponseMode::Streaming(m) => Some(m.relayed_chars()),
             _ => None,
         },
-        received_bytes: flight.received_bytes,
+        received_bytes: flight.answer.received_bytes,
     });
     let estimated = basis.estimated();
     let usage_label = if implausible {
@@ -82,7 +83,7 @@ pub fn record(
         .map(|p| p.cost_nano(prompt, cached, completion))
         .unwrap_or(0);
 
-    let ledger_key = || ledger::usage_key(&flight.model, served_provider, served_model);
+    let ledger_key = || keys::usage(&flight.ask.model, served_provider, served_model);
     let row = [1, prompt, completion, u64::from(error), cost];
     let batched = cfg.usage_flush_ms > 0;
     if !batched {
@@ -90,7 +91,7 @@ pub fn record(
     }
     access::reconcile(
         host,
-        &flight.admission,
+        &flight.bill.admission,
         (u.is_known() || !ok).then_some(prompt.saturating_add(completion)),
     );
 
@@ -114,7 +115,7 @@ pub fn record(
                 periods::add(host, Scope::Team, &team.name, now, &delta);
             }
         }
-        periods::add(host, Scope::Model, &flight.model, now, &delta);
+        periods::add(host, Scope::Model, &flight.ask.model, now, &delta);
     }
 
     // For access logs: one filter-state value, %FILTER_STATE(wasm.llm:PLAIN)% (one host
@@ -127,12 +128,12 @@ pub fn record(
             key_name.unwrap_or("-"),
             [prompt, completion, cost],
             usage_label,
-            flight.attempts,
+            flight.answer.attempts,
         ),
     );
 
-    let names = metrics::names(
-        &flight.model,
+    let names = worker.names(
+        &flight.ask.model,
         served_provider,
         served_model,
         key_name.unwrap_or("none"),
@@ -147,7 +148,7 @@ pub fn record(
             row: &row,
             counts,
         };
-        batch::add_usage(&usage, now);
+        worker.add_usage(&usage, now);
     } else {
         for (name, delta) in names.counted().into_iter().zip(counts) {
             host.counter_add(name, delta);
@@ -155,32 +156,32 @@ pub fn record(
     }
     let mut count = |name: &str, delta: u64| {
         if batched {
-            batch::add_counter(name, delta);
+            worker.add_counter(name, delta);
         } else {
             host.counter_add(name, delta);
         }
     };
-    if flight.attempts > 1 {
+    if flight.answer.attempts > 1 {
         count(&names.fallbacks, 1);
     }
     if error {
-        let kind = if !flight.completed || flight.undelivered_success {
+        let kind = if flight.answer.finish == Finish::Open || flight.answer.undelivered_success {
             "incomplete"
         } else if implausible {
             "implausible_usage"
-        } else if flight.status == 429 {
+        } else if flight.answer.status == 429 {
             "rate_limited"
-        } else if flight.status >= 500 || flight.status == 0 {
+        } else if flight.answer.status >= 500 || flight.answer.status == 0 {
             "upstream"
-        } else if flight.status >= 400 {
+        } else if flight.answer.status >= 400 {
             "invalid_request"
         } else {
             "stream"
         };
         count(&names.with(metrics::ERRORS, (metrics::ERROR_TYPE, kind)), 1);
     }
-    if batched && batch::due(now, cfg.usage_flush_ms) {
-        batch::flush(host);
+    if batched && worker.due(now, cfg.usage_flush_ms) {
+        worker.flush(host);
     }
 
     host.histogram(&names.duration, now.saturating_sub(start_ms));
@@ -188,7 +189,7 @@ pub fn record(
         host.histogram(&names.tokens_in, prompt);
         host.histogram(&names.tokens_out, completion);
     }
-    if let Some(first) = flight.first_byte_ms {
+    if let Some(first) = flight.answer.first_byte_ms {
         host.histogram(&names.ttft, first.saturating_sub(start_ms));
         if let Some(per) = now
             .saturating_sub(first)

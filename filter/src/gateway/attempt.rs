@@ -4,9 +4,10 @@
 //! `.model`) says what to translate for. The response side is shared with the gateway
 //! position (see `response.rs`).
 
+use super::exchange::{Action, Exchange, State};
+use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
 use super::request::{apply, Keep};
-use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Target;
 use crate::error::GatewayError;
 use crate::host::Host;
@@ -82,31 +83,13 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
                 per_attempt: true,
             },
         );
-        Ok(Flight {
-            endpoint: Endpoint::Chat,
-            model: req.model().to_string(),
-            stream: req.is_stream(),
-            client_wants_usage: req.wants_usage_chunk(),
+        let route = Route {
             target,
-            status: 0,
-            response: ResponseMode::Waiting,
-            usage: Default::default(),
-            error: false,
-            completed: false,
-            accounted: true,
-            admission: Default::default(),
-            estimate: 0,
-            usage_bound: req.usage_bound(raw.len()),
-            embeddings: Default::default(),
-            first_byte_ms: None,
-            served: None,
-            attempts: 1,
             health_at_request: Default::default(),
             track_latency: false,
-            received_bytes: 0,
-            undelivered_success: false,
-            response_headers: Default::default(),
-        })
+        };
+        // Admission and accounting belong to the gateway position.
+        Ok(Flight::new(&req, raw.len(), route, Default::default(), 0))
     });
     match result {
         Ok(flight) => {

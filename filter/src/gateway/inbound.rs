@@ -9,7 +9,7 @@ use crate::api::anthropic_server::MessagesRequest;
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
 use crate::codec::json_depth;
-use crate::config::Provider;
+use crate::config::{Provider, TokenEstimator};
 use crate::error::GatewayError;
 use crate::translate::{self, messages, UpstreamRequest};
 use crate::usage::{estimate, plausible};
@@ -114,6 +114,14 @@ impl Inbound {
         }
     }
 
+    pub fn endpoint(&self) -> Endpoint {
+        match self {
+            Inbound::Chat(_) => Endpoint::Chat,
+            Inbound::Embeddings(_) => Endpoint::Embeddings,
+            Inbound::Messages(_) => Endpoint::Messages,
+        }
+    }
+
     pub fn model(&self) -> &str {
         match self {
             Inbound::Chat(r) => &r.model,
@@ -138,10 +146,13 @@ impl Inbound {
     }
 
     /// Estimated prompt tokens, and completion tokens to reserve, for admission control.
-    pub fn estimate(&self, raw: &[u8]) -> (u64, u64) {
+    pub fn estimate(&self, raw: &[u8], estimator: TokenEstimator) -> (u64, u64) {
         let rough = (raw.len() as u64).div_ceil(4);
         match self {
-            Inbound::Chat(r) => (estimate::prompt_tokens(r), estimate::completion_reserve(r)),
+            Inbound::Chat(r) => (
+                estimate::prompt_tokens(r, estimator),
+                estimate::completion_reserve(r),
+            ),
             Inbound::Embeddings(r) => (estimate::embedding_tokens(r), 0),
             Inbound::Messages(r) => (
                 rough,

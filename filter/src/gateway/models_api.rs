@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::Exchange;
+use super::exchange::Exchange;
 use crate::error::GatewayError;
 
 pub const MODEL_PREFIX: &str = "/v1/models/";

@@ -1,16 +1,17 @@
 //! Request side: recognise gateway endpoints, buffer the body, resolve and pick the
 //! target, and rewrite the request for the chosen provider.
 
+use super::exchange::{Action, Exchange, State};
+use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
-use super::{
-    access, models_api, response, usage_api, Action, Exchange, Flight, ResponseMode, State,
-};
+use super::{access, models_api, usage_api};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
 use crate::host::Host;
 use crate::routing::health::HealthState;
 use crate::routing::{resolve, select, strategy};
+use crate::state;
 use crate::translate;
 use crate::usage::estimate;
 
@@ -26,10 +27,6 @@ pub struct Keep<'a> {
     pub route_header: &'a str,
     /// The per-attempt position: the client's headers were filtered already.
     pub per_attempt: bool,
-}
-
-pub fn health_key(provider: &str, model: &str) -> String {
-    crate::strs::concat(&["llm:health:", provider, "|", model])
 }
 
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
@@ -259,16 +256,9 @@ fn choose_target(
     let mut extra = Vec::with_capacity(targets.len());
     for t in targets {
         let name = x.cfg.provider(t.provider).map_or("", |p| p.name.as_str());
-        let health = host
-            .shared_get(&health_key(name, &t.model))
-            .0
-            .map(|v| HealthState::decode(&v))
-            .unwrap_or_default();
+        let health = state::health::read(host, name, &t.model);
         let latency_us = if strategy == Strategy::LowestLatency {
-            host.shared_get(&response::latency_key(name, &t.model))
-                .0
-                .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-                .map(u64::from_le_bytes)
+            state::health::latency(host, name, &t.model)
         } else {
             None
         };
@@ -310,7 +300,7 @@ fn choose_target(
         },
         sticky_key: sticky_key.as_deref(),
         needed_tokens: if strategy == Strategy::ContextWindow {
-            let (prompt, completion) = req.estimate(raw);
+            let (prompt, completion) = req.estimate(raw, x.cfg.token_estimator);
             prompt + completion
         } else {
             0
@@ -353,8 +343,16 @@ fn forward(
         .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
     let (up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
     unhonoured_policy(&x.cfg, provider, &unhonoured)?;
-    let (estimate, completion_reserve) = req.estimate(raw);
-    let admission = access::admit(x, host, req.model(), &target, estimate + completion_reserve)?;
+    let (estimate, completion_reserve) = req.estimate(raw, x.cfg.token_estimator);
+    let admission = access::admit(
+        &x.cfg,
+        x.caller,
+        x.start_ms,
+        host,
+        req.model(),
+        &target,
+        estimate + completion_reserve,
+    )?;
 
     apply(
         host,
@@ -378,35 +376,16 @@ fn forward(
         &provider.cluster,
     );
 
-    Ok(Flight {
-        endpoint,
-        model: req.model().to_string(),
-        stream: req.is_stream(),
-        client_wants_usage: req.wants_usage_chunk(),
+    let route = Route {
         target,
-        status: 0,
-        response: ResponseMode::Waiting,
-        usage: Default::default(),
-        error: false,
-        completed: false,
-        accounted: false,
-        admission,
-        estimate,
-        usage_bound: req.usage_bound(raw.len()),
-        embeddings: req.embeddings_shape(),
-        first_byte_ms: None,
-        served: None,
-        attempts: 1,
         health_at_request,
         track_latency: x
             .cfg
             .models
             .get(req.model())
             .is_some_and(|r| r.strategy == Strategy::LowestLatency),
-        received_bytes: 0,
-        undelivered_success: false,
-        response_headers: Default::default(),
-    })
+    };
+    Ok(Flight::new(&req, raw.len(), route, admission, estimate))
 }
 
 /// Fields the provider cannot honour: refused in strict mode, otherwise dropped or

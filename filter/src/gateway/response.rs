@@ -1,32 +1,26 @@
 //! Response side: record health, then translate the answer (buffered or streamed).
 
+use super::exchange::{Action, Exchange, State};
+use super::flight::{Finish, Flight, ResponseMode};
 use super::inbound::Endpoint;
 use super::redact::{redact, redact_answer, redact_str};
-use super::request::health_key;
 use super::retry_after::{self, Fix};
-use super::{Action, Exchange, Flight, ResponseMode, State};
 use crate::config::Config;
 use crate::config::Role;
 use crate::error::GatewayError;
-use crate::host::{cas_update, CasResult, Host};
+use crate::host::Host;
 use crate::routing::health::{HealthState, Outcome};
-use crate::routing::strategy::ewma;
+use crate::state;
 use crate::translate::{self, ResponseMeta, StreamSettings, EVENT_STREAM};
 
-const MAX_HEALTH_CAS_ATTEMPTS: usize = 16;
 const JSON: &str = "application/json";
-
-/// Moving average of time to first byte (µs) per target, for `lowest_latency`.
-pub fn latency_key(provider: &str, model: &str) -> String {
-    crate::strs::concat(&["llm:latency:", provider, "|", model])
-}
 
 pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) -> Action {
     let State::Forwarded(flight) = &mut x.state else {
         return Action::Continue;
     };
     let cfg = &x.cfg;
-    let Some(provider) = cfg.provider(flight.target.provider) else {
+    let Some(provider) = cfg.provider(flight.route.target.provider) else {
         return Action::Continue;
     };
     // One host call for every response header we look at (kept for the body's translation).
@@ -35,7 +29,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         .get(":status")
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(0);
-    if status == 529 && (cfg.role == Role::Upstream || flight.endpoint != Endpoint::Messages) {
+    if status == 529 && (cfg.role == Role::Upstream || flight.ask.endpoint != Endpoint::Messages) {
         // Anthropic's "overloaded" is no status that Envoy's retry policies or OpenAI
         // clients know; 503 is what it means. Changed here, before the router decides
         // whether to retry. Anthropic-shaped clients (/v1/messages) keep their 529.
@@ -44,11 +38,11 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     }
     // Response headers again: Envoy's own reply replacing an answer it could not deliver
     // (the upstream cut it, or it outgrew Envoy's buffer limit).
-    let replaced = !matches!(flight.response, ResponseMode::Waiting);
-    if replaced && (200..300).contains(&flight.status) {
-        flight.undelivered_success = true;
+    let replaced = !matches!(flight.answer.response, ResponseMode::Waiting);
+    if replaced && (200..300).contains(&flight.answer.status) {
+        flight.answer.undelivered_success = true;
     }
-    flight.status = status;
+    flight.answer.status = status;
     if let Some(value) = headers.get("retry-after") {
         match super::retry_after::check(value) {
             Fix::Keep => {}
@@ -66,27 +60,32 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         // The target's health and latency were recorded with its own answer.
         if cfg.role == Role::Gateway && !replaced {
             let healthy_success = Outcome::from_status(status) == Outcome::Success
-                && flight.health_at_request == HealthState::default();
+                && flight.route.health_at_request == HealthState::default();
             if !healthy_success {
-                record_health(cfg, host, &provider.name, &flight.target.model, status);
+                state::health::record(
+                    host,
+                    &cfg.health,
+                    &provider.name,
+                    &flight.route.target.model,
+                    status,
+                );
             }
-            if flight.track_latency && (200..300).contains(&status) {
-                let key = latency_key(&provider.name, &flight.target.model);
+            if flight.route.track_latency && (200..300).contains(&status) {
                 let sample = host
                     .now_ms()
                     .saturating_sub(x.start_ms)
                     .saturating_mul(1000);
-                cas_update(host, &key, |v| {
-                    let prev = v
-                        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                        .map(u64::from_le_bytes);
-                    Some(ewma(prev, sample).to_le_bytes().to_vec())
-                });
+                state::health::record_latency(
+                    host,
+                    &provider.name,
+                    &flight.route.target.model,
+                    sample,
+                );
             }
         }
         for (name, value) in [
             ("x-llm-provider", provider.name.as_str()),
-            ("x-llm-model", flight.target.model.as_str()),
+            ("x-llm-model", flight.route.target.model.as_str()),
         ] {
             // Usually new to the answer: an add skips the search a replace makes.
             if headers.get(name).is_some() {
@@ -96,7 +95,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             }
         }
     }
-    if let Some(status) = &flight.admission.status {
+    if let Some(status) = &flight.bill.admission.status {
         for (k, v) in super::access::headers(status) {
             host.set_response_header(k, &v);
         }
@@ -106,30 +105,33 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     let is_sse =
         content_type.is_some_and(|c| c.starts_with(translate::stream_content_type(provider)));
     if end_of_stream {
-        flight.completed = true;
-        flight.response = ResponseMode::Passing;
+        flight.answer.response = ResponseMode::Passing;
         if cfg.role == Role::Gateway {
             // No body at all (200, 204, an empty 500): no answer for the client either.
             return reply_empty(flight, host, &headers, &provider.name);
         }
-        flight.error = !(200..300).contains(&status);
+        flight.answer.finish = if (200..300).contains(&status) {
+            Finish::Clean
+        } else {
+            Finish::Failed
+        };
         return Action::Continue;
     }
-    if (200..300).contains(&status) && flight.stream && is_sse {
+    if (200..300).contains(&status) && flight.ask.stream && is_sse {
         if headers.get("content-length").is_some() {
             host.remove_response_header("content-length");
         }
         let settings = StreamSettings {
-            client_wants_usage: flight.client_wants_usage,
+            client_wants_usage: flight.ask.client_wants_usage,
             created: x.start_ms / 1000,
         };
         let mapper = {
             let header = |name: &str| headers.get(name).map(str::to_string);
             let meta = ResponseMeta {
-                model: &flight.target.model,
+                model: &flight.route.target.model,
                 header: &header,
             };
-            match flight.endpoint {
+            match flight.ask.endpoint {
                 Endpoint::Messages => {
                     translate::messages::stream(provider, settings.created, &meta)
                 }
@@ -138,14 +140,14 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
                 }
             }
         };
-        flight.response = ResponseMode::Streaming(mapper);
+        flight.answer.response = ResponseMode::Streaming(mapper);
         // Providers with a binary stream (Bedrock): the client gets SSE.
         host.set_response_header("content-type", EVENT_STREAM);
         return Action::Continue;
     }
     // Hold the headers: status and length may change once the whole body is known.
-    flight.response = ResponseMode::Buffering;
-    flight.response_headers = headers;
+    flight.answer.response = ResponseMode::Buffering;
+    flight.answer.response_headers = headers;
     Action::Pause
 }
 
@@ -154,21 +156,27 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
         return Action::Continue;
     };
     let cfg = &x.cfg;
-    match &mut flight.response {
+    match &mut flight.answer.response {
         ResponseMode::Streaming(mapper) => {
-            if flight.first_byte_ms.is_none() && size > 0 {
-                flight.first_byte_ms = Some(host.now_ms());
+            if flight.answer.first_byte_ms.is_none() && size > 0 {
+                flight.answer.first_byte_ms = Some(host.now_ms());
             }
             let chunk = host.response_body(size);
             let mut out = Vec::with_capacity(chunk.len() + 64);
             mapper.push(&chunk, &mut out);
             if eos {
                 mapper.finish(&mut out);
-                flight.completed = true;
             }
-            flight.usage = mapper.usage();
-            flight.error = mapper.failed();
-            if flight.error {
+            flight.answer.usage = mapper.usage();
+            let failed = mapper.failed();
+            if eos {
+                flight.answer.finish = if failed {
+                    Finish::Failed
+                } else {
+                    Finish::Clean
+                };
+            }
+            if failed {
                 // A provider's error event may echo a credential.
                 if let Some(clean) = redact(&out, &cfg.secrets) {
                     out = clean;
@@ -180,13 +188,13 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             Action::Continue
         }
         ResponseMode::Buffering => {
-            flight.received_bytes = flight.received_bytes.max(size as u64);
+            flight.answer.received_bytes = flight.answer.received_bytes.max(size as u64);
             if !eos {
                 return Action::Buffer;
             }
             let body = host.response_body(size);
             buffered(cfg, flight, host, size, &body, x.start_ms);
-            flight.completed = true;
+            flight.end();
             Action::Continue
         }
         ResponseMode::Waiting | ResponseMode::Passing => Action::Continue,
@@ -201,24 +209,24 @@ fn buffered(
     body: &[u8],
     start_ms: u64,
 ) {
-    let Some(provider) = cfg.provider(flight.target.provider) else {
+    let Some(provider) = cfg.provider(flight.route.target.provider) else {
         return;
     };
     // OpenAI's `created` is when the request was made (and the clock read is saved).
     let created = start_ms / 1000;
-    let headers = std::mem::take(&mut flight.response_headers);
+    let headers = std::mem::take(&mut flight.answer.response_headers);
     let declared = headers
         .get("content-length")
         .and_then(|l| l.trim().parse::<usize>().ok());
-    if declared.is_some_and(|len| body.len() < len) && (200..300).contains(&flight.status) {
+    if declared.is_some_and(|len| body.len() < len) && (200..300).contains(&flight.answer.status) {
         // The upstream closed before its whole answer: what it produced is charged.
-        flight.undelivered_success = true;
+        flight.answer.undelivered_success = true;
         let e = GatewayError::bad_gateway("upstream answer ended before its content-length");
         return reply_in_body(flight, host, size, &e);
     }
     // A failed answer may echo a credential: out of the raw body before it is parsed or
     // clipped (a clipped credential would no longer match).
-    let redacted = if (200..300).contains(&flight.status) {
+    let redacted = if (200..300).contains(&flight.answer.status) {
         None
     } else {
         redact_answer(body, &cfg.secrets)
@@ -227,34 +235,36 @@ fn buffered(
     let result = {
         let header = |name: &str| headers.get(name).map(str::to_string);
         let meta = ResponseMeta {
-            model: &flight.target.model,
+            model: &flight.route.target.model,
             header: &header,
         };
-        match flight.endpoint {
-            Endpoint::Chat => translate::response(provider, flight.status, body, created, &meta),
+        match flight.ask.endpoint {
+            Endpoint::Chat => {
+                translate::response(provider, flight.answer.status, body, created, &meta)
+            }
             Endpoint::Embeddings => translate::embeddings::response(
                 provider,
-                flight.status,
+                flight.answer.status,
                 body,
                 &meta,
-                &flight.embeddings,
+                &flight.ask.embeddings,
             ),
             Endpoint::Messages => {
-                translate::messages::response(provider, flight.status, body, created, &meta)
+                translate::messages::response(provider, flight.answer.status, body, created, &meta)
             }
         }
     };
-    if flight.stream && (200..300).contains(&flight.status) {
+    if flight.ask.stream && (200..300).contains(&flight.answer.status) {
         // The client reads SSE: an answer that is not a stream cannot be passed on as one.
         let e = match result {
             Ok(out) => {
-                flight.usage = out.usage;
+                flight.answer.usage = out.usage;
                 GatewayError::bad_gateway("upstream answered a stream request without a stream")
             }
             Err(e) => e,
         };
-        flight.error = true;
-        let b = flight.endpoint.stream_error_body(&e);
+        flight.fail();
+        let b = flight.ask.endpoint.stream_error_body(&e);
         host.set_response_header("content-type", EVENT_STREAM);
         host.set_response_header("content-length", &b.len().to_string());
         host.set_response_body(size, &b);
@@ -262,12 +272,12 @@ fn buffered(
     }
     let (status, new_body) = match result {
         Ok(out) => {
-            flight.usage = out.usage;
+            flight.answer.usage = out.usage;
             // Passed through untranslated: the redacted copy goes instead.
-            (flight.status, out.body.or_else(|| redacted.clone()))
+            (flight.answer.status, out.body.or_else(|| redacted.clone()))
         }
         Err(mut e) => {
-            flight.error = true;
+            flight.fail();
             // JSON escapes (`\u0073k-…`) only match once parsed.
             if let Some(m) = redact_str(&e.message, &cfg.secrets) {
                 e.message = m;
@@ -276,13 +286,13 @@ fn buffered(
                 let secs = secs.min(retry_after::MAX_SECS);
                 host.set_response_header("retry-after", &secs.to_string());
             }
-            (e.status, Some(flight.endpoint.error_body(&e)))
+            (e.status, Some(flight.ask.endpoint.error_body(&e)))
         }
     };
-    if status != flight.status {
+    if status != flight.answer.status {
         host.set_response_header(":status", &status.to_string());
         // What the client got is what the counters say.
-        flight.status = status;
+        flight.answer.status = status;
     }
     // Every buffered answer the client gets is JSON, whatever the upstream labelled it
     // (an upstream body passed on may keep its parameters, e.g. a charset). Only the
@@ -303,9 +313,9 @@ fn buffered(
 
 /// Replaces the held answer with error `e` in the client's shape.
 fn reply_in_body(flight: &mut Flight, host: &mut dyn Host, size: usize, e: &GatewayError) {
-    flight.error = true;
-    flight.status = e.status;
-    let b = flight.endpoint.error_body(e);
+    flight.fail();
+    flight.answer.status = e.status;
+    let b = flight.ask.endpoint.error_body(e);
     host.set_response_header(":status", &e.status.to_string());
     host.set_response_header("content-type", JSON);
     host.set_response_header("content-length", &b.len().to_string());
@@ -321,7 +331,7 @@ fn reply_empty(
     upstream: &crate::headers::Headers,
     provider: &str,
 ) -> Action {
-    let status = flight.status;
+    let status = flight.answer.status;
     let mut e = if (200..300).contains(&status) {
         GatewayError::bad_gateway(crate::strs::concat(&[
             "upstream returned an empty answer (status ",
@@ -331,16 +341,16 @@ fn reply_empty(
     } else {
         translate::errors::from_upstream(status, None, None, b"")
     };
-    if flight.endpoint == Endpoint::Messages && status == 529 {
+    if flight.ask.endpoint == Endpoint::Messages && status == 529 {
         e.status = 529; // Anthropic-shaped clients keep Anthropic's overloaded status
     }
-    flight.error = true;
-    flight.status = e.status;
-    let body = flight.endpoint.error_body(&e);
+    flight.fail();
+    flight.answer.status = e.status;
+    let body = flight.ask.endpoint.error_body(&e);
     let mut headers = vec![
         ("content-type", JSON),
         ("x-llm-provider", provider),
-        ("x-llm-model", flight.target.model.as_str()),
+        ("x-llm-model", flight.route.target.model.as_str()),
     ];
     // A plain number of seconds passes on; anything else (a date, a huge number) does not.
     let retry = upstream
@@ -361,26 +371,6 @@ fn read_served(flight: &mut Flight, headers: &crate::headers::Headers) {
     let attempts = headers
         .get("x-envoy-attempt-count")
         .and_then(|a| a.trim().parse::<u32>().ok());
-    flight.served = served_provider.zip(served_model);
-    flight.attempts = attempts.unwrap_or(1);
-}
-
-/// Update the target's shared health; skip the write when nothing changes (the common
-/// healthy case), so a healthy gateway does one shared read per response.
-fn record_health(cfg: &Config, host: &mut dyn Host, provider: &str, model: &str, status: u16) {
-    let outcome = Outcome::from_status(status);
-    let key = health_key(provider, model);
-    let now = host.now_ms();
-    for _ in 0..MAX_HEALTH_CAS_ATTEMPTS {
-        let (value, cas) = host.shared_get(&key);
-        let current = value.map(|v| HealthState::decode(&v)).unwrap_or_default();
-        let next = current.record(outcome, now, &cfg.health);
-        if next == current {
-            return;
-        }
-        match host.shared_set(&key, &next.encode(), crate::host::create_or(cas)) {
-            CasResult::Mismatch => continue,
-            CasResult::Ok | CasResult::Failed => return,
-        }
-    }
+    flight.answer.served = served_provider.zip(served_model);
+    flight.answer.attempts = attempts.unwrap_or(1);
 }

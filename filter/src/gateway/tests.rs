@@ -5,7 +5,7 @@ use std::rc::Rc;
 use super::{Action, Exchange};
 use crate::config::{parse, Config};
 use crate::host::FakeHost;
-use crate::usage::ledger;
+use crate::state::{ledger, Worker};
 
 fn cfg() -> Rc<Config> {
     let doc = br#"{
@@ -42,7 +42,12 @@ fn post(body: &str) -> FakeHost {
 
 /// Runs the request side; returns the exchange and the action of the body callback.
 fn send(h: &mut FakeHost, cfg: &Rc<Config>) -> (Exchange, Action) {
-    let mut x = Exchange::new(cfg.clone());
+    send_on(h, cfg, Default::default())
+}
+
+/// `send` on a given worker (exchanges that share batched state).
+fn send_on(h: &mut FakeHost, cfg: &Rc<Config>, worker: Rc<Worker>) -> (Exchange, Action) {
+    let mut x = Exchange::new(cfg.clone(), worker);
     assert_eq!(x.on_request_headers(h, false), Action::Pause);
     let n = h.request_body.len();
     assert_eq!(x.on_request_body(h, n, false), Action::Buffer);
@@ -154,7 +159,7 @@ fn anthropic_round_trip_rewrites_request_and_response() {
         .contains(&("x-llm-provider".to_string(), "an".to_string())));
     x.on_log(&mut h);
     x.on_log(&mut h); // accounted once only
-    let key = ledger::usage_key("mixed", "an", "claude");
+    let key = crate::state::keys::usage("mixed", "an", "claude");
     assert_eq!(ledger::read(&h, &key), Some([1, 3, 2, 0, 0]));
     assert_eq!(
         h.counters["llmgw.requests_total.gen_ai_request_model.mixed.gen_ai_provider_name.an.gen_ai_response_model.claude.llm_key.none"],
@@ -188,7 +193,7 @@ fn local_errors() {
     let mut h = post(&"x".repeat(1500));
     h.request_headers
         .push(("content-length".into(), "1500".into()));
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     assert!(h.local_response.is_none());
     h.request_body = vec![b'x'; 700];
@@ -202,12 +207,12 @@ fn local_errors() {
     let mut h = post("{}");
     h.request_headers
         .push(("content-length".into(), "5000".into()));
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     assert_eq!(h.local_response.as_ref().unwrap().status, 413);
     // too large while buffering (no content-length): drained, refused at the end
     let mut h = post(&"x".repeat(1001));
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     x.on_request_headers(&mut h, false);
     assert_eq!(x.on_request_body(&mut h, 1001, false), Action::Buffer);
     assert!(h.local_response.is_none());
@@ -215,7 +220,7 @@ fn local_errors() {
     assert_eq!(h.local_response.as_ref().unwrap().status, 413);
     // trailers end the body (Envoy's decompressor adds some): it is forwarded then
     let mut h = post(r#"{"model":"gpt","messages":[{"role":"user","content":"hi"}]}"#);
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let n = h.request_body.len();
     assert_eq!(x.on_request_body(&mut h, n, false), Action::Buffer);
@@ -225,14 +230,14 @@ fn local_errors() {
     let mut h = post(r#"{"model":"gpt","messages":[]}"#);
     h.request_headers
         .push(("content-encoding".into(), "gzip".into()));
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let reply = h.local_response.as_ref().unwrap();
     assert_eq!(reply.status, 415);
     assert!(String::from_utf8_lossy(&reply.body).contains("content-encoding gzip"));
     // other paths pass through, but never with a client-chosen cluster
     let mut h = FakeHost::with_request(&[(":path", "/healthz"), ("x-llm-cluster", "evil")]);
-    let mut x = Exchange::new(cfg);
+    let mut x = Exchange::new(cfg, Default::default());
     assert_eq!(x.on_request_headers(&mut h, true), Action::Continue);
     assert_eq!(h.header("x-llm-cluster"), None);
     assert!(h.local_response.is_none());
@@ -311,7 +316,7 @@ fn streaming_anthropic_is_rewritten_chunk_by_chunk() {
     assert!(text.contains("\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":6"));
     assert!(text.ends_with("data: [DONE]\n\n"));
     x.on_log(&mut h);
-    let key = ledger::usage_key("mixed", "an", "claude");
+    let key = crate::state::keys::usage("mixed", "an", "claude");
     assert_eq!(ledger::read(&h, &key), Some([1, 4, 6, 0, 0]));
 }
 
@@ -331,7 +336,7 @@ fn upstream_garbage_becomes_502_with_new_length() {
     assert_eq!(v["error"]["code"], "bad_upstream_response");
     x.on_log(&mut h);
     assert_eq!(
-        ledger::read(&h, &ledger::usage_key("gpt", "oa", "gpt")),
+        ledger::read(&h, &crate::state::keys::usage("gpt", "oa", "gpt")),
         Some([1, 0, 0, 1, 0])
     );
 }
@@ -345,16 +350,17 @@ fn batched_usage_is_written_once_per_interval_and_adds_up() {
     }"#;
     let cfg = Rc::new(parse(doc, &|_| Some("sk-an".to_string())).unwrap());
     let answer = br#"{"id":"m1","type":"message","role":"assistant","model":"claude","content":[{"type":"text","text":"yo"}],"stop_reason":"end_turn","usage":{"input_tokens":3,"output_tokens":2}}"#;
-    let key = ledger::usage_key("c", "an", "claude");
+    let key = crate::state::keys::usage("c", "an", "claude");
     let requests = "llmgw.requests_total.gen_ai_request_model.c.gen_ai_provider_name.an.gen_ai_response_model.claude.llm_key.none";
     let mut shared = FakeHost::default().shared;
     let mut counters = FakeHost::default().counters;
+    let worker = Rc::new(Worker::default());
     for (i, now) in [0u64, 400, 999, 1000, 1500].into_iter().enumerate() {
         let mut h = post(r#"{"model":"c","messages":[{"role":"user","content":"hi"}]}"#);
         h.shared = std::mem::take(&mut shared);
         h.counters = std::mem::take(&mut counters);
         h.now_ms += now;
-        let (mut x, _) = send(&mut h, &cfg);
+        let (mut x, _) = send_on(&mut h, &cfg, worker.clone());
         respond(&mut x, &mut h, "200", "application/json", answer);
         x.on_log(&mut h);
         let written = ledger::read(&h, &key).map(|c| c[0]);
@@ -377,7 +383,7 @@ fn batched_usage_is_written_once_per_interval_and_adds_up() {
         counters,
         ..FakeHost::default()
     };
-    crate::usage::batch::flush(&mut h); // the root context's tick
+    worker.flush(&mut h); // the root context's tick
     assert_eq!(ledger::read(&h, &key), Some([5, 15, 10, 0, 0]));
     assert_eq!(h.counters[requests], 5);
 }

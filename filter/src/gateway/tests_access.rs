@@ -62,7 +62,7 @@ fn call(
         );
     }
     h.request_body = body.as_bytes().to_vec();
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     let mut result = None;
     if x.on_request_headers(&mut h, body.is_empty()) == Action::Pause && h.local_response.is_none()
     {
@@ -212,7 +212,7 @@ fn rpm_is_exact_per_key_and_per_model_with_headers() {
     let (st, body, _) = call(&cfg, &mut s, 62_000, &k, other, None);
     assert_eq!(st, 429, "{body}");
     assert!(body.contains("rate_limit_exceeded"));
-    let w = crate::limits::rate::decode(&s.0["llm:rate:key:k1"].0);
+    let w = crate::state::rate::decode(&s.0["llm:rate:key:k1"].0);
     assert_eq!((w.id, w.requests), (1, 1), "only the request at 61s counts");
 }
 
@@ -327,7 +327,7 @@ fn get_model(
         headers.push(("authorization", a.as_str()));
     }
     let mut h = FakeHost::with_request(&headers);
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, true), Action::Pause);
     let reply = h.local_response.expect("answered by the gateway");
     (reply.status, serde_json::from_slice(&reply.body).unwrap())

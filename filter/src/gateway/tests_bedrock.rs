@@ -6,7 +6,7 @@ use super::{Action, Exchange};
 use crate::codec::eventstream::encode;
 use crate::config::{parse, Config};
 use crate::host::FakeHost;
-use crate::usage::ledger;
+use crate::state::ledger;
 
 fn cfg() -> Rc<Config> {
     let doc = br#"{
@@ -33,7 +33,7 @@ fn send(body: &str) -> (Exchange, FakeHost) {
     ]);
     h.request_body = body.as_bytes().to_vec();
     h.now_ms = 1_700_000_000_000;
-    let mut x = Exchange::new(cfg());
+    let mut x = Exchange::new(cfg(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let n = h.request_body.len();
     assert_eq!(x.on_request_body(&mut h, n, true), Action::Continue);
@@ -131,7 +131,7 @@ fn binary_stream_becomes_sse_and_is_accounted() {
     assert!(text.contains("\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":2"));
     assert!(text.ends_with("data: [DONE]\n\n"));
     x.on_log(&mut h);
-    let key = ledger::usage_key("claude", "br", "anthropic.claude-3-haiku-20240307-v1:0");
+    let key = crate::state::keys::usage("claude", "br", "anthropic.claude-3-haiku-20240307-v1:0");
     assert_eq!(ledger::read(&h, &key), Some([1, 4, 2, 0, 0]));
 }
 

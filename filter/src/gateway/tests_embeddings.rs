@@ -6,7 +6,7 @@ use std::rc::Rc;
 use super::{Action, Exchange};
 use crate::config::{parse, Config};
 use crate::host::FakeHost;
-use crate::usage::ledger;
+use crate::state::ledger;
 use serde_json::Value;
 
 fn cfg() -> Rc<Config> {
@@ -33,7 +33,7 @@ fn host(body: &str) -> FakeHost {
 
 fn exchange(h: &mut FakeHost) -> Exchange {
     let body = h.request_body.clone();
-    let mut x = Exchange::new(cfg());
+    let mut x = Exchange::new(cfg(), Default::default());
     assert_eq!(x.on_request_headers(h, false), Action::Pause);
     assert_eq!(
         x.on_request_body(h, body.len(), true),
@@ -75,7 +75,7 @@ fn gemini_usage_is_estimated_and_labelled() {
     assert_eq!(v["data"][1]["embedding"][0], 1.0);
     // 8 chars → 2 tokens, 2 chars → 1 token.
     assert_eq!(v["usage"]["prompt_tokens"], 3);
-    let key = ledger::usage_key("gemb", "gm", "gemini-embedding-001");
+    let key = crate::state::keys::usage("gemb", "gm", "gemini-embedding-001");
     assert_eq!(ledger::read(&h, &key), Some([1, 3, 0, 0, 0]));
     assert!(h
         .log_fields
@@ -102,7 +102,7 @@ fn bedrock_titan_is_signed_and_reported() {
     );
     assert_eq!(v["data"][0]["embedding"], "AACAPw==");
     assert_eq!(v["usage"]["prompt_tokens"], 5);
-    let key = ledger::usage_key("titan", "br", "amazon.titan-embed-text-v2:0");
+    let key = crate::state::keys::usage("titan", "br", "amazon.titan-embed-text-v2:0");
     assert_eq!(ledger::read(&h, &key), Some([1, 5, 0, 0, 0]));
     assert!(h
         .log_fields
@@ -114,7 +114,7 @@ fn bedrock_titan_is_signed_and_reported() {
 fn bedrock_titan_refuses_several_inputs_locally() {
     let body = r#"{"model":"titan","input":["a","b"]}"#;
     let mut h = host(body);
-    let mut x = Exchange::new(cfg());
+    let mut x = Exchange::new(cfg(), Default::default());
     x.on_request_headers(&mut h, false);
     assert_eq!(x.on_request_body(&mut h, body.len(), true), Action::Pause);
     let r = h.local_response.as_ref().unwrap();

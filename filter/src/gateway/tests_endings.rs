@@ -6,7 +6,7 @@ use std::rc::Rc;
 use super::{Action, Exchange};
 use crate::config::{parse, Config};
 use crate::host::FakeHost;
-use crate::usage::ledger;
+use crate::state::ledger;
 use serde_json::Value;
 
 fn cfg() -> Rc<Config> {
@@ -34,7 +34,7 @@ fn start(path: &str, model: &str, stream: bool) -> (Exchange, FakeHost) {
     );
     let mut h = FakeHost::with_request(&[(":method", "POST"), (":path", path)]);
     h.request_body = body.into_bytes();
-    let mut x = Exchange::new(cfg());
+    let mut x = Exchange::new(cfg(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let n = h.request_body.len();
     assert_eq!(x.on_request_body(&mut h, n, true), Action::Continue);
@@ -119,7 +119,7 @@ fn abandoned_openai_stream_pays_for_the_text_relayed() {
     assert!(got.contains(&"b".repeat(40)), "{got}");
     x.on_log(&mut h);
     // prompt estimated, 80 characters = 20 completion tokens, an error.
-    let key = ledger::usage_key("gpt", "oa", "gpt");
+    let key = crate::state::keys::usage("gpt", "oa", "gpt");
     assert_eq!(ledger::read(&h, &key), Some([1, PROMPT_ESTIMATE, 20, 1, 0]));
     assert!(log(&h).contains("usage=partial"), "{}", log(&h));
     assert_eq!(errors(&h, "gpt", "oa", "gpt", "incomplete"), 1);
@@ -139,7 +139,7 @@ fn abandoned_anthropic_stream_keeps_the_reported_prompt() {
     );
     feed(&mut x, &mut h, &[start, &text], false);
     x.on_log(&mut h);
-    let key = ledger::usage_key("claude", "an", "claude");
+    let key = crate::state::keys::usage("claude", "an", "claude");
     assert_eq!(ledger::read(&h, &key), Some([1, 30, 25, 1, 0]));
     assert!(log(&h).contains("usage=partial"));
 }
@@ -157,7 +157,7 @@ fn abandoned_messages_stream_is_charged_too() {
     );
     feed(&mut x, &mut h, &[start, &text], false);
     x.on_log(&mut h);
-    let key = ledger::usage_key("claude", "an", "claude");
+    let key = crate::state::keys::usage("claude", "an", "claude");
     assert_eq!(ledger::read(&h, &key), Some([1, 30, 25, 1, 0]));
 }
 
@@ -174,7 +174,7 @@ fn whole_stream_without_usage_is_estimated_from_its_text() {
     let got = feed(&mut x, &mut h, &[&ev], true);
     assert!(got.ends_with("data: [DONE]\n\n"), "{got}");
     x.on_log(&mut h);
-    let key = ledger::usage_key("gem", "ge", "gem");
+    let key = crate::state::keys::usage("gem", "ge", "gem");
     assert_eq!(ledger::read(&h, &key), Some([1, PROMPT_ESTIMATE, 3, 0, 0]));
     assert!(log(&h).contains("usage=estimated"));
 }
@@ -188,7 +188,7 @@ fn cut_buffered_answer_is_an_error_with_estimated_usage() {
     h.response_body = vec![b' '; 400];
     assert_eq!(x.on_response_body(&mut h, 400, false), Action::Buffer);
     x.on_log(&mut h);
-    let key = ledger::usage_key("gpt", "oa", "gpt");
+    let key = crate::state::keys::usage("gpt", "oa", "gpt");
     assert_eq!(
         ledger::read(&h, &key),
         Some([1, PROMPT_ESTIMATE, 100, 1, 0])
@@ -230,7 +230,7 @@ fn empty_answers_become_errors_in_the_clients_shape() {
             .contains(&("content-type".into(), "application/json".into())));
         x.on_log(&mut h);
         let provider = if model == "gpt" { "oa" } else { "an" };
-        let key = ledger::usage_key(model, provider, model);
+        let key = crate::state::keys::usage(model, provider, model);
         assert_eq!(
             ledger::read(&h, &key),
             Some([1, 0, 0, 1, 0]),
@@ -307,7 +307,7 @@ fn json_answer_to_a_stream_request_is_an_sse_error() {
         }
         x.on_log(&mut h);
         // The provider's usage is still charged; the request is an error.
-        let key = ledger::usage_key(model, "oa", model);
+        let key = crate::state::keys::usage(model, "oa", model);
         assert_eq!(ledger::read(&h, &key), Some([1, 3, 1, 1, 0]), "{path}");
         assert_eq!(errors(&h, model, "oa", model, "stream"), 1);
     }
@@ -330,7 +330,7 @@ fn envoys_own_reply_to_an_undeliverable_answer_is_charged() {
     let v: Value = serde_json::from_slice(&h.response_body).unwrap();
     assert_eq!(v["error"]["type"], "api_error");
     x.on_log(&mut h);
-    let key = ledger::usage_key("gpt", "oa", "gpt");
+    let key = crate::state::keys::usage("gpt", "oa", "gpt");
     assert_eq!(
         ledger::read(&h, &key),
         Some([1, PROMPT_ESTIMATE, 100, 1, 0])
@@ -355,7 +355,7 @@ fn answer_shorter_than_its_content_length_is_cut() {
     let v: Value = serde_json::from_slice(&h.response_body).unwrap();
     assert_eq!(v["error"]["code"], "bad_upstream_response");
     x.on_log(&mut h);
-    let key = ledger::usage_key("gpt", "oa", "gpt");
+    let key = crate::state::keys::usage("gpt", "oa", "gpt");
     let completion = (half.len() as u64).div_ceil(4);
     assert_eq!(
         ledger::read(&h, &key),

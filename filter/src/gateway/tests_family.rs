@@ -5,7 +5,7 @@ use std::rc::Rc;
 use super::{Action, Exchange};
 use crate::config::{parse, Config};
 use crate::host::FakeHost;
-use crate::usage::ledger;
+use crate::state::ledger;
 use serde_json::Value;
 
 fn cfg(strict: bool) -> Rc<Config> {
@@ -40,7 +40,7 @@ fn post(path: &str, body: &str) -> FakeHost {
 }
 
 fn send(h: &mut FakeHost, cfg: &Rc<Config>) -> (Exchange, Action) {
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     assert_eq!(x.on_request_headers(h, false), Action::Pause);
     let n = h.request_body.len();
     let a = x.on_request_body(h, n, true);
@@ -97,7 +97,7 @@ fn embeddings_are_routed_and_accounted() {
     respond(&mut x, &mut h, "200", answer);
     assert_eq!(h.response_body, answer);
     x.on_log(&mut h);
-    let key = ledger::usage_key("emb", "az", "emb-dep");
+    let key = crate::state::keys::usage("emb", "az", "emb-dep");
     assert_eq!(ledger::read(&h, &key), Some([1, 3, 0, 0, 0]));
 }
 
@@ -183,7 +183,7 @@ fn messages_errors_are_anthropic_shaped() {
     assert_eq!(v["error"]["type"], "not_found_error");
 
     let mut h = post("/v1/messages/count_tokens", "{}");
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let (s, v) = local_json(&h);
     assert_eq!(s, 404);

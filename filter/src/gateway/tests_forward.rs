@@ -71,7 +71,7 @@ fn send(cfg: &Rc<Config>, model: &str) -> FakeHost {
     h.request_body =
         format!(r#"{{"model":"{model}","messages":[{{"role":"user","content":"hi"}}]}}"#)
             .into_bytes();
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let n = h.request_body.len();
     assert_eq!(x.on_request_body(&mut h, n, true), Action::Continue);
@@ -170,7 +170,7 @@ fn an_attempt_removes_what_an_earlier_attempt_set_for_another_provider() {
         );
     }
     h.request_body = br#"{"model":"v","messages":[{"role":"user","content":"hi"}]}"#.to_vec();
-    let mut x = Exchange::new(cfg);
+    let mut x = Exchange::new(cfg, Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let n = h.request_body.len();
     assert_eq!(x.on_request_body(&mut h, n, true), Action::Continue);

@@ -38,7 +38,7 @@ fn send(path: &str, body: &str) -> (FakeHost, Action) {
         ("x-api-key", "client-key"),
     ]);
     h.request_body = body.as_bytes().to_vec();
-    let mut x = Exchange::new(cfg());
+    let mut x = Exchange::new(cfg(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let n = h.request_body.len();
     let a = x.on_request_body(&mut h, n, true);

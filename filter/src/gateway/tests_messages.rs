@@ -23,7 +23,7 @@ fn send(body: &Value, extra: &[(&str, &str)]) -> FakeHost {
     headers.extend_from_slice(extra);
     let mut h = FakeHost::with_request(&headers);
     h.request_body = serde_json::to_vec(body).unwrap();
-    let mut x = Exchange::new(cfg());
+    let mut x = Exchange::new(cfg(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let n = h.request_body.len();
     assert_eq!(x.on_request_body(&mut h, n, true), Action::Continue);

@@ -7,8 +7,9 @@ use super::{Action, Exchange};
 use crate::config::{parse, Config};
 use crate::host::FakeHost;
 use crate::limits::auth::hash;
-use crate::usage::periods::{self, Scope};
-use crate::usage::{ledger, metrics};
+use crate::state::ledger;
+use crate::state::periods::{self, Scope};
+use crate::usage::metrics;
 
 fn cfg() -> Rc<Config> {
     let sha: String = hash("sk-one").iter().map(|b| format!("{b:02x}")).collect();
@@ -39,7 +40,7 @@ fn call(cfg: &Rc<Config>, shared: FakeHost, model: &str, answer: &str) -> (u16, 
         r#"{{"model":"{model}","max_tokens":50,"messages":[{{"role":"user","content":"hello"}}]}}"#
     )
     .into_bytes();
-    let mut x = Exchange::new(cfg.clone());
+    let mut x = Exchange::new(cfg.clone(), Default::default());
     x.on_request_headers(&mut h, false);
     let n = h.request_body.len();
     if x.on_request_body(&mut h, n, true) != Action::Continue {
@@ -58,7 +59,7 @@ fn call(cfg: &Rc<Config>, shared: FakeHost, model: &str, answer: &str) -> (u16, 
 }
 
 fn errors(h: &FakeHost, model: &str, provider: &str, upstream: &str, kind: &str) -> u64 {
-    let names = metrics::names(model, provider, upstream, "k1");
+    let names = metrics::Names::new(model, provider, upstream, "k1");
     let name = names.with(metrics::ERRORS, (metrics::ERROR_TYPE, kind));
     h.counters.get(&name).copied().unwrap_or(0)
 }
@@ -87,7 +88,7 @@ fn implausible_usage_is_refused_and_never_saturates_a_ledger() {
         assert!(day.prompt_tokens < 100, "{day:?}");
         assert_eq!(day.completion_tokens, 0);
         assert!(day.cost_nano_usd < 100_000, "{day:?}");
-        let row = ledger::read(&h, &ledger::usage_key(model, provider, upstream)).unwrap();
+        let row = ledger::read(&h, &crate::state::keys::usage(model, provider, upstream)).unwrap();
         assert!(
             row[ledger::PROMPT_TOKENS] < 100 && row[ledger::ERRORS] == 1,
             "{row:?}"

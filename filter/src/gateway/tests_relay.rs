@@ -41,7 +41,7 @@ fn exchange(
 ) -> FakeHost {
     let mut h = FakeHost::with_request(&[(":method", "POST"), (":path", path)]);
     h.request_body = body.as_bytes().to_vec();
-    let mut x = Exchange::new(cfg());
+    let mut x = Exchange::new(cfg(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let n = h.request_body.len();
     assert_eq!(x.on_request_body(&mut h, n, true), Action::Continue);

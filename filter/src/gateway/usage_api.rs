@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Exchange;
+use super::exchange::Exchange;
 use crate::config::access::Period;
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::limits::period;
-use crate::usage::periods::{self, Scope, Totals};
+use crate::state::periods::{self, Scope, Totals};
 
 #[derive(Serialize)]
 struct Report<'a> {

@@ -90,27 +90,6 @@ pub fn adjust(current: Window, id: u64, requests: i64, tokens: i64) -> Window {
     }
 }
 
-pub fn encode(w: &Window) -> Vec<u8> {
-    [w.id, w.requests, w.tokens]
-        .iter()
-        .flat_map(|v| v.to_le_bytes())
-        .collect()
-}
-
-pub fn decode(bytes: &[u8]) -> Window {
-    let mut v = [0u64; 3];
-    for (slot, c) in v.iter_mut().zip(bytes.chunks_exact(8)) {
-        if let Ok(b) = <[u8; 8]>::try_from(c) {
-            *slot = u64::from_le_bytes(b);
-        }
-    }
-    Window {
-        id: v[0],
-        requests: v[1],
-        tokens: v[2],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,16 +122,5 @@ mod tests {
         assert!(admit(w, 0, L, 1).is_ok());
         // stale window: untouched
         assert_eq!(adjust(w, 7, -1, -1), w);
-    }
-
-    #[test]
-    fn round_trip() {
-        let w = Window {
-            id: 9,
-            requests: 8,
-            tokens: 7,
-        };
-        assert_eq!(decode(&encode(&w)), w);
-        assert_eq!(decode(b"x"), Window::default());
     }
 }

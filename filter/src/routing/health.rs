@@ -30,8 +30,6 @@ impl Outcome {
 }
 
 impl HealthState {
-    pub const ENCODED_LEN: usize = 12;
-
     pub fn available(&self, now_ms: u64) -> bool {
         now_ms >= self.cooldown_until_ms
     }
@@ -51,28 +49,6 @@ impl HealthState {
                     cooldown_until_ms,
                 }
             }
-        }
-    }
-
-    pub fn encode(&self) -> [u8; Self::ENCODED_LEN] {
-        let mut out = [0u8; Self::ENCODED_LEN];
-        let (a, b) = out.split_at_mut(4);
-        a.copy_from_slice(&self.consecutive_failures.to_le_bytes());
-        b.copy_from_slice(&self.cooldown_until_ms.to_le_bytes());
-        out
-    }
-
-    /// Anything malformed reads as healthy: losing health state must never block traffic.
-    pub fn decode(bytes: &[u8]) -> HealthState {
-        let (Some(a), Some(b)) = (bytes.get(0..4), bytes.get(4..12)) else {
-            return HealthState::default();
-        };
-        let (Ok(a), Ok(b)) = (<[u8; 4]>::try_from(a), <[u8; 8]>::try_from(b)) else {
-            return HealthState::default();
-        };
-        HealthState {
-            consecutive_failures: u32::from_le_bytes(a),
-            cooldown_until_ms: u64::from_le_bytes(b),
         }
     }
 }
@@ -119,15 +95,5 @@ mod tests {
         ] {
             assert_eq!(Outcome::from_status(s), o, "{s}");
         }
-    }
-
-    #[test]
-    fn round_trip_and_garbage() {
-        let h = HealthState {
-            consecutive_failures: 7,
-            cooldown_until_ms: 123_456_789_000,
-        };
-        assert_eq!(HealthState::decode(&h.encode()), h);
-        assert_eq!(HealthState::decode(b"xx"), HealthState::default());
     }
 }

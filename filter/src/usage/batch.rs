@@ -7,13 +7,12 @@
 //! these (they keep their own exact, per-request reservations), only `/v1/usage`'s
 //! per-target totals and Prometheus do, and both tolerate a second of lag.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::ledger::{self, Counters, FIELDS};
 use super::metrics::Names;
 use crate::fxhash::FxHashMap;
 use crate::host::Host;
+use crate::state::ledger::{self, Counters, FIELDS};
 
 /// The per-request counters of one label set, in `Usage::counts` order.
 pub const COUNTS: usize = 5;
@@ -37,8 +36,9 @@ struct Row {
     counts: [u64; COUNTS],
 }
 
+/// What one worker holds until the next flush (owned by `state::Worker`).
 #[derive(Default)]
-struct Pending {
+pub struct Pending {
     /// When the oldest unwritten count was added.
     since_ms: Option<u64>,
     /// By the address of the label set's cached `Names`: one integer lookup per request
@@ -48,29 +48,24 @@ struct Pending {
     counters: FxHashMap<String, u64>,
 }
 
-thread_local! {
-    static PENDING: RefCell<Pending> = RefCell::new(Pending::default());
-}
-
 fn add_all(into: &mut [u64], delta: &[u64]) {
     for (c, d) in into.iter_mut().zip(delta) {
         *c = c.saturating_add(*d);
     }
 }
 
-/// One request's ledger row and counters (starts the interval if nothing was pending).
-pub fn add_usage(u: &Usage<'_>, now_ms: u64) {
-    PENDING.with(|p| {
-        let mut p = p.borrow_mut();
-        p.since_ms.get_or_insert(now_ms);
+impl Pending {
+    /// One request's ledger row and counters (starts the interval if nothing was pending).
+    pub fn add_usage(&mut self, u: &Usage<'_>, now_ms: u64) {
+        self.since_ms.get_or_insert(now_ms);
         let id = Rc::as_ptr(u.names) as usize;
-        match p.rows.get_mut(&id) {
+        match self.rows.get_mut(&id) {
             Some(row) => {
                 add_all(&mut row.ledger, u.row);
                 add_all(&mut row.counts, &u.counts);
             }
             None => {
-                p.rows.insert(
+                self.rows.insert(
                     id,
                     Row {
                         names: u.names.clone(),
@@ -81,45 +76,38 @@ pub fn add_usage(u: &Usage<'_>, now_ms: u64) {
                 );
             }
         }
-    })
-}
+    }
 
-/// One increment of a rare counter (zeros too, so that every series exists from the
-/// first request on); written with the next flush.
-pub fn add_counter(name: &str, delta: u64) {
-    PENDING.with(|p| {
-        let mut p = p.borrow_mut();
-        match p.counters.get_mut(name) {
+    /// One increment of a rare counter (zeros too, so that every series exists from the
+    /// first request on); written with the next flush.
+    pub fn add_counter(&mut self, name: &str, delta: u64) {
+        match self.counters.get_mut(name) {
             Some(c) => *c = c.saturating_add(delta),
             None => {
-                p.counters.insert(name.to_string(), delta);
+                self.counters.insert(name.to_string(), delta);
             }
         }
-    })
-}
-
-/// The oldest pending count has waited `flush_ms` or more.
-pub fn due(now_ms: u64, flush_ms: u64) -> bool {
-    PENDING.with(|p| {
-        p.borrow()
-            .since_ms
-            .is_some_and(|s| now_ms.saturating_sub(s) >= flush_ms)
-    })
-}
-
-/// Write every pending count: one ledger update per label set, one increment per counter.
-pub fn flush(host: &mut dyn Host) {
-    let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
-    for row in pending.rows.values() {
-        if row.ledger != [0; FIELDS] && !ledger::add(host, &row.ledger_key, &row.ledger) {
-            log::warn!("llm-gateway: a usage ledger update was lost (shared data refused it)");
-        }
-        for (name, delta) in row.names.counted().into_iter().zip(row.counts) {
-            host.counter_add(name, delta);
-        }
     }
-    for (name, delta) in &pending.counters {
-        host.counter_add(name, *delta);
+
+    /// The oldest pending count has waited `flush_ms` or more.
+    pub fn due(&self, now_ms: u64, flush_ms: u64) -> bool {
+        self.since_ms
+            .is_some_and(|s| now_ms.saturating_sub(s) >= flush_ms)
+    }
+
+    /// Write every count: one ledger update per label set, one increment per counter.
+    pub fn write(self, host: &mut dyn Host) {
+        for row in self.rows.values() {
+            if row.ledger != [0; FIELDS] && !ledger::add(host, &row.ledger_key, &row.ledger) {
+                log::warn!("llm-gateway: a usage ledger update was lost (shared data refused it)");
+            }
+            for (name, delta) in row.names.counted().into_iter().zip(row.counts) {
+                host.counter_add(name, delta);
+            }
+        }
+        for (name, delta) in &self.counters {
+            host.counter_add(name, *delta);
+        }
     }
 }
 
@@ -132,24 +120,25 @@ mod tests {
     #[test]
     fn sums_until_flushed_then_writes_once() {
         let mut h = FakeHost::default();
-        let key = ledger::usage_key("m", "p", "u");
-        let names = metrics::names("m", "p", "u", "k");
+        let key = crate::state::keys::usage("m", "p", "u");
+        let names = std::rc::Rc::new(metrics::Names::new("m", "p", "u", "k"));
+        let mut p = Pending::default();
         for (row, now) in [([1, 10, 5, 0, 7], 1_000), ([1, 3, 2, 1, 0], 1_400)] {
-            add_usage(
+            p.add_usage(
                 &Usage {
                     names: &names,
-                    ledger_key: &|| ledger::usage_key("m", "p", "u"),
+                    ledger_key: &|| crate::state::keys::usage("m", "p", "u"),
                     row: &row,
                     counts: [1, row[1], row[2], row[4], 0],
                 },
                 now,
             );
-            add_counter("err", 1);
+            p.add_counter("err", 1);
         }
-        assert!(!due(1_999, 1_000));
-        assert!(due(2_000, 1_000));
+        assert!(!p.due(1_999, 1_000));
+        assert!(p.due(2_000, 1_000));
         assert_eq!(ledger::read(&h, &key), None);
-        flush(&mut h);
+        std::mem::take(&mut p).write(&mut h);
         assert_eq!(ledger::read(&h, &key), Some([2, 13, 7, 1, 7]));
         assert_eq!(h.counters.get(&names.requests), Some(&2));
         assert_eq!(h.counters.get(&names.prompt_tokens), Some(&13));
@@ -158,8 +147,8 @@ mod tests {
         // A zero delta still defines the series.
         assert_eq!(h.counters.get(&names.estimated), Some(&0));
         assert_eq!(h.counters.get("err"), Some(&2));
-        assert!(!due(u64::MAX, 1_000));
-        flush(&mut h); // nothing pending: nothing written twice
+        assert!(!p.due(u64::MAX, 1_000));
+        p.write(&mut h); // nothing pending: nothing written twice
         assert_eq!(ledger::read(&h, &key), Some([2, 13, 7, 1, 7]));
         assert_eq!(h.counters.get(&names.requests), Some(&2));
     }

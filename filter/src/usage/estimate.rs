@@ -5,6 +5,7 @@
 use crate::api::embeddings::{EmbeddingInput, EmbeddingsRequest};
 use crate::api::openai::{ChatRequest, Content, ContentPart, Message};
 use crate::api::text::Text;
+use crate::config::TokenEstimator;
 
 const PER_MESSAGE: u64 = 4;
 const PER_IMAGE: u64 = 85;
@@ -20,19 +21,12 @@ fn text_chars(c: &Content) -> (u64, u64) {
     }
 }
 
-thread_local! {
-    // Chosen once per VM in `on_configure` (`token_estimator`).
-    static USE_TIKTOKEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Use tiktoken counts (when built in and its tables are ready) instead of the cheap rule.
-pub fn set_tiktoken(on: bool) {
-    USE_TIKTOKEN.with(|c| c.set(on));
-}
-
-pub fn prompt_tokens(req: &ChatRequest) -> u64 {
+/// With `TokenEstimator::Tiktoken` (when built in and its tables are ready) tiktoken's
+/// count, else the cheap rule.
+#[cfg_attr(not(feature = "tiktoken"), allow(unused_variables))]
+pub fn prompt_tokens(req: &ChatRequest, estimator: TokenEstimator) -> u64 {
     #[cfg(feature = "tiktoken")]
-    if USE_TIKTOKEN.with(|c| c.get()) {
+    if estimator == TokenEstimator::Tiktoken {
         if let Some(n) = tiktoken_prompt_tokens(req) {
             return n;
         }
@@ -233,12 +227,10 @@ mod tests {
             r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hello world"}]}"#,
         )
         .unwrap();
-        set_tiktoken(true);
         assert!(crate::usage::tokenizer::warm_up());
         // 3 priming + 3 framing + 2 ("hello", " world")
-        assert_eq!(prompt_tokens(&req), 8);
-        set_tiktoken(false);
-        assert_eq!(prompt_tokens(&req), 3 + 4);
+        assert_eq!(prompt_tokens(&req, TokenEstimator::Tiktoken), 8);
+        assert_eq!(prompt_tokens(&req, TokenEstimator::Cheap), 3 + 4);
     }
 
     #[test]
@@ -258,6 +250,6 @@ mod tests {
                {"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}"#,
         )
         .unwrap();
-        assert_eq!(prompt_tokens(&req), 2 + 8 + 85);
+        assert_eq!(prompt_tokens(&req, TokenEstimator::Cheap), 2 + 8 + 85);
     }
 }

@@ -50,7 +50,7 @@ pub struct Names {
 }
 
 impl Names {
-    fn new(model: &str, provider: &str, response_model: &str, key: &str) -> Names {
+    pub fn new(model: &str, provider: &str, response_model: &str, key: &str) -> Names {
         let labels = [
             (MODEL, model),
             (PROVIDER, provider),
@@ -128,33 +128,33 @@ impl Histogram {
 /// sets come from configuration, but `provider/model` addressing lets clients add more).
 const MAX_CACHED: usize = 1024;
 
-thread_local! {
-    /// By a hash of the four labels (no key string built per request); the entry keeps
-    /// its labels, so a collision only costs a rebuild.
-    static NAMES: std::cell::RefCell<crate::fxhash::FxHashMap<u64, std::rc::Rc<Names>>> =
-        std::cell::RefCell::new(Default::default());
-}
+/// Each worker's `Names` by a hash of the four labels (no key string built per request);
+/// an entry keeps its labels, so a collision only costs a rebuild.
+#[derive(Default)]
+pub struct NameCache(crate::fxhash::FxHashMap<u64, std::rc::Rc<Names>>);
 
-pub fn names(model: &str, provider: &str, response_model: &str, key: &str) -> std::rc::Rc<Names> {
-    let hash = crate::fxhash::hash_strs(&[model, provider, response_model, key]);
-    let same = |n: &Names| {
+impl NameCache {
+    pub fn get(
+        &mut self,
+        model: &str,
+        provider: &str,
+        response_model: &str,
+        key: &str,
+    ) -> std::rc::Rc<Names> {
         let want = [model, provider, response_model, key];
-        n.labels.len() == want.len() && n.labels.iter().zip(want).all(|((_, v), w)| v == w)
-    };
-    NAMES.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some(n) = cache.get(&hash) {
-            if same(n) {
+        let hash = crate::fxhash::hash_strs(&want);
+        if let Some(n) = self.0.get(&hash) {
+            if n.labels.len() == want.len() && n.labels.iter().zip(want).all(|((_, v), w)| v == w) {
                 return n.clone();
             }
         }
-        if cache.len() >= MAX_CACHED {
-            cache.clear();
+        if self.0.len() >= MAX_CACHED {
+            self.0.clear();
         }
         let n = std::rc::Rc::new(Names::new(model, provider, response_model, key));
-        cache.insert(hash, n.clone());
+        self.0.insert(hash, n.clone());
         n
-    })
+    }
 }
 
 pub const REQUESTS: &str = "llmgw.requests_total";
@@ -189,7 +189,8 @@ mod tests {
 
     #[test]
     fn cached_names_match_built_names() {
-        let n = names("m.1", "p", "u:2", "k");
+        let mut cache = NameCache::default();
+        let n = cache.get("m.1", "p", "u:2", "k");
         assert_eq!(
             n.requests,
             name(
@@ -203,7 +204,7 @@ mod tests {
             )
         );
         assert!(n.tokens_in.name.ends_with(".gen_ai_token_type.input"));
-        assert!(std::rc::Rc::ptr_eq(&n, &names("m.1", "p", "u:2", "k")));
+        assert!(std::rc::Rc::ptr_eq(&n, &cache.get("m.1", "p", "u:2", "k")));
     }
 
     #[test]

@@ -1,9 +1,7 @@
-//! Token usage as reported (or not) by providers, and the shared-data ledger.
+//! Token usage as reported (or not) by providers, estimates, metrics and batching.
 pub mod batch;
 pub mod estimate;
-pub mod ledger;
 pub mod metrics;
-pub mod periods;
 pub mod plausible;
 #[cfg(feature = "tiktoken")]
 pub mod tokenizer;

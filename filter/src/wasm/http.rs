@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::error::GatewayError;
 use crate::gateway::{Action, Exchange};
 use crate::host::Host;
+use crate::state::Worker;
 
 pub struct Http {
     exchange: Option<Exchange>,
@@ -17,9 +18,9 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(cfg: Option<Rc<Config>>, metrics: Metrics) -> Self {
+    pub fn new(cfg: Option<Rc<Config>>, worker: Rc<Worker>, metrics: Metrics) -> Self {
         Http {
-            exchange: cfg.map(Exchange::new),
+            exchange: cfg.map(|cfg| Exchange::new(cfg, worker)),
             host: EnvoyHost::new(metrics),
         }
     }

@@ -9,12 +9,13 @@ use super::abi;
 use super::envoy_host::{EnvoyHost, Metrics};
 use super::http::Http;
 use crate::config::{self, Config, TokenEstimator};
-use crate::usage::estimate;
-use crate::usage::{batch, ledger};
+use crate::state::{keys, ledger, Worker};
 
 #[derive(Default)]
 pub struct Root {
     config: Option<Rc<Config>>,
+    /// This worker's state, lent to every HTTP context.
+    worker: Rc<Worker>,
     metrics: Metrics,
     /// tiktoken's tables are still to be built (on the first tick).
     warm_up: bool,
@@ -31,7 +32,7 @@ impl Context for Root {
 
 impl Root {
     fn flush_usage(&self) {
-        batch::flush(&mut EnvoyHost::new(self.metrics.clone()));
+        self.worker.flush(&mut EnvoyHost::new(self.metrics.clone()));
     }
 }
 
@@ -63,7 +64,7 @@ impl RootContext for Root {
                 for (name, route) in &cfg.models {
                     for t in &route.targets {
                         if let Some(p) = cfg.provider(t.provider) {
-                            ledger::ensure(&mut host, &ledger::usage_key(name, &p.name, &t.model));
+                            ledger::ensure(&mut host, &keys::usage(name, &p.name, &t.model));
                         }
                     }
                 }
@@ -73,7 +74,6 @@ impl RootContext for Root {
                     cfg.models.len()
                 );
                 let tiktoken = cfg.token_estimator == TokenEstimator::Tiktoken;
-                estimate::set_tiktoken(tiktoken);
                 self.warm_up = tiktoken;
                 if tiktoken {
                     // Build the tables on the first tick, off every request's path.
@@ -127,6 +127,7 @@ impl RootContext for Root {
         // normally start us) the context answers 500.
         Some(Box::new(Http::new(
             self.config.clone(),
+            self.worker.clone(),
             self.metrics.clone(),
         )))
     }

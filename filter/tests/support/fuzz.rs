@@ -115,7 +115,7 @@ pub fn fuzz_whole_flow(
         };
         let mut h = FakeHost::with_request(&[(":method", "POST"), (":path", path)]);
         h.randoms.push_back(rng.next());
-        let mut x = Exchange::new(cfg.clone());
+        let mut x = Exchange::new(cfg.clone(), Default::default());
         if x.on_request_headers(&mut h, false) != Action::Pause {
             continue;
         }

@@ -147,8 +147,8 @@ pub fn ledger(
     provider: &str,
     upstream: &str,
 ) -> Option<[u64; 4]> {
-    use llm_gateway::usage::ledger;
-    let (v, _) = host.shared_data(&ledger::usage_key(model, provider, upstream))?;
+    use llm_gateway::state::ledger;
+    let (v, _) = host.shared_data(&llm_gateway::state::keys::usage(model, provider, upstream))?;
     let c = ledger::decode(&v);
     Some([
         c[ledger::REQUESTS],

@@ -10,8 +10,8 @@
 
 use crate::common::{chat_headers, counter_sum, ledger};
 use llm_gateway::config::access::Period;
+use llm_gateway::state::periods::{self, Scope};
 use llm_gateway::usage::metrics;
-use llm_gateway::usage::periods::{self, Scope};
 use wasm_host::{Host, Vm};
 
 /// A listed model: the filter creates its ledger key in `on_configure`, before any traffic.

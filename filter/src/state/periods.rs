@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
+use super::{cas, keys, words};
 use crate::config::access::Period;
-use crate::host::{cas_update, Host};
+use crate::host::Host;
 use crate::limits::period;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -31,17 +32,12 @@ impl Totals {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        self.fields().iter().flat_map(|v| v.to_le_bytes()).collect()
+        words::encode(&self.fields())
     }
 
     pub fn decode(bytes: &[u8]) -> Totals {
-        let mut v = [0u64; 6];
-        for (slot, c) in v.iter_mut().zip(bytes.chunks_exact(8)) {
-            if let Ok(b) = <[u8; 8]>::try_from(c) {
-                *slot = u64::from_le_bytes(b);
-            }
-        }
-        let [period, requests, prompt_tokens, completion_tokens, cost_nano_usd, errors] = v;
+        let [period, requests, prompt_tokens, completion_tokens, cost_nano_usd, errors] =
+            words::decode(bytes);
         Totals {
             period,
             requests,
@@ -89,7 +85,7 @@ fn period_tag(p: Period) -> &'static str {
 }
 
 pub fn key(scope: Scope, name: &str, p: Period) -> String {
-    crate::strs::concat(&["llm:period:", period_tag(p), ":", scope.tag(), ":", name])
+    keys::period(period_tag(p), scope.tag(), name)
 }
 
 /// Current totals (zero if the stored value belongs to an earlier period).
@@ -118,7 +114,7 @@ pub fn read(host: &dyn Host, scope: Scope, name: &str, p: Period, now_ms: u64) -
 pub fn add(host: &mut dyn Host, scope: Scope, name: &str, now_ms: u64, delta: &Totals) {
     for p in [Period::Day, Period::Month] {
         let id = period::id(p, now_ms);
-        cas_update(host, &key(scope, name, p), |value| {
+        cas::update(host, &key(scope, name, p), cas::COUNTS, |value| {
             let current = value.map(Totals::decode).filter(|t| t.period == id);
             let base = current.unwrap_or(Totals {
                 period: id,

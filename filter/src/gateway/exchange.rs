@@ -1,0 +1,83 @@
+//! One request's state in the gateway (or per-attempt) position.
+
+use std::rc::Rc;
+
+use super::flight::Flight;
+use super::inbound::Endpoint;
+use crate::config::{Config, Target};
+use crate::error::GatewayError;
+use crate::host::Host;
+use crate::state::Worker;
+
+/// What the glue tells Envoy after a callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Continue,
+    /// Stop iteration (headers) — the body callbacks still come.
+    Pause,
+    /// Stop and keep buffering the body until end of stream.
+    Buffer,
+}
+
+pub struct Exchange {
+    pub(super) cfg: Rc<Config>,
+    pub(super) worker: Rc<Worker>,
+    pub(super) state: State,
+    /// Index of the authenticated caller in `cfg.access.keys`.
+    pub(super) caller: Option<usize>,
+    pub(super) start_ms: u64,
+    /// The request headers as read at the headers callback.
+    pub(super) request_headers: crate::headers::Headers,
+    /// Per-attempt position: the endpoint's provider and model.
+    pub(super) target: Option<Target>,
+    /// Local errors go out in this endpoint's shape.
+    pub(super) endpoint: Endpoint,
+    /// Bytes of request body Envoy holds for us (the last body callback's size).
+    pub(super) body_size: usize,
+}
+
+pub(super) enum State {
+    /// Not a request for the gateway (passed through untouched).
+    Ignored,
+    ReadingBody(Endpoint),
+    /// The body is too large: read to its end and dropped, then refused (see `drain`).
+    Draining {
+        seen: usize,
+    },
+    /// A local reply was sent.
+    Replied,
+    Forwarded(Box<Flight>),
+    /// The request is over (`on_log`); a forwarded one was accounted.
+    Done,
+}
+
+impl Exchange {
+    pub fn new(cfg: Rc<Config>, worker: Rc<Worker>) -> Self {
+        Exchange {
+            cfg,
+            worker,
+            state: State::Ignored,
+            caller: None,
+            start_ms: 0,
+            request_headers: Default::default(),
+            target: None,
+            endpoint: Endpoint::Chat,
+            body_size: 0,
+        }
+    }
+
+    pub(super) fn reply_error(&mut self, host: &mut dyn Host, e: &GatewayError) -> Action {
+        let body = self.endpoint.error_body(e);
+        let retry = e.retry_after.map(|s| s.to_string());
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(r) = &retry {
+            headers.push(("retry-after", r.as_str()));
+        }
+        for (k, v) in &e.headers {
+            headers.push((k, v.as_str()));
+        }
+        host.send_local_response(e.status, &headers, &body);
+        self.state = State::Replied;
+        Action::Pause
+    }
+}
