@@ -13,6 +13,8 @@
 
 // Natively only the tests use it.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+// An allocator is unsafe by contract (see lib.rs: the crate denies `unsafe` elsewhere).
+#![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -144,6 +146,29 @@ unsafe impl GlobalAlloc for SmallBlocks {
                 fresh
             }
         }
+    }
+}
+
+/// The system allocator, counting per thread (installed for the native test build, see
+/// `translate::work`).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub struct Counting;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        crate::translate::work::count(layout.size());
+        // SAFETY: forwarded unchanged.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        crate::translate::work::count(size);
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, size) }
     }
 }
 

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 
 use llm_gateway::api::openai::ChatRequest;
 use llm_gateway::aws::sigv4::{self, amz_date};
-use llm_gateway::aws::{hex, sha256};
+use llm_gateway::aws::{hash::sha256, hex};
 use llm_gateway::config::ProviderKind;
 use llm_gateway::translate;
 use serde_json::{json, Value};
@@ -58,7 +58,7 @@ fn case(
     region: &str,
     now_ms: u64,
 ) -> Value {
-    let sha = hex(&sha256::digest(body));
+    let sha = hex(&sha256(body));
     json!({
         "url": format!("https://{host}{path}"),
         "body_hex": hex(body),

@@ -6,7 +6,14 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::strs::{has_zero_byte, HIGH, LOW};
+/// 0x01 and 0x80 in every byte of a word.
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of `w` is zero (exact as to whether, not where).
+fn has_zero_byte(w: u64) -> bool {
+    w.wrapping_sub(LOW) & !w & HIGH != 0
+}
 
 /// A JSON string, escaped as serde_json escapes it: `"` `\` and the short forms of
 /// `\b \t \n \f \r`, other control characters as `\u00xx` (lowercase hex), everything
@@ -36,7 +43,7 @@ pub fn bool(out: &mut Vec<u8>, b: bool) {
 
 /// Decimal digits, as itoa (which serde_json uses) writes them.
 pub fn u64(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(crate::strs::decimal(n, &mut [0; 20]));
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `[a,b,…]`, each item written by `item`.

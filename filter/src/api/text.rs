@@ -26,7 +26,7 @@ impl Text {
     /// `raw` must be one JSON value; anything but a valid string is refused.
     pub fn from_raw(raw: Box<RawValue>) -> Result<Text, &'static str> {
         let inner = inner(raw.get()).ok_or(NOT_A_STRING)?;
-        let escaped = crate::strs::contains_byte(inner.as_bytes(), b'\\');
+        let escaped = memchr::memchr(b'\\', inner.as_bytes()).is_some();
         if escaped && !paired_surrogates(inner) {
             return Err(LONE_SURROGATE);
         }
@@ -75,7 +75,7 @@ impl Text {
     }
 
     pub fn char_count(&self) -> usize {
-        crate::strs::char_count(&self.as_str())
+        self.as_str().chars().count()
     }
 }
 

@@ -12,8 +12,8 @@ use std::rc::Rc;
 
 use super::ledger::{self, Counters, FIELDS};
 use super::metrics::Names;
-use crate::fxhash::FxHashMap;
 use crate::host::Host;
+use rustc_hash::FxHashMap;
 
 /// The per-request counters of one label set, in `Usage::counts` order.
 pub const COUNTS: usize = 5;

@@ -131,12 +131,23 @@ const MAX_CACHED: usize = 1024;
 thread_local! {
     /// By a hash of the four labels (no key string built per request); the entry keeps
     /// its labels, so a collision only costs a rebuild.
-    static NAMES: std::cell::RefCell<crate::fxhash::FxHashMap<u64, std::rc::Rc<Names>>> =
+    static NAMES: std::cell::RefCell<rustc_hash::FxHashMap<u64, std::rc::Rc<Names>>> =
         std::cell::RefCell::new(Default::default());
 }
 
+/// One hash over several strings (separated, so ("ab","c") and ("a","bc") differ).
+fn hash_strs(parts: &[&str]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    for p in parts {
+        h.write(p.as_bytes());
+        h.write_u8(0xff);
+    }
+    h.finish()
+}
+
 pub fn names(model: &str, provider: &str, response_model: &str, key: &str) -> std::rc::Rc<Names> {
-    let hash = crate::fxhash::hash_strs(&[model, provider, response_model, key]);
+    let hash = hash_strs(&[model, provider, response_model, key]);
     let same = |n: &Names| {
         let want = [model, provider, response_model, key];
         n.labels.len() == want.len() && n.labels.iter().zip(want).all(|((_, v), w)| v == w)
@@ -186,6 +197,14 @@ pub const REASON: &str = "reason";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_separates_parts_and_tails() {
+        assert_ne!(hash_strs(&["ab", "c"]), hash_strs(&["a", "bc"]));
+        assert_ne!(hash_strs(&["abcdefgh1"]), hash_strs(&["abcdefgh2"]));
+        assert_ne!(hash_strs(&["a"]), hash_strs(&["a\0"]));
+        assert_eq!(hash_strs(&["m", "p"]), hash_strs(&["m", "p"]));
+    }
 
     #[test]
     fn cached_names_match_built_names() {
