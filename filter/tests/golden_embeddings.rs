@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Golden vectors for `/v1/embeddings` on Gemini, Vertex AI and Bedrock
 //! (testdata/embeddings/):

@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! The filter's SigV4 signature must equal botocore's `SigV4Auth` (an independent
 //! implementation, in the project venv) on the same inputs and timestamp: every signed
