@@ -4,7 +4,7 @@
 //! strings and vectors; dlmalloc's bookkeeping for each showed up as a large share of
 //! the filter's instructions. Blocks of up to 4 KiB (bodies, the text they carry) get
 //! three power-of-two classes with a shorter list; larger ones go straight to the
-//! system allocator.
+//! system allocator. Measured with bench/icount.py: see bench/fastpaths.md.
 //!
 //! Sound only without threads: the lists are plain cells, and the `Sync` below is a
 //! promise that holds on wasm32-wasip1 (one thread per VM), where alone it is installed
