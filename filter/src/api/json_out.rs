@@ -7,14 +7,7 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-/// 0x01 and 0x80 in every byte of a word.
-const LOW: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any byte of `w` is zero (exact as to whether, not where).
-fn has_zero_byte(w: u64) -> bool {
-    w.wrapping_sub(LOW) & !w & HIGH != 0
-}
+use crate::strs::{has_zero_byte, HIGH, LOW};
 
 /// A JSON string, escaped as serde_json escapes it: `"` `\` and the short forms of
 /// `\b \t \n \f \r`, other control characters as `\u00xx` (lowercase hex), everything

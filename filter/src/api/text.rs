@@ -26,7 +26,7 @@ impl Text {
     /// `raw` must be one JSON value; anything but a valid string is refused.
     pub fn from_raw(raw: Box<RawValue>) -> Result<Text, &'static str> {
         let inner = inner(raw.get()).ok_or(NOT_A_STRING)?;
-        let escaped = memchr::memchr(b'\\', inner.as_bytes()).is_some();
+        let escaped = crate::strs::contains_byte(inner.as_bytes(), b'\\');
         if escaped && !paired_surrogates(inner) {
             return Err(LONE_SURROGATE);
         }
@@ -75,7 +75,7 @@ impl Text {
     }
 
     pub fn char_count(&self) -> usize {
-        self.as_str().chars().count()
+        crate::strs::char_count(&self.as_str())
     }
 }
 
