@@ -1,3 +1,5 @@
+// Bench inputs are built as JSON values.
+#![allow(clippy::disallowed_types)]
 //! Native micro-benchmarks of the translators, per provider kind, with the standard harness
 //! (no criterion): request translation (the ~1 KB chat request of `./build.sh bench`, parsed
 //! and translated), response translation (a ~1 KB provider answer → OpenAI) and stream

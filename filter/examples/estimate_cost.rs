@@ -3,6 +3,9 @@
 //!   cargo run --release -p llm-gateway --example estimate_cost [--features tiktoken] \
 //!       [-- [--quick] [--json PATH]]
 //! `--quick`: fewer runs, for smoke runs. Nothing here asserts time.
+
+// Inputs are built as JSON values.
+#![allow(clippy::disallowed_types)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;

@@ -3,6 +3,9 @@
 //! or Envoy. The same ~1 KB chat request as `./build.sh bench`. Run it under
 //! `valgrind --tool=callgrind` to see where the instructions go.
 //!   cargo run --release -p llm-gateway --example flow_cost [-- anthropic|openai [N]]
+
+// Inputs are built as JSON values.
+#![allow(clippy::disallowed_types)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::rc::Rc;

@@ -4,7 +4,7 @@
 //! strings and vectors; dlmalloc's bookkeeping for each showed up as a large share of
 //! the filter's instructions. Blocks of up to 4 KiB (bodies, the text they carry) get
 //! three power-of-two classes with a shorter list; larger ones go straight to the
-//! system allocator.
+//! system allocator. Measured with bench/icount.py: see bench/fastpaths.md.
 //!
 //! Sound only without threads: the lists are plain cells, and the `Sync` below is a
 //! promise that holds on wasm32-wasip1 (one thread per VM), where alone it is installed
@@ -13,6 +13,8 @@
 
 // Natively only the tests use it.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+// An allocator is unsafe by contract (see lib.rs: the crate denies `unsafe` elsewhere).
+#![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -144,6 +146,29 @@ unsafe impl GlobalAlloc for SmallBlocks {
                 fresh
             }
         }
+    }
+}
+
+/// The system allocator, counting per thread (installed for the native test build, see
+/// `translate::work`).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub struct Counting;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        crate::translate::work::count(layout.size());
+        // SAFETY: forwarded unchanged.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        crate::translate::work::count(size);
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, size) }
     }
 }
 

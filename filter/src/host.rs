@@ -13,16 +13,13 @@ pub trait Host {
     /// All request headers in one host call (names lowercase, as Envoy keeps them).
     fn request_headers(&self) -> crate::headers::Headers;
     fn request_header(&self, name: &str) -> Option<String>;
+    /// Make `value` the header's one value (the host decides whether that is an add or a
+    /// replace: it knows what it read).
     fn set_request_header(&mut self, name: &str, value: &str);
-    /// For a header the request does not have: Envoy's add skips the search for existing
-    /// values that a replace makes (~0.5k instructions per call).
-    fn add_request_header(&mut self, name: &str, value: &str);
     fn remove_request_header(&mut self, name: &str);
     /// All response headers in one host call.
     fn response_headers(&self) -> crate::headers::Headers;
     fn set_response_header(&mut self, name: &str, value: &str);
-    /// For a header the response does not have (see `add_request_header`).
-    fn add_response_header(&mut self, name: &str, value: &str);
     fn remove_response_header(&mut self, name: &str);
 
     /// The first `size` bytes of the (buffered) request body.
@@ -86,13 +83,13 @@ fn get(map: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-/// Lowercase names, through the wire format, as Envoy hands headers over.
+/// Lowercase names, as Envoy hands headers over.
 fn as_envoy_sends(pairs: &[(String, String)]) -> crate::headers::Headers {
     let lower: Vec<(String, &str)> = pairs
         .iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str()))
         .collect();
-    crate::headers::Headers::from_wire(&crate::headers::to_wire(&lower))
+    crate::headers::Headers::from_pairs(&lower)
 }
 
 fn set(map: &mut Vec<(String, String)>, name: &str, value: &str) {
@@ -133,12 +130,6 @@ impl Host for FakeHost {
         self.header_writes += 1;
         set(&mut self.request_headers, name, value)
     }
-    fn add_request_header(&mut self, name: &str, value: &str) {
-        self.header_writes += 1;
-        // Appended like Envoy's add: a name that was there already shows up twice.
-        self.request_headers
-            .push((name.to_string(), value.to_string()));
-    }
     fn remove_request_header(&mut self, name: &str) {
         self.header_writes += 1;
         self.request_headers
@@ -149,10 +140,6 @@ impl Host for FakeHost {
     }
     fn set_response_header(&mut self, name: &str, value: &str) {
         set(&mut self.response_headers, name, value)
-    }
-    fn add_response_header(&mut self, name: &str, value: &str) {
-        self.response_headers
-            .push((name.to_string(), value.to_string()));
     }
     fn remove_response_header(&mut self, name: &str) {
         self.response_headers

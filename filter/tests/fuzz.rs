@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Bounded, deterministic fuzzing of the whole gateway flow natively: mutated requests,
 //! random chunk splits, hostile upstream answers and streams. Any panic fails the test.

@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Bounded, deterministic fuzzing of the Bedrock pieces natively: the event stream
 //! decoder and stream mapper with hostile bytes (also with valid CRCs around mutated

@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Bounded, deterministic fuzzing of `/v1/messages` and `/v1/embeddings` through the whole
 //! gateway flow (Anthropic, OpenAI-preset and Azure targets): mutated requests, random chunk

@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Bounded, deterministic fuzzing of the Google translators: mutated OpenAI requests
 //! into the Gemini / Vertex builders, mutated Gemini answers, errors and SSE streams

@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Bounded, deterministic fuzzing of the JSON Schema → Gemini schema conversion (tool
 //! parameters and `json_schema` answers, Gemini and Vertex): random schemas with random

@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Golden vectors (testdata/<provider>/): OpenAI requests in → exact upstream requests out;
 //! recorded provider answers in → OpenAI answers out; stream transcripts in → OpenAI SSE

@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Golden vectors for Bedrock (testdata/bedrock/): OpenAI requests in → exact signed
 //! upstream requests out (fixed clock); recorded Converse answers and errors in → OpenAI

@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Golden vectors for `/v1/embeddings` on Gemini, Vertex AI and Bedrock
 //! (testdata/embeddings/):
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use llm_gateway::api::embeddings::EmbeddingsRequest;
-use llm_gateway::aws::{hex, sha256};
+use llm_gateway::aws::{hash::sha256, hex};
 use llm_gateway::config::{self, Config, Provider, ProviderKind};
 use llm_gateway::translate::{embeddings, ResponseMeta};
 use serde_json::{json, Map, Value};
@@ -190,7 +191,7 @@ fn botocore_case(provider: &Provider, path: &str, body: &[u8]) -> Option<Value> 
         "url": format!("https://{host}{path}"),
         "body_hex": hex(body),
         "headers": {"Content-Type": "application/json", "Host": host,
-                    "X-Amz-Content-SHA256": hex(&sha256::digest(body))},
+                    "X-Amz-Content-SHA256": hex(&sha256(body))},
         "access_key": ACCESS_KEY,
         "secret_key": SECRET_KEY,
         "token": creds.session_token.as_ref().map(|t| t.expose()),

@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Golden vectors for the OpenAI family (Azure, compatible presets), `/v1/embeddings`
 //! and `/v1/messages` (Anthropic-shaped clients):

@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! Golden vectors for the Google provider kinds (testdata/gemini/, testdata/vertex/),
 //! with a harness that is generic over provider and folder:

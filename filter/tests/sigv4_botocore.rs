@@ -2,7 +2,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::disallowed_types
 )]
 //! The filter's SigV4 signature must equal botocore's `SigV4Auth` (an independent
 //! implementation, in the project venv) on the same inputs and timestamp: every signed
@@ -15,7 +16,7 @@ use std::process::{Command, Stdio};
 
 use llm_gateway::api::openai::ChatRequest;
 use llm_gateway::aws::sigv4::{self, amz_date};
-use llm_gateway::aws::{hex, sha256};
+use llm_gateway::aws::{hash::sha256, hex};
 use llm_gateway::config::ProviderKind;
 use llm_gateway::translate;
 use serde_json::{json, Value};
@@ -58,7 +59,7 @@ fn case(
     region: &str,
     now_ms: u64,
 ) -> Value {
-    let sha = hex(&sha256::digest(body));
+    let sha = hex(&sha256(body));
     json!({
         "url": format!("https://{host}{path}"),
         "body_hex": hex(body),

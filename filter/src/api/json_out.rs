@@ -1,7 +1,8 @@
 //! Hand-written JSON output for the hottest bodies. serde_json's derived serialisers
 //! escape every field name at run time and keep state per field; here names are literal
 //! bytes, and values are written exactly as serde_json writes them (the tests compare
-//! byte for byte).
+//! byte for byte). Kept because it pays on the request path: measured with
+//! bench/icount.py, see bench/fastpaths.md.
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -36,7 +37,7 @@ pub fn bool(out: &mut Vec<u8>, b: bool) {
 
 /// Decimal digits, as itoa (which serde_json uses) writes them.
 pub fn u64(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(crate::strs::decimal(n, &mut [0; 20]));
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `[a,b,…]`, each item written by `item`.

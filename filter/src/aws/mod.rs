@@ -1,7 +1,6 @@
-//! AWS request signing (Signature Version 4): SHA-256 from `sha2` (the workspace's
-//! vetted hash), HMAC-SHA256 and the signing steps written here.
-pub mod hmac;
-pub mod sha256;
+//! AWS request signing (Signature Version 4): the hashes from the RustCrypto crates, the
+//! signing steps written here.
+pub mod hash;
 pub mod sigv4;
 
 /// Lowercase hex of bytes.

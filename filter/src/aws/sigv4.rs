@@ -2,9 +2,8 @@
 //! `x-amz-content-sha256`. Checked against botocore's `SigV4Auth` in
 //! `tests/sigv4_botocore.rs`.
 
+use super::hash::{hmac_sha256, sha256};
 use super::hex;
-use super::hmac::hmac_sha256;
-use super::sha256;
 
 pub struct Credentials<'a> {
     pub access_key_id: &'a str,
@@ -38,7 +37,7 @@ pub fn sign(
 ) -> Vec<(&'static str, String)> {
     let amz_date = amz_date(now_ms / 1000);
     let date = amz_date.get(..8).unwrap_or("");
-    let payload_hash = hex(&sha256::digest(req.payload));
+    let payload_hash = hex(&sha256(req.payload));
 
     let mut added: Vec<(&'static str, String)> = vec![
         ("x-amz-date", amz_date.clone()),
@@ -92,7 +91,7 @@ pub fn sign(
     let credential_scope = format!("{date}/{}/{}/aws4_request", scope.region, scope.service);
     let string_to_sign = format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{credential_scope}\n{}",
-        hex(&sha256::digest(canonical.as_bytes()))
+        hex(&sha256(canonical.as_bytes()))
     );
     let k_date = hmac_sha256(
         format!("AWS4{}", creds.secret_access_key).as_bytes(),
@@ -163,29 +162,16 @@ fn canonical_query(query: &str) -> String {
 
 /// `YYYYMMDDTHHMMSSZ` for a Unix time in seconds (UTC).
 pub fn amz_date(unix: u64) -> String {
-    let days = unix / 86_400;
+    // Below 2^48 days: always fits.
+    let days = i64::try_from(unix / 86_400).unwrap_or_default();
     let secs = unix % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::limits::period::civil(days);
     format!(
         "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
         secs / 3600,
         (secs / 60) % 60,
         secs % 60
     )
-}
-
-/// Days since 1970-01-01 → (year, month, day), Howard Hinnant's algorithm.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

@@ -1,16 +1,13 @@
-//! How deeply a JSON body nests, checked in the pass that checks it is UTF-8. serde_json
+//! How deeply a JSON body nests, and whether it is UTF-8. serde_json
 //! bounds the recursion of what it reads into typed fields (128), but skips ignored and raw
 //! (`RawValue`) values without a bound, and those are forwarded: the whole body is bounded
 //! here so a provider never gets a body the gateway would not have parsed. String contents,
-//! the bulk of a body, are skipped eight bytes per step.
+//! the bulk of a body, are skipped eight bytes per step (`strs`'s word scans).
 
-use crate::strs::{HIGH, LOW};
+use crate::strs::{has_zero_byte, words, LOW};
 
 /// Arrays and objects inside one another, at most (serde_json's own limit for typed values).
 pub const MAX_DEPTH: usize = 128;
-
-const QUOTES: u64 = LOW.wrapping_mul(b'"' as u64);
-const BACKSLASHES: u64 = LOW.wrapping_mul(b'\\' as u64);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -23,14 +20,11 @@ pub enum Refusal {
 /// JSON is left for the parser to refuse.
 pub fn text_within(json: &[u8], max: usize) -> Result<&str, Refusal> {
     let mut depth = 0usize;
-    // Every byte OR-ed in: the body is ASCII when no top bit is set.
-    let mut seen = 0u64;
     let mut i = 0;
     while let Some(&b) = json.get(i) {
-        seen |= u64::from(b);
         i += 1;
         match b {
-            b'"' => i = string_end(json, i, &mut seen),
+            b'"' => i = string_end(json, i),
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
@@ -41,50 +35,34 @@ pub fn text_within(json: &[u8], max: usize) -> Result<&str, Refusal> {
             _ => {}
         }
     }
-    if seen & HIGH == 0 {
-        // SAFETY: every byte of `json` was OR-ed into `seen` and none has its top bit set:
-        // ASCII, which is valid UTF-8.
-        return Ok(unsafe { std::str::from_utf8_unchecked(json) });
-    }
     std::str::from_utf8(json).map_err(|_| Refusal::NotUtf8)
 }
 
+const QUOTES: u64 = LOW.wrapping_mul(b'"' as u64);
+const BACKSLASHES: u64 = LOW.wrapping_mul(b'\\' as u64);
+
 /// Whether any byte of `w` is a quote or a backslash.
 fn quote_or_backslash(w: u64) -> bool {
-    let q = w ^ QUOTES;
-    let b = w ^ BACKSLASHES;
-    ((q.wrapping_sub(LOW) & !q) | (b.wrapping_sub(LOW) & !b)) & HIGH != 0
+    has_zero_byte(w ^ QUOTES) || has_zero_byte(w ^ BACKSLASHES)
 }
 
 /// The index after the quote that closes the string whose contents start at `i` (the end
-/// of `json` when it is not closed); every byte on the way is OR-ed into `seen`.
-fn string_end(json: &[u8], mut i: usize, seen: &mut u64) -> usize {
+/// of `json` when it is not closed).
+fn string_end(json: &[u8], mut i: usize) -> usize {
     loop {
         // Eight bytes at a time while they hold neither a quote nor a backslash.
-        for chunk in json.get(i..).unwrap_or_default().chunks_exact(8) {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(chunk); // one 64-bit load, as in `strs`
-            let w = u64::from_le_bytes(bytes);
-            if quote_or_backslash(w) {
-                break;
-            }
-            *seen |= w;
-            i += 8;
-        }
+        let (words, _) = words(json.get(i..).unwrap_or_default());
+        i += 8 * words.take_while(|w| !quote_or_backslash(*w)).count();
         // Then byte by byte up to the quote or backslash (or the end).
         loop {
             let Some(&b) = json.get(i) else {
                 return json.len();
             };
-            *seen |= u64::from(b);
             i += 1;
             if b == b'"' {
                 return i;
             }
             if b == b'\\' {
-                if let Some(&escaped) = json.get(i) {
-                    *seen |= u64::from(escaped);
-                }
                 i += 1;
                 break;
             }

@@ -2,7 +2,7 @@
 //! model it can be spent on, and a price must name something the gateway can serve.
 //! (A budget on an unpriced model was accepted and silently never charged.)
 
-use crate::fxhash::FxHashMap;
+use rustc_hash::FxHashMap;
 
 use super::access::Access;
 use super::pricing::Price;

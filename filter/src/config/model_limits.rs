@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 use super::validate::ModelRoute;
-use crate::fxhash::FxHashMap;
 use crate::limits::rate::Limits;
+use rustc_hash::FxHashMap;
 
 /// One model's limit: its shared-data window key and its numbers.
 #[derive(Debug)]

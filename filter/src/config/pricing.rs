@@ -1,6 +1,6 @@
 //! Prices in USD per million tokens, by upstream model (`provider/model` or `model`).
 
-use crate::fxhash::FxHashMap;
+use rustc_hash::FxHashMap;
 
 use serde::Deserialize;
 

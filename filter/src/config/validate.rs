@@ -1,6 +1,6 @@
 //! Turn the raw document into a `Config` that cannot be wrong at request time.
 
-use crate::fxhash::FxHashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 use super::google::{self, VertexAnthropicSettings, VertexSettings};
@@ -22,7 +22,7 @@ pub struct Config {
     pub role: super::raw::Role,
     pub token_estimator: super::raw::TokenEstimator,
     pub providers: Vec<Provider>,
-    /// FxHash: looked up several times per request (SipHash costs ~10 instructions a byte).
+    /// FxHash: looked up several times per request (SipHash is several times dearer a byte).
     pub models: FxHashMap<String, ModelRoute>,
     /// Client-facing model names in configuration order (for `/v1/models`).
     pub model_names: Vec<String>,

@@ -203,7 +203,7 @@ pub fn record(
 
 /// `provider=… model=… key=… prompt_tokens=N completion_tokens=N cost_usd=D.DDDDDDDDD
 /// usage=… attempts=N`, built without `format!` (integer arithmetic for the cost: float
-/// formatting costs thousands of instructions in Wasm).
+/// formatting is dear in Wasm).
 fn log_value(
     provider: &str,
     model: &str,

@@ -87,12 +87,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             ("x-llm-provider", provider.name.as_str()),
             ("x-llm-model", flight.route.target.model.as_str()),
         ] {
-            // Usually new to the answer: an add skips the search a replace makes.
-            if headers.get(name).is_some() {
-                host.set_response_header(name, value);
-            } else {
-                host.add_response_header(name, value);
-            }
+            host.set_response_header(name, value);
         }
     }
     if let Some(status) = &flight.bill.admission.status {

@@ -45,8 +45,9 @@ fn days_from_civil(y: i64, m: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Days since 1970-01-01 → (year, month 1-12, day 1-31).
-fn civil(z: i64) -> (i64, u32, u32) {
+/// Days since 1970-01-01 → (year, month 1-12, day 1-31), Howard Hinnant's algorithm (also
+/// SigV4's date).
+pub(crate) fn civil(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

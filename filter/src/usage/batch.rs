@@ -1,6 +1,7 @@
 //! Per-worker batching of the usage ledger and the usage counters (`usage_flush_ms`).
-//! Written per request, they cost two shared-data calls and three to five metric calls:
-//! ~27k of the ~475k instructions Envoy spends on a translated request (bench/icount.py).
+//! Written per request, they cost two shared-data calls and three to five metric calls, a
+//! sizeable share of a translated request (measured with bench/icount.py; host call
+//! costs in bench/hostcalls.md).
 //! Batched, a worker adds into memory and writes the sums once per interval: at the
 //! first request after the interval and on the root context's tick, so nothing waits
 //! longer than about one interval after traffic stops. Limits and budgets do not read
@@ -10,9 +11,9 @@
 use std::rc::Rc;
 
 use super::metrics::Names;
-use crate::fxhash::FxHashMap;
 use crate::host::Host;
 use crate::state::ledger::{self, Counters, FIELDS};
+use rustc_hash::FxHashMap;
 
 /// The per-request counters of one label set, in `Usage::counts` order.
 pub const COUNTS: usize = 5;

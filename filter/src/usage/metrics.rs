@@ -128,10 +128,21 @@ impl Histogram {
 /// sets come from configuration, but `provider/model` addressing lets clients add more).
 const MAX_CACHED: usize = 1024;
 
+/// One hash over several strings (separated, so ("ab","c") and ("a","bc") differ).
+fn hash_strs(parts: &[&str]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    for p in parts {
+        h.write(p.as_bytes());
+        h.write_u8(0xff);
+    }
+    h.finish()
+}
+
 /// Each worker's `Names` by a hash of the four labels (no key string built per request);
 /// an entry keeps its labels, so a collision only costs a rebuild.
 #[derive(Default)]
-pub struct NameCache(crate::fxhash::FxHashMap<u64, std::rc::Rc<Names>>);
+pub struct NameCache(rustc_hash::FxHashMap<u64, std::rc::Rc<Names>>);
 
 impl NameCache {
     pub fn get(
@@ -142,7 +153,7 @@ impl NameCache {
         key: &str,
     ) -> std::rc::Rc<Names> {
         let want = [model, provider, response_model, key];
-        let hash = crate::fxhash::hash_strs(&want);
+        let hash = hash_strs(&want);
         if let Some(n) = self.0.get(&hash) {
             if n.labels.len() == want.len() && n.labels.iter().zip(want).all(|((_, v), w)| v == w) {
                 return n.clone();
@@ -186,6 +197,14 @@ pub const REASON: &str = "reason";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_separates_parts_and_tails() {
+        assert_ne!(hash_strs(&["ab", "c"]), hash_strs(&["a", "bc"]));
+        assert_ne!(hash_strs(&["abcdefgh1"]), hash_strs(&["abcdefgh2"]));
+        assert_ne!(hash_strs(&["a"]), hash_strs(&["a\0"]));
+        assert_eq!(hash_strs(&["m", "p"]), hash_strs(&["m", "p"]));
+    }
 
     #[test]
     fn cached_names_match_built_names() {

@@ -128,7 +128,7 @@ pub fn set_buffer(kind: BufferType, start: usize, size: usize, value: &[u8]) -> 
     ok(unsafe { proxy_set_buffer_bytes(kind, start, size, value.as_ptr(), value.len()) })
 }
 
-/// A header map in proxy-wasm's wire format (parsed by `headers::Headers`); empty if the
+/// A header map in proxy-wasm's wire format (decoded by `map::decode`); empty if the
 /// map is not available in this phase.
 pub fn get_map_bytes(map: MapType) -> Vec<u8> {
     let (mut data, mut len) = (null_mut(), 0usize);
@@ -202,7 +202,7 @@ pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Status {
 }
 
 pub fn send_local_response(status: u32, headers: &[(&str, &str)], body: &[u8]) -> bool {
-    let h = crate::headers::to_wire(headers);
+    let h = super::map::encode(headers);
     // SAFETY: pointers and lengths of live buffers; no details string, no gRPC status (-1).
     ok(unsafe {
         proxy_send_local_response(

@@ -7,9 +7,9 @@ use std::rc::Rc;
 use super::abi;
 use proxy_wasm::types::{BufferType, MapType, MetricType, Status};
 
-use crate::fxhash::FxHashMap;
 use crate::headers::Headers;
 use crate::host::{CasResult, Host};
+use rustc_hash::FxHashMap;
 
 /// Metric ids by name, per VM (defining a metric is a host call; do it once).
 #[derive(Clone, Default)]
@@ -18,11 +18,18 @@ pub struct Metrics(Rc<RefCell<FxHashMap<String, u32>>>);
 pub struct EnvoyHost {
     metrics: Metrics,
     rng: u64,
+    request: RefCell<Known>,
+    response: RefCell<Known>,
 }
 
 impl EnvoyHost {
     pub fn new(metrics: Metrics) -> Self {
-        EnvoyHost { metrics, rng: 0 }
+        EnvoyHost {
+            metrics,
+            rng: 0,
+            request: RefCell::default(),
+            response: RefCell::default(),
+        }
     }
 
     fn metric_id(&self, kind: MetricType, name: &str) -> Option<u32> {
@@ -36,6 +43,63 @@ impl EnvoyHost {
     }
 }
 
+/// What one header map holds, as far as this context knows: the snapshot it read last and
+/// the names it removed or added since. Envoy's add appends without looking for the name,
+/// which a replace must do first: a header known to be absent is added, any other replaced
+/// (a replace of a missing header adds it, so not knowing is never wrong, only dearer).
+#[derive(Default)]
+struct Known {
+    read: Option<Headers>,
+    /// (name, present now), for names written or removed since the snapshot.
+    changed: Vec<(String, bool)>,
+}
+
+impl Known {
+    fn snapshot(&mut self, h: &Headers) {
+        self.read = Some(h.clone());
+        self.changed.clear();
+    }
+
+    fn absent(&self, name: &str) -> bool {
+        // Pseudo-headers are one value each: always replaced.
+        if name.starts_with(':') {
+            return false;
+        }
+        if let Some((_, present)) = self.changed.iter().find(|(n, _)| n == name) {
+            return !present;
+        }
+        self.read.as_ref().is_some_and(|h| h.get(name).is_none())
+    }
+
+    fn note(&mut self, name: &str, present: bool) {
+        match self.changed.iter_mut().find(|(n, _)| n == name) {
+            Some(entry) => entry.1 = present,
+            None => self.changed.push((name.to_string(), present)),
+        }
+    }
+}
+
+fn read_map(known: &RefCell<Known>, map: MapType) -> Headers {
+    let h = super::map::decode(&abi::get_map_bytes(map));
+    known.borrow_mut().snapshot(&h);
+    h
+}
+
+fn set_header(known: &RefCell<Known>, map: MapType, name: &str, value: &str) {
+    let mut known = known.borrow_mut();
+    if known.absent(name) {
+        abi::add_map_value(map, name, value);
+        known.note(name, true);
+    } else {
+        abi::replace_map_value(map, name, value);
+    }
+}
+
+fn remove_header(known: &RefCell<Known>, map: MapType, name: &str) {
+    abi::remove_map_value(map, name);
+    known.borrow_mut().note(name, false);
+}
+
 fn header(map: MapType, name: &str) -> Option<String> {
     abi::get_map_value(map, name).map(|v| String::from_utf8_lossy(&v).into_owned())
 }
@@ -46,31 +110,25 @@ fn buffer(kind: BufferType, size: usize) -> Vec<u8> {
 
 impl Host for EnvoyHost {
     fn request_headers(&self) -> Headers {
-        Headers::from_wire(&abi::get_map_bytes(MapType::HttpRequestHeaders))
+        read_map(&self.request, MapType::HttpRequestHeaders)
     }
     fn request_header(&self, name: &str) -> Option<String> {
         header(MapType::HttpRequestHeaders, name)
     }
     fn set_request_header(&mut self, name: &str, value: &str) {
-        abi::replace_map_value(MapType::HttpRequestHeaders, name, value);
-    }
-    fn add_request_header(&mut self, name: &str, value: &str) {
-        abi::add_map_value(MapType::HttpRequestHeaders, name, value);
+        set_header(&self.request, MapType::HttpRequestHeaders, name, value);
     }
     fn remove_request_header(&mut self, name: &str) {
-        abi::remove_map_value(MapType::HttpRequestHeaders, name);
+        remove_header(&self.request, MapType::HttpRequestHeaders, name);
     }
     fn response_headers(&self) -> Headers {
-        Headers::from_wire(&abi::get_map_bytes(MapType::HttpResponseHeaders))
+        read_map(&self.response, MapType::HttpResponseHeaders)
     }
     fn set_response_header(&mut self, name: &str, value: &str) {
-        abi::replace_map_value(MapType::HttpResponseHeaders, name, value);
-    }
-    fn add_response_header(&mut self, name: &str, value: &str) {
-        abi::add_map_value(MapType::HttpResponseHeaders, name, value);
+        set_header(&self.response, MapType::HttpResponseHeaders, name, value);
     }
     fn remove_response_header(&mut self, name: &str) {
-        abi::remove_map_value(MapType::HttpResponseHeaders, name);
+        remove_header(&self.response, MapType::HttpResponseHeaders, name);
     }
     fn request_body(&self, size: usize) -> Vec<u8> {
         buffer(BufferType::HttpRequestBody, size)

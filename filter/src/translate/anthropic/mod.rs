@@ -392,9 +392,8 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
     if !(200..300).contains(&status) {
         return Err(error(status, body));
     }
-    // Checked as a whole (eight bytes per step), then parsed without serde checking each
-    // string again.
-    let text = crate::strs::utf8(body).ok_or_else(|| {
+    // Checked as a whole, then parsed without serde checking each string again.
+    let text = std::str::from_utf8(body).map_err(|_| {
         GatewayError::bad_gateway("upstream returned a malformed Anthropic message")
     })?;
     let msg: an::MessagesResponse = serde_json::from_str(text).map_err(|_| {

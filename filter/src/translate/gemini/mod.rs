@@ -2,6 +2,9 @@
 //! builder is shared with Gemini on Vertex AI (`vertex.rs`); answers, streams and
 //! errors are in `gemini_response.rs` / `gemini_stream.rs`.
 
+// Tool parameters and answer schemas are JSON Schema, converted as values (schema.rs).
+#![allow(clippy::disallowed_types)]
+
 pub mod embeddings;
 pub mod response;
 mod schema;

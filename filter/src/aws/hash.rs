@@ -1,29 +1,20 @@
-//! HMAC-SHA256 (RFC 2104) over `sha2`: a few lines, checked with the RFC 4231 vectors.
+//! The two hashes SigV4 needs, from the RustCrypto crates: SHA-256 (`sha2`) and
+//! HMAC-SHA256 (`hmac`, RFC 2104), pinned by the RFC 4231 vectors.
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::sha256::{self, BLOCK};
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
 
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        let digest = sha256::digest(key);
-        for (dst, src) in k.iter_mut().zip(digest) {
-            *dst = src;
-        }
-    } else {
-        for (dst, src) in k.iter_mut().zip(key) {
-            *dst = *src;
-        }
-    }
-    let mut inner = Sha256::new();
-    inner.update(k.map(|b| b ^ 0x36));
-    inner.update(message);
-    let inner = inner.finalize();
-    let mut outer = Sha256::new();
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner);
-    outer.finalize().into()
+    // HMAC takes a key of any length (a long one is hashed first), so this cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]
@@ -76,5 +67,14 @@ mod tests {
         for (key, msg, want) in cases {
             assert_eq!(hex(&hmac_sha256(&key, &msg)), want);
         }
+    }
+
+    // FIPS 180-2, Appendix B.
+    #[test]
+    fn sha256_vector() {
+        assert_eq!(
+            hex(&sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }
