@@ -1,5 +1,6 @@
 //! OpenAI Chat Completions as the gateway speaks it as a client, for Anthropic-shaped
-//! clients: the request it writes, and the answers and chunks it reads back.
+//! clients: the request it writes and the answer it reads back (stream chunks are read
+//! as events in `translate::openai::stream`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -168,54 +169,4 @@ pub struct CompletionFunction {
     pub name: String,
     #[serde(default)]
     pub arguments: String,
-}
-
-// ---------- stream chunk (read) ----------
-
-#[derive(Debug, Deserialize)]
-pub struct Chunk {
-    #[serde(default)]
-    pub id: String,
-    #[serde(default)]
-    pub model: String,
-    #[serde(default)]
-    pub choices: Vec<ChunkChoice>,
-    #[serde(default)]
-    pub usage: Option<Usage>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ChunkChoice {
-    #[serde(default)]
-    pub delta: ChunkDelta,
-    #[serde(default)]
-    pub finish_reason: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ChunkDelta {
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default)]
-    pub reasoning_content: Option<String>,
-    #[serde(default)]
-    pub tool_calls: Option<Vec<ChunkToolCall>>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ChunkToolCall {
-    #[serde(default)]
-    pub index: u32,
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub function: Option<ChunkFunction>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ChunkFunction {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub arguments: Option<String>,
 }

@@ -2,6 +2,7 @@
 pub mod base64;
 pub mod crc32;
 pub mod eventstream;
+pub mod framed;
 pub mod json_depth;
 pub mod json_splice;
 pub mod sse;

@@ -1,64 +1,77 @@
 //! Writing the OpenAI stream: `chat.completion.chunk` SSE events and the two ways a
 //! stream ends (the optional usage chunk + `[DONE]`, or an error event + `[DONE]`).
-//! Shared by the stream mappers that answer OpenAI clients from another provider.
+//! The [`Writer`] for OpenAI clients of every provider that does not speak OpenAI.
 
-use crate::api::openai::{ChatChunk, ChunkChoice, Delta, Usage};
+use crate::api::openai::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta, Usage};
 use crate::codec::sse;
 use crate::error::GatewayError;
+use crate::translate::events::{Event, Identity, Writer};
+use crate::translate::StreamSettings;
 
-/// What every chunk of one answer repeats: its id, model and creation time.
-#[derive(Debug, Default)]
+/// Renders events as chunks; every chunk repeats the answer's id, model and creation time.
+#[derive(Debug)]
 pub struct ChunkWriter {
-    pub id: String,
-    pub model: String,
-    pub created: u64,
-    /// Characters of text, reasoning and tool arguments written so far: what an
-    /// abandoned stream is charged for.
-    pub relayed_chars: u64,
+    settings: StreamSettings,
 }
 
 impl ChunkWriter {
-    pub fn new(id: String, model: String, created: u64) -> Self {
-        ChunkWriter {
-            id,
-            model,
-            created,
-            relayed_chars: 0,
-        }
+    pub fn new(settings: StreamSettings) -> Self {
+        ChunkWriter { settings }
     }
 
     /// A chunk with one choice.
-    pub fn choice<'a>(
-        &mut self,
+    fn choice(
+        &self,
+        ident: &Identity,
         out: &mut Vec<u8>,
         index: u32,
-        delta: Delta<'a>,
-        finish: Option<&'a str>,
+        delta: Delta<'_>,
+        finish: Option<&str>,
     ) {
-        self.relayed_chars += delta_chars(&delta);
-        self.write(
-            out,
-            vec![ChunkChoice {
-                index,
-                delta,
-                logprobs: None,
-                finish_reason: finish,
-            }],
-            None,
-        );
+        let choices = vec![ChunkChoice {
+            index,
+            delta,
+            logprobs: None,
+            finish_reason: finish,
+        }];
+        self.chunk(ident, out, choices, None);
     }
 
-    /// The usage-only chunk (no choices) that `stream_options.include_usage` asks for.
-    pub fn usage(&self, out: &mut Vec<u8>, usage: Usage) {
-        self.write(out, Vec::new(), Some(usage));
+    /// A chunk with one tool-call delta; the call's first names its id and type.
+    fn tool(
+        &self,
+        ident: &Identity,
+        out: &mut Vec<u8>,
+        choice: u32,
+        index: u32,
+        id: Option<&str>,
+        function: FunctionDelta<'_>,
+    ) {
+        let call = ToolCallDelta {
+            index,
+            id,
+            kind: id.map(|_| "function"),
+            function,
+        };
+        let delta = Delta {
+            tool_calls: Some(vec![call]),
+            ..Delta::default()
+        };
+        self.choice(ident, out, choice, delta, None);
     }
 
-    fn write(&self, out: &mut Vec<u8>, choices: Vec<ChunkChoice<'_>>, usage: Option<Usage>) {
+    fn chunk(
+        &self,
+        ident: &Identity,
+        out: &mut Vec<u8>,
+        choices: Vec<ChunkChoice<'_>>,
+        usage: Option<Usage>,
+    ) {
         let c = ChatChunk {
-            id: &self.id,
+            id: &ident.id,
             object: "chat.completion.chunk",
-            created: self.created,
-            model: &self.model,
+            created: self.settings.created,
+            model: &ident.model,
             choices,
             usage,
         };
@@ -68,16 +81,69 @@ impl ChunkWriter {
     }
 }
 
-/// Characters of answer in a delta: text, reasoning and tool-call arguments.
-fn delta_chars(d: &Delta<'_>) -> u64 {
-    let text = |t: Option<&str>| t.map_or(0, |t| t.chars().count() as u64);
-    let args: u64 = d
-        .tool_calls
-        .iter()
-        .flatten()
-        .map(|c| text(Some(c.function.arguments)))
-        .sum();
-    text(d.content) + text(d.reasoning_content) + args
+impl Writer for ChunkWriter {
+    fn write(&mut self, ev: &Event<'_>, ident: &Identity, out: &mut Vec<u8>) {
+        match *ev {
+            Event::Start => {}
+            Event::Role { choice } => {
+                let delta = Delta {
+                    role: Some("assistant"),
+                    content: Some(""),
+                    ..Delta::default()
+                };
+                self.choice(ident, out, choice, delta, None);
+            }
+            Event::Text { choice, text } => {
+                let delta = Delta {
+                    content: Some(text),
+                    ..Delta::default()
+                };
+                self.choice(ident, out, choice, delta, None);
+            }
+            Event::Reasoning { choice, text } => {
+                let delta = Delta {
+                    reasoning_content: Some(text),
+                    ..Delta::default()
+                };
+                self.choice(ident, out, choice, delta, None);
+            }
+            Event::ToolCall {
+                choice,
+                index,
+                id,
+                name,
+                arguments,
+            } => {
+                let function = FunctionDelta {
+                    name: Some(name),
+                    arguments,
+                };
+                self.tool(ident, out, choice, index, Some(id), function);
+            }
+            Event::ToolArguments {
+                choice,
+                index,
+                arguments,
+            } => {
+                let function = FunctionDelta {
+                    name: None,
+                    arguments,
+                };
+                self.tool(ident, out, choice, index, None, function);
+            }
+            Event::Finish { choice, reason } => {
+                self.choice(ident, out, choice, Delta::default(), Some(reason));
+            }
+            // The usage-only chunk (no choices) that `stream_options.include_usage` asks for.
+            Event::Usage(usage) => {
+                if self.settings.client_wants_usage {
+                    self.chunk(ident, out, Vec::new(), Some(usage.to_openai()));
+                }
+            }
+            Event::Done => out.extend_from_slice(sse::DONE),
+            Event::Error(e) => write_error_end(out, e),
+        }
+    }
 }
 
 /// Ends a failed stream: the error as a `data:` event, then `[DONE]`.

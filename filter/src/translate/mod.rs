@@ -11,6 +11,7 @@ pub mod chunks;
 pub mod embeddings;
 mod embeddings_out;
 pub mod errors;
+pub mod events;
 pub mod gemini;
 pub mod messages;
 pub mod openai;
@@ -22,6 +23,8 @@ pub mod work;
 mod work_tests;
 
 use crate::api::openai::ChatRequest;
+use crate::codec::eventstream;
+use crate::codec::sse::SseParser;
 use crate::config::{Provider, ProviderKind};
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
@@ -89,8 +92,7 @@ pub struct ResponseMeta<'a> {
     pub header: &'a dyn Fn(&str) -> Option<String>,
 }
 
-/// Largest single SSE event we hold while waiting for its end.
-pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
+pub use crate::codec::framed::MAX_EVENT_BYTES;
 
 pub fn request(
     provider: &Provider,
@@ -147,16 +149,39 @@ pub fn stream(
     meta: &ResponseMeta<'_>,
 ) -> Box<dyn StreamMapper> {
     match &provider.kind {
+        ProviderKind::OpenAi | ProviderKind::Azure(_) => openai::stream::passthrough(settings),
+        _ => decoded_stream(
+            provider,
+            settings.created,
+            meta,
+            chunks::ChunkWriter::new(settings),
+        ),
+    }
+}
+
+/// The provider's stream, decoded into events that `writer` renders for the client.
+pub fn decoded_stream<W: events::Writer + 'static>(
+    provider: &Provider,
+    created: u64,
+    meta: &ResponseMeta<'_>,
+    writer: W,
+) -> Box<dyn StreamMapper> {
+    let sse = || SseParser::new(MAX_EVENT_BYTES);
+    match &provider.kind {
         ProviderKind::OpenAi | ProviderKind::Azure(_) => {
-            Box::new(openai::OpenAiStream::new(settings))
+            events::mapper(sse(), openai::stream::OpenAiEvents::new(), writer)
         }
         ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => {
-            Box::new(anthropic::stream::AnthropicStream::new(settings))
+            events::mapper(sse(), anthropic::stream::AnthropicEvents::new(), writer)
         }
         ProviderKind::Gemini | ProviderKind::Vertex(_) => {
-            Box::new(gemini::stream::GeminiStream::new(settings))
+            events::mapper(sse(), gemini::stream::GeminiEvents::new(created), writer)
         }
-        ProviderKind::Bedrock(_) => Box::new(bedrock::stream::BedrockStream::new(settings, meta)),
+        ProviderKind::Bedrock(_) => events::mapper(
+            eventstream::Decoder::new(MAX_EVENT_BYTES),
+            bedrock::stream::BedrockEvents::new(meta),
+            writer,
+        ),
     }
 }
 

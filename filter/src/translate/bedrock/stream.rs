@@ -1,141 +1,68 @@
-//! Bedrock ConverseStream (binary AWS event stream) → OpenAI `chat.completion.chunk` SSE.
+//! Bedrock ConverseStream (binary AWS event stream) → stream [`Event`]s.
 
 use serde::de::DeserializeOwned;
 
-use crate::api::openai::{Delta, FunctionDelta, ToolCallDelta};
-use crate::codec::eventstream::{Decoder, Message};
-use crate::codec::sse;
+use crate::codec::eventstream::Message;
 use crate::error::GatewayError;
 use crate::translate::bedrock::wire as br;
 use crate::translate::bedrock::{completion_id, exception_status, finish_reason, usage};
-use crate::translate::chunks::{self, ChunkWriter};
-use crate::translate::{ResponseMeta, StreamMapper, StreamSettings, MAX_EVENT_BYTES};
+use crate::translate::events::{BlockTools, Decode, Event, Sink, Writer};
+use crate::translate::ResponseMeta;
 use crate::usage::TokenUsage;
 
-pub struct BedrockStream {
-    decoder: Decoder,
-    settings: StreamSettings,
-    chunks: ChunkWriter,
+pub struct BedrockEvents {
+    /// Bedrock answers name neither: the id is made up, the model is the one asked.
+    id: String,
+    model: String,
+    identified: bool,
     usage: TokenUsage,
     /// Bedrock content-block index → OpenAI tool-call index.
-    tools: Vec<(u32, u32)>,
-    /// `messageStop` arrived (the finish chunk is out); `metadata` may follow.
+    tools: BlockTools,
+    /// `messageStop` arrived (the finish is out); `metadata` may follow.
     stopped: bool,
-    done: bool,
-    failed: bool,
 }
 
-impl BedrockStream {
-    pub fn new(settings: StreamSettings, meta: &ResponseMeta<'_>) -> Self {
-        BedrockStream {
-            decoder: Decoder::new(MAX_EVENT_BYTES),
-            settings,
-            chunks: ChunkWriter::new(
-                completion_id(meta),
-                meta.model.to_string(),
-                settings.created,
-            ),
+impl BedrockEvents {
+    pub fn new(meta: &ResponseMeta<'_>) -> Self {
+        BedrockEvents {
+            id: completion_id(meta),
+            model: meta.model.to_string(),
+            identified: false,
             usage: TokenUsage::default(),
-            tools: Vec::new(),
+            tools: BlockTools::default(),
             stopped: false,
-            done: false,
-            failed: false,
         }
     }
 
-    fn fail(&mut self, out: &mut Vec<u8>, e: GatewayError) {
-        self.failed = true;
-        self.done = true;
-        chunks::write_error_end(out, &e);
-    }
-
-    /// The usage chunk (when asked for and known) and `[DONE]`.
-    fn close(&mut self, out: &mut Vec<u8>) {
-        if self.settings.client_wants_usage && self.usage.is_known() {
-            self.chunks.usage(out, self.usage.to_openai());
+    /// The usage (when known) and the end.
+    fn close<W: Writer>(&mut self, sink: &mut Sink<'_, W>) {
+        if self.usage.is_known() {
+            sink.emit(Event::Usage(self.usage));
         }
-        out.extend_from_slice(sse::DONE);
-        self.done = true;
+        sink.emit(Event::Done);
     }
 
-    /// Deltas follow their block's start: searching from the newest block finds it at once.
-    fn tool_index(&self, block: u32) -> Option<u32> {
-        self.tools
-            .iter()
-            .rev()
-            .find(|(b, _)| *b == block)
-            .map(|(_, t)| *t)
-    }
-
-    fn parse<T: DeserializeOwned>(&mut self, msg: &Message, out: &mut Vec<u8>) -> Option<T> {
-        match serde_json::from_slice(&msg.payload) {
-            Ok(v) => Some(v),
-            Err(_) => {
-                self.fail(
-                    out,
-                    GatewayError::bad_gateway("upstream sent a malformed stream event"),
-                );
-                None
-            }
-        }
-    }
-
-    fn handle(&mut self, msg: &Message, out: &mut Vec<u8>) {
-        match msg.header_str(":message-type") {
-            Some("event") | None => {}
-            Some("exception") => return self.exception(msg, out),
-            Some(_) => {
-                // `error` messages: `:error-code` / `:error-message` headers.
-                let code = msg.header_str(":error-code").unwrap_or("error");
-                let text = msg
-                    .header_str(":error-message")
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("upstream stream error {code}"));
-                return self.fail(out, stream_error(code, text));
-            }
-        }
+    fn handle<W: Writer>(&mut self, msg: &Message, sink: &mut Sink<'_, W>) -> Option<()> {
         match msg.header_str(":event-type").unwrap_or("") {
-            "messageStart" => {
-                let delta = Delta {
-                    role: Some("assistant"),
-                    content: Some(""),
-                    ..Delta::default()
-                };
-                self.chunks.choice(out, 0, delta, None);
-            }
+            "messageStart" => sink.emit(Event::Role { choice: 0 }),
             "contentBlockStart" => {
-                let Some(ev) = self.parse::<br::ContentBlockStart>(msg, out) else {
-                    return;
-                };
+                let ev = parse::<br::ContentBlockStart, W>(msg, sink)?;
                 if let Some(tu) = ev.start.tool_use {
-                    let tool = u32::try_from(self.tools.len()).unwrap_or(u32::MAX);
-                    self.tools.push((ev.content_block_index, tool));
-                    let delta = Delta {
-                        tool_calls: Some(vec![ToolCallDelta {
-                            index: tool,
-                            id: Some(&tu.tool_use_id),
-                            kind: Some("function"),
-                            function: FunctionDelta {
-                                name: Some(&tu.name),
-                                arguments: "",
-                            },
-                        }]),
-                        ..Delta::default()
-                    };
-                    self.chunks.choice(out, 0, delta, None);
+                    let tool = self.tools.add(ev.content_block_index);
+                    sink.emit(Event::ToolCall {
+                        choice: 0,
+                        index: tool,
+                        id: &tu.tool_use_id,
+                        name: &tu.name,
+                        arguments: "",
+                    });
                 }
             }
             "contentBlockDelta" => {
-                let Some(ev) = self.parse::<br::ContentBlockDelta>(msg, out) else {
-                    return;
-                };
+                let ev = parse::<br::ContentBlockDelta, W>(msg, sink)?;
                 let d = ev.delta;
                 if let Some(text) = d.text.as_deref().filter(|t| !t.is_empty()) {
-                    let delta = Delta {
-                        content: Some(text),
-                        ..Delta::default()
-                    };
-                    self.chunks.choice(out, 0, delta, None);
+                    sink.emit(Event::Text { choice: 0, text });
                 }
                 if let Some(text) = d
                     .reasoning_content
@@ -143,66 +70,65 @@ impl BedrockStream {
                     .and_then(|r| r.text.as_deref())
                     .filter(|t| !t.is_empty())
                 {
-                    let delta = Delta {
-                        reasoning_content: Some(text),
-                        ..Delta::default()
-                    };
-                    self.chunks.choice(out, 0, delta, None);
+                    sink.emit(Event::Reasoning { choice: 0, text });
                 }
                 if let (Some(tu), Some(tool)) =
-                    (&d.tool_use, self.tool_index(ev.content_block_index))
+                    (&d.tool_use, self.tools.get(ev.content_block_index))
                 {
                     if !tu.input.is_empty() {
-                        let delta = Delta {
-                            tool_calls: Some(vec![ToolCallDelta {
-                                index: tool,
-                                id: None,
-                                kind: None,
-                                function: FunctionDelta {
-                                    name: None,
-                                    arguments: &tu.input,
-                                },
-                            }]),
-                            ..Delta::default()
-                        };
-                        self.chunks.choice(out, 0, delta, None);
+                        sink.emit(Event::ToolArguments {
+                            choice: 0,
+                            index: tool,
+                            arguments: &tu.input,
+                        });
                     }
                 }
             }
             "messageStop" => {
-                let Some(ev) = self.parse::<br::MessageStop>(msg, out) else {
-                    return;
-                };
+                let ev = parse::<br::MessageStop, W>(msg, sink)?;
                 let reason = finish_reason(ev.stop_reason.as_deref()).unwrap_or("stop");
-                self.chunks.choice(out, 0, Delta::default(), Some(reason));
+                sink.emit(Event::Finish { choice: 0, reason });
                 self.stopped = true;
             }
             "metadata" => {
-                let Some(ev) = self.parse::<br::Metadata>(msg, out) else {
-                    return;
-                };
+                let ev = parse::<br::Metadata, W>(msg, sink)?;
                 if let Some(u) = &ev.usage {
                     self.usage = usage(u);
                 }
                 // Bedrock sends metadata last, after messageStop.
                 if self.stopped {
-                    self.close(out);
+                    self.close(sink);
                 }
             }
             // contentBlockStop, and event types newer than this code.
             _ => {}
         }
+        Some(())
     }
+}
 
-    fn exception(&mut self, msg: &Message, out: &mut Vec<u8>) {
-        let name = msg.header_str(":exception-type").unwrap_or("");
-        let body: br::ErrorBody = serde_json::from_slice(&msg.payload).unwrap_or_default();
-        let text = body
-            .message
-            .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| format!("upstream stream exception {name}"));
-        self.fail(out, stream_error(name, text));
+/// The payload of `msg`, or the stream fails.
+fn parse<T: DeserializeOwned, W: Writer>(msg: &Message, sink: &mut Sink<'_, W>) -> Option<T> {
+    match serde_json::from_slice(&msg.payload) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            sink.fail(GatewayError::bad_gateway(
+                "upstream sent a malformed stream event",
+            ));
+            None
+        }
     }
+}
+
+/// The gateway error for a mid-stream `exception` message.
+fn exception(msg: &Message) -> GatewayError {
+    let name = msg.header_str(":exception-type").unwrap_or("");
+    let body: br::ErrorBody = serde_json::from_slice(&msg.payload).unwrap_or_default();
+    let text = body
+        .message
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| format!("upstream stream exception {name}"));
+    stream_error(name, text)
 }
 
 /// The gateway error for a mid-stream `exception` or `error` message named `name`.
@@ -217,58 +143,42 @@ fn stream_error(name: &str, text: String) -> GatewayError {
     }
 }
 
-impl StreamMapper for BedrockStream {
-    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        if self.done {
-            return;
+impl Decode for BedrockEvents {
+    type Frame = Message;
+
+    fn frame<W: Writer>(&mut self, msg: &Message, sink: &mut Sink<'_, W>) {
+        if !self.identified {
+            self.identified = true;
+            sink.identify(&self.id, &self.model);
         }
-        let mut messages = Vec::new();
-        let res = self.decoder.push(chunk, &mut messages);
-        for msg in &messages {
-            if self.done {
-                return;
+        match msg.header_str(":message-type") {
+            Some("event") | None => {
+                let _ = self.handle(msg, sink);
             }
-            self.handle(msg, out);
-        }
-        if let Err(e) = res {
-            if !self.done {
-                self.fail(
-                    out,
-                    GatewayError::bad_gateway(format!("upstream event stream is corrupt: {e}")),
-                );
+            Some("exception") => sink.fail(exception(msg)),
+            Some(_) => {
+                // `error` messages: `:error-code` / `:error-message` headers.
+                let code = msg.header_str(":error-code").unwrap_or("error");
+                let text = msg
+                    .header_str(":error-message")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("upstream stream error {code}"));
+                sink.fail(stream_error(code, text));
             }
         }
     }
 
-    fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.done {
-            return;
-        }
-        if self.decoder.pending() > 0 {
-            return self.fail(
-                out,
-                GatewayError::bad_gateway("upstream stream ended in the middle of a message"),
-            );
-        }
+    fn ended<W: Writer>(&mut self, sink: &mut Sink<'_, W>) {
         if self.stopped {
             // No metadata event: the answer is complete, its usage unknown.
-            return self.close(out);
+            return self.close(sink);
         }
-        self.fail(
-            out,
-            GatewayError::bad_gateway("upstream stream ended before messageStop"),
-        );
+        sink.fail(GatewayError::bad_gateway(
+            "upstream stream ended before messageStop",
+        ));
     }
 
     fn usage(&self) -> TokenUsage {
         self.usage
-    }
-
-    fn failed(&self) -> bool {
-        self.failed
-    }
-
-    fn relayed_chars(&self) -> u64 {
-        self.chunks.relayed_chars
     }
 }

@@ -1,17 +1,15 @@
-//! Gemini `streamGenerateContent?alt=sse` → OpenAI `chat.completion.chunk` events.
+//! Gemini `streamGenerateContent?alt=sse` → stream [`Event`]s.
 //! Every SSE event is a whole `GenerateContentResponse` holding the next piece of each
 //! candidate; function calls arrive complete. Gemini has no end marker: the stream is
 //! complete when the body ends after a finish reason.
 
-use crate::api::openai::{Delta, FunctionDelta, ToolCallDelta};
-use crate::codec::sse::{self, SseParser};
+use crate::codec::sse;
 use crate::error::GatewayError;
-use crate::translate::chunks::{self, ChunkWriter};
+use crate::translate::events::{Decode, Event, Sink, Writer};
 use crate::translate::gemini::response::{
     args_text, finish_reason, google_error, tool_call_id, usage,
 };
 use crate::translate::gemini::wire::GenerateContentResponse;
-use crate::translate::{StreamMapper, StreamSettings, MAX_EVENT_BYTES};
 use crate::usage::TokenUsage;
 
 /// Candidates a stream may carry: OpenAI's largest `n`. Keeps the per-candidate lookup
@@ -27,45 +25,34 @@ struct ChoiceState {
     finished: bool,
 }
 
-pub struct GeminiStream {
-    parser: SseParser,
-    settings: StreamSettings,
-    chunks: ChunkWriter,
+pub struct GeminiEvents {
+    /// For the answer id when Gemini gives none.
+    created: u64,
     usage: TokenUsage,
     choices: Vec<ChoiceState>,
     /// Tool calls handed out so far (for ids unique within the answer).
     calls: usize,
     started: bool,
-    done: bool,
-    failed: bool,
-    events: Vec<sse::Event>,
 }
 
-impl GeminiStream {
-    pub fn new(settings: StreamSettings) -> Self {
-        GeminiStream {
-            parser: SseParser::new(MAX_EVENT_BYTES),
-            settings,
-            chunks: ChunkWriter::new(String::new(), String::new(), settings.created),
+impl GeminiEvents {
+    pub fn new(created: u64) -> Self {
+        GeminiEvents {
+            created,
             usage: TokenUsage::default(),
             choices: Vec::new(),
             calls: 0,
             started: false,
-            done: false,
-            failed: false,
-            events: Vec::new(),
         }
     }
 
-    fn fail(&mut self, out: &mut Vec<u8>, e: GatewayError) {
-        self.failed = true;
-        self.done = true;
-        chunks::write_error_end(out, &e);
-    }
-
     /// The position (= OpenAI index) of candidate `gemini_index`, announcing the choice
-    /// (role chunk) the first time; `None` past [`MAX_CHOICES`].
-    fn choice(&mut self, gemini_index: u32, out: &mut Vec<u8>) -> Option<(usize, u32)> {
+    /// (`Role`) the first time; `None` past [`MAX_CHOICES`].
+    fn choice<W: Writer>(
+        &mut self,
+        gemini_index: u32,
+        sink: &mut Sink<'_, W>,
+    ) -> Option<(usize, u32)> {
         if let Some(pos) = self
             .choices
             .iter()
@@ -78,12 +65,7 @@ impl GeminiStream {
         }
         let pos = self.choices.len();
         let index = u32::try_from(pos).ok()?;
-        let delta = Delta {
-            role: Some("assistant"),
-            content: Some(""),
-            ..Delta::default()
-        };
-        self.chunks.choice(out, index, delta, None);
+        sink.emit(Event::Role { choice: index });
         self.choices.push(ChoiceState {
             gemini_index,
             calls: 0,
@@ -92,7 +74,7 @@ impl GeminiStream {
         Some((pos, index))
     }
 
-    fn finish_choice(&mut self, pos: usize, reason: &str, out: &mut Vec<u8>) {
+    fn finish_choice<W: Writer>(&mut self, pos: usize, reason: &str, sink: &mut Sink<'_, W>) {
         let Some(state) = self.choices.get_mut(pos) else {
             return;
         };
@@ -102,38 +84,39 @@ impl GeminiStream {
         state.finished = true;
         let has_calls = state.calls > 0;
         let index = u32::try_from(pos).unwrap_or(u32::MAX);
-        self.chunks.choice(
-            out,
-            index,
-            Delta::default(),
-            Some(finish_reason(reason, has_calls)),
-        );
+        sink.emit(Event::Finish {
+            choice: index,
+            reason: finish_reason(reason, has_calls),
+        });
     }
+}
 
-    fn handle(&mut self, data: &str, out: &mut Vec<u8>) {
+impl Decode for GeminiEvents {
+    type Frame = sse::Event;
+
+    fn frame<W: Writer>(&mut self, frame: &sse::Event, sink: &mut Sink<'_, W>) {
+        let data = &frame.data;
         if data.trim().is_empty() {
             return;
         }
         let msg: GenerateContentResponse = match serde_json::from_str(data) {
             Ok(m) => m,
             Err(_) => {
-                return self.fail(
-                    out,
-                    GatewayError::bad_gateway("upstream sent a malformed stream event"),
-                )
+                return sink.fail(GatewayError::bad_gateway(
+                    "upstream sent a malformed stream event",
+                ))
             }
         };
         if let Some(e) = &msg.error {
-            let e = google_error(e.code.unwrap_or(500), e, b"");
-            return self.fail(out, e);
+            return sink.fail(google_error(e.code.unwrap_or(500), e, b""));
         }
         if !self.started {
             self.started = true;
-            self.chunks.id = msg
-                .response_id
-                .clone()
-                .unwrap_or_else(|| format!("chatcmpl-gemini-{}", self.settings.created));
-            self.chunks.model = msg.model_version.clone().unwrap_or_default();
+            let model = msg.model_version.as_deref().unwrap_or_default();
+            match &msg.response_id {
+                Some(id) => sink.identify(id, model),
+                None => sink.identify(&format!("chatcmpl-gemini-{}", self.created), model),
+            }
         }
         if let Some(u) = &msg.usage_metadata {
             self.usage = usage(u);
@@ -143,11 +126,10 @@ impl GeminiStream {
             let gemini_index = c
                 .index
                 .unwrap_or_else(|| u32::try_from(n).unwrap_or(u32::MAX));
-            let Some((pos, index)) = self.choice(gemini_index, out) else {
-                return self.fail(
-                    out,
-                    GatewayError::bad_gateway("upstream stream has too many candidates"),
-                );
+            let Some((pos, index)) = self.choice(gemini_index, sink) else {
+                return sink.fail(GatewayError::bad_gateway(
+                    "upstream stream has too many candidates",
+                ));
             };
             let parts = c.content.as_ref().and_then(|c| c.parts.as_deref());
             for p in parts.unwrap_or(&[]) {
@@ -159,36 +141,29 @@ impl GeminiStream {
                     };
                     let tool_index = state.calls;
                     state.calls += 1;
-                    let delta = Delta {
-                        tool_calls: Some(vec![ToolCallDelta {
-                            index: tool_index,
-                            id: Some(&id),
-                            kind: Some("function"),
-                            function: FunctionDelta {
-                                name: Some(&call.name),
-                                arguments: args_text(call.args.as_deref()),
-                            },
-                        }]),
-                        ..Delta::default()
-                    };
-                    self.chunks.choice(out, index, delta, None);
+                    sink.emit(Event::ToolCall {
+                        choice: index,
+                        index: tool_index,
+                        id: &id,
+                        name: &call.name,
+                        arguments: args_text(call.args.as_deref()),
+                    });
                 } else if let Some(text) = p.text.as_deref().filter(|t| !t.is_empty()) {
-                    let delta = if p.thought == Some(true) {
-                        Delta {
-                            reasoning_content: Some(text),
-                            ..Delta::default()
+                    sink.emit(if p.thought == Some(true) {
+                        Event::Reasoning {
+                            choice: index,
+                            text,
                         }
                     } else {
-                        Delta {
-                            content: Some(text),
-                            ..Delta::default()
+                        Event::Text {
+                            choice: index,
+                            text,
                         }
-                    };
-                    self.chunks.choice(out, index, delta, None);
+                    });
                 }
             }
             if let Some(reason) = &c.finish_reason {
-                self.finish_choice(pos, reason, out);
+                self.finish_choice(pos, reason, sink);
             }
         }
         let blocked = msg
@@ -196,73 +171,25 @@ impl GeminiStream {
             .as_ref()
             .is_some_and(|f| f.block_reason.is_some());
         if candidates.is_empty() && blocked {
-            if let Some((pos, _)) = self.choice(0, out) {
-                self.finish_choice(pos, "SAFETY", out);
+            if let Some((pos, _)) = self.choice(0, sink) {
+                self.finish_choice(pos, "SAFETY", sink);
             }
         }
     }
 
-    fn drain(&mut self, out: &mut Vec<u8>) {
-        for ev in std::mem::take(&mut self.events) {
-            if self.done {
-                break;
-            }
-            self.handle(&ev.data, out);
-        }
-    }
-}
-
-impl StreamMapper for GeminiStream {
-    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        if self.done {
-            return;
-        }
-        let mut events = std::mem::take(&mut self.events);
-        let res = self.parser.push(chunk, &mut events);
-        self.events = events;
-        self.drain(out);
-        if res.is_err() && !self.done {
-            self.fail(
-                out,
-                GatewayError::bad_gateway("upstream stream event too large"),
-            );
-        }
-    }
-
-    fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.done {
-            return;
-        }
-        let mut events = std::mem::take(&mut self.events);
-        self.parser.finish(&mut events);
-        self.events = events;
-        self.drain(out);
-        if self.done {
-            return;
-        }
+    /// Gemini has no end marker: the body ending after a finish reason ends the answer.
+    fn ended<W: Writer>(&mut self, sink: &mut Sink<'_, W>) {
         if !self.choices.iter().any(|c| c.finished) {
-            return self.fail(
-                out,
-                GatewayError::bad_gateway("upstream stream ended before a finish reason"),
-            );
+            return sink.fail(GatewayError::bad_gateway(
+                "upstream stream ended before a finish reason",
+            ));
         }
-        if self.settings.client_wants_usage {
-            self.chunks.usage(out, self.usage.to_openai());
-        }
-        out.extend_from_slice(sse::DONE);
-        self.done = true;
+        sink.emit(Event::Usage(self.usage));
+        sink.emit(Event::Done);
     }
 
     fn usage(&self) -> TokenUsage {
         self.usage
-    }
-
-    fn failed(&self) -> bool {
-        self.failed
-    }
-
-    fn relayed_chars(&self) -> u64 {
-        self.chunks.relayed_chars
     }
 }
 
@@ -282,10 +209,14 @@ mod tests {
                 })
                 .collect();
             let ev = format!("data: {{\"candidates\":[{}]}}\n\n", cands.join(","));
-            let mut m = GeminiStream::new(StreamSettings {
-                client_wants_usage: false,
-                created: 1,
-            });
+            let mut m = crate::translate::events::mapper(
+                sse::SseParser::new(crate::codec::framed::MAX_EVENT_BYTES),
+                GeminiEvents::new(1),
+                crate::translate::chunks::ChunkWriter::new(crate::translate::StreamSettings {
+                    client_wants_usage: false,
+                    created: 1,
+                }),
+            );
             let mut out = Vec::new();
             m.push(ev.as_bytes(), &mut out);
             (m.failed(), String::from_utf8(out).unwrap())

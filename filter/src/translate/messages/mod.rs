@@ -4,8 +4,9 @@
 //!   answer and its events pass through, usage is read on the way.
 //! * Any other provider: the Anthropic request becomes an OpenAI chat request
 //!   ([`to_openai`]), which then goes through that provider's own chat translator;
-//!   the OpenAI-shaped answer (or chunk stream) that translator yields becomes an
-//!   Anthropic message ([`from_openai`]) or Anthropic event stream ([`stream`]).
+//!   the OpenAI-shaped answer that translator yields becomes an Anthropic message
+//!   ([`from_openai`]); the provider's stream events are written as Anthropic events
+//!   ([`stream`]).
 //!
 //! Errors on this endpoint use Anthropic's shape ([`errors`]).
 
@@ -16,7 +17,7 @@ pub mod stream;
 pub mod system;
 pub mod to_openai;
 
-use super::{ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest};
+use super::{ResponseMeta, ResponseOut, StreamMapper, UpstreamRequest};
 use crate::api::anthropic_server::MessagesRequest;
 use crate::api::openai::ChatRequest;
 use crate::config::{Provider, ProviderKind};
@@ -118,16 +119,7 @@ pub fn response(
 
 pub fn stream(provider: &Provider, created: u64, meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
     if let ProviderKind::Anthropic(_) = &provider.kind {
-        return Box::new(passthrough::PassthroughStream::new());
+        return passthrough::stream();
     }
-    // The inner mapper always yields the usage chunk: the outer one needs it.
-    let inner = super::stream(
-        provider,
-        StreamSettings {
-            client_wants_usage: true,
-            created,
-        },
-        meta,
-    );
-    Box::new(stream::ToAnthropicStream::new(inner))
+    super::decoded_stream(provider, created, meta, stream::MessagesWriter::new())
 }

@@ -2,13 +2,16 @@
 //! rewritten; answers and events go back unchanged while usage is read.
 
 use super::super::openai::rewrite_model;
-use super::super::{ResponseOut, StreamMapper, UpstreamRequest, MAX_EVENT_BYTES};
+use super::super::{ResponseOut, StreamMapper, UpstreamRequest};
 use super::{errors, system};
 use crate::api::anthropic_server::MessagesRequest;
+use crate::codec::framed::{FrameError, FrameHandler, Framed, MAX_EVENT_BYTES};
 use crate::codec::sse::{self, SseParser};
 use crate::config::{AnthropicSettings, Provider};
 use crate::error::GatewayError;
+use crate::translate::anthropic::stream::merge_usage;
 use crate::translate::anthropic::wire::{BlockDelta, ErrorEnvelope, MessagesResponse, StreamEvent};
+use crate::translate::events::Tally;
 use crate::usage::TokenUsage;
 
 pub fn request(
@@ -59,9 +62,8 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
     })
 }
 
-pub struct PassthroughStream {
-    parser: SseParser,
-    events: Vec<sse::Event>,
+/// Relays the events as they are, reading usage and answer characters on the way.
+pub struct Passthrough {
     usage: TokenUsage,
     /// Characters of text, thinking and tool input relayed (see `StreamMapper`).
     relayed_chars: u64,
@@ -69,96 +71,75 @@ pub struct PassthroughStream {
     failed: bool,
 }
 
-impl PassthroughStream {
-    pub fn new() -> Self {
-        PassthroughStream {
-            parser: SseParser::new(MAX_EVENT_BYTES),
-            events: Vec::new(),
+pub fn stream() -> Box<dyn StreamMapper> {
+    Box::new(Framed::new(
+        SseParser::new(MAX_EVENT_BYTES),
+        Passthrough {
             usage: TokenUsage::default(),
             relayed_chars: 0,
             done: false,
             failed: false,
-        }
-    }
+        },
+    ))
+}
 
+impl Passthrough {
     fn fail(&mut self, out: &mut Vec<u8>, kind: &'static str, message: &str) {
         self.failed = true;
         self.done = true;
         errors::write_event(out, kind, message);
     }
+}
 
-    fn drain(&mut self, out: &mut Vec<u8>) {
-        for ev in std::mem::take(&mut self.events) {
-            if self.done {
-                break;
+impl FrameHandler for Passthrough {
+    type Frame = sse::Event;
+
+    fn frame(&mut self, ev: &sse::Event, out: &mut Vec<u8>) {
+        out.extend_from_slice(&ev.raw);
+        match serde_json::from_str::<StreamEvent>(&ev.data) {
+            Ok(StreamEvent::MessageStart { message }) => {
+                self.usage = TokenUsage::from_anthropic(&message.usage);
             }
-            out.extend_from_slice(&ev.raw);
-            match serde_json::from_str::<StreamEvent>(&ev.data) {
-                Ok(StreamEvent::MessageStart { message }) => {
-                    self.usage = TokenUsage::from_anthropic(&message.usage);
-                }
-                Ok(StreamEvent::MessageDelta { usage: Some(u), .. }) => {
-                    if u.output_tokens.is_some() {
-                        self.usage.completion = u.output_tokens;
-                    }
-                    if u.input_tokens.is_some() {
-                        let later = TokenUsage::from_anthropic(&u);
-                        self.usage.prompt = later.prompt;
-                        self.usage.cached_prompt = later.cached_prompt;
-                    }
-                }
-                Ok(StreamEvent::ContentBlockDelta { delta, .. }) => {
-                    let text = match &delta {
-                        BlockDelta::TextDelta { text } => text,
-                        BlockDelta::InputJsonDelta { partial_json } => partial_json,
-                        BlockDelta::ThinkingDelta { thinking } => thinking,
-                        BlockDelta::Other => "",
-                    };
-                    self.relayed_chars += text.chars().count() as u64;
-                }
-                Ok(StreamEvent::MessageStop) => self.done = true,
-                Ok(StreamEvent::Error { .. }) => {
-                    self.failed = true;
-                    self.done = true;
-                }
-                Ok(_) => {}
-                Err(_) => self.fail(out, "api_error", "upstream sent a malformed stream event"),
+            Ok(StreamEvent::MessageDelta { usage: Some(u), .. }) => {
+                merge_usage(&mut self.usage, &u);
             }
+            Ok(StreamEvent::ContentBlockDelta { delta, .. }) => {
+                let text = match &delta {
+                    BlockDelta::TextDelta { text } => text,
+                    BlockDelta::InputJsonDelta { partial_json } => partial_json,
+                    BlockDelta::ThinkingDelta { thinking } => thinking,
+                    BlockDelta::Other => "",
+                };
+                self.relayed_chars += text.chars().count() as u64;
+            }
+            Ok(StreamEvent::MessageStop) => self.done = true,
+            Ok(StreamEvent::Error { .. }) => {
+                self.failed = true;
+                self.done = true;
+            }
+            Ok(_) => {}
+            Err(_) => self.fail(out, "api_error", "upstream sent a malformed stream event"),
         }
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn broken(&mut self, error: &FrameError, out: &mut Vec<u8>) {
+        self.fail(out, "api_error", &error.message());
+    }
+
+    fn ended(&mut self, out: &mut Vec<u8>) {
+        self.fail(
+            out,
+            "api_error",
+            "upstream stream ended before message_stop",
+        );
     }
 }
 
-impl StreamMapper for PassthroughStream {
-    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        if self.done {
-            return;
-        }
-        let mut events = std::mem::take(&mut self.events);
-        let res = self.parser.push(chunk, &mut events);
-        self.events = events;
-        self.drain(out);
-        if res.is_err() && !self.done {
-            self.fail(out, "api_error", "upstream stream event too large");
-        }
-    }
-
-    fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.done {
-            return;
-        }
-        let mut events = std::mem::take(&mut self.events);
-        self.parser.finish(&mut events);
-        self.events = events;
-        self.drain(out);
-        if !self.done {
-            self.fail(
-                out,
-                "api_error",
-                "upstream stream ended before message_stop",
-            );
-        }
-    }
-
+impl Tally for Passthrough {
     fn usage(&self) -> TokenUsage {
         self.usage
     }

@@ -1,16 +1,15 @@
 //! OpenAI and OpenAI-compatible upstreams: the body goes through byte for byte except
 //! `model` (and `stream_options`, so that every stream reports usage).
 
-use crate::api::openai::{ChatRequest, ChunkProbe, ErrorEnvelope, UsageProbe};
+use crate::api::openai::{ChatRequest, ErrorEnvelope, UsageProbe};
 use crate::codec::json_splice::{find_top_level, insert_first, splice};
-use crate::codec::sse::{self, SseParser};
 use crate::config::Provider;
 use crate::error::GatewayError;
 use crate::translate::request_parts::concat;
-use crate::translate::{
-    chunks, errors, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest, MAX_EVENT_BYTES,
-};
+use crate::translate::{errors, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
+
+pub mod stream;
 
 const INCLUDE_USAGE: &[u8] = br#"{"include_usage":true}"#;
 
@@ -101,117 +100,5 @@ pub fn error(status: u16, body: &[u8]) -> GatewayError {
             body,
         ),
         Err(_) => errors::from_upstream(status, None, None, body),
-    }
-}
-
-/// Passes events through unchanged, reading usage on the way and hiding the usage
-/// chunk from clients that did not ask for it. Ends like every other stream mapper:
-/// `[DONE]`, or an error event and `[DONE]` (for an upstream error event, an event that
-/// is not JSON, or a body that ends without `[DONE]`); nothing after that is relayed.
-pub struct OpenAiStream {
-    parser: SseParser,
-    settings: StreamSettings,
-    usage: TokenUsage,
-    relayed_chars: u64,
-    failed: bool,
-    done: bool,
-    events: Vec<sse::Event>,
-}
-
-impl OpenAiStream {
-    pub fn new(settings: StreamSettings) -> Self {
-        OpenAiStream {
-            parser: SseParser::new(MAX_EVENT_BYTES),
-            settings,
-            usage: TokenUsage::default(),
-            relayed_chars: 0,
-            failed: false,
-            done: false,
-            events: Vec::new(),
-        }
-    }
-
-    fn fail(&mut self, out: &mut Vec<u8>, e: &GatewayError) {
-        self.failed = true;
-        self.done = true;
-        chunks::write_error_end(out, e);
-    }
-
-    fn emit(&mut self, out: &mut Vec<u8>) {
-        for ev in std::mem::take(&mut self.events) {
-            if self.done {
-                break;
-            }
-            if ev.data == "[DONE]" {
-                self.done = true;
-                out.extend_from_slice(&ev.raw);
-                continue;
-            }
-            let probe = match serde_json::from_str::<ChunkProbe<'_>>(&ev.data) {
-                Ok(p) => p,
-                Err(_) => {
-                    let e = GatewayError::bad_gateway("upstream sent a malformed stream event");
-                    self.fail(out, &e);
-                    break;
-                }
-            };
-            if probe.error.is_some() {
-                // In the gateway's own error shape, like every other provider's.
-                self.fail(out, &error(500, ev.data.as_bytes()));
-                break;
-            }
-            self.relayed_chars += probe.answer_chars();
-            if let Some(u) = &probe.usage {
-                self.usage = TokenUsage::from_openai(u);
-            }
-            if probe.usage_only() && !self.settings.client_wants_usage {
-                continue;
-            }
-            out.extend_from_slice(&ev.raw);
-        }
-    }
-}
-
-impl StreamMapper for OpenAiStream {
-    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        if self.done {
-            return;
-        }
-        let mut events = std::mem::take(&mut self.events);
-        let res = self.parser.push(chunk, &mut events);
-        self.events = events;
-        self.emit(out);
-        if res.is_err() && !self.done {
-            self.fail(
-                out,
-                &GatewayError::bad_gateway("upstream stream event too large"),
-            );
-        }
-    }
-
-    fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.done {
-            return;
-        }
-        let mut events = std::mem::take(&mut self.events);
-        self.parser.finish(&mut events);
-        self.events = events;
-        self.emit(out);
-        if !self.done {
-            let e = GatewayError::bad_gateway("upstream stream ended before [DONE]");
-            self.fail(out, &e);
-        }
-    }
-
-    fn usage(&self) -> TokenUsage {
-        self.usage
-    }
-
-    fn failed(&self) -> bool {
-        self.failed
-    }
-
-    fn relayed_chars(&self) -> u64 {
-        self.relayed_chars
     }
 }
