@@ -1,7 +1,9 @@
-//! One translator per provider kind. Translators are pure: they take the parsed
-//! OpenAI request (and its raw bytes) and return data; they never touch the host.
-//! Adding a provider = one module here + one `ProviderKind` variant + the match arms
-//! below, which the compiler points to.
+//! One folder per provider kind, each behind the [`Translator`] trait
+//! (`provider.rs`). Translators are pure: they take the parsed OpenAI request (and its
+//! raw bytes) and return data; they never touch the host. Adding a provider = its
+//! folder with its `Translator` impl, one `ProviderKind` variant (and its arm in
+//! [`provider::of`]), and its test data. The functions below are the entry points the
+//! gateway calls: one dynamic call each.
 
 pub mod anthropic;
 pub mod azure;
@@ -14,6 +16,7 @@ pub mod errors;
 pub mod gemini;
 pub mod messages;
 pub mod openai;
+pub mod provider;
 mod request_parts;
 mod unhonoured;
 pub mod vertex;
@@ -22,9 +25,10 @@ pub mod work;
 mod work_tests;
 
 use crate::api::openai::ChatRequest;
-use crate::config::{Provider, ProviderKind};
+use crate::config::Provider;
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
+pub use provider::{of, Translator};
 
 /// `{"type":"object","properties":{}}`: the schema of a tool declared without parameters.
 /// Parsed once per VM, not on every request.
@@ -99,29 +103,15 @@ pub fn request(
     raw: &[u8],
     now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
-    match &provider.kind {
-        ProviderKind::OpenAi => openai::request(provider, upstream_model, req, raw),
-        ProviderKind::Anthropic(settings) => {
-            anthropic::request(provider, settings, upstream_model, req)
-        }
-        ProviderKind::Gemini => gemini::request(provider, upstream_model, req),
-        ProviderKind::Vertex(v) => vertex::gemini_request(provider, v, upstream_model, req),
-        ProviderKind::VertexAnthropic(s) => {
-            vertex::anthropic_request(provider, s, upstream_model, req)
-        }
-        ProviderKind::Azure(settings) => {
-            azure::request(provider, settings, upstream_model, req, raw)
-        }
-        ProviderKind::Bedrock(settings) => {
-            bedrock::request(provider, settings, upstream_model, req, now_ms)
-        }
-    }
+    provider::of(provider).request(provider, upstream_model, req, raw, now_ms)
 }
 
 /// Request fields this provider cannot honour as given (the translator leaves them out
 /// or clamps them). The gateway drops them with a log line, or refuses the request in
 /// strict mode.
-pub use unhonoured::unhonoured;
+pub fn unhonoured(provider: &Provider, req: &ChatRequest) -> Vec<&'static str> {
+    provider::of(provider).unhonoured(req)
+}
 
 pub fn response(
     provider: &Provider,
@@ -130,15 +120,7 @@ pub fn response(
     created: u64,
     meta: &ResponseMeta<'_>,
 ) -> Result<ResponseOut, GatewayError> {
-    match &provider.kind {
-        ProviderKind::OpenAi | ProviderKind::Azure(_) => openai::response(status, body),
-        ProviderKind::Anthropic(_) => anthropic::response(status, body, created),
-        ProviderKind::Gemini | ProviderKind::Vertex(_) => {
-            gemini::response::response(status, body, created)
-        }
-        ProviderKind::VertexAnthropic(_) => vertex::anthropic_response(status, body, created),
-        ProviderKind::Bedrock(_) => bedrock::response(status, body, created, meta),
-    }
+    provider::of(provider).response(status, body, created, meta)
 }
 
 pub fn stream(
@@ -146,31 +128,12 @@ pub fn stream(
     settings: StreamSettings,
     meta: &ResponseMeta<'_>,
 ) -> Box<dyn StreamMapper> {
-    match &provider.kind {
-        ProviderKind::OpenAi | ProviderKind::Azure(_) => {
-            Box::new(openai::OpenAiStream::new(settings))
-        }
-        ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => {
-            Box::new(anthropic::stream::AnthropicStream::new(settings))
-        }
-        ProviderKind::Gemini | ProviderKind::Vertex(_) => {
-            Box::new(gemini::stream::GeminiStream::new(settings))
-        }
-        ProviderKind::Bedrock(_) => Box::new(bedrock::stream::BedrockStream::new(settings, meta)),
-    }
+    provider::of(provider).stream(settings, meta)
 }
 
 /// Content type of a provider's successful stream (what the mapper reads).
 pub fn stream_content_type(provider: &Provider) -> &'static str {
-    match &provider.kind {
-        ProviderKind::Bedrock(_) => bedrock::EVENT_STREAM_TYPE,
-        ProviderKind::OpenAi
-        | ProviderKind::Azure(_)
-        | ProviderKind::Anthropic(_)
-        | ProviderKind::VertexAnthropic(_)
-        | ProviderKind::Gemini
-        | ProviderKind::Vertex(_) => EVENT_STREAM,
-    }
+    provider::of(provider).stream_content_type()
 }
 
 /// Content type of what the client receives for a successful stream.

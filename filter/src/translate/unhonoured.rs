@@ -1,12 +1,10 @@
-//! The request fields a provider cannot honour as the client gave them, for every
-//! provider in one place: the translators leave such fields out (or clamp them to the
-//! provider's range), and the gateway logs the list, or refuses the request in strict
-//! mode (`gateway/request.rs`).
+//! The request fields a provider cannot honour as the client gave them: the parts
+//! every translator's `Translator::unhonoured` is made of. The translators leave such
+//! fields out (or clamp them to the provider's range), and the gateway logs the list,
+//! or refuses the request in strict mode (`gateway/request.rs`).
 
-use super::anthropic::options as anthropic_options;
-use super::request_parts::{blank_stop, TEMPERATURE_MAX_UNIT};
+use super::request_parts::TEMPERATURE_MAX_UNIT;
 use crate::api::openai::ChatRequest;
-use crate::config::{Provider, ProviderKind};
 
 type IsSet = fn(&ChatRequest) -> bool;
 
@@ -34,76 +32,27 @@ const OPTIONAL: &[(&str, IsSet)] = &[
     ("reasoning_effort", |r| r.reasoning_effort.is_some()),
 ];
 
-/// Which of [`OPTIONAL`] a provider's translator does not map.
-fn unmapped(kind: &ProviderKind) -> &'static [&'static str] {
-    match kind {
-        ProviderKind::OpenAi | ProviderKind::Azure(_) => &[],
-        ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => &[
-            "seed",
-            "frequency_penalty",
-            "presence_penalty",
-            "logprobs",
-            "top_logprobs",
-            "logit_bias",
-        ],
-        ProviderKind::Gemini | ProviderKind::Vertex(_) => &[
-            "logprobs",
-            "top_logprobs",
-            "logit_bias",
-            "user",
-            "parallel_tool_calls",
-        ],
-        ProviderKind::Bedrock(_) => &[
-            "seed",
-            "frequency_penalty",
-            "presence_penalty",
-            "logprobs",
-            "top_logprobs",
-            "logit_bias",
-            "user",
-            "parallel_tool_calls",
-            "response_format",
-            "reasoning_effort",
-        ],
-    }
-}
-
-/// Request fields this provider cannot honour as given.
-pub fn unhonoured(provider: &Provider, req: &ChatRequest) -> Vec<&'static str> {
-    let unmapped = unmapped(&provider.kind);
-    let mut out: Vec<&'static str> = OPTIONAL
+/// Which of [`OPTIONAL`] the request sets, among those a translator does not map
+/// (`unmapped`), in [`OPTIONAL`]'s order.
+pub fn optional(req: &ChatRequest, unmapped: &[&str]) -> Vec<&'static str> {
+    OPTIONAL
         .iter()
         // Most requests set none of these: the cheap test first.
         .filter(|(name, is_set)| is_set(req) && unmapped.contains(name))
         .map(|(name, _)| *name)
-        .collect();
-    let (anthropic, bedrock) = match &provider.kind {
-        ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => (true, false),
-        ProviderKind::Bedrock(_) => (false, true),
-        _ => (false, false),
-    };
-    // Temperature above 1 is clamped to 1 where the range is [0, 1]; extended thinking
-    // takes none at all.
-    let too_hot = req.temperature.is_some_and(|t| t > TEMPERATURE_MAX_UNIT);
-    if ((anthropic || bedrock) && too_hot)
-        || (anthropic && anthropic_options::drops_temperature(req))
-    {
-        out.push("temperature");
-    }
-    if anthropic && anthropic_options::drops_top_p(req) {
-        out.push("top_p");
-    }
-    // Anthropic refuses blank stop sequences: they are dropped.
-    if anthropic && blank_stop(req) {
-        out.push("stop");
-    }
-    out
+        .collect()
+}
+
+/// Temperature above 1, which providers whose range is [0, 1] clamp.
+pub fn too_hot(req: &ChatRequest) -> bool {
+    req.temperature.is_some_and(|t| t > TEMPERATURE_MAX_UNIT)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{self, Config};
+    use crate::translate::unhonoured;
 
     fn cfg() -> Config {
         config::parse(

@@ -2,6 +2,7 @@
 
 pub mod options;
 pub mod stream;
+pub mod translator;
 pub mod wire;
 mod wire_out;
 

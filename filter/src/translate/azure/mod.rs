@@ -2,6 +2,8 @@
 //! OpenAI passthrough (its `model` rewritten to the deployment name, which Azure
 //! ignores in favour of the path); answers, streams and errors are OpenAI's.
 
+mod translator;
+
 use crate::api::openai::ChatRequest;
 use crate::config::{AzureAuth, AzureSettings, Provider};
 use crate::error::GatewayError;

@@ -3,6 +3,7 @@
 
 pub mod embeddings;
 pub mod stream;
+mod translator;
 pub mod wire;
 
 use serde_json::value::RawValue;

@@ -6,7 +6,10 @@ pub mod embeddings;
 pub mod response;
 mod schema;
 pub mod stream;
+pub mod translator;
 pub mod wire;
+
+pub use translator::Gemini;
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,11 @@
 //! OpenAI and OpenAI-compatible upstreams: the body goes through byte for byte except
 //! `model` (and `stream_options`, so that every stream reports usage).
 
+pub mod embeddings;
+mod translator;
+
+pub use translator::OpenAi;
+
 use crate::api::openai::{ChatRequest, ChunkProbe, ErrorEnvelope, UsageProbe};
 use crate::codec::json_splice::{find_top_level, insert_first, splice};
 use crate::codec::sse::{self, SseParser};

@@ -2,6 +2,8 @@
 //! (`publishers/anthropic`, `rawPredict`: the Messages body without `model`, with
 //! `anthropic_version`). Both authenticate with `Authorization: Bearer <token>`.
 
+mod translator;
+
 use crate::api::openai::ChatRequest;
 use crate::config::{Provider, VertexAnthropicSettings, VertexSettings};
 use crate::error::GatewayError;
