@@ -188,7 +188,7 @@ pub fn apply(
     // One pass over the snapshot: remove what is there and neither allowed for this
     // provider nor written below (a write replaces it: no removal call needed).
     let mut removed: Vec<&str> = Vec::new();
-    let for_kind = translate::of(provider).client_headers();
+    let for_kind = translate::of(provider).facts().client_headers;
     for (name, _) in headers.iter() {
         let written = matches!(name, "content-length" | "content-type")
             || name == keep.route_header

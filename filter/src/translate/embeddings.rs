@@ -5,7 +5,7 @@
 //! `embeddings_out.rs`; kinds without embeddings answer a clear 400 before anything
 //! goes upstream (the trait's default).
 
-use super::{provider, ResponseMeta, ResponseOut, UpstreamRequest};
+use super::{provider, Answer, Call, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::api::embeddings::{EmbeddingInput, EmbeddingsRequest};
 use crate::config::Provider;
 use crate::error::GatewayError;
@@ -85,7 +85,8 @@ pub fn request(
     raw: &[u8],
     now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
-    provider::of(provider).embeddings_request(provider, upstream_model, req, raw, now_ms)
+    provider::of(provider)
+        .embeddings_request(&Call::new(provider, upstream_model, raw, now_ms), req)
 }
 
 pub fn response(
@@ -95,5 +96,6 @@ pub fn response(
     meta: &ResponseMeta<'_>,
     shape: &Shape,
 ) -> Result<ResponseOut, GatewayError> {
-    provider::of(provider).embeddings_response(provider, status, body, meta, shape)
+    let answer = Answer::new(provider, status, body, 0, meta);
+    provider::of(provider).embeddings_response(&answer, shape)
 }

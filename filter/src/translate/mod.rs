@@ -8,6 +8,8 @@
 pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
+#[cfg(test)]
+mod cases;
 pub mod chat_checks;
 pub mod chunks;
 pub mod embeddings;
@@ -28,7 +30,7 @@ use crate::api::openai::ChatRequest;
 use crate::config::Provider;
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
-pub use provider::{of, Translator};
+pub use provider::{of, Answer, Call, Facts, Translator};
 
 /// `{"type":"object","properties":{}}`: the schema of a tool declared without parameters.
 /// Parsed once per VM, not on every request.
@@ -103,7 +105,7 @@ pub fn request(
     raw: &[u8],
     now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
-    provider::of(provider).request(provider, upstream_model, req, raw, now_ms)
+    provider::of(provider).request(&Call::new(provider, upstream_model, raw, now_ms), req)
 }
 
 /// Request fields this provider cannot honour as given (the translator leaves them out
@@ -120,7 +122,7 @@ pub fn response(
     created: u64,
     meta: &ResponseMeta<'_>,
 ) -> Result<ResponseOut, GatewayError> {
-    provider::of(provider).response(status, body, created, meta)
+    provider::of(provider).response(&Answer::new(provider, status, body, created, meta))
 }
 
 pub fn stream(

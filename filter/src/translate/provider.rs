@@ -11,53 +11,100 @@ use crate::api::openai::ChatRequest;
 use crate::config::{AnthropicSettings, Provider, ProviderKind};
 use crate::error::GatewayError;
 use crate::translate::embeddings::Shape;
+use crate::translate::unhonoured::optional;
 use crate::translate::{
     gemini, openai, ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest,
     EVENT_STREAM,
 };
 
-pub trait Translator {
-    /// The kind's name in the configuration (`kind`), for messages.
-    fn kind(&self) -> &'static str;
+/// What a translator needs to build an upstream request besides the client's request.
+pub struct Call<'a> {
+    pub provider: &'a Provider,
+    /// The provider's model the request goes to.
+    pub model: &'a str,
+    /// The client's body as received (passed through where the format allows).
+    pub raw: &'a [u8],
+    /// Signing time (AWS SigV4).
+    pub now_ms: u64,
+}
 
-    /// Headers this kind writes its credentials (and protocol version) into. The
+impl<'a> Call<'a> {
+    pub fn new(provider: &'a Provider, model: &'a str, raw: &'a [u8], now_ms: u64) -> Self {
+        Call {
+            provider,
+            model,
+            raw,
+            now_ms,
+        }
+    }
+}
+
+/// An upstream answer to translate.
+pub struct Answer<'a> {
+    pub provider: &'a Provider,
+    pub status: u16,
+    pub body: &'a [u8],
+    /// `created` of the OpenAI answer.
+    pub created: u64,
+    pub meta: &'a ResponseMeta<'a>,
+}
+
+impl<'a> Answer<'a> {
+    pub fn new(
+        provider: &'a Provider,
+        status: u16,
+        body: &'a [u8],
+        created: u64,
+        meta: &'a ResponseMeta<'a>,
+    ) -> Self {
+        Answer {
+            provider,
+            status,
+            body,
+            created,
+            meta,
+        }
+    }
+}
+
+/// The request to send upstream, or why not.
+pub type Upstream = Result<UpstreamRequest, GatewayError>;
+/// The answer for the client, or the error it gets instead.
+pub type Answered = Result<ResponseOut, GatewayError>;
+
+/// What the gateway must know about a provider kind besides translating.
+pub struct Facts {
+    /// The kind's name in the configuration (`kind`), for messages.
+    pub kind: &'static str,
+    /// Headers the kind writes its credentials (and protocol version) into. The
     /// gateway sets them itself; each provider folder checks at compile time that an
     /// operator cannot let a client's copy through (`config::forward::refuses_all`).
-    fn credential_headers(&self) -> &'static [&'static str];
+    pub credentials: &'static [&'static str],
+    /// Client headers the kind needs on top of what every kind may see.
+    pub client_headers: &'static [&'static str],
+    /// Optional OpenAI fields (`unhonoured.rs`) the request builder has no place for.
+    pub unmapped: &'static [&'static str],
+}
 
-    /// Client headers this kind needs on top of what every kind may see.
-    fn client_headers(&self) -> &'static [&'static str] {
-        &[]
-    }
+pub trait Translator {
+    /// What the gateway must know about this kind besides translating.
+    fn facts(&self) -> &'static Facts;
 
     /// OpenAI chat request → the upstream request (path, headers, body).
-    fn request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &ChatRequest,
-        raw: &[u8],
-        now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError>;
+    fn request(&self, call: &Call<'_>, req: &ChatRequest) -> Upstream;
 
     /// Request fields this kind cannot honour as given (the request builder leaves
     /// them out or clamps them). The gateway drops them with a log line, or refuses the
     /// request in strict mode.
-    fn unhonoured(&self, _req: &ChatRequest) -> Vec<&'static str> {
-        Vec::new()
+    fn unhonoured(&self, req: &ChatRequest) -> Vec<&'static str> {
+        optional(req, self.facts().unmapped)
     }
 
     /// A buffered answer → the OpenAI chat completion and its usage.
-    fn response(
-        &self,
-        status: u16,
-        body: &[u8],
-        created: u64,
-        meta: &ResponseMeta<'_>,
-    ) -> Result<ResponseOut, GatewayError>;
+    fn response(&self, answer: &Answer<'_>) -> Answered;
 
     /// A failed answer → the OpenAI error the client gets. Never fails.
-    fn error(&self, status: u16, body: &[u8], meta: &ResponseMeta<'_>) -> GatewayError;
+    fn error(&self, answer: &Answer<'_>) -> GatewayError;
 
     /// The mapper of a successful stream into OpenAI chunks.
     fn stream(&self, settings: StreamSettings, meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper>;
@@ -74,27 +121,13 @@ pub trait Translator {
     }
 
     /// `/v1/embeddings` → the upstream request. Default: the kind has no embeddings.
-    fn embeddings_request(
-        &self,
-        provider: &Provider,
-        _upstream_model: &str,
-        _req: &EmbeddingsRequest,
-        _raw: &[u8],
-        _now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
-        Err(no_embeddings(provider, self.kind()))
+    fn embeddings_request(&self, call: &Call<'_>, _req: &EmbeddingsRequest) -> Upstream {
+        Err(no_embeddings(call.provider, self.facts().kind))
     }
 
     /// An embeddings answer → the OpenAI list and its usage.
-    fn embeddings_response(
-        &self,
-        provider: &Provider,
-        _status: u16,
-        _body: &[u8],
-        _meta: &ResponseMeta<'_>,
-        _shape: &Shape,
-    ) -> Result<ResponseOut, GatewayError> {
-        Err(no_embeddings(provider, self.kind()))
+    fn embeddings_response(&self, answer: &Answer<'_>, _shape: &Shape) -> Answered {
+        Err(no_embeddings(answer.provider, self.facts().kind))
     }
 }
 

@@ -1,5 +1,7 @@
 //! OpenAI Chat Completions → Anthropic Messages, and the answer back.
 
+#[cfg(test)]
+mod cases;
 pub mod options;
 pub mod stream;
 pub mod translator;

@@ -3,18 +3,23 @@
 use super::options;
 use super::stream::AnthropicStream;
 use crate::api::openai::ChatRequest;
-use crate::config::{forward, AnthropicSettings, Provider};
+use crate::config::{forward, AnthropicSettings};
 use crate::error::GatewayError;
-use crate::translate::provider::Translator;
+use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
 use crate::translate::request_parts::blank_stop;
 use crate::translate::unhonoured::{optional, too_hot};
-use crate::translate::{ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest};
+use crate::translate::{ResponseMeta, StreamMapper, StreamSettings};
 
-pub const CREDENTIALS: &[&str] = &["x-api-key", "anthropic-version"];
-const _: () = assert!(forward::refuses_all(CREDENTIALS));
+const FACTS: Facts = Facts {
+    kind: "anthropic",
+    credentials: &["x-api-key", "anthropic-version"],
+    client_headers: &[],
+    unmapped: UNMAPPED,
+};
+const _: () = assert!(forward::refuses_all(FACTS.credentials));
 
 /// OpenAI fields Anthropic's request has no place for.
-const UNMAPPED: &[&str] = &[
+pub const UNMAPPED: &[&str] = &[
     "seed",
     "frequency_penalty",
     "presence_penalty",
@@ -42,44 +47,27 @@ pub fn unhonoured(req: &ChatRequest) -> Vec<&'static str> {
 }
 
 impl Translator for AnthropicSettings {
-    fn kind(&self) -> &'static str {
-        "anthropic"
+    fn facts(&self) -> &'static Facts {
+        &FACTS
     }
 
-    fn credential_headers(&self) -> &'static [&'static str] {
-        CREDENTIALS
-    }
-
-    fn request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &ChatRequest,
-        _raw: &[u8],
-        _now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
-        super::request(provider, self, upstream_model, req)
+    fn request(&self, call: &Call<'_>, req: &ChatRequest) -> Upstream {
+        super::request(call.provider, self, call.model, req)
     }
 
     fn unhonoured(&self, req: &ChatRequest) -> Vec<&'static str> {
         unhonoured(req)
     }
 
-    fn response(
-        &self,
-        status: u16,
-        body: &[u8],
-        created: u64,
-        _meta: &ResponseMeta<'_>,
-    ) -> Result<ResponseOut, GatewayError> {
-        super::response(status, body, created)
+    fn response(&self, a: &Answer<'_>) -> Answered {
+        super::response(a.status, a.body, a.created)
     }
 
-    fn error(&self, status: u16, body: &[u8], _meta: &ResponseMeta<'_>) -> GatewayError {
-        super::error(status, body)
+    fn error(&self, a: &Answer<'_>) -> GatewayError {
+        super::error(a.status, a.body)
     }
 
-    fn stream(&self, settings: StreamSettings, _meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
+    fn stream(&self, settings: StreamSettings, _: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
         Box::new(AnthropicStream::new(settings))
     }
 

@@ -1,83 +1,54 @@
 //! Azure OpenAI as a [`Translator`]: OpenAI's wire format on a deployment path, with
-//! an `api-key` or Entra ID bearer token.
+//! an `api-key` or an Entra ID bearer token; answers are OpenAI's.
 
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
-use crate::config::{forward, AzureSettings, Provider};
+use crate::config::{forward, AzureSettings};
 use crate::error::GatewayError;
 use crate::translate::embeddings::Shape;
-use crate::translate::openai::{self, OpenAiStream};
-use crate::translate::provider::Translator;
-use crate::translate::{ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest};
+use crate::translate::openai::{self, OpenAi};
+use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::{ResponseMeta, StreamMapper, StreamSettings, UpstreamRequest};
 
-pub const CREDENTIALS: &[&str] = &["api-key", "authorization"];
-const _: () = assert!(forward::refuses_all(CREDENTIALS));
+const FACTS: Facts = Facts {
+    kind: "azure",
+    credentials: &["api-key", "authorization"],
+    client_headers: &["x-ms-client-request-id"],
+    unmapped: &[],
+};
+const _: () = assert!(forward::refuses_all(FACTS.credentials));
 
 impl Translator for AzureSettings {
-    fn kind(&self) -> &'static str {
-        "azure"
+    fn facts(&self) -> &'static Facts {
+        &FACTS
     }
 
-    fn credential_headers(&self) -> &'static [&'static str] {
-        CREDENTIALS
+    fn request(&self, call: &Call<'_>, req: &ChatRequest) -> Upstream {
+        super::request(call.provider, self, call.model, req, call.raw)
     }
 
-    fn client_headers(&self) -> &'static [&'static str] {
-        &["x-ms-client-request-id"]
+    fn response(&self, a: &Answer<'_>) -> Answered {
+        OpenAi.response(a)
     }
 
-    fn request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &ChatRequest,
-        raw: &[u8],
-        _now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
-        super::request(provider, self, upstream_model, req, raw)
+    fn error(&self, a: &Answer<'_>) -> GatewayError {
+        OpenAi.error(a)
     }
 
-    fn response(
-        &self,
-        status: u16,
-        body: &[u8],
-        _created: u64,
-        _meta: &ResponseMeta<'_>,
-    ) -> Result<ResponseOut, GatewayError> {
-        openai::response(status, body)
+    fn stream(&self, settings: StreamSettings, meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
+        OpenAi.stream(settings, meta)
     }
 
-    fn error(&self, status: u16, body: &[u8], _meta: &ResponseMeta<'_>) -> GatewayError {
-        openai::error(status, body)
-    }
-
-    fn stream(&self, settings: StreamSettings, _meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
-        Box::new(OpenAiStream::new(settings))
-    }
-
-    fn embeddings_request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &EmbeddingsRequest,
-        raw: &[u8],
-        _now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
+    fn embeddings_request(&self, call: &Call<'_>, req: &EmbeddingsRequest) -> Upstream {
+        let (provider, deployment) = (call.provider, call.model);
         Ok(UpstreamRequest {
-            path: super::path(provider, self, upstream_model, "embeddings")?,
+            path: super::path(provider, self, deployment, "embeddings")?,
             headers: super::headers(provider, self),
-            body: openai::rewrite_model(raw, &req.model, upstream_model)?,
+            body: openai::rewrite_model(call.raw, &req.model, deployment)?,
         })
     }
 
-    fn embeddings_response(
-        &self,
-        _provider: &Provider,
-        status: u16,
-        body: &[u8],
-        _meta: &ResponseMeta<'_>,
-        _shape: &Shape,
-    ) -> Result<ResponseOut, GatewayError> {
-        openai::embeddings::response(status, body)
+    fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
+        OpenAi.embeddings_response(a, shape)
     }
 }

@@ -1,62 +1,54 @@
-//! AWS Bedrock (Converse, InvokeModel for embeddings) as a [`Translator`]: SigV4 or a
+//! AWS Bedrock (Converse; InvokeModel for embeddings) as a [`Translator`]: SigV4 or a
 //! Bedrock API key; streams arrive as AWS event streams.
 
 use super::stream::BedrockStream;
 use super::{embeddings, EVENT_STREAM_TYPE};
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
-use crate::config::{forward, BedrockSettings, Provider};
+use crate::config::{forward, BedrockSettings};
 use crate::error::GatewayError;
 use crate::translate::embeddings::Shape;
-use crate::translate::provider::Translator;
+use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
 use crate::translate::unhonoured::{optional, too_hot};
-use crate::translate::{ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest};
+use crate::translate::{ResponseMeta, StreamMapper, StreamSettings};
 
-/// SigV4 writes `authorization` and the `x-amz-` headers; an API key is a bearer token.
-pub const CREDENTIALS: &[&str] = &[
-    "authorization",
-    "x-amz-date",
-    "x-amz-content-sha256",
-    "x-amz-security-token",
-];
-const _: () = assert!(forward::refuses_all(CREDENTIALS));
-
-/// OpenAI fields Converse has no place for.
-const UNMAPPED: &[&str] = &[
-    "seed",
-    "frequency_penalty",
-    "presence_penalty",
-    "logprobs",
-    "top_logprobs",
-    "logit_bias",
-    "user",
-    "parallel_tool_calls",
-    "response_format",
-    "reasoning_effort",
-];
+const FACTS: Facts = Facts {
+    kind: "bedrock",
+    // SigV4 writes `authorization` and the `x-amz-` headers; an API key is a bearer token.
+    credentials: &[
+        "authorization",
+        "x-amz-date",
+        "x-amz-content-sha256",
+        "x-amz-security-token",
+    ],
+    client_headers: &[],
+    // Converse has no place for any of them.
+    unmapped: &[
+        "seed",
+        "frequency_penalty",
+        "presence_penalty",
+        "logprobs",
+        "top_logprobs",
+        "logit_bias",
+        "user",
+        "parallel_tool_calls",
+        "response_format",
+        "reasoning_effort",
+    ],
+};
+const _: () = assert!(forward::refuses_all(FACTS.credentials));
 
 impl Translator for BedrockSettings {
-    fn kind(&self) -> &'static str {
-        "bedrock"
+    fn facts(&self) -> &'static Facts {
+        &FACTS
     }
 
-    fn credential_headers(&self) -> &'static [&'static str] {
-        CREDENTIALS
-    }
-
-    fn request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &ChatRequest,
-        _raw: &[u8],
-        now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
-        super::request(provider, self, upstream_model, req, now_ms)
+    fn request(&self, call: &Call<'_>, req: &ChatRequest) -> Upstream {
+        super::request(call.provider, self, call.model, req, call.now_ms)
     }
 
     fn unhonoured(&self, req: &ChatRequest) -> Vec<&'static str> {
-        let mut out = optional(req, UNMAPPED);
+        let mut out = optional(req, FACTS.unmapped);
         // Converse's temperature range is [0, 1]: higher is clamped.
         if too_hot(req) {
             out.push("temperature");
@@ -64,18 +56,12 @@ impl Translator for BedrockSettings {
         out
     }
 
-    fn response(
-        &self,
-        status: u16,
-        body: &[u8],
-        created: u64,
-        meta: &ResponseMeta<'_>,
-    ) -> Result<ResponseOut, GatewayError> {
-        super::response(status, body, created, meta)
+    fn response(&self, a: &Answer<'_>) -> Answered {
+        super::response(a.status, a.body, a.created, a.meta)
     }
 
-    fn error(&self, status: u16, body: &[u8], meta: &ResponseMeta<'_>) -> GatewayError {
-        super::error(status, body, meta)
+    fn error(&self, a: &Answer<'_>) -> GatewayError {
+        super::error(a.status, a.body, a.meta)
     }
 
     fn stream(&self, settings: StreamSettings, meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
@@ -86,25 +72,11 @@ impl Translator for BedrockSettings {
         EVENT_STREAM_TYPE
     }
 
-    fn embeddings_request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &EmbeddingsRequest,
-        _raw: &[u8],
-        now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
-        embeddings::request(provider, self, upstream_model, req, now_ms)
+    fn embeddings_request(&self, call: &Call<'_>, req: &EmbeddingsRequest) -> Upstream {
+        embeddings::request(call.provider, self, call.model, req, call.now_ms)
     }
 
-    fn embeddings_response(
-        &self,
-        _provider: &Provider,
-        status: u16,
-        body: &[u8],
-        meta: &ResponseMeta<'_>,
-        shape: &Shape,
-    ) -> Result<ResponseOut, GatewayError> {
-        embeddings::response(status, body, meta, shape)
+    fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
+        embeddings::response(a.status, a.body, a.meta, shape)
     }
 }

@@ -2,14 +2,16 @@
 //! builder is shared with Gemini on Vertex AI (`vertex.rs`); answers, streams and
 //! errors are in `gemini_response.rs` / `gemini_stream.rs`.
 
+#[cfg(test)]
+mod cases;
 pub mod embeddings;
 pub mod response;
 mod schema;
 pub mod stream;
-pub mod translator;
+mod translator;
 pub mod wire;
 
-pub use translator::Gemini;
+pub use translator::{Gemini, UNMAPPED};
 
 use std::collections::BTreeMap;
 

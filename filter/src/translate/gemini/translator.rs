@@ -1,24 +1,29 @@
-//! Gemini on Google AI Studio as a [`Translator`] (`x-goog-api-key`).
+//! Gemini on Google AI Studio as a [`Translator`] (`x-goog-api-key`). Gemini on
+//! Vertex AI shares its answers.
 
 use super::stream::GeminiStream;
 use super::{embeddings, response};
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
-use crate::config::{forward, Provider};
+use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::embeddings::Shape;
-use crate::translate::provider::Translator;
-use crate::translate::unhonoured::optional;
-use crate::translate::{ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest};
+use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::{ResponseMeta, StreamMapper, StreamSettings};
 
 /// The Gemini kind has no settings of its own.
 pub struct Gemini;
 
-pub const CREDENTIALS: &[&str] = &["x-goog-api-key"];
-const _: () = assert!(forward::refuses_all(CREDENTIALS));
+const FACTS: Facts = Facts {
+    kind: "gemini",
+    credentials: &["x-goog-api-key"],
+    client_headers: &[],
+    unmapped: UNMAPPED,
+};
+const _: () = assert!(forward::refuses_all(FACTS.credentials));
 
-/// OpenAI fields the Gemini body has no place for.
-const UNMAPPED: &[&str] = &[
+/// OpenAI fields the Gemini body has no place for (on Vertex AI too).
+pub const UNMAPPED: &[&str] = &[
     "logprobs",
     "top_logprobs",
     "logit_bias",
@@ -26,72 +31,32 @@ const UNMAPPED: &[&str] = &[
     "parallel_tool_calls",
 ];
 
-/// What the Gemini body builder leaves out (shared with Gemini on Vertex AI).
-pub fn unhonoured(req: &ChatRequest) -> Vec<&'static str> {
-    optional(req, UNMAPPED)
-}
-
 impl Translator for Gemini {
-    fn kind(&self) -> &'static str {
-        "gemini"
+    fn facts(&self) -> &'static Facts {
+        &FACTS
     }
 
-    fn credential_headers(&self) -> &'static [&'static str] {
-        CREDENTIALS
+    fn request(&self, call: &Call<'_>, req: &ChatRequest) -> Upstream {
+        super::request(call.provider, call.model, req)
     }
 
-    fn request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &ChatRequest,
-        _raw: &[u8],
-        _now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
-        super::request(provider, upstream_model, req)
+    fn response(&self, a: &Answer<'_>) -> Answered {
+        response::response(a.status, a.body, a.created)
     }
 
-    fn unhonoured(&self, req: &ChatRequest) -> Vec<&'static str> {
-        unhonoured(req)
+    fn error(&self, a: &Answer<'_>) -> GatewayError {
+        response::error(a.status, a.body)
     }
 
-    fn response(
-        &self,
-        status: u16,
-        body: &[u8],
-        created: u64,
-        _meta: &ResponseMeta<'_>,
-    ) -> Result<ResponseOut, GatewayError> {
-        response::response(status, body, created)
-    }
-
-    fn error(&self, status: u16, body: &[u8], _meta: &ResponseMeta<'_>) -> GatewayError {
-        response::error(status, body)
-    }
-
-    fn stream(&self, settings: StreamSettings, _meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
+    fn stream(&self, settings: StreamSettings, _: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
         Box::new(GeminiStream::new(settings))
     }
 
-    fn embeddings_request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &EmbeddingsRequest,
-        _raw: &[u8],
-        _now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
-        embeddings::gemini_request(provider, upstream_model, req)
+    fn embeddings_request(&self, call: &Call<'_>, req: &EmbeddingsRequest) -> Upstream {
+        embeddings::gemini_request(call.provider, call.model, req)
     }
 
-    fn embeddings_response(
-        &self,
-        _provider: &Provider,
-        status: u16,
-        body: &[u8],
-        meta: &ResponseMeta<'_>,
-        shape: &Shape,
-    ) -> Result<ResponseOut, GatewayError> {
-        embeddings::gemini_response(status, body, meta, shape)
+    fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
+        embeddings::gemini_response(a.status, a.body, a.meta, shape)
     }
 }

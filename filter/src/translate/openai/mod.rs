@@ -1,6 +1,8 @@
 //! OpenAI and OpenAI-compatible upstreams: the body goes through byte for byte except
 //! `model` (and `stream_options`, so that every stream reports usage).
 
+#[cfg(test)]
+mod cases;
 pub mod embeddings;
 mod translator;
 

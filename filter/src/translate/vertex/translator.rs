@@ -1,124 +1,82 @@
 //! Vertex AI as two [`Translator`]s, one per publisher: Gemini models (the Gemini
-//! body and answers) and Anthropic models (the Anthropic body via `rawPredict`). Both
-//! authenticate with `Authorization: Bearer <token>`.
+//! body; answers as Gemini's) and Anthropic models (the Anthropic body via
+//! `rawPredict`). Both authenticate with `Authorization: Bearer <token>`.
 
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
-use crate::config::{forward, Provider, VertexAnthropicSettings, VertexSettings};
+use crate::config::{forward, VertexAnthropicSettings, VertexSettings};
 use crate::error::GatewayError;
 use crate::translate::anthropic::{self, stream::AnthropicStream};
 use crate::translate::embeddings::Shape;
-use crate::translate::gemini::{self, embeddings, response, stream::GeminiStream};
-use crate::translate::provider::Translator;
-use crate::translate::{ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest};
+use crate::translate::gemini::{self, embeddings, Gemini};
+use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::{ResponseMeta, StreamMapper, StreamSettings};
 
-pub const CREDENTIALS: &[&str] = &["authorization"];
-const _: () = assert!(forward::refuses_all(CREDENTIALS));
+const GEMINI: Facts = Facts {
+    kind: "vertex",
+    credentials: &["authorization"],
+    client_headers: &[],
+    unmapped: gemini::UNMAPPED,
+};
+const ANTHROPIC: Facts = Facts {
+    kind: "vertex_anthropic",
+    unmapped: anthropic::translator::UNMAPPED,
+    ..GEMINI
+};
+const _: () = assert!(forward::refuses_all(GEMINI.credentials));
 
 impl Translator for VertexSettings {
-    fn kind(&self) -> &'static str {
-        "vertex"
+    fn facts(&self) -> &'static Facts {
+        &GEMINI
     }
 
-    fn credential_headers(&self) -> &'static [&'static str] {
-        CREDENTIALS
+    fn request(&self, call: &Call<'_>, req: &ChatRequest) -> Upstream {
+        super::gemini_request(call.provider, self, call.model, req)
     }
 
-    fn request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &ChatRequest,
-        _raw: &[u8],
-        _now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
-        super::gemini_request(provider, self, upstream_model, req)
+    fn response(&self, a: &Answer<'_>) -> Answered {
+        Gemini.response(a)
     }
 
-    fn unhonoured(&self, req: &ChatRequest) -> Vec<&'static str> {
-        gemini::translator::unhonoured(req)
+    fn error(&self, a: &Answer<'_>) -> GatewayError {
+        Gemini.error(a)
     }
 
-    fn response(
-        &self,
-        status: u16,
-        body: &[u8],
-        created: u64,
-        _meta: &ResponseMeta<'_>,
-    ) -> Result<ResponseOut, GatewayError> {
-        response::response(status, body, created)
+    fn stream(&self, settings: StreamSettings, meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
+        Gemini.stream(settings, meta)
     }
 
-    fn error(&self, status: u16, body: &[u8], _meta: &ResponseMeta<'_>) -> GatewayError {
-        response::error(status, body)
+    fn embeddings_request(&self, call: &Call<'_>, req: &EmbeddingsRequest) -> Upstream {
+        embeddings::vertex_request(call.provider, self, call.model, req)
     }
 
-    fn stream(&self, settings: StreamSettings, _meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
-        Box::new(GeminiStream::new(settings))
-    }
-
-    fn embeddings_request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &EmbeddingsRequest,
-        _raw: &[u8],
-        _now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
-        embeddings::vertex_request(provider, self, upstream_model, req)
-    }
-
-    fn embeddings_response(
-        &self,
-        _provider: &Provider,
-        status: u16,
-        body: &[u8],
-        meta: &ResponseMeta<'_>,
-        shape: &Shape,
-    ) -> Result<ResponseOut, GatewayError> {
-        embeddings::vertex_response(status, body, meta, shape)
+    fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
+        embeddings::vertex_response(a.status, a.body, a.meta, shape)
     }
 }
 
 impl Translator for VertexAnthropicSettings {
-    fn kind(&self) -> &'static str {
-        "vertex_anthropic"
+    fn facts(&self) -> &'static Facts {
+        &ANTHROPIC
     }
 
-    fn credential_headers(&self) -> &'static [&'static str] {
-        CREDENTIALS
-    }
-
-    fn request(
-        &self,
-        provider: &Provider,
-        upstream_model: &str,
-        req: &ChatRequest,
-        _raw: &[u8],
-        _now_ms: u64,
-    ) -> Result<UpstreamRequest, GatewayError> {
-        super::anthropic_request(provider, self, upstream_model, req)
+    fn request(&self, call: &Call<'_>, req: &ChatRequest) -> Upstream {
+        super::anthropic_request(call.provider, self, call.model, req)
     }
 
     fn unhonoured(&self, req: &ChatRequest) -> Vec<&'static str> {
         anthropic::translator::unhonoured(req)
     }
 
-    fn response(
-        &self,
-        status: u16,
-        body: &[u8],
-        created: u64,
-        _meta: &ResponseMeta<'_>,
-    ) -> Result<ResponseOut, GatewayError> {
-        super::anthropic_response(status, body, created)
+    fn response(&self, a: &Answer<'_>) -> Answered {
+        super::anthropic_response(a.status, a.body, a.created)
     }
 
-    fn error(&self, status: u16, body: &[u8], _meta: &ResponseMeta<'_>) -> GatewayError {
-        super::anthropic_error(status, body)
+    fn error(&self, a: &Answer<'_>) -> GatewayError {
+        super::anthropic_error(a.status, a.body)
     }
 
-    fn stream(&self, settings: StreamSettings, _meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
+    fn stream(&self, settings: StreamSettings, _: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
         Box::new(AnthropicStream::new(settings))
     }
 }
