@@ -8,7 +8,7 @@ mod translator;
 
 pub use translator::OpenAi;
 
-use crate::api::openai::{ChatRequest, ChunkProbe, ErrorEnvelope, UsageProbe};
+use crate::api::openai::{ChatRequest, ChunkProbe, UsageProbe};
 use crate::codec::json_splice::{find_top_level, insert_first, splice};
 use crate::codec::sse::{self, SseParser};
 use crate::config::Provider;
@@ -100,15 +100,7 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
 }
 
 pub fn error(status: u16, body: &[u8]) -> GatewayError {
-    match serde_json::from_slice::<ErrorEnvelope>(body) {
-        Ok(env) => errors::from_upstream(
-            status,
-            env.error.kind.as_deref(),
-            env.error.message.as_deref(),
-            body,
-        ),
-        Err(_) => errors::from_upstream(status, None, None, body),
-    }
+    errors::from_error_object(status, body)
 }
 
 /// Passes events through unchanged, reading usage on the way and hiding the usage
