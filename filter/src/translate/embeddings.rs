@@ -5,32 +5,11 @@
 //! `embeddings_out.rs`; kinds without embeddings answer a clear 400 before anything
 //! goes upstream (the trait's default).
 
+pub use super::embeddings_out::Shape;
 use super::{provider, Answer, Call, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::api::embeddings::{EmbeddingInput, EmbeddingsRequest};
 use crate::config::Provider;
 use crate::error::GatewayError;
-use crate::usage::estimate;
-
-/// What translating the answer needs to know about the request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Shape {
-    /// `encoding_format: "base64"`: vectors as base64 of little-endian f32.
-    pub base64: bool,
-    /// Number of inputs: the answer must carry as many vectors.
-    pub inputs: usize,
-    /// Estimated input tokens, reported when the provider reports none.
-    pub estimate: u64,
-}
-
-impl Shape {
-    pub fn of(req: &EmbeddingsRequest) -> Shape {
-        Shape {
-            base64: req.encoding_format.as_deref() == Some("base64"),
-            inputs: req.input.len(),
-            estimate: estimate::embedding_tokens(req),
-        }
-    }
-}
 
 /// The inputs as text, for providers that embed text only (no token ids).
 pub fn texts<'a>(req: &'a EmbeddingsRequest, kind: &str) -> Result<Vec<&'a str>, GatewayError> {

@@ -10,11 +10,10 @@ use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
 use crate::config::{AnthropicSettings, Provider, ProviderKind};
 use crate::error::GatewayError;
-use crate::translate::embeddings::Shape;
+use crate::translate::embeddings_out::Shape;
 use crate::translate::unhonoured::optional;
 use crate::translate::{
-    gemini, openai, ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest,
-    EVENT_STREAM,
+    ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest, EVENT_STREAM,
 };
 
 /// What a translator needs to build an upstream request besides the client's request.
@@ -131,12 +130,19 @@ pub trait Translator {
     }
 }
 
+/// The OpenAI kind's translator: the kind has no settings of its own (the impl is in
+/// `openai/`; the type is here so that [`of`] imports nothing from the folders).
+pub struct OpenAi;
+
+/// Gemini's translator (the impl is in `gemini/`), also without settings.
+pub struct Gemini;
+
 /// The translator of a configured provider.
 pub fn of(provider: &Provider) -> &dyn Translator {
     match &provider.kind {
-        ProviderKind::OpenAi => &openai::OpenAi,
+        ProviderKind::OpenAi => &OpenAi,
         ProviderKind::Anthropic(s) => s,
-        ProviderKind::Gemini => &gemini::Gemini,
+        ProviderKind::Gemini => &Gemini,
         ProviderKind::Vertex(s) => s,
         ProviderKind::VertexAnthropic(s) => s,
         ProviderKind::Azure(s) => s,

@@ -6,8 +6,8 @@ use crate::api::openai::ChatRequest;
 use crate::config::{forward, AzureSettings};
 use crate::error::GatewayError;
 use crate::translate::embeddings::Shape;
-use crate::translate::openai::{self, OpenAi};
-use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::openai;
+use crate::translate::provider::{Answer, Answered, Call, Facts, OpenAi, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper, StreamSettings, UpstreamRequest};
 
 const FACTS: Facts = Facts {

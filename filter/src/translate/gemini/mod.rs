@@ -11,7 +11,7 @@ pub mod stream;
 mod translator;
 pub mod wire;
 
-pub use translator::{Gemini, UNMAPPED};
+pub use translator::UNMAPPED;
 
 use std::collections::BTreeMap;
 

@@ -8,11 +8,8 @@ use crate::api::openai::ChatRequest;
 use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::embeddings::Shape;
-use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::provider::{Answer, Answered, Call, Facts, Gemini, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper, StreamSettings};
-
-/// The Gemini kind has no settings of its own.
-pub struct Gemini;
 
 const FACTS: Facts = Facts {
     kind: "gemini",

@@ -6,8 +6,6 @@ mod cases;
 pub mod embeddings;
 mod translator;
 
-pub use translator::OpenAi;
-
 use crate::api::openai::{ChatRequest, ChunkProbe, UsageProbe};
 use crate::codec::json_splice::{find_top_level, insert_first, splice};
 use crate::codec::sse::{self, SseParser};

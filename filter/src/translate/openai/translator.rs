@@ -8,11 +8,8 @@ use crate::api::openai::ChatRequest;
 use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::embeddings::Shape;
-use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::provider::{Answer, Answered, Call, Facts, OpenAi, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper, StreamSettings, UpstreamRequest};
-
-/// The OpenAI kind has no settings of its own.
-pub struct OpenAi;
 
 const FACTS: Facts = Facts {
     kind: "openai",

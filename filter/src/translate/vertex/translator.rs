@@ -8,8 +8,8 @@ use crate::config::{forward, VertexAnthropicSettings, VertexSettings};
 use crate::error::GatewayError;
 use crate::translate::anthropic::{self, stream::AnthropicStream};
 use crate::translate::embeddings::Shape;
-use crate::translate::gemini::{self, embeddings, Gemini};
-use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::gemini::{self, embeddings};
+use crate::translate::provider::{Answer, Answered, Call, Facts, Gemini, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper, StreamSettings};
 
 const GEMINI: Facts = Facts {
