@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::validate::{err, ConfigError, Provider, ProviderKind};
+use super::validate::{err, ConfigError, Provider};
 
 /// What any provider may see: content negotiation and tracing. Pseudo-headers and the
 /// headers the gateway writes itself (credentials, `content-length`, …) are not listed:
@@ -21,34 +21,21 @@ const EVERY_KIND: &[&str] = &[
     "transfer-encoding",
 ];
 
-/// What one kind needs on top.
-fn for_kind(kind: &ProviderKind) -> &'static [&'static str] {
-    match kind {
-        ProviderKind::Azure(_) => &["x-ms-client-request-id"],
-        // anthropic-beta stays out by default: beta features can be billed differently
-        // from what the gateway prices (the operator may allow it).
-        ProviderKind::OpenAi
-        | ProviderKind::Anthropic(_)
-        | ProviderKind::Gemini
-        | ProviderKind::Vertex(_)
-        | ProviderKind::VertexAnthropic(_)
-        | ProviderKind::Bedrock(_) => &[],
-    }
-}
-
 /// May the client's header `name` (lowercase, as Envoy hands it over) reach `provider`?
 /// `per_attempt`: the per-attempt position, where the client's headers were already
 /// filtered by the gateway position and `x-envoy-*` are the router's own.
-pub fn allowed(provider: &Provider, name: &str, per_attempt: bool) -> bool {
+/// `for_kind`: what the provider's kind needs on top (its translator says).
+pub fn allowed(provider: &Provider, for_kind: &[&str], name: &str, per_attempt: bool) -> bool {
     name.starts_with(':')
         || EVERY_KIND.contains(&name)
-        || for_kind(&provider.kind).contains(&name)
+        || for_kind.contains(&name)
         || provider.forward_headers.iter().any(|h| h == name)
         || (per_attempt && name.starts_with("x-envoy-"))
 }
 
-/// Headers an operator cannot allow: credentials (the gateway sets the provider's own),
-/// and framing or protocol headers the gateway rewrites.
+/// Headers an operator cannot allow: credentials (the gateway sets the provider's own;
+/// each provider's translator checks at compile time that its own are here), and
+/// framing or protocol headers the gateway rewrites.
 const NEVER: &[&str] = &[
     "authorization",
     "proxy-authorization",
@@ -62,6 +49,39 @@ const NEVER: &[&str] = &[
     "accept-encoding",
     "anthropic-version",
 ];
+
+/// A header no operator may forward (AWS signs with a family of `x-amz-` headers).
+/// `const`: translators check their credential headers against it when compiled.
+pub const fn refuses(name: &str) -> bool {
+    let name = name.as_bytes();
+    starts_with(name, b"x-amz-") || any_equal(name, NEVER)
+}
+
+/// Every one of `names` is refused by [`refuses`].
+pub const fn refuses_all(names: &[&str]) -> bool {
+    match names {
+        [] => true,
+        [first, rest @ ..] => refuses(first) && refuses_all(rest),
+    }
+}
+
+const fn any_equal(name: &[u8], list: &[&str]) -> bool {
+    match list {
+        [] => false,
+        [first, rest @ ..] => {
+            (name.len() == first.len() && starts_with(name, first.as_bytes()))
+                || any_equal(name, rest)
+        }
+    }
+}
+
+const fn starts_with(s: &[u8], prefix: &[u8]) -> bool {
+    match (s, prefix) {
+        (_, []) => true,
+        ([a, s @ ..], [b, prefix @ ..]) => *a == *b && starts_with(s, prefix),
+        ([], [_, ..]) => false,
+    }
+}
 
 /// `forward_headers`: provider name (or `*` for every provider) → header names.
 pub type RawForward = BTreeMap<String, Vec<String>>;
@@ -95,8 +115,7 @@ pub fn apply(
                     format!("{name:?} is not a lowercase header name ([a-z0-9_-])"),
                 );
             }
-            if NEVER.contains(&name.as_str()) || name.starts_with("x-amz-") || name == route_header
-            {
+            if refuses(name) || name == route_header {
                 return err(
                     format!("forward_headers.{key}"),
                     format!("{name} carries credentials or framing the gateway sets itself; it cannot be forwarded"),

@@ -185,11 +185,14 @@ pub fn apply(
     // One pass over the snapshot: remove what is there and neither allowed for this
     // provider nor written below (a write replaces it: no removal call needed).
     let mut removed: Vec<&str> = Vec::new();
+    let for_kind = translate::of(provider).facts().client_headers;
     for (name, _) in headers.iter() {
         let written = matches!(name, "content-length" | "content-type")
             || name == keep.route_header
             || up.headers.iter().any(|(n, _)| *n == name);
-        if written || removed.contains(&name) || forward::allowed(provider, name, keep.per_attempt)
+        if written
+            || removed.contains(&name)
+            || forward::allowed(provider, for_kind, name, keep.per_attempt)
         {
             continue;
         }

@@ -1,11 +1,32 @@
-//! The OpenAI embeddings list the gateway answers for providers with another format.
+//! The OpenAI embeddings list the gateway answers for providers with another format,
+//! and what building it needs to know about the request.
 
-use super::embeddings::Shape;
 use super::ResponseOut;
-use crate::api::embeddings::{EmbeddingOut, EmbeddingsList, UsageOut, Vector};
+use crate::api::embeddings::{EmbeddingOut, EmbeddingsList, EmbeddingsRequest, UsageOut, Vector};
 use crate::codec::base64;
 use crate::error::GatewayError;
-use crate::usage::TokenUsage;
+use crate::usage::{estimate, TokenUsage};
+
+/// What translating the answer needs to know about the request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// `encoding_format: "base64"`: vectors as base64 of little-endian f32.
+    pub base64: bool,
+    /// Number of inputs: the answer must carry as many vectors.
+    pub inputs: usize,
+    /// Estimated input tokens, reported when the provider reports none.
+    pub estimate: u64,
+}
+
+impl Shape {
+    pub fn of(req: &EmbeddingsRequest) -> Shape {
+        Shape {
+            base64: req.encoding_format.as_deref() == Some("base64"),
+            inputs: req.input.len(),
+            estimate: estimate::embedding_tokens(req),
+        }
+    }
+}
 
 /// `reported`: input tokens the provider reported; `None` puts the estimate in the
 /// answer and leaves the usage unknown, so the request is accounted as estimated.

@@ -1,5 +1,6 @@
 //! Provider error answers → the OpenAI error shape. Never fails.
 
+use crate::api::openai::ErrorEnvelope;
 use crate::error::{clip, GatewayError};
 
 /// Status the client sees for an upstream status: 4xx and 5xx are kept, except
@@ -36,6 +37,20 @@ pub fn kind_from_provider(kind: Option<&str>, status: u16) -> &'static str {
         Some("overloaded_error") => "overloaded_error",
         Some("server_error") | Some("api_error") => "api_error",
         _ => kind_for_status(status),
+    }
+}
+
+/// A failed answer whose body is `{"error":{"type","message"}}` (OpenAI's and
+/// Anthropic's shape), or anything else.
+pub fn from_error_object(status: u16, body: &[u8]) -> GatewayError {
+    match serde_json::from_slice::<ErrorEnvelope>(body) {
+        Ok(env) => from_upstream(
+            status,
+            env.error.kind.as_deref(),
+            env.error.message.as_deref(),
+            body,
+        ),
+        Err(_) => from_upstream(status, None, None, body),
     }
 }
 

@@ -1,11 +1,15 @@
-//! One translator per provider kind. Translators are pure: they take the parsed
-//! OpenAI request (and its raw bytes) and return data; they never touch the host.
-//! Adding a provider = one module here + one `ProviderKind` variant + the match arms
-//! below, which the compiler points to.
+//! One folder per provider kind, each behind the [`Translator`] trait
+//! (`provider.rs`). Translators are pure: they take the parsed OpenAI request (and its
+//! raw bytes) and return data; they never touch the host. Adding a provider = its
+//! folder with its `Translator` impl, one `ProviderKind` variant (and its arm in
+//! [`provider::of`]), and its test data. The functions below are the entry points the
+//! gateway calls: one dynamic call each.
 
 pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
+#[cfg(test)]
+mod cases;
 pub mod chat_checks;
 pub mod chunks;
 pub mod embeddings;
@@ -15,6 +19,7 @@ pub mod events;
 pub mod gemini;
 pub mod messages;
 pub mod openai;
+pub mod provider;
 mod request_parts;
 mod unhonoured;
 pub mod vertex;
@@ -23,11 +28,10 @@ pub mod work;
 mod work_tests;
 
 use crate::api::openai::ChatRequest;
-use crate::codec::eventstream;
-use crate::codec::sse::SseParser;
-use crate::config::{Provider, ProviderKind};
+use crate::config::Provider;
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
+pub use provider::{of, Answer, Call, Facts, Translator};
 
 /// `{"type":"object","properties":{}}`: the schema of a tool declared without parameters.
 /// Parsed once per VM, not on every request.
@@ -101,29 +105,15 @@ pub fn request(
     raw: &[u8],
     now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
-    match &provider.kind {
-        ProviderKind::OpenAi => openai::request(provider, upstream_model, req, raw),
-        ProviderKind::Anthropic(settings) => {
-            anthropic::request(provider, settings, upstream_model, req)
-        }
-        ProviderKind::Gemini => gemini::request(provider, upstream_model, req),
-        ProviderKind::Vertex(v) => vertex::gemini_request(provider, v, upstream_model, req),
-        ProviderKind::VertexAnthropic(s) => {
-            vertex::anthropic_request(provider, s, upstream_model, req)
-        }
-        ProviderKind::Azure(settings) => {
-            azure::request(provider, settings, upstream_model, req, raw)
-        }
-        ProviderKind::Bedrock(settings) => {
-            bedrock::request(provider, settings, upstream_model, req, now_ms)
-        }
-    }
+    provider::of(provider).request(&Call::new(provider, upstream_model, raw, now_ms), req)
 }
 
 /// Request fields this provider cannot honour as given (the translator leaves them out
 /// or clamps them). The gateway drops them with a log line, or refuses the request in
 /// strict mode.
-pub use unhonoured::unhonoured;
+pub fn unhonoured(provider: &Provider, req: &ChatRequest) -> Vec<&'static str> {
+    provider::of(provider).unhonoured(req)
+}
 
 pub fn response(
     provider: &Provider,
@@ -132,15 +122,7 @@ pub fn response(
     created: u64,
     meta: &ResponseMeta<'_>,
 ) -> Result<ResponseOut, GatewayError> {
-    match &provider.kind {
-        ProviderKind::OpenAi | ProviderKind::Azure(_) => openai::response(status, body),
-        ProviderKind::Anthropic(_) => anthropic::response(status, body, created),
-        ProviderKind::Gemini | ProviderKind::Vertex(_) => {
-            gemini::response::response(status, body, created)
-        }
-        ProviderKind::VertexAnthropic(_) => vertex::anthropic_response(status, body, created),
-        ProviderKind::Bedrock(_) => bedrock::response(status, body, created, meta),
-    }
+    provider::of(provider).response(&Answer::new(provider, status, body, created, meta))
 }
 
 pub fn stream(
@@ -148,54 +130,12 @@ pub fn stream(
     settings: StreamSettings,
     meta: &ResponseMeta<'_>,
 ) -> Box<dyn StreamMapper> {
-    match &provider.kind {
-        ProviderKind::OpenAi | ProviderKind::Azure(_) => openai::stream::passthrough(settings),
-        _ => decoded_stream(
-            provider,
-            settings.created,
-            meta,
-            chunks::ChunkWriter::new(settings),
-        ),
-    }
-}
-
-/// The provider's stream, decoded into events that `writer` renders for the client.
-pub fn decoded_stream<W: events::Writer + 'static>(
-    provider: &Provider,
-    created: u64,
-    meta: &ResponseMeta<'_>,
-    writer: W,
-) -> Box<dyn StreamMapper> {
-    let sse = || SseParser::new(MAX_EVENT_BYTES);
-    match &provider.kind {
-        ProviderKind::OpenAi | ProviderKind::Azure(_) => {
-            events::mapper(sse(), openai::stream::OpenAiEvents::new(), writer)
-        }
-        ProviderKind::Anthropic(_) | ProviderKind::VertexAnthropic(_) => {
-            events::mapper(sse(), anthropic::stream::AnthropicEvents::new(), writer)
-        }
-        ProviderKind::Gemini | ProviderKind::Vertex(_) => {
-            events::mapper(sse(), gemini::stream::GeminiEvents::new(created), writer)
-        }
-        ProviderKind::Bedrock(_) => events::mapper(
-            eventstream::Decoder::new(MAX_EVENT_BYTES),
-            bedrock::stream::BedrockEvents::new(meta),
-            writer,
-        ),
-    }
+    provider::of(provider).stream(events::Dialect::Chat(settings), meta)
 }
 
 /// Content type of a provider's successful stream (what the mapper reads).
 pub fn stream_content_type(provider: &Provider) -> &'static str {
-    match &provider.kind {
-        ProviderKind::Bedrock(_) => bedrock::EVENT_STREAM_TYPE,
-        ProviderKind::OpenAi
-        | ProviderKind::Azure(_)
-        | ProviderKind::Anthropic(_)
-        | ProviderKind::VertexAnthropic(_)
-        | ProviderKind::Gemini
-        | ProviderKind::Vertex(_) => EVENT_STREAM,
-    }
+    provider::of(provider).stream_content_type()
 }
 
 /// Content type of what the client receives for a successful stream.

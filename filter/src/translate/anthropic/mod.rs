@@ -1,7 +1,10 @@
 //! OpenAI Chat Completions → Anthropic Messages, and the answer back.
 
+#[cfg(test)]
+mod cases;
 pub mod options;
 pub mod stream;
+pub mod translator;
 pub mod wire;
 mod wire_out;
 
@@ -471,14 +474,7 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
     })
 }
 
+/// Anthropic's error body has OpenAI's shape (`{"error":{"type","message"}}`).
 pub fn error(status: u16, body: &[u8]) -> GatewayError {
-    match serde_json::from_slice::<an::ErrorEnvelope>(body) {
-        Ok(env) => errors::from_upstream(
-            status,
-            env.error.kind.as_deref(),
-            env.error.message.as_deref(),
-            body,
-        ),
-        Err(_) => errors::from_upstream(status, None, None, body),
-    }
+    errors::from_error_object(status, body)
 }

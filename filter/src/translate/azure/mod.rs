@@ -2,6 +2,10 @@
 //! OpenAI passthrough (its `model` rewritten to the deployment name, which Azure
 //! ignores in favour of the path); answers, streams and errors are OpenAI's.
 
+#[cfg(test)]
+mod cases;
+mod translator;
+
 use crate::api::openai::ChatRequest;
 use crate::config::{AzureAuth, AzureSettings, Provider};
 use crate::error::GatewayError;

@@ -1,8 +1,11 @@
 //! OpenAI Chat Completions → AWS Bedrock Converse, and the answer back. Requests are
 //! signed here (SigV4) because the signature covers the translated body.
 
+#[cfg(test)]
+mod cases;
 pub mod embeddings;
 pub mod stream;
+mod translator;
 pub mod wire;
 
 use serde_json::value::RawValue;

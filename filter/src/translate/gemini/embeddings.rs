@@ -84,12 +84,7 @@ pub fn gemini_response(
     meta: &ResponseMeta<'_>,
     shape: &Shape,
 ) -> Result<ResponseOut, GatewayError> {
-    if !(200..300).contains(&status) {
-        return Err(gemini_response::error(status, body));
-    }
-    let resp: up::BatchEmbedResponse = serde_json::from_slice(body).map_err(|_| {
-        GatewayError::bad_gateway("upstream returned a malformed Gemini embeddings answer")
-    })?;
+    let resp: up::BatchEmbedResponse = parse(status, body, "Gemini embeddings answer")?;
     let vectors = resp.embeddings.into_iter().map(|e| e.values).collect();
     embeddings_out::list(vectors, model_name(meta), None, shape)
 }
@@ -100,12 +95,7 @@ pub fn vertex_response(
     meta: &ResponseMeta<'_>,
     shape: &Shape,
 ) -> Result<ResponseOut, GatewayError> {
-    if !(200..300).contains(&status) {
-        return Err(gemini_response::error(status, body));
-    }
-    let resp: up::PredictResponse = serde_json::from_slice(body).map_err(|_| {
-        GatewayError::bad_gateway("upstream returned a malformed Vertex AI predict answer")
-    })?;
+    let resp: up::PredictResponse = parse(status, body, "Vertex AI predict answer")?;
     // Reported only when every prediction says how many tokens it read.
     let reported = resp.predictions.iter().try_fold(0u64, |sum, p| {
         let n = p.embeddings.statistics.as_ref()?.token_count?;
@@ -117,6 +107,19 @@ pub fn vertex_response(
         .map(|p| p.embeddings.values)
         .collect();
     embeddings_out::list(vectors, model_name(meta), reported, shape)
+}
+
+/// A successful answer as `T`; a failed one as Google's error.
+fn parse<'a, T: serde::Deserialize<'a>>(
+    status: u16,
+    body: &'a [u8],
+    what: &str,
+) -> Result<T, GatewayError> {
+    if !(200..300).contains(&status) {
+        return Err(gemini_response::error(status, body));
+    }
+    serde_json::from_slice(body)
+        .map_err(|_| GatewayError::bad_gateway(format!("upstream returned a malformed {what}")))
 }
 
 fn model_name<'a>(meta: &ResponseMeta<'a>) -> &'a str {

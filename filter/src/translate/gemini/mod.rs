@@ -5,11 +5,16 @@
 // Tool parameters and answer schemas are JSON Schema, converted as values (schema.rs).
 #![allow(clippy::disallowed_types)]
 
+#[cfg(test)]
+mod cases;
 pub mod embeddings;
 pub mod response;
 mod schema;
 pub mod stream;
+mod translator;
 pub mod wire;
+
+pub use translator::UNMAPPED;
 
 use std::collections::BTreeMap;
 

@@ -20,7 +20,7 @@ pub mod to_openai;
 use super::{ResponseMeta, ResponseOut, StreamMapper, UpstreamRequest};
 use crate::api::anthropic_server::MessagesRequest;
 use crate::api::openai::ChatRequest;
-use crate::config::{Provider, ProviderKind};
+use crate::config::Provider;
 use crate::error::GatewayError;
 
 /// Parse and check what every provider needs, before routing.
@@ -81,7 +81,7 @@ pub fn request(
     raw: &[u8],
     now_ms: u64,
 ) -> Result<(UpstreamRequest, Vec<&'static str>), GatewayError> {
-    if let ProviderKind::Anthropic(settings) = &provider.kind {
+    if let Some(settings) = super::provider::of(provider).messages_native() {
         let up = passthrough::request(provider, settings, upstream_model, req, raw)?;
         return Ok((up, Vec::new()));
     }
@@ -105,7 +105,7 @@ pub fn response(
     created: u64,
     meta: &ResponseMeta<'_>,
 ) -> Result<ResponseOut, GatewayError> {
-    if let ProviderKind::Anthropic(_) = &provider.kind {
+    if super::provider::of(provider).messages_native().is_some() {
         return passthrough::response(status, body);
     }
     let out = super::response(provider, status, body, created, meta)?;
@@ -118,8 +118,8 @@ pub fn response(
 }
 
 pub fn stream(provider: &Provider, created: u64, meta: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
-    if let ProviderKind::Anthropic(_) = &provider.kind {
+    if super::provider::of(provider).messages_native().is_some() {
         return passthrough::stream();
     }
-    super::decoded_stream(provider, created, meta, stream::MessagesWriter::new())
+    super::provider::of(provider).stream(super::events::Dialect::Messages { created }, meta)
 }

@@ -1,7 +1,12 @@
 //! OpenAI and OpenAI-compatible upstreams: the body goes through byte for byte except
 //! `model` (and `stream_options`, so that every stream reports usage).
 
-use crate::api::openai::{ChatRequest, ErrorEnvelope, UsageProbe};
+#[cfg(test)]
+mod cases;
+pub mod embeddings;
+mod translator;
+
+use crate::api::openai::{ChatRequest, UsageProbe};
 use crate::codec::json_splice::{find_top_level, insert_first, splice};
 use crate::config::Provider;
 use crate::error::GatewayError;
@@ -92,13 +97,5 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
 }
 
 pub fn error(status: u16, body: &[u8]) -> GatewayError {
-    match serde_json::from_slice::<ErrorEnvelope>(body) {
-        Ok(env) => errors::from_upstream(
-            status,
-            env.error.kind.as_deref(),
-            env.error.message.as_deref(),
-            body,
-        ),
-        Err(_) => errors::from_upstream(status, None, None, body),
-    }
+    errors::from_error_object(status, body)
 }

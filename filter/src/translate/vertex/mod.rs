@@ -2,6 +2,10 @@
 //! (`publishers/anthropic`, `rawPredict`: the Messages body without `model`, with
 //! `anthropic_version`). Both authenticate with `Authorization: Bearer <token>`.
 
+#[cfg(test)]
+mod cases;
+mod translator;
+
 use crate::api::openai::ChatRequest;
 use crate::config::{Provider, VertexAnthropicSettings, VertexSettings};
 use crate::error::GatewayError;
