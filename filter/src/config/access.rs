@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::validate::ConfigError;
+use super::error::{err, ConfigError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,13 +92,6 @@ pub struct Access {
     pub by_principal: HashMap<String, usize>,
 }
 
-fn err<T>(field: String, reason: impl Into<String>) -> Result<T, ConfigError> {
-    Err(ConfigError {
-        field,
-        reason: reason.into(),
-    })
-}
-
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
@@ -136,7 +129,8 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-pub fn validate(raw: RawAccess, models: &[String]) -> Result<Access, ConfigError> {
+/// `models`: the client-facing model names keys may list.
+pub fn convert(raw: RawAccess, models: &[String]) -> Result<Access, ConfigError> {
     let mut access = Access::default();
     for (i, t) in raw.teams.into_iter().enumerate() {
         let field = format!("access.teams[{i}]");
@@ -236,7 +230,7 @@ pub fn validate(raw: RawAccess, models: &[String]) -> Result<Access, ConfigError
     }
     if access.keys.is_empty() {
         return err(
-            "access.keys".into(),
+            "access.keys",
             "at least one key or principal is required when access is configured",
         );
     }

@@ -69,7 +69,7 @@ impl RootContext for Root {
                 }
                 log::info!(
                     "llm-gateway: configured {} providers, {} models",
-                    cfg.providers.len(),
+                    cfg.providers.len() + cfg.clusters.len(),
                     cfg.models.len()
                 );
                 let tiktoken = cfg.token_estimator == TokenEstimator::Tiktoken;
