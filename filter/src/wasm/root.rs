@@ -69,6 +69,7 @@ impl RootContext for Root {
                 }
                 log::info!(
                     "llm-gateway: configured {} providers, {} models",
+                    // Failover clusters count, as they did when they were listed as providers.
                     cfg.providers.len() + cfg.clusters.len(),
                     cfg.models.len()
                 );
