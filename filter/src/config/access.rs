@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::validate::ConfigError;
+use super::error::{err, ConfigError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,18 +92,27 @@ pub struct Access {
     pub by_principal: HashMap<String, usize>,
 }
 
-fn err<T>(field: String, reason: impl Into<String>) -> Result<T, ConfigError> {
-    Err(ConfigError {
-        field,
-        reason: reason.into(),
-    })
-}
-
-fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// A team's or key's name: it ends up in shared-data keys, metrics and `/v1/usage`.
+/// `taken`: another of the same list has it.
+fn check_name(field: &str, name: &str, taken: bool, what: &str) -> Result<(), ConfigError> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return err(
+            format!("{field}.name"),
+            "must be 1-64 characters of [A-Za-z0-9_-]",
+        );
+    }
+    if taken {
+        return err(
+            format!("{field}.name"),
+            format!("duplicate {what} {name:?}"),
+        );
+    }
+    Ok(())
 }
 
 fn budget(
@@ -136,22 +145,13 @@ fn parse_hex32(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-pub fn validate(raw: RawAccess, models: &[String]) -> Result<Access, ConfigError> {
+/// `models`: the client-facing model names keys may list.
+pub fn convert(raw: RawAccess, models: &[String]) -> Result<Access, ConfigError> {
     let mut access = Access::default();
     for (i, t) in raw.teams.into_iter().enumerate() {
         let field = format!("access.teams[{i}]");
-        if !valid_name(&t.name) {
-            return err(
-                format!("{field}.name"),
-                "must be 1-64 characters of [A-Za-z0-9_-]",
-            );
-        }
-        if access.teams.iter().any(|x| x.name == t.name) {
-            return err(
-                format!("{field}.name"),
-                format!("duplicate team {:?}", t.name),
-            );
-        }
+        let taken = access.teams.iter().any(|x| x.name == t.name);
+        check_name(&field, &t.name, taken, "team")?;
         let budget = budget(&field, t.budget_usd, t.budget_period)?;
         access.teams.push(Team {
             name: t.name,
@@ -160,18 +160,8 @@ pub fn validate(raw: RawAccess, models: &[String]) -> Result<Access, ConfigError
     }
     for (i, k) in raw.keys.into_iter().enumerate() {
         let field = format!("access.keys[{i}]");
-        if !valid_name(&k.name) {
-            return err(
-                format!("{field}.name"),
-                "must be 1-64 characters of [A-Za-z0-9_-]",
-            );
-        }
-        if access.keys.iter().any(|x| x.name == k.name) {
-            return err(
-                format!("{field}.name"),
-                format!("duplicate key name {:?}", k.name),
-            );
-        }
+        let taken = access.keys.iter().any(|x| x.name == k.name);
+        check_name(&field, &k.name, taken, "key name")?;
         let index = access.keys.len();
         match (&k.sha256, &k.principal) {
             (Some(h), None) => {
@@ -236,7 +226,7 @@ pub fn validate(raw: RawAccess, models: &[String]) -> Result<Access, ConfigError
     }
     if access.keys.is_empty() {
         return err(
-            "access.keys".into(),
+            "access.keys",
             "at least one key or principal is required when access is configured",
         );
     }

@@ -5,8 +5,29 @@
 use rustc_hash::FxHashMap;
 
 use super::access::Access;
+use super::cluster::{self, Cluster, Upstream};
+use super::error::ConfigError;
+use super::models::ModelRoute;
 use super::pricing::Price;
-use super::validate::{ConfigError, Served};
+use super::provider::Provider;
+
+/// What the configuration can serve, for checks that span sections.
+pub struct Served<'a> {
+    pub providers: &'a [Provider],
+    pub clusters: &'a [Cluster],
+    pub models: &'a FxHashMap<String, ModelRoute>,
+    pub allow_provider_model: bool,
+}
+
+impl Served<'_> {
+    /// A target's provider; None for a failover cluster.
+    pub fn provider(&self, index: usize) -> Option<&Provider> {
+        match cluster::upstream(self.providers, self.clusters, index)? {
+            Upstream::Provider(p) => Some(p),
+            Upstream::Cluster(_) => None,
+        }
+    }
+}
 
 fn priced(prices: &FxHashMap<String, Price>, provider: &str, model: &str) -> bool {
     prices.contains_key(&format!("{provider}/{model}")) || prices.contains_key(model)
@@ -19,17 +40,12 @@ pub fn prices_name_served_models(
     prices: &FxHashMap<String, Price>,
     served: &Served<'_>,
 ) -> Result<(), ConfigError> {
-    let is_real = |name: &str| {
-        served
-            .providers
-            .iter()
-            .any(|p| !p.is_cluster && p.name == name)
-    };
+    let is_real = |name: &str| served.providers.iter().any(|p| p.name == name);
     let targets = || {
         served.models.values().flat_map(|r| {
             r.targets.iter().filter_map(|t| {
-                let p = served.providers.get(t.provider)?;
-                (!p.is_cluster).then_some((p.name.as_str(), t.model.as_str()))
+                let p = served.provider(t.provider)?;
+                Some((p.name.as_str(), t.model.as_str()))
             })
         })
     };
@@ -88,9 +104,8 @@ pub fn budgets_are_priced(
         for name in reachable {
             let unpriced = match served.models.get(name) {
                 Some(route) => route.targets.iter().find_map(|t| {
-                    let p = served.providers.get(t.provider)?;
-                    (!p.is_cluster && !priced(prices, &p.name, &t.model))
-                        .then(|| format!("{}/{}", p.name, t.model))
+                    let p = served.provider(t.provider)?;
+                    (!priced(prices, &p.name, &t.model)).then(|| format!("{}/{}", p.name, t.model))
                 }),
                 None => match name.split_once('/') {
                     Some((p, m)) if !priced(prices, p, m) => Some(name.to_string()),

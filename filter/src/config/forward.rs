@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::validate::{err, ConfigError, Provider};
+use super::cluster::Cluster;
+use super::error::{err, ConfigError};
+use super::provider::Provider;
 
 /// What any provider may see: content negotiation and tracing. Pseudo-headers and the
 /// headers the gateway writes itself (credentials, `content-length`, …) are not listed:
@@ -92,13 +94,14 @@ pub type RawForward = BTreeMap<String, Vec<String>>;
 pub fn apply(
     raw: Option<RawForward>,
     providers: &mut [Provider],
+    clusters: &mut [Cluster],
     route_header: &str,
 ) -> Result<(), ConfigError> {
     let Some(raw) = raw else {
         return Ok(());
     };
     for (key, names) in &raw {
-        if key != "*" && !providers.iter().any(|p| !p.is_cluster && &p.name == key) {
+        if key != "*" && !providers.iter().any(|p| &p.name == key) {
             return err(
                 format!("forward_headers.{key}"),
                 "must be the name of a provider, or * for every provider",
@@ -126,16 +129,18 @@ pub fn apply(
     let every: Vec<String> = raw.values().flatten().cloned().collect();
     let all = raw.get("*").cloned().unwrap_or_default();
     for p in providers.iter_mut() {
-        let mut list = if p.is_cluster {
-            every.clone()
-        } else {
-            let mut own = raw.get(&p.name).cloned().unwrap_or_default();
-            own.extend(all.iter().cloned());
-            own
-        };
-        list.sort();
-        list.dedup();
-        p.forward_headers = list;
+        let mut own = raw.get(&p.name).cloned().unwrap_or_default();
+        own.extend(all.iter().cloned());
+        p.forward_headers = sorted(own);
+    }
+    for c in clusters.iter_mut() {
+        c.wire.forward_headers = sorted(every.clone());
     }
     Ok(())
+}
+
+fn sorted(mut list: Vec<String>) -> Vec<String> {
+    list.sort();
+    list.dedup();
+    list
 }

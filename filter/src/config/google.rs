@@ -1,26 +1,16 @@
 //! Validation of the Google provider kinds: `gemini` (AI Studio), `vertex` (Gemini on
 //! Vertex AI) and `vertex_anthropic` (Claude on Vertex AI).
 
+use super::error::{err, ConfigError};
+use super::provider::{
+    Common, ProviderKind, VertexAnthropicSettings, VertexSettings, DEFAULT_MAX_TOKENS,
+};
 use super::raw::{RawGemini, RawVertex, RawVertexAnthropic};
-use super::validate::{err, header_safe, Common, ConfigError, ProviderKind, DEFAULT_MAX_TOKENS};
+use super::text::header_safe;
 
 pub const GEMINI_HOST: &str = "generativelanguage.googleapis.com";
 pub const GEMINI_BASE_PATH: &str = "/v1beta";
 pub const VERTEX_ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
-
-#[derive(Debug)]
-pub struct VertexSettings {
-    pub project: String,
-    pub location: String,
-}
-
-#[derive(Debug)]
-pub struct VertexAnthropicSettings {
-    pub vertex: VertexSettings,
-    /// `anthropic_version` sent in the body.
-    pub version: String,
-    pub default_max_tokens: u32,
-}
 
 pub(super) fn gemini(raw: RawGemini) -> (Common, ProviderKind) {
     let RawGemini {

@@ -1,19 +1,37 @@
-//! Plugin configuration: raw serde structs (`raw`) validated once, in `on_configure`,
-//! into the typed `Config` (`validate`). Every error names the field it is about.
+//! Plugin configuration: the raw document (`raw`) converted once, in `on_configure`, into
+//! the typed `Config` (`document`), one file per section of the document. Every error
+//! names the field it is about.
 pub mod access;
 mod budgets;
+mod cluster;
+mod document;
+mod error;
 pub mod forward;
 mod google;
+mod health;
 pub mod model_limits;
+mod models;
 mod presets;
 pub mod pricing;
+mod provider;
 mod raw;
+mod secret;
+mod settings;
+mod text;
 mod validate;
 
-pub use google::{VertexAnthropicSettings, VertexSettings};
+#[cfg(test)]
+mod tests;
+
+pub use cluster::{Cluster, Upstream};
+pub use document::{parse, Config};
+pub use error::ConfigError;
+pub use health::HealthSettings;
+pub use models::{ModelRoute, Target};
 pub use presets::Preset;
-pub use raw::{Role, Strategy, TokenEstimator};
-pub use validate::{
-    parse, AnthropicSettings, AwsCredentials, AzureAuth, AzureSettings, BedrockSettings, Config,
-    ConfigError, HealthSettings, ModelRoute, Provider, ProviderKind, Secret, Target,
+pub use provider::{
+    AnthropicSettings, AwsCredentials, AzureAuth, AzureSettings, BedrockSettings, Provider,
+    ProviderKind, VertexAnthropicSettings, VertexSettings,
 };
+pub use raw::{Role, Strategy, TokenEstimator};
+pub use secret::Secret;

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use super::validate::ModelRoute;
+use super::models::ModelRoute;
 use crate::limits::rate::Limits;
 use rustc_hash::FxHashMap;
 

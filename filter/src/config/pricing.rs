@@ -4,7 +4,7 @@ use rustc_hash::FxHashMap;
 
 use serde::Deserialize;
 
-use super::validate::ConfigError;
+use super::error::{err, ConfigError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,10 +23,11 @@ pub struct Price {
     pub cached_input: f64,
 }
 
-pub fn validate(raw: Vec<RawPrice>) -> Result<FxHashMap<String, Price>, ConfigError> {
-    let mut out = FxHashMap::default();
-    for (i, p) in raw.into_iter().enumerate() {
-        let field = format!("prices[{i}]");
+/// Field paths are relative to the entry (`input`).
+impl TryFrom<&RawPrice> for Price {
+    type Error = ConfigError;
+
+    fn try_from(p: &RawPrice) -> Result<Self, ConfigError> {
         let cached = p.cached_input.unwrap_or(p.input);
         for (name, v) in [
             ("input", p.input),
@@ -34,22 +35,28 @@ pub fn validate(raw: Vec<RawPrice>) -> Result<FxHashMap<String, Price>, ConfigEr
             ("cached_input", cached),
         ] {
             if !(v.is_finite() && (0.0..1e6).contains(&v)) {
-                return Err(ConfigError {
-                    field: format!("{field}.{name}"),
-                    reason: "must be a price in USD per million tokens, 0 to 1e6".into(),
-                });
+                return err(name, "must be a price in USD per million tokens, 0 to 1e6");
             }
         }
-        let price = Price {
+        Ok(Price {
             input: p.input,
             output: p.output,
             cached_input: cached,
-        };
+        })
+    }
+}
+
+/// The `prices` section, by the model each entry names.
+pub fn convert(raw: Vec<RawPrice>) -> Result<FxHashMap<String, Price>, ConfigError> {
+    let mut out = FxHashMap::default();
+    for (i, p) in raw.into_iter().enumerate() {
+        let field = format!("prices[{i}]");
+        let price = Price::try_from(&p).map_err(|e| e.within(&field))?;
         if out.insert(p.model.clone(), price).is_some() {
-            return Err(ConfigError {
-                field: format!("{field}.model"),
-                reason: format!("duplicate price for {:?}", p.model),
-            });
+            return err(
+                format!("{field}.model"),
+                format!("duplicate price for {:?}", p.model),
+            );
         }
     }
     Ok(out)

@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use super::error::ConfigError;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
@@ -43,6 +45,41 @@ pub struct RawConfig {
     /// name (`*`: every provider).
     #[serde(default)]
     pub forward_headers: Option<super::forward::RawForward>,
+}
+
+/// The raw document; an error names the path of the field (`models[1].targets[0].weight`)
+/// rather than a line and column inside the embedded JSON string, which under Istio is
+/// istiod's re-serialisation, not what the user wrote. Syntax errors keep their position.
+pub(super) fn read(json: &[u8]) -> Result<RawConfig, ConfigError> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let raw = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ConfigError {
+                field: "(document)".into(),
+                reason: inner.to_string(),
+            };
+        }
+        let text = inner.to_string();
+        let reason = match text.rfind(" at line ") {
+            Some(i) => text.get(..i).unwrap_or(&text).to_string(),
+            None => text,
+        };
+        ConfigError {
+            field: if path == "." {
+                "(document)".into()
+            } else {
+                path
+            },
+            reason,
+        }
+    })?;
+    de.end().map_err(|e| ConfigError {
+        field: "(document)".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(raw)
 }
 
 /// Tagged by `kind`; each variant holds only the settings that provider understands.

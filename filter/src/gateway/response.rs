@@ -7,6 +7,7 @@ use super::redact::{redact, redact_answer, redact_str};
 use super::retry_after::{self, Fix};
 use crate::config::Config;
 use crate::config::Role;
+use crate::config::Upstream;
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::routing::health::{HealthState, Outcome};
@@ -20,9 +21,10 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         return Action::Continue;
     };
     let cfg = &x.cfg;
-    let Some(provider) = cfg.provider(flight.route.target.provider) else {
+    let Some(upstream) = cfg.upstream(flight.route.target.provider) else {
         return Action::Continue;
     };
+    let provider = upstream.wire();
     // One host call for every response header we look at (kept for the body's translation).
     let headers = host.response_headers();
     let mut status = headers
@@ -50,7 +52,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             Fix::Drop => host.remove_response_header("retry-after"),
         }
     }
-    if provider.is_cluster {
+    if let Upstream::Cluster(_) = upstream {
         // The per-attempt filter behind the cluster says who served this attempt (not
         // Envoy's own reply, which names no one).
         if !replaced {

@@ -10,8 +10,8 @@ use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
 use crate::config::{AnthropicSettings, Provider, ProviderKind};
 use crate::error::GatewayError;
+use crate::translate::dialect::Dialect;
 use crate::translate::embeddings_out::Shape;
-use crate::translate::events::Dialect;
 use crate::translate::unhonoured::optional;
 use crate::translate::{ResponseMeta, ResponseOut, StreamMapper, UpstreamRequest, EVENT_STREAM};
 

@@ -70,7 +70,8 @@ impl RootContext for Root {
                 }
                 log::info!(
                     "llm-gateway: configured {} providers, {} models",
-                    cfg.providers.len(),
+                    // Failover clusters count, as they did when they were listed as providers.
+                    cfg.providers.len() + cfg.clusters.len(),
                     cfg.models.len()
                 );
                 let tiktoken = cfg.token_estimator == TokenEstimator::Tiktoken;

@@ -7,7 +7,7 @@ use crate::codec::framed::MAX_EVENT_BYTES;
 use crate::codec::sse::SseParser;
 use crate::config::{forward, AnthropicSettings};
 use crate::error::GatewayError;
-use crate::translate::events::{render, Dialect};
+use crate::translate::dialect::{render, Dialect};
 use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
 use crate::translate::request_parts::blank_stop;
 use crate::translate::unhonoured::{optional, too_hot};

@@ -11,10 +11,8 @@ pub mod embeddings;
 pub mod response;
 mod schema;
 pub mod stream;
-mod translator;
+pub mod translator;
 pub mod wire;
-
-pub use translator::UNMAPPED;
 
 use std::collections::BTreeMap;
 

@@ -9,8 +9,8 @@ use crate::codec::framed::MAX_EVENT_BYTES;
 use crate::codec::sse::SseParser;
 use crate::config::forward;
 use crate::error::GatewayError;
+use crate::translate::dialect::{render, Dialect};
 use crate::translate::embeddings::Shape;
-use crate::translate::events::{render, Dialect};
 use crate::translate::provider::{Answer, Answered, Call, Facts, Gemini, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper};
 

@@ -121,5 +121,5 @@ pub fn stream(provider: &Provider, created: u64, meta: &ResponseMeta<'_>) -> Box
     if super::provider::of(provider).messages_native().is_some() {
         return passthrough::stream();
     }
-    super::provider::of(provider).stream(super::events::Dialect::Messages { created }, meta)
+    super::provider::of(provider).stream(super::dialect::Dialect::Messages { created }, meta)
 }

@@ -9,8 +9,8 @@ use crate::codec::sse::SseParser;
 use crate::config::{forward, VertexAnthropicSettings, VertexSettings};
 use crate::error::GatewayError;
 use crate::translate::anthropic::{self, stream::AnthropicEvents};
+use crate::translate::dialect::{render, Dialect};
 use crate::translate::embeddings::Shape;
-use crate::translate::events::{render, Dialect};
 use crate::translate::gemini::{self, embeddings};
 use crate::translate::provider::{Answer, Answered, Call, Facts, Gemini, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper};
@@ -19,7 +19,7 @@ const GEMINI: Facts = Facts {
     kind: "vertex",
     credentials: &["authorization"],
     client_headers: &[],
-    unmapped: gemini::UNMAPPED,
+    unmapped: gemini::translator::UNMAPPED,
 };
 const ANTHROPIC: Facts = Facts {
     kind: "vertex_anthropic",
