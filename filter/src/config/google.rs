@@ -2,9 +2,7 @@
 //! Vertex AI) and `vertex_anthropic` (Claude on Vertex AI).
 
 use super::error::{err, ConfigError};
-use super::provider::{
-    Common, ProviderKind, VertexAnthropicSettings, VertexSettings, DEFAULT_MAX_TOKENS,
-};
+use super::provider::{Common, ProviderKind, VertexAnthropicSettings, VertexSettings};
 use super::raw::{RawGemini, RawVertex, RawVertexAnthropic};
 use super::text::header_safe;
 
@@ -92,13 +90,7 @@ pub(super) fn vertex_anthropic(
             "must be a non-empty printable string",
         );
     }
-    let default_max_tokens = default_max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
-    if default_max_tokens == 0 {
-        return err(
-            format!("providers[{i}].default_max_tokens"),
-            "must be greater than 0",
-        );
-    }
+    let default_max_tokens = super::provider::default_max_tokens(i, default_max_tokens)?;
     Ok((
         common,
         ProviderKind::VertexAnthropic(VertexAnthropicSettings {

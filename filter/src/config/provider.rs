@@ -87,6 +87,20 @@ pub struct VertexAnthropicSettings {
     pub default_max_tokens: u32,
 }
 
+/// `default_max_tokens` of the Anthropic-format kinds: the default when absent, never 0.
+pub(super) fn default_max_tokens(
+    i: usize,
+    given: Option<u32>,
+) -> Result<u32, super::error::ConfigError> {
+    match given.unwrap_or(DEFAULT_MAX_TOKENS) {
+        0 => super::error::err(
+            format!("providers[{i}].default_max_tokens"),
+            "must be greater than 0",
+        ),
+        n => Ok(n),
+    }
+}
+
 /// What every kind's builder produces besides its own settings.
 pub(super) struct Common {
     pub(super) name: String,

@@ -5,7 +5,7 @@ use super::google;
 use super::presets::Preset;
 use super::provider::{
     AnthropicSettings, AwsCredentials, AzureAuth, AzureSettings, BedrockSettings, Common, Provider,
-    ProviderKind, DEFAULT_ANTHROPIC_VERSION, DEFAULT_AZURE_API_VERSION, DEFAULT_MAX_TOKENS,
+    ProviderKind, DEFAULT_ANTHROPIC_VERSION, DEFAULT_AZURE_API_VERSION,
 };
 use super::raw::{RawAnthropic, RawAzure, RawBedrock, RawOpenAi, RawProvider};
 use super::secret::Secret;
@@ -70,13 +70,7 @@ pub(super) fn provider(
                     "must be a header-safe string",
                 );
             }
-            let default_max_tokens = default_max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
-            if default_max_tokens == 0 {
-                return err(
-                    format!("providers[{i}].default_max_tokens"),
-                    "must be greater than 0",
-                );
-            }
+            let default_max_tokens = super::provider::default_max_tokens(i, default_max_tokens)?;
             (
                 Common {
                     name,
