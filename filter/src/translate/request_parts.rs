@@ -91,6 +91,31 @@ pub fn unsupported_part(i: usize, j: usize, why: &str) -> GatewayError {
     GatewayError::bad_field(format!("messages[{i}].content[{j}]"), why)
 }
 
+/// The parts of user message `i` as a provider's blocks (Anthropic and Bedrock): blank
+/// text dropped, images through `image`, any other part refused naming `provider`.
+pub fn user_part_blocks<'a, B>(
+    parts: &'a [oa::ContentPart],
+    i: usize,
+    provider: &str,
+    text: impl Fn(&'a crate::api::text::Text) -> B,
+    image: impl Fn(&'a str, usize) -> Result<B, GatewayError>,
+) -> Result<Vec<B>, GatewayError> {
+    let mut out = Vec::with_capacity(parts.len());
+    for (j, p) in parts.iter().enumerate() {
+        match p {
+            oa::ContentPart::Text { text: t } if t.is_blank() => {}
+            oa::ContentPart::Text { text: t } => out.push(text(t)),
+            oa::ContentPart::ImageUrl { image_url } => out.push(image(&image_url.url, j)?),
+            oa::ContentPart::Unsupported => {
+                let why =
+                    format!("this content part type is not supported by the provider ({provider})");
+                return Err(unsupported_part(i, j, &why));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `stop` as a list, `None` when absent or empty.
 pub fn stop_sequences(req: &ChatRequest) -> Option<Vec<String>> {
     req.stop

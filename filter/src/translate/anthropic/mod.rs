@@ -20,7 +20,7 @@ use crate::error::GatewayError;
 use crate::translate::anthropic::wire as an;
 use crate::translate::request_parts::{
     base64_data_uri, concat, empty_user_turn, image_param, nonblank_stop_sequences,
-    unit_temperature, unsupported_part, ToolArguments,
+    unit_temperature, unsupported_part, user_part_blocks, ToolArguments,
 };
 use crate::translate::{errors, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
@@ -337,22 +337,13 @@ fn user_blocks(content: &Content, i: usize) -> Result<Vec<an::Block<'_>>, Gatewa
     let Content::Parts(parts) = content else {
         return text_blocks(content, i);
     };
-    let mut out = Vec::with_capacity(parts.len());
-    for (j, p) in parts.iter().enumerate() {
-        match p {
-            ContentPart::Text { text } if text.is_blank() => {}
-            ContentPart::Text { text } => out.push(an::Block::Text { text }),
-            ContentPart::ImageUrl { image_url } => out.push(image(&image_url.url, i, j)?),
-            ContentPart::Unsupported => {
-                return Err(unsupported_part(
-                    i,
-                    j,
-                    "this content part type is not supported by the provider (anthropic)",
-                ))
-            }
-        }
-    }
-    Ok(out)
+    user_part_blocks(
+        parts,
+        i,
+        "anthropic",
+        |text| an::Block::Text { text },
+        |url, j| image(url, i, j),
+    )
 }
 
 fn image(url: &str, i: usize, j: usize) -> Result<an::Block<'_>, GatewayError> {

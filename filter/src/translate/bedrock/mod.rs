@@ -21,7 +21,7 @@ use crate::error::GatewayError;
 use crate::translate::bedrock::wire as br;
 use crate::translate::request_parts::{
     base64_data_uri, empty_user_turn, encoded_path_segment, image_param, stop_sequences,
-    unit_temperature, unsupported_part, ToolArguments,
+    unit_temperature, unsupported_part, user_part_blocks, ToolArguments,
 };
 use crate::translate::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
@@ -314,20 +314,9 @@ fn user_blocks(content: &Content, i: usize) -> Result<Vec<br::Block<'_>>, Gatewa
             }
         }
         Content::Parts(parts) => {
-            for (j, p) in parts.iter().enumerate() {
-                match p {
-                    ContentPart::Text { text } if text.is_blank() => {}
-                    ContentPart::Text { text } => out.push(br::Block::Text(text)),
-                    ContentPart::ImageUrl { image_url } => out.push(image(&image_url.url, i, j)?),
-                    ContentPart::Unsupported => {
-                        return Err(unsupported_part(
-                            i,
-                            j,
-                            "this content part type is not supported by the provider (bedrock)",
-                        ))
-                    }
-                }
-            }
+            out = user_part_blocks(parts, i, "bedrock", br::Block::Text, |url, j| {
+                image(url, i, j)
+            })?;
         }
     }
     Ok(out)
