@@ -14,7 +14,7 @@ use super::pricing::{self, Price};
 use super::provider::{BedrockSettings, Provider, ProviderKind};
 use super::raw::{self, Role, TokenEstimator};
 use super::secret::Secret;
-use super::{access, budgets, forward, settings, validate};
+use super::{access, budgets, build_provider, forward, settings};
 
 #[derive(Debug)]
 pub struct Config {
@@ -53,7 +53,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     let mut providers = Vec::with_capacity(raw.providers.len());
     for (i, p) in raw.providers.into_iter().enumerate() {
-        let provider = validate::provider(i, p, env)?;
+        let provider = build_provider::provider(i, p, env)?;
         if providers.iter().any(|q: &Provider| q.name == provider.name) {
             return err(
                 format!("providers[{i}].name"),

@@ -3,6 +3,7 @@
 //! names the field it is about.
 pub mod access;
 mod budgets;
+mod build_provider;
 mod cluster;
 mod document;
 mod error;
@@ -18,7 +19,6 @@ mod raw;
 mod secret;
 mod settings;
 mod text;
-mod validate;
 
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,4 @@
-//! What a configured provider is, once validated (`validate.rs` builds it from the raw
+//! What a configured provider is, once validated (`build_provider.rs` builds it from the raw
 //! document): kept apart from the building code so that the per-kind builders
 //! (`google.rs`) and the rest of the configuration depend on it without a circle.
 
