@@ -14,6 +14,7 @@
 mod alloc;
 pub mod api;
 pub mod aws;
+pub mod background;
 pub mod codec;
 pub mod config;
 pub mod error;

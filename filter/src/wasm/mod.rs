@@ -8,6 +8,8 @@
 #[cfg(target_arch = "wasm32")]
 mod abi;
 #[cfg(target_arch = "wasm32")]
+mod callout;
+#[cfg(target_arch = "wasm32")]
 mod envoy_host;
 #[cfg(target_arch = "wasm32")]
 mod http;

@@ -6,8 +6,10 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType};
 
 use super::abi;
+use super::callout::{self, EnvoyCalls};
 use super::envoy_host::{EnvoyHost, Metrics};
 use super::http::Http;
+use crate::background::Jobs;
 use crate::config::{self, Config, TokenEstimator};
 use crate::state::{keys, ledger, Worker};
 
@@ -19,9 +21,22 @@ pub struct Root {
     metrics: Metrics,
     /// tiktoken's tables are still to be built (on the first tick).
     warm_up: bool,
+    /// Background work of the current configuration (see `background`).
+    jobs: Jobs,
 }
 
 impl Context for Root {
+    fn on_http_call_response(
+        &mut self,
+        token: u32,
+        _headers: usize,
+        body_size: usize,
+        _trailers: usize,
+    ) {
+        let answer = callout::answer(body_size);
+        self.jobs.answer(now_ms(), token, answer, &mut EnvoyCalls);
+    }
+
     /// Plugin or VM teardown (Envoy drains a listener, swaps the configuration, shuts
     /// down): write the usage this worker still holds, or it dies with the VM.
     fn on_done(&mut self) -> bool {
@@ -74,13 +89,14 @@ impl RootContext for Root {
                     cfg.providers.len() + cfg.clusters.len(),
                     cfg.models.len()
                 );
+                self.jobs = background_jobs(&cfg);
                 let tiktoken = cfg.token_estimator == TokenEstimator::Tiktoken;
                 self.warm_up = tiktoken;
                 if tiktoken {
                     // Build the tables on the first tick, off every request's path.
                     abi::set_tick_period_ms(1);
                 } else {
-                    tick_for_usage(&cfg);
+                    self.tick_period(&cfg);
                 }
                 self.config = Some(Rc::new(cfg));
                 true
@@ -95,11 +111,12 @@ impl RootContext for Root {
     fn on_tick(&mut self) {
         // Batched usage (usage_flush_ms) a quiet worker still holds.
         self.flush_usage();
+        self.jobs.tick(now_ms(), &mut EnvoyCalls);
         if !std::mem::take(&mut self.warm_up) {
             return;
         }
-        match &self.config {
-            Some(cfg) => tick_for_usage(cfg),
+        match self.config.clone() {
+            Some(cfg) => self.tick_period(&cfg),
             None => {
                 abi::set_tick_period_ms(0);
             }
@@ -138,8 +155,24 @@ impl RootContext for Root {
     }
 }
 
-/// Tick as often as batched usage is written (no tick without batching).
-fn tick_for_usage(cfg: &Config) {
-    let ms = u32::try_from(cfg.usage_flush_ms).unwrap_or(u32::MAX);
-    abi::set_tick_period_ms(ms);
+impl Root {
+    /// Tick as often as batched usage is written or a background job asks, whichever
+    /// is sooner (no tick when neither wants one).
+    fn tick_period(&self, cfg: &Config) {
+        let ms = match (cfg.usage_flush_ms, self.jobs.period_ms()) {
+            (0, j) => j,
+            (u, 0) => u,
+            (u, j) => u.min(j),
+        };
+        abi::set_tick_period_ms(u32::try_from(ms).unwrap_or(u32::MAX));
+    }
+}
+
+/// The background work a configuration asks for.
+fn background_jobs(_cfg: &Config) -> Jobs {
+    Jobs::default()
+}
+
+fn now_ms() -> u64 {
+    abi::now_nanos().map_or(0, |ns| ns / 1_000_000)
 }
