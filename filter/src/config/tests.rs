@@ -1,7 +1,8 @@
 use super::presets::Preset;
-use super::provider::{DEFAULT_ANTHROPIC_VERSION, DEFAULT_AZURE_API_VERSION, DEFAULT_MAX_TOKENS};
 use super::settings::{DEFAULT_MAX_BODY, DEFAULT_ROUTE_HEADER};
-use super::{parse, AzureAuth, Config, ConfigError, ProviderKind};
+use super::{parse, Config, ConfigError, ProviderKind};
+use crate::translate::anthropic::settings::{DEFAULT_ANTHROPIC_VERSION, DEFAULT_MAX_TOKENS};
+use crate::translate::azure::settings::{AzureAuth, DEFAULT_AZURE_API_VERSION};
 
 fn env(k: &str) -> Option<String> {
     match k {

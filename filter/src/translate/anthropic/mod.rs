@@ -3,6 +3,7 @@
 #[cfg(test)]
 mod cases;
 pub mod options;
+pub mod settings;
 pub mod stream;
 pub mod translator;
 pub mod wire;
@@ -15,7 +16,7 @@ use crate::api::openai::{
     ToolCallOut,
 };
 use crate::api::text::{Text, TextOut};
-use crate::config::{AnthropicSettings, Provider};
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::anthropic::wire as an;
 use crate::translate::request_parts::{
@@ -25,9 +26,10 @@ use crate::translate::request_parts::{
 use crate::translate::{errors, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
 use options::JSON_TOOL;
+use settings::AnthropicSettings;
 
 pub fn request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     settings: &AnthropicSettings,
     upstream_model: &str,
     req: &ChatRequest,

@@ -5,9 +5,10 @@
 //! `inputTextTokenCount`; otherwise Bedrock's `x-amzn-bedrock-input-token-count`
 //! header is read, and without it usage is estimated.
 
+use super::settings::BedrockSettings;
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::embeddings_upstream as up;
-use crate::config::{BedrockSettings, Provider};
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::embeddings::{texts, Shape};
 use crate::translate::{bedrock, embeddings_out, ResponseMeta, ResponseOut, UpstreamRequest};
@@ -104,7 +105,7 @@ pub fn body(model: &str, req: &EmbeddingsRequest) -> Result<Vec<u8>, GatewayErro
 }
 
 pub fn request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     settings: &BedrockSettings,
     upstream_model: &str,
     req: &EmbeddingsRequest,

@@ -4,6 +4,7 @@
 #[cfg(test)]
 mod cases;
 pub mod embeddings;
+pub mod settings;
 pub mod stream;
 mod translator;
 pub mod wire;
@@ -16,7 +17,7 @@ use crate::api::openai::{
 };
 use crate::api::text::{Text, TextOut};
 use crate::aws::sigv4;
-use crate::config::{BedrockSettings, Provider};
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::bedrock::wire as br;
 use crate::translate::request_parts::{
@@ -25,6 +26,7 @@ use crate::translate::request_parts::{
 };
 use crate::translate::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
+use settings::BedrockSettings;
 
 /// The signing name of `bedrock-runtime` (from its service model).
 const SIGNING_SERVICE: &str = "bedrock";
@@ -32,7 +34,7 @@ pub const EVENT_STREAM_TYPE: &str = "application/vnd.amazon.eventstream";
 pub const JSON: &str = "application/json";
 
 pub fn request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     settings: &BedrockSettings,
     upstream_model: &str,
     req: &ChatRequest,
@@ -63,7 +65,7 @@ pub fn request(
 /// Content type, accept, and the credentials: a SigV4 signature over `path` and `body`
 /// (shared with InvokeModel for embeddings), or a Bedrock API key.
 pub fn auth_headers(
-    provider: &Provider,
+    provider: &ProviderCommon,
     settings: &BedrockSettings,
     path: &str,
     body: &[u8],

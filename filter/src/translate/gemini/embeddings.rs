@@ -4,9 +4,10 @@
 
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::embeddings_upstream as up;
-use crate::config::{Provider, VertexSettings};
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::embeddings::{texts, Shape};
+use crate::translate::vertex::settings::VertexSettings;
 use crate::translate::UpstreamRequest;
 use crate::translate::{
     embeddings_out, gemini, gemini::response as gemini_response, vertex, ResponseMeta, ResponseOut,
@@ -16,7 +17,7 @@ use crate::translate::{
 const GEMINI_MAX_INPUTS: usize = 100;
 
 pub fn gemini_request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     upstream_model: &str,
     req: &EmbeddingsRequest,
 ) -> Result<UpstreamRequest, GatewayError> {
@@ -53,7 +54,7 @@ pub fn gemini_request(
 }
 
 pub fn vertex_request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     v: &VertexSettings,
     upstream_model: &str,
     req: &EmbeddingsRequest,

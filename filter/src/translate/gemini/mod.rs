@@ -10,6 +10,7 @@ mod cases;
 pub mod embeddings;
 pub mod response;
 mod schema;
+pub mod settings;
 pub mod stream;
 pub mod translator;
 pub mod wire;
@@ -20,7 +21,7 @@ use serde_json::Value;
 
 use crate::api::openai::{self as oa, ChatRequest, Content, ContentPart};
 use crate::api::text::Text;
-use crate::config::Provider;
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::gemini::wire as gm;
 use crate::translate::request_parts::{
@@ -36,7 +37,7 @@ pub const SIGNATURE_MARKER: &str = "__thought__";
 const SKIP_SIGNATURE: &str = "skip_thought_signature_validator";
 
 pub fn request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     upstream_model: &str,
     req: &ChatRequest,
 ) -> Result<UpstreamRequest, GatewayError> {

@@ -11,7 +11,8 @@ use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::dialect::{render, Dialect};
 use crate::translate::embeddings::Shape;
-use crate::translate::provider::{Answer, Answered, Call, Facts, Gemini, Translator, Upstream};
+use crate::translate::gemini::settings::Gemini;
+use crate::translate::translator::{Answer, Answered, Call, Facts, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper};
 
 const FACTS: Facts = Facts {

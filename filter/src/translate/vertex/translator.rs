@@ -2,17 +2,19 @@
 //! body; answers as Gemini's) and Anthropic models (the Anthropic body via
 //! `rawPredict`). Both authenticate with `Authorization: Bearer <token>`.
 
+use super::settings::{VertexAnthropicSettings, VertexSettings};
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
 use crate::codec::framed::MAX_EVENT_BYTES;
 use crate::codec::sse::SseParser;
-use crate::config::{forward, VertexAnthropicSettings, VertexSettings};
+use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::anthropic::{self, stream::AnthropicEvents};
 use crate::translate::dialect::{render, Dialect};
 use crate::translate::embeddings::Shape;
+use crate::translate::gemini::settings::Gemini;
 use crate::translate::gemini::{self, embeddings};
-use crate::translate::provider::{Answer, Answered, Call, Facts, Gemini, Translator, Upstream};
+use crate::translate::translator::{Answer, Answered, Call, Facts, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper};
 
 const GEMINI: Facts = Facts {
