@@ -24,7 +24,7 @@ mod settings;
 mod text;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use cluster::{Cluster, Upstream};
 pub use document::{parse, Config};

@@ -287,9 +287,17 @@ fn bedrock_providers() {
             "providers[0]",
         ),
     ];
-    for (p, field) in bad {
-        let doc = format!(r#"{{"providers":[{p}],"allow_provider_model":true}}"#);
-        let e = parse(doc.as_bytes(), &env).expect_err(&doc);
-        assert_eq!(e.field, field, "{doc}: {e}");
+    provider_errors_name_the_field(&env, &bad);
+}
+
+/// Each provider object, alone in a document, is refused with an error naming `field`.
+pub(crate) fn provider_errors_name_the_field(
+    env: &dyn Fn(&str) -> Option<String>,
+    cases: &[(&str, &str)],
+) {
+    for (provider, field) in cases {
+        let doc = format!(r#"{{"providers":[{provider}],"allow_provider_model":true}}"#);
+        let e = parse(doc.as_bytes(), env).expect_err(provider);
+        assert_eq!(e.field, *field, "{provider}: {e}");
     }
 }

@@ -11,7 +11,8 @@ use crate::api::embeddings_upstream as up;
 use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::embeddings::{texts, Shape};
-use crate::translate::{bedrock, embeddings_out, ResponseMeta, ResponseOut, UpstreamRequest};
+use crate::translate::translator::Answer;
+use crate::translate::{bedrock, embeddings_out, ResponseOut, UpstreamRequest};
 
 const COHERE_MAX_TEXTS: usize = 96;
 /// What Cohere calls documents to be stored and searched; OpenAI's API has no notion.
@@ -122,12 +123,10 @@ pub fn request(
     })
 }
 
-pub fn response(
-    status: u16,
-    body: &[u8],
-    meta: &ResponseMeta<'_>,
-    shape: &Shape,
-) -> Result<ResponseOut, GatewayError> {
+pub fn response(a: &Answer<'_>, shape: &Shape) -> Result<ResponseOut, GatewayError> {
+    let Answer {
+        status, body, meta, ..
+    } = *a;
     if !(200..300).contains(&status) {
         return Err(bedrock::error(status, body, meta));
     }

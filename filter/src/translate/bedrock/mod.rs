@@ -21,8 +21,8 @@ use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::bedrock::wire as br;
 use crate::translate::request_parts::{
-    base64_data_uri, empty_user_turn, encoded_path_segment, image_param, stop_sequences,
-    unit_temperature, unsupported_part, user_part_blocks, ToolArguments,
+    self, base64_data_uri, empty_user_turn, encoded_path_segment, image_param, stop_sequences,
+    unit_temperature, unsupported_part, user_part_blocks, ToolArguments, ToolChoice,
 };
 use crate::translate::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
@@ -257,34 +257,16 @@ fn tool_config<'a>(
             },
         });
     }
-    let choice = match &req.tool_choice {
+    let choice = match request_parts::tool_choice(req)? {
         None => None,
-        Some(oa::ToolChoice::Mode(m)) => match m.as_str() {
-            "auto" => Some(br::ToolChoice::Auto(br::Empty {})),
-            "required" => Some(br::ToolChoice::Any(br::Empty {})),
-            // Converse has no "none". Without tool blocks in the conversation the
-            // tools are simply not sent; with them Bedrock requires toolConfig, so the
-            // tools go along without a choice (the model could still call one).
-            "none" if !has_tool_blocks => return Ok(None),
-            "none" => None,
-            _ => {
-                return Err(GatewayError::bad_field(
-                    "tool_choice",
-                    "tool_choice must be \"auto\", \"none\", \"required\" or a named function",
-                ))
-            }
-        },
-        Some(oa::ToolChoice::Named(n)) => {
-            if n.kind != "function" {
-                return Err(GatewayError::bad_field(
-                    "tool_choice.type",
-                    "only function tool choices are supported",
-                ));
-            }
-            Some(br::ToolChoice::Tool(br::NamedTool {
-                name: &n.function.name,
-            }))
-        }
+        Some(ToolChoice::Auto) => Some(br::ToolChoice::Auto(br::Empty {})),
+        Some(ToolChoice::Required) => Some(br::ToolChoice::Any(br::Empty {})),
+        // Converse has no "none". Without tool blocks in the conversation the
+        // tools are simply not sent; with them Bedrock requires toolConfig, so the
+        // tools go along without a choice (the model could still call one).
+        Some(ToolChoice::None) if !has_tool_blocks => return Ok(None),
+        Some(ToolChoice::None) => None,
+        Some(ToolChoice::Function(name)) => Some(br::ToolChoice::Tool(br::NamedTool { name })),
     };
     Ok(Some(br::ToolConfig {
         tools: specs,
@@ -454,13 +436,7 @@ pub fn response(
         }],
         usage: usage.to_openai(),
     };
-    // About the size of the provider's answer: one allocation, no regrowth.
-    let mut out_body = Vec::with_capacity(body.len() + 256);
-    out.write_json(&mut out_body);
-    Ok(ResponseOut {
-        body: Some(out_body),
-        usage,
-    })
+    Ok(ResponseOut::chat(&out, body.len(), usage))
 }
 
 /// Client status, OpenAI error type and code for a Bedrock exception name

@@ -96,6 +96,6 @@ impl Translator for BedrockSettings {
     }
 
     fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
-        embeddings::response(a.status, a.body, a.meta, shape)
+        embeddings::response(a, shape)
     }
 }

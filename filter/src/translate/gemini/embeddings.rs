@@ -7,6 +7,7 @@ use crate::api::embeddings_upstream as up;
 use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::embeddings::{texts, Shape};
+use crate::translate::translator::Answer;
 use crate::translate::vertex::settings::VertexSettings;
 use crate::translate::UpstreamRequest;
 use crate::translate::{
@@ -79,24 +80,14 @@ pub fn vertex_request(
     })
 }
 
-pub fn gemini_response(
-    status: u16,
-    body: &[u8],
-    meta: &ResponseMeta<'_>,
-    shape: &Shape,
-) -> Result<ResponseOut, GatewayError> {
-    let resp: up::BatchEmbedResponse = parse(status, body, "Gemini embeddings answer")?;
+pub fn gemini_response(a: &Answer<'_>, shape: &Shape) -> Result<ResponseOut, GatewayError> {
+    let resp: up::BatchEmbedResponse = parse(a, "Gemini embeddings answer")?;
     let vectors = resp.embeddings.into_iter().map(|e| e.values).collect();
-    embeddings_out::list(vectors, model_name(meta), None, shape)
+    embeddings_out::list(vectors, model_name(a.meta), None, shape)
 }
 
-pub fn vertex_response(
-    status: u16,
-    body: &[u8],
-    meta: &ResponseMeta<'_>,
-    shape: &Shape,
-) -> Result<ResponseOut, GatewayError> {
-    let resp: up::PredictResponse = parse(status, body, "Vertex AI predict answer")?;
+pub fn vertex_response(a: &Answer<'_>, shape: &Shape) -> Result<ResponseOut, GatewayError> {
+    let resp: up::PredictResponse = parse(a, "Vertex AI predict answer")?;
     // Reported only when every prediction says how many tokens it read.
     let reported = resp.predictions.iter().try_fold(0u64, |sum, p| {
         let n = p.embeddings.statistics.as_ref()?.token_count?;
@@ -107,19 +98,15 @@ pub fn vertex_response(
         .into_iter()
         .map(|p| p.embeddings.values)
         .collect();
-    embeddings_out::list(vectors, model_name(meta), reported, shape)
+    embeddings_out::list(vectors, model_name(a.meta), reported, shape)
 }
 
 /// A successful answer as `T`; a failed one as Google's error.
-fn parse<'a, T: serde::Deserialize<'a>>(
-    status: u16,
-    body: &'a [u8],
-    what: &str,
-) -> Result<T, GatewayError> {
-    if !(200..300).contains(&status) {
-        return Err(gemini_response::error(status, body));
+fn parse<'a, T: serde::Deserialize<'a>>(a: &Answer<'a>, what: &str) -> Result<T, GatewayError> {
+    if !(200..300).contains(&a.status) {
+        return Err(gemini_response::error(a.status, a.body));
     }
-    serde_json::from_slice(body)
+    serde_json::from_slice(a.body)
         .map_err(|_| GatewayError::bad_gateway(format!("upstream returned a malformed {what}")))
 }
 

@@ -25,7 +25,7 @@ use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::gemini::wire as gm;
 use crate::translate::request_parts::{
-    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
+    self, base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments, ToolChoice,
 };
 use crate::translate::UpstreamRequest;
 
@@ -391,29 +391,13 @@ fn tool_config(
     req: &ChatRequest,
     has_tools: bool,
 ) -> Result<Option<gm::ToolConfig<'_>>, GatewayError> {
-    let (mode, names) = match &req.tool_choice {
+    let (mode, names) = match request_parts::tool_choice(req)? {
         None => return Ok(None),
-        Some(oa::ToolChoice::Mode(m)) => match m.as_str() {
-            "auto" => ("AUTO", None),
-            "required" => ("ANY", None),
-            "none" if has_tools => ("NONE", None),
-            "none" => return Ok(None),
-            _ => {
-                return Err(GatewayError::bad_field(
-                    "tool_choice",
-                    "tool_choice must be \"auto\", \"none\", \"required\" or a named function",
-                ))
-            }
-        },
-        Some(oa::ToolChoice::Named(n)) => {
-            if n.kind != "function" {
-                return Err(GatewayError::bad_field(
-                    "tool_choice.type",
-                    "only function tool choices are supported",
-                ));
-            }
-            ("ANY", Some(vec![n.function.name.as_str()]))
-        }
+        Some(ToolChoice::Auto) => ("AUTO", None),
+        Some(ToolChoice::Required) => ("ANY", None),
+        Some(ToolChoice::None) if has_tools => ("NONE", None),
+        Some(ToolChoice::None) => return Ok(None),
+        Some(ToolChoice::Function(name)) => ("ANY", Some(vec![name])),
     };
     if !has_tools {
         return Err(GatewayError::bad_field(

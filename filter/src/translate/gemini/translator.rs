@@ -62,6 +62,6 @@ impl Translator for Gemini {
     }
 
     fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
-        embeddings::gemini_response(a.status, a.body, a.meta, shape)
+        embeddings::gemini_response(a, shape)
     }
 }

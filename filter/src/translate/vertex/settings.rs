@@ -114,6 +114,7 @@ fn path_segment(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::config::tests::provider_errors_name_the_field;
     use crate::config::{parse, ProviderKind};
 
     fn env(k: &str) -> Option<String> {
@@ -182,10 +183,6 @@ mod tests {
                 "providers[0].default_max_tokens",
             ),
         ];
-        for (provider, field) in cases {
-            let doc = format!(r#"{{"providers":[{provider}],"allow_provider_model":true}}"#);
-            let e = parse(doc.as_bytes(), &env).expect_err(provider);
-            assert_eq!(e.field, field, "{provider}: {e}");
-        }
+        provider_errors_name_the_field(&env, &cases);
     }
 }

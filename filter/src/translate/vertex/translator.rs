@@ -56,7 +56,7 @@ impl Translator for VertexSettings {
     }
 
     fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
-        embeddings::vertex_response(a.status, a.body, a.meta, shape)
+        embeddings::vertex_response(a, shape)
     }
 }
 
