@@ -44,6 +44,17 @@ pub fn tool_choice(req: &ChatRequest) -> Result<Option<ToolChoice<'_>>, GatewayE
     }))
 }
 
+/// `tools[i]` is a function: the only kind of tool the providers take.
+pub fn function_tool(i: usize, t: &oa::Tool) -> Result<(), GatewayError> {
+    if t.kind != "function" {
+        return Err(GatewayError::bad_field(
+            format!("tools[{i}].type"),
+            "only function tools are supported",
+        ));
+    }
+    Ok(())
+}
+
 /// Tool-call arguments, per message and per call (empty for messages without calls).
 /// OpenAI sends them as JSON text inside a string; the other providers want the object
 /// itself, so anything but a JSON object (blank counts as `{}`) is refused.

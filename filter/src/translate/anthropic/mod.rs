@@ -147,12 +147,7 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
         Some(tools) if !tools.is_empty() => {
             let mut out = Vec::with_capacity(tools.len());
             for (i, t) in tools.iter().enumerate() {
-                if t.kind != "function" {
-                    return Err(GatewayError::bad_field(
-                        format!("tools[{i}].type"),
-                        "only function tools are supported",
-                    ));
-                }
+                request_parts::function_tool(i, t)?;
                 if t.function.name == JSON_TOOL {
                     return Err(GatewayError::bad_field(
                         format!("tools[{i}].function.name"),

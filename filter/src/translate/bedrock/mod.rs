@@ -241,12 +241,7 @@ fn tool_config<'a>(
     };
     let mut specs = Vec::with_capacity(tools.len());
     for (i, t) in tools.iter().enumerate() {
-        if t.kind != "function" {
-            return Err(GatewayError::bad_field(
-                format!("tools[{i}].type"),
-                "only function tools are supported",
-            ));
-        }
+        request_parts::function_tool(i, t)?;
         specs.push(br::Tool {
             tool_spec: br::ToolSpec {
                 name: &t.function.name,

@@ -352,12 +352,7 @@ fn tools<'a>(
     };
     let mut decls = Vec::with_capacity(tools.len());
     for (i, t) in tools.iter().enumerate() {
-        if t.kind != "function" {
-            return Err(GatewayError::bad_field(
-                format!("tools[{i}].type"),
-                "only function tools are supported",
-            ));
-        }
+        request_parts::function_tool(i, t)?;
         let parameters = match &t.function.parameters {
             None => None,
             Some(raw) => {
