@@ -4,10 +4,9 @@
 
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::embeddings_upstream as up;
-use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::embeddings::{texts, Shape};
-use crate::translate::translator::Answer;
+use crate::translate::translator::{Answer, Call, Upstream};
 use crate::translate::vertex::settings::VertexSettings;
 use crate::translate::UpstreamRequest;
 use crate::translate::{
@@ -17,12 +16,8 @@ use crate::translate::{
 /// `batchEmbedContents` takes at most this many requests.
 const GEMINI_MAX_INPUTS: usize = 100;
 
-pub fn gemini_request(
-    provider: &ProviderCommon,
-    upstream_model: &str,
-    req: &EmbeddingsRequest,
-) -> Result<UpstreamRequest, GatewayError> {
-    let model = gemini::path_model(upstream_model)?;
+pub fn gemini_request(call: &Call<'_>, req: &EmbeddingsRequest) -> Upstream {
+    let (provider, model) = (call.provider, gemini::path_model(call.model)?);
     let inputs = texts(req, "gemini")?;
     if inputs.len() > GEMINI_MAX_INPUTS {
         return Err(GatewayError::bad_field(
@@ -54,13 +49,8 @@ pub fn gemini_request(
     })
 }
 
-pub fn vertex_request(
-    provider: &ProviderCommon,
-    v: &VertexSettings,
-    upstream_model: &str,
-    req: &EmbeddingsRequest,
-) -> Result<UpstreamRequest, GatewayError> {
-    let model = gemini::path_model(upstream_model)?;
+pub fn vertex_request(call: &Call<'_>, v: &VertexSettings, req: &EmbeddingsRequest) -> Upstream {
+    let (provider, model) = (call.provider, gemini::path_model(call.model)?);
     let body = up::PredictRequest {
         instances: texts(req, "vertex")?
             .into_iter()

@@ -58,7 +58,7 @@ impl Translator for Gemini {
     }
 
     fn embeddings_request(&self, call: &Call<'_>, req: &EmbeddingsRequest) -> Upstream {
-        embeddings::gemini_request(call.provider, call.model, req)
+        embeddings::gemini_request(call, req)
     }
 
     fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {

@@ -12,21 +12,16 @@ pub const VERTEX_ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawVertex {
-    pub project: String,
-    pub location: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawVertexAnthropic {
-    pub project: String,
-    pub location: String,
+    #[serde(flatten)]
+    pub vertex: VertexSettings,
     pub version: Option<String>,
     pub default_max_tokens: Option<u32>,
 }
 
-#[derive(Debug)]
+/// As written and as used: both fields are checked, neither has a default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VertexSettings {
     pub project: String,
     pub location: String,
@@ -41,17 +36,16 @@ pub struct VertexAnthropicSettings {
 }
 
 impl KindSettings for VertexSettings {
-    type Raw = RawVertex;
+    type Raw = VertexSettings;
 
-    fn build(raw: RawVertex, input: &KindInput<'_>) -> Result<(Self, Defaults), ConfigError> {
-        let RawVertex { project, location } = raw;
-        if !path_segment(&project) {
+    fn build(raw: VertexSettings, input: &KindInput<'_>) -> Result<(Self, Defaults), ConfigError> {
+        if !path_segment(&raw.project) {
             return err(
                 input.field("project"),
                 "must be a Google Cloud project id ([A-Za-z0-9._-])",
             );
         }
-        if !path_segment(&location) {
+        if !path_segment(&raw.location) {
             return err(
                 input.field("location"),
                 "must be a Vertex AI location such as us-central1 or global",
@@ -59,10 +53,10 @@ impl KindSettings for VertexSettings {
         }
         // Project and location become path segments and (location) the default host.
         let defaults = Defaults {
-            host: Some(vertex_host(&location)),
+            host: Some(vertex_host(&raw.location)),
             ..Defaults::default()
         };
-        Ok((VertexSettings { project, location }, defaults))
+        Ok((raw, defaults))
     }
 }
 
@@ -74,12 +68,11 @@ impl KindSettings for VertexAnthropicSettings {
         input: &KindInput<'_>,
     ) -> Result<(Self, Defaults), ConfigError> {
         let RawVertexAnthropic {
-            project,
-            location,
+            vertex,
             version,
-            default_max_tokens: max_tokens,
+            default_max_tokens: given,
         } = raw;
-        let (vertex, defaults) = VertexSettings::build(RawVertex { project, location }, input)?;
+        let (vertex, defaults) = VertexSettings::build(vertex, input)?;
         let version = version.unwrap_or_else(|| VERTEX_ANTHROPIC_VERSION.to_string());
         if version.is_empty() || !header_safe(&version) {
             return err(
@@ -90,7 +83,7 @@ impl KindSettings for VertexAnthropicSettings {
         let settings = VertexAnthropicSettings {
             vertex,
             version,
-            default_max_tokens: default_max_tokens(input, max_tokens)?,
+            default_max_tokens: default_max_tokens(input, given)?,
         };
         Ok((settings, defaults))
     }
@@ -181,6 +174,14 @@ mod tests {
             (
                 r#"{"kind":"vertex_anthropic","name":"v","cluster":"c","project":"p","location":"l","default_max_tokens":0}"#,
                 "providers[0].default_max_tokens",
+            ),
+            (
+                r#"{"kind":"vertex_anthropic","name":"v","cluster":"c","project":"p","location":"l","colour":1}"#,
+                "providers[0]",
+            ),
+            (
+                r#"{"kind":"vertex_anthropic","name":"v","cluster":"c","location":"l"}"#,
+                "providers[0]",
             ),
         ];
         provider_errors_name_the_field(&env, &cases);

@@ -52,7 +52,7 @@ impl Translator for VertexSettings {
     }
 
     fn embeddings_request(&self, call: &Call<'_>, req: &EmbeddingsRequest) -> Upstream {
-        embeddings::vertex_request(call.provider, self, call.model, req)
+        embeddings::vertex_request(call, self, req)
     }
 
     fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
