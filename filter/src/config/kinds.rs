@@ -9,13 +9,7 @@ use super::error::ConfigError;
 use super::kind::{KindInput, KindSettings};
 use super::provider_common::Defaults;
 use super::provider_fields::{own_fields, Field};
-use crate::translate::anthropic::settings::AnthropicSettings;
-use crate::translate::azure::settings::AzureSettings;
-use crate::translate::bedrock::settings::BedrockSettings;
-use crate::translate::gemini::settings::Gemini;
-use crate::translate::openai::settings::OpenAi;
 use crate::translate::translator::Translator;
-use crate::translate::vertex::settings::{VertexAnthropicSettings, VertexSettings};
 
 /// Declares [`KindTag`] (the names), [`ProviderKind`] (the settings) and the two
 /// dispatches over them, from one list.
@@ -58,17 +52,18 @@ macro_rules! registry {
     };
 }
 
+// Each line: the kind as the document names it => its variant(its settings, in its folder).
 registry! {
-    "openai" => OpenAi(OpenAi),
-    "anthropic" => Anthropic(AnthropicSettings),
+    "openai" => OpenAi(crate::translate::openai::settings::OpenAi),
+    "anthropic" => Anthropic(crate::translate::anthropic::settings::AnthropicSettings),
     /// Google AI Studio (Gemini API).
-    "gemini" => Gemini(Gemini),
+    "gemini" => Gemini(crate::translate::gemini::settings::Gemini),
     /// Gemini on Vertex AI.
-    "vertex" => Vertex(VertexSettings),
+    "vertex" => Vertex(crate::translate::vertex::settings::VertexSettings),
     /// Anthropic models on Vertex AI.
-    "vertex_anthropic" => VertexAnthropic(VertexAnthropicSettings),
-    "azure" => Azure(AzureSettings),
-    "bedrock" => Bedrock(BedrockSettings),
+    "vertex_anthropic" => VertexAnthropic(crate::translate::vertex::settings::VertexAnthropicSettings),
+    "azure" => Azure(crate::translate::azure::settings::AzureSettings),
+    "bedrock" => Bedrock(crate::translate::bedrock::settings::BedrockSettings),
 }
 
 fn build<S: KindSettings>(
