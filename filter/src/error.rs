@@ -221,17 +221,22 @@ impl GatewayError {
     }
 }
 
+/// At most `max` bytes of `s`, cut at a character boundary.
+pub fn head(s: &str, max: usize) -> &str {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
 /// Echoing client input into an error is useful but must stay short.
 pub fn clip(s: &str) -> String {
     const MAX: usize = 128;
     if s.len() <= MAX {
         return s.to_string();
     }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", s.get(..end).unwrap_or(""))
+    format!("{}…", head(s, MAX))
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@
 //! Envoy's retries and priorities pick. The gateway position neither knows nor records
 //! which provider served until the per-attempt filter says so in the answer.
 
-use super::provider::{Provider, ProviderKind};
+use super::kinds::ProviderKind;
+use super::provider::Provider;
+use super::provider_common::ProviderCommon;
+use crate::translate::openai::settings::OpenAi;
 
 #[derive(Debug)]
 pub struct Cluster {
@@ -17,14 +20,16 @@ impl Cluster {
     pub(super) fn new(name: String) -> Cluster {
         Cluster {
             wire: Provider {
-                name: format!("cluster:{name}"),
-                cluster: name,
-                host: None,
-                base_path: "/v1".into(),
-                api_key: None,
-                kind: ProviderKind::OpenAi,
-                preset: None,
-                forward_headers: Vec::new(),
+                common: ProviderCommon {
+                    name: format!("cluster:{name}"),
+                    cluster: name,
+                    host: None,
+                    base_path: "/v1".into(),
+                    api_key: None,
+                    preset: None,
+                    forward_headers: Vec::new(),
+                },
+                kind: ProviderKind::OpenAi(OpenAi),
             },
         }
     }

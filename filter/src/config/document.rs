@@ -11,10 +11,11 @@ use super::health::HealthSettings;
 use super::model_limits::ModelLimits;
 use super::models::{self, ModelRoute};
 use super::pricing::{self, Price};
-use super::provider::{BedrockSettings, Provider, ProviderKind};
-use super::raw::{self, Role, TokenEstimator};
+use super::provider::Provider;
+use super::raw::{self, Role};
 use super::secret::Secret;
-use super::{access, budgets, build_provider, forward, settings};
+use super::settings::TokenEstimator;
+use super::{access, budgets, forward, settings};
 
 #[derive(Debug)]
 pub struct Config {
@@ -53,7 +54,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     let mut providers = Vec::with_capacity(raw.providers.len());
     for (i, p) in raw.providers.into_iter().enumerate() {
-        let provider = build_provider::provider(i, p, env)?;
+        let provider = Provider::build(i, p, env)?;
         if providers.iter().any(|q: &Provider| q.name == provider.name) {
             return err(
                 format!("providers[{i}].name"),
@@ -132,15 +133,7 @@ fn secrets(providers: &[Provider]) -> Vec<Secret> {
     let mut all: Vec<Secret> = Vec::new();
     for p in providers {
         all.extend(p.api_key.iter().cloned());
-        if let ProviderKind::Bedrock(BedrockSettings {
-            credentials: Some(c),
-            ..
-        }) = &p.kind
-        {
-            all.push(c.access_key_id.clone());
-            all.push(c.secret_access_key.clone());
-            all.extend(c.session_token.iter().cloned());
-        }
+        all.extend(p.kind.translator().secrets().into_iter().cloned());
     }
     all.retain(|s| s.0.len() >= MIN_REDACTED_LEN);
     // Longest first: a credential that contains another is replaced whole.

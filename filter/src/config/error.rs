@@ -28,12 +28,17 @@ impl ConfigError {
     }
 }
 
-pub(super) fn err<T>(
-    field: impl Into<String>,
-    reason: impl Into<String>,
-) -> Result<T, ConfigError> {
+pub fn err<T>(field: impl Into<String>, reason: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError {
         field: field.into(),
         reason: reason.into(),
     })
+}
+
+/// serde_json's message without its ` at line … column …`: the field path says where.
+pub(super) fn without_position(text: String) -> String {
+    match text.rfind(" at line ") {
+        Some(i) => text.get(..i).unwrap_or(&text).to_string(),
+        None => text,
+    }
 }

@@ -131,10 +131,10 @@ pub fn apply(
     for p in providers.iter_mut() {
         let mut own = raw.get(&p.name).cloned().unwrap_or_default();
         own.extend(all.iter().cloned());
-        p.forward_headers = sorted(own);
+        p.common.forward_headers = sorted(own);
     }
     for c in clusters.iter_mut() {
-        c.wire.forward_headers = sorted(every.clone());
+        c.wire.common.forward_headers = sorted(every.clone());
     }
     Ok(())
 }

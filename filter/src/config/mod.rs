@@ -3,35 +3,41 @@
 //! names the field it is about.
 pub mod access;
 mod budgets;
-mod build_provider;
 mod cluster;
 mod document;
 mod error;
 pub mod forward;
-mod google;
 mod health;
+pub mod kind;
+mod kinds;
 pub mod model_limits;
 mod models;
 mod presets;
 pub mod pricing;
 mod provider;
+mod provider_common;
+mod provider_fields;
 mod raw;
+mod raw_provider;
 mod secret;
 mod settings;
 mod text;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use cluster::{Cluster, Upstream};
 pub use document::{parse, Config};
-pub use error::ConfigError;
+pub use error::{err, ConfigError};
 pub use health::HealthSettings;
+pub use kinds::{KindTag, ProviderKind};
 pub use models::{ModelRoute, Target};
 pub use presets::Preset;
-pub use provider::{
-    AnthropicSettings, AwsCredentials, AzureAuth, AzureSettings, BedrockSettings, Provider,
-    ProviderKind, VertexAnthropicSettings, VertexSettings,
-};
-pub use raw::{Role, Strategy, TokenEstimator};
+pub use provider::Provider;
+pub use provider_common::{Defaults, ProviderCommon};
+pub use text::header_safe;
+// Where `/v1/messages` has long found the Anthropic kind's settings.
+pub use crate::translate::anthropic::settings::AnthropicSettings;
+pub use raw::{Role, Strategy};
 pub use secret::Secret;
+pub use settings::TokenEstimator;

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::error::ConfigError;
+use super::settings::TokenEstimator;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,7 +16,7 @@ pub struct RawConfig {
     /// `cheap` (default) or `tiktoken` (needs the tiktoken build of the filter).
     #[serde(default)]
     pub token_estimator: Option<TokenEstimator>,
-    pub providers: Vec<RawProvider>,
+    pub providers: Vec<super::raw_provider::RawProvider>,
     #[serde(default)]
     pub models: Vec<RawModel>,
     /// Accept `provider/model` names that are not listed under `models`.
@@ -61,11 +62,7 @@ pub(super) fn read(json: &[u8]) -> Result<RawConfig, ConfigError> {
                 reason: inner.to_string(),
             };
         }
-        let text = inner.to_string();
-        let reason = match text.rfind(" at line ") {
-            Some(i) => text.get(..i).unwrap_or(&text).to_string(),
-            None => text,
-        };
+        let reason = super::error::without_position(inner.to_string());
         ConfigError {
             field: if path == "." {
                 "(document)".into()
@@ -80,123 +77,6 @@ pub(super) fn read(json: &[u8]) -> Result<RawConfig, ConfigError> {
         reason: e.to_string(),
     })?;
     Ok(raw)
-}
-
-/// Tagged by `kind`; each variant holds only the settings that provider understands.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum RawProvider {
-    #[serde(rename = "openai")]
-    OpenAi(RawOpenAi),
-    Anthropic(RawAnthropic),
-    Gemini(RawGemini),
-    Vertex(RawVertex),
-    #[serde(rename = "vertex_anthropic")]
-    VertexAnthropic(RawVertexAnthropic),
-    Azure(RawAzure),
-    Bedrock(RawBedrock),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawOpenAi {
-    pub name: String,
-    pub cluster: String,
-    #[serde(default)]
-    pub host: Option<String>,
-    #[serde(default)]
-    pub base_path: Option<String>,
-    #[serde(default)]
-    pub api_key_env: Option<String>,
-    /// A known OpenAI-compatible service whose host and base path become the defaults.
-    #[serde(default)]
-    pub preset: Option<String>,
-}
-
-/// Azure OpenAI: `host` is the resource host (`<resource>.openai.azure.com`); a
-/// target's `model` is the deployment name.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawAzure {
-    pub name: String,
-    pub cluster: String,
-    pub host: String,
-    #[serde(default)]
-    pub base_path: Option<String>,
-    #[serde(default)]
-    pub api_key_env: Option<String>,
-    #[serde(default)]
-    pub api_version: Option<String>,
-    /// `api_key` (default: `api-key` header) or `bearer` (Entra ID token).
-    #[serde(default)]
-    pub auth: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawAnthropic {
-    pub name: String,
-    pub cluster: String,
-    #[serde(default)]
-    pub host: Option<String>,
-    #[serde(default)]
-    pub base_path: Option<String>,
-    #[serde(default)]
-    pub api_key_env: Option<String>,
-    #[serde(default)]
-    pub version: Option<String>,
-    #[serde(default)]
-    pub default_max_tokens: Option<u32>,
-}
-
-/// Google AI Studio (Gemini API): `x-goog-api-key`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawGemini {
-    pub name: String,
-    pub cluster: String,
-    #[serde(default)]
-    pub host: Option<String>,
-    #[serde(default)]
-    pub base_path: Option<String>,
-    #[serde(default)]
-    pub api_key_env: Option<String>,
-}
-
-/// Gemini on Vertex AI: project/location path, bearer token.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawVertex {
-    pub name: String,
-    pub cluster: String,
-    #[serde(default)]
-    pub host: Option<String>,
-    #[serde(default)]
-    pub base_path: Option<String>,
-    #[serde(default)]
-    pub api_key_env: Option<String>,
-    pub project: String,
-    pub location: String,
-}
-
-/// Anthropic models on Vertex AI (`rawPredict`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawVertexAnthropic {
-    pub name: String,
-    pub cluster: String,
-    #[serde(default)]
-    pub host: Option<String>,
-    #[serde(default)]
-    pub base_path: Option<String>,
-    #[serde(default)]
-    pub api_key_env: Option<String>,
-    pub project: String,
-    pub location: String,
-    #[serde(default)]
-    pub version: Option<String>,
-    #[serde(default)]
-    pub default_max_tokens: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,13 +115,6 @@ pub struct RawTarget {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TokenEstimator {
-    Cheap,
-    Tiktoken,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Role {
     Gateway,
     Upstream,
@@ -269,25 +142,4 @@ pub struct RawHealth {
     pub failure_threshold: Option<u32>,
     #[serde(default)]
     pub cooldown_ms: Option<u64>,
-}
-/// AWS Bedrock (Converse API). Credentials come from the environment: an access key
-/// pair (plus an optional session token) for SigV4, or a Bedrock API key (bearer).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawBedrock {
-    pub name: String,
-    pub cluster: String,
-    pub region: String,
-    #[serde(default)]
-    pub host: Option<String>,
-    #[serde(default)]
-    pub base_path: Option<String>,
-    #[serde(default)]
-    pub access_key_id_env: Option<String>,
-    #[serde(default)]
-    pub secret_access_key_env: Option<String>,
-    #[serde(default)]
-    pub session_token_env: Option<String>,
-    #[serde(default)]
-    pub api_key_env: Option<String>,
 }

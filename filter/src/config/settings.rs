@@ -1,12 +1,21 @@
 //! The document's top-level settings: request size, the routing header, usage batching
 //! and the token estimator.
 
+use serde::Deserialize;
+
 use super::error::{err, ConfigError};
-use super::raw::TokenEstimator;
 
 pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
 pub const DEFAULT_ROUTE_HEADER: &str = "x-llm-cluster";
 const MAX_USAGE_FLUSH_MS: u64 = 60_000;
+
+/// How request tokens are estimated before the provider counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenEstimator {
+    Cheap,
+    Tiktoken,
+}
 
 pub(super) fn max_body_bytes(raw: Option<usize>) -> Result<usize, ConfigError> {
     let max_body_bytes = raw.unwrap_or(DEFAULT_MAX_BODY);

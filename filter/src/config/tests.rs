@@ -1,7 +1,8 @@
 use super::presets::Preset;
-use super::provider::{DEFAULT_ANTHROPIC_VERSION, DEFAULT_AZURE_API_VERSION, DEFAULT_MAX_TOKENS};
 use super::settings::{DEFAULT_MAX_BODY, DEFAULT_ROUTE_HEADER};
-use super::{parse, AzureAuth, Config, ConfigError, ProviderKind};
+use super::{parse, Config, ConfigError, ProviderKind};
+use crate::translate::anthropic::settings::{DEFAULT_ANTHROPIC_VERSION, DEFAULT_MAX_TOKENS};
+use crate::translate::azure::settings::{AzureAuth, DEFAULT_AZURE_API_VERSION};
 
 fn env(k: &str) -> Option<String> {
     match k {
@@ -286,9 +287,17 @@ fn bedrock_providers() {
             "providers[0]",
         ),
     ];
-    for (p, field) in bad {
-        let doc = format!(r#"{{"providers":[{p}],"allow_provider_model":true}}"#);
-        let e = parse(doc.as_bytes(), &env).expect_err(&doc);
-        assert_eq!(e.field, field, "{doc}: {e}");
+    provider_errors_name_the_field(&env, &bad);
+}
+
+/// Each provider object, alone in a document, is refused with an error naming `field`.
+pub(crate) fn provider_errors_name_the_field(
+    env: &dyn Fn(&str) -> Option<String>,
+    cases: &[(&str, &str)],
+) {
+    for (provider, field) in cases {
+        let doc = format!(r#"{{"providers":[{provider}],"allow_provider_model":true}}"#);
+        let e = parse(doc.as_bytes(), env).expect_err(provider);
+        assert_eq!(e.field, *field, "{provider}: {e}");
     }
 }

@@ -1,6 +1,6 @@
 //! What a configured string may hold where it ends up in a header.
 
-pub(super) fn header_safe(s: &str) -> bool {
+pub fn header_safe(s: &str) -> bool {
     s.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 

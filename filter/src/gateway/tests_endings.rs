@@ -48,6 +48,46 @@ fn headers(h: &mut FakeHost, status: &str, ctype: &str) {
     ];
 }
 
+/// The upstream's response headers (not the end of the answer) reach the filter, which
+/// answers `want`.
+fn respond(x: &mut Exchange, h: &mut FakeHost, status: &str, ctype: &str, want: Action) {
+    headers(h, status, ctype);
+    assert_eq!(x.on_response_headers(h, false), want);
+}
+
+/// A 200 JSON answer whose first 400 bytes arrive (held: not the end of it).
+fn held_400_bytes(x: &mut Exchange, h: &mut FakeHost) {
+    respond(x, h, "200", "application/json", Action::Pause);
+    h.response_body = vec![b' '; 400];
+    assert_eq!(x.on_response_body(h, 400, false), Action::Buffer);
+}
+
+/// What the ledger charged `model` served by `provider`'s `upstream`.
+fn charged(h: &FakeHost, model: &str, provider: &str, upstream: &str) -> Option<[u64; 5]> {
+    ledger::read(h, &crate::state::keys::usage(model, provider, upstream))
+}
+
+/// `gpt` charged the prompt estimate and `completion` estimated tokens, as an
+/// incomplete answer.
+fn gpt_charged_as_incomplete(h: &FakeHost, completion: u64) {
+    assert_eq!(
+        charged(h, "gpt", "oa", "gpt"),
+        Some([1, PROMPT_ESTIMATE, completion, 1, 0])
+    );
+    assert!(log(h).contains("usage=estimated"));
+    assert_eq!(errors(h, "gpt", "oa", "gpt", "incomplete"), 1);
+}
+
+/// Anthropic's stream start (30 prompt tokens) and 100 characters of text, no end.
+fn anthropic_partial_stream() -> [String; 2] {
+    let start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"claude\",\"usage\":{\"input_tokens\":30,\"output_tokens\":1}}}\n\n";
+    let text = format!(
+        "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"{}\"}}}}\n\n",
+        "x".repeat(100)
+    );
+    [start.to_string(), text]
+}
+
 /// Feeds `chunks` (the last one with end of stream when `eos`); returns what the client got.
 fn feed(x: &mut Exchange, h: &mut FakeHost, chunks: &[&str], eos: bool) -> String {
     let mut client = Vec::new();
@@ -60,6 +100,10 @@ fn feed(x: &mut Exchange, h: &mut FakeHost, chunks: &[&str], eos: bool) -> Strin
     String::from_utf8(client).unwrap()
 }
 
+fn content_type(h: &FakeHost) -> Option<String> {
+    header(h, "content-type")
+}
+
 fn header(h: &FakeHost, name: &str) -> Option<String> {
     h.response_headers
         .iter()
@@ -67,8 +111,9 @@ fn header(h: &FakeHost, name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-fn counter(h: &FakeHost, base: &str, model: &str, provider: &str, upstream: &str) -> u64 {
-    let name = crate::strs::concat(&[
+/// A counter's name for a request of `model` served by `provider`'s `upstream`.
+fn counter_name(base: &str, model: &str, provider: &str, upstream: &str) -> String {
+    crate::strs::concat(&[
         base,
         ".gen_ai_request_model.",
         model,
@@ -77,23 +122,17 @@ fn counter(h: &FakeHost, base: &str, model: &str, provider: &str, upstream: &str
         ".gen_ai_response_model.",
         upstream,
         ".llm_key.none",
-    ]);
+    ])
+}
+
+fn counter(h: &FakeHost, base: &str, model: &str, provider: &str, upstream: &str) -> u64 {
+    let name = counter_name(base, model, provider, upstream);
     h.counters.get(&name).copied().unwrap_or(0)
 }
 
 fn errors(h: &FakeHost, model: &str, provider: &str, upstream: &str, kind: &str) -> u64 {
-    let base = crate::strs::concat(&["llmgw.errors_total"]);
-    let name = crate::strs::concat(&[
-        &base,
-        ".gen_ai_request_model.",
-        model,
-        ".gen_ai_provider_name.",
-        provider,
-        ".gen_ai_response_model.",
-        upstream,
-        ".llm_key.none.error_type.",
-        kind,
-    ]);
+    let counter = counter_name("llmgw.errors_total", model, provider, upstream);
+    let name = crate::strs::concat(&[&counter, ".error_type.", kind]);
     h.counters.get(&name).copied().unwrap_or(0)
 }
 
@@ -110,8 +149,7 @@ fn openai_chunk(text: &str) -> String {
 #[test]
 fn abandoned_openai_stream_pays_for_the_text_relayed() {
     let (mut x, mut h) = start("/v1/chat/completions", "gpt", true);
-    headers(&mut h, "200", "text/event-stream");
-    assert_eq!(x.on_response_headers(&mut h, false), Action::Continue);
+    respond(&mut x, &mut h, "200", "text/event-stream", Action::Continue);
     // 40 + 40 characters relayed, then the client hangs up: no end of stream.
     let a = openai_chunk(&"a".repeat(40));
     let b = openai_chunk(&"b".repeat(40));
@@ -119,54 +157,48 @@ fn abandoned_openai_stream_pays_for_the_text_relayed() {
     assert!(got.contains(&"b".repeat(40)), "{got}");
     x.on_log(&mut h);
     // prompt estimated, 80 characters = 20 completion tokens, an error.
-    let key = crate::state::keys::usage("gpt", "oa", "gpt");
-    assert_eq!(ledger::read(&h, &key), Some([1, PROMPT_ESTIMATE, 20, 1, 0]));
+    assert_eq!(
+        charged(&h, "gpt", "oa", "gpt"),
+        Some([1, PROMPT_ESTIMATE, 20, 1, 0])
+    );
     assert!(log(&h).contains("usage=partial"), "{}", log(&h));
     assert_eq!(errors(&h, "gpt", "oa", "gpt", "incomplete"), 1);
     let estimated = counter(&h, "llmgw.estimated_usage_total", "gpt", "oa", "gpt");
     assert_eq!(estimated, 1);
 }
 
+/// An Anthropic stream the client abandons after 100 characters: charged the reported
+/// prompt and the text relayed, as an error.
+fn abandoned_anthropic_stream(path: &str) -> FakeHost {
+    let (mut x, mut h) = start(path, "claude", true);
+    respond(&mut x, &mut h, "200", "text/event-stream", Action::Continue);
+    let [start, text] = anthropic_partial_stream();
+    feed(&mut x, &mut h, &[&start, &text], false);
+    x.on_log(&mut h);
+    assert_eq!(
+        charged(&h, "claude", "an", "claude"),
+        Some([1, 30, 25, 1, 0])
+    );
+    h
+}
+
 #[test]
 fn abandoned_anthropic_stream_keeps_the_reported_prompt() {
-    let (mut x, mut h) = start("/v1/chat/completions", "claude", true);
-    headers(&mut h, "200", "text/event-stream");
-    assert_eq!(x.on_response_headers(&mut h, false), Action::Continue);
-    let start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"claude\",\"usage\":{\"input_tokens\":30,\"output_tokens\":1}}}\n\n";
-    let text = format!(
-        "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"{}\"}}}}\n\n",
-        "x".repeat(100)
-    );
-    feed(&mut x, &mut h, &[start, &text], false);
-    x.on_log(&mut h);
-    let key = crate::state::keys::usage("claude", "an", "claude");
-    assert_eq!(ledger::read(&h, &key), Some([1, 30, 25, 1, 0]));
+    let h = abandoned_anthropic_stream("/v1/chat/completions");
     assert!(log(&h).contains("usage=partial"));
 }
 
 #[test]
 fn abandoned_messages_stream_is_charged_too() {
     // Anthropic-shaped client, Anthropic provider: events pass through unchanged.
-    let (mut x, mut h) = start("/v1/messages", "claude", true);
-    headers(&mut h, "200", "text/event-stream");
-    assert_eq!(x.on_response_headers(&mut h, false), Action::Continue);
-    let start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"claude\",\"usage\":{\"input_tokens\":30,\"output_tokens\":1}}}\n\n";
-    let text = format!(
-        "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"{}\"}}}}\n\n",
-        "x".repeat(100)
-    );
-    feed(&mut x, &mut h, &[start, &text], false);
-    x.on_log(&mut h);
-    let key = crate::state::keys::usage("claude", "an", "claude");
-    assert_eq!(ledger::read(&h, &key), Some([1, 30, 25, 1, 0]));
+    abandoned_anthropic_stream("/v1/messages");
 }
 
 #[test]
 fn whole_stream_without_usage_is_estimated_from_its_text() {
     // Gemini without usageMetadata: complete, nothing reported.
     let (mut x, mut h) = start("/v1/chat/completions", "gem", true);
-    headers(&mut h, "200", "text/event-stream");
-    assert_eq!(x.on_response_headers(&mut h, false), Action::Continue);
+    respond(&mut x, &mut h, "200", "text/event-stream", Action::Continue);
     let ev = format!(
         "data: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\"{}\"}}]}},\"finishReason\":\"STOP\"}}]}}\n\n",
         "g".repeat(12)
@@ -174,27 +206,20 @@ fn whole_stream_without_usage_is_estimated_from_its_text() {
     let got = feed(&mut x, &mut h, &[&ev], true);
     assert!(got.ends_with("data: [DONE]\n\n"), "{got}");
     x.on_log(&mut h);
-    let key = crate::state::keys::usage("gem", "ge", "gem");
-    assert_eq!(ledger::read(&h, &key), Some([1, PROMPT_ESTIMATE, 3, 0, 0]));
+    assert_eq!(
+        charged(&h, "gem", "ge", "gem"),
+        Some([1, PROMPT_ESTIMATE, 3, 0, 0])
+    );
     assert!(log(&h).contains("usage=estimated"));
 }
 
 #[test]
 fn cut_buffered_answer_is_an_error_with_estimated_usage() {
     let (mut x, mut h) = start("/v1/chat/completions", "gpt", false);
-    headers(&mut h, "200", "application/json");
-    assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
     // 400 bytes arrive, then the upstream (or Envoy's buffer limit) ends it.
-    h.response_body = vec![b' '; 400];
-    assert_eq!(x.on_response_body(&mut h, 400, false), Action::Buffer);
+    held_400_bytes(&mut x, &mut h);
     x.on_log(&mut h);
-    let key = crate::state::keys::usage("gpt", "oa", "gpt");
-    assert_eq!(
-        ledger::read(&h, &key),
-        Some([1, PROMPT_ESTIMATE, 100, 1, 0])
-    );
-    assert!(log(&h).contains("usage=estimated"));
-    assert_eq!(errors(&h, "gpt", "oa", "gpt", "incomplete"), 1);
+    gpt_charged_as_incomplete(&h, 100);
     // No token histograms for an answer the client did not get.
     assert!(!h.histograms.keys().any(|k| k.contains("token")));
 }
@@ -230,9 +255,8 @@ fn empty_answers_become_errors_in_the_clients_shape() {
             .contains(&("content-type".into(), "application/json".into())));
         x.on_log(&mut h);
         let provider = if model == "gpt" { "oa" } else { "an" };
-        let key = crate::state::keys::usage(model, provider, model);
         assert_eq!(
-            ledger::read(&h, &key),
+            charged(&h, model, provider, model),
             Some([1, 0, 0, 1, 0]),
             "{path} {status}"
         );
@@ -250,32 +274,24 @@ fn empty_error_body_for_messages_clients_gets_their_shape() {
     // A body callback with no bytes (chunked, nothing in it) rather than end of stream
     // on the headers.
     let (mut x, mut h) = start("/v1/messages", "claude", false);
-    headers(&mut h, "500", "text/plain");
-    assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
+    respond(&mut x, &mut h, "500", "text/plain", Action::Pause);
     h.response_body = Vec::new();
     x.on_response_body(&mut h, 0, true);
     let v: Value = serde_json::from_slice(&h.response_body).unwrap();
     assert_eq!(v["type"], "error");
     assert_eq!(v["error"]["type"], "api_error");
-    assert_eq!(
-        header(&h, "content-type").as_deref(),
-        Some("application/json")
-    );
+    assert_eq!(content_type(&h).as_deref(), Some("application/json"));
 }
 
 #[test]
 fn json_labelled_text_plain_goes_out_as_json() {
     let (mut x, mut h) = start("/v1/chat/completions", "gpt", false);
-    headers(&mut h, "200", "text/plain");
     let answer = br#"{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#;
-    assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
+    respond(&mut x, &mut h, "200", "text/plain", Action::Pause);
     h.response_body = answer.to_vec();
     x.on_response_body(&mut h, answer.len(), true);
     assert_eq!(h.response_body, answer);
-    assert_eq!(
-        header(&h, "content-type").as_deref(),
-        Some("application/json")
-    );
+    assert_eq!(content_type(&h).as_deref(), Some("application/json"));
 }
 
 #[test]
@@ -283,14 +299,10 @@ fn json_answer_to_a_stream_request_is_an_sse_error() {
     let answer = br#"{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#;
     for (path, model) in [("/v1/chat/completions", "gpt"), ("/v1/messages", "gpt")] {
         let (mut x, mut h) = start(path, model, true);
-        headers(&mut h, "200", "application/json");
-        assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
+        respond(&mut x, &mut h, "200", "application/json", Action::Pause);
         h.response_body = answer.to_vec();
         x.on_response_body(&mut h, answer.len(), true);
-        assert_eq!(
-            header(&h, "content-type").as_deref(),
-            Some("text/event-stream")
-        );
+        assert_eq!(content_type(&h).as_deref(), Some("text/event-stream"));
         assert_eq!(
             header(&h, "content-length"),
             Some(h.response_body.len().to_string())
@@ -307,8 +319,11 @@ fn json_answer_to_a_stream_request_is_an_sse_error() {
         }
         x.on_log(&mut h);
         // The provider's usage is still charged; the request is an error.
-        let key = crate::state::keys::usage(model, "oa", model);
-        assert_eq!(ledger::read(&h, &key), Some([1, 3, 1, 1, 0]), "{path}");
+        assert_eq!(
+            charged(&h, model, "oa", model),
+            Some([1, 3, 1, 1, 0]),
+            "{path}"
+        );
         assert_eq!(errors(&h, model, "oa", model, "stream"), 1);
     }
 }
@@ -318,25 +333,15 @@ fn envoys_own_reply_to_an_undeliverable_answer_is_charged() {
     // Envoy held 400 bytes of a 200 answer, then gave up (upstream cut, or over its
     // buffer limit) and sends its own reply through the filter instead.
     let (mut x, mut h) = start("/v1/chat/completions", "gpt", false);
-    headers(&mut h, "200", "application/json");
-    assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
-    h.response_body = vec![b' '; 400];
-    assert_eq!(x.on_response_body(&mut h, 400, false), Action::Buffer);
-    headers(&mut h, "500", "text/plain");
-    assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
+    held_400_bytes(&mut x, &mut h);
+    respond(&mut x, &mut h, "500", "text/plain", Action::Pause);
     let text = b"Internal Server Error";
     h.response_body = text.to_vec();
     x.on_response_body(&mut h, text.len(), true);
     let v: Value = serde_json::from_slice(&h.response_body).unwrap();
     assert_eq!(v["error"]["type"], "api_error");
     x.on_log(&mut h);
-    let key = crate::state::keys::usage("gpt", "oa", "gpt");
-    assert_eq!(
-        ledger::read(&h, &key),
-        Some([1, PROMPT_ESTIMATE, 100, 1, 0])
-    );
-    assert!(log(&h).contains("usage=estimated"));
-    assert_eq!(errors(&h, "gpt", "oa", "gpt", "incomplete"), 1);
+    gpt_charged_as_incomplete(&h, 100);
 }
 
 #[test]
@@ -355,14 +360,8 @@ fn answer_shorter_than_its_content_length_is_cut() {
     let v: Value = serde_json::from_slice(&h.response_body).unwrap();
     assert_eq!(v["error"]["code"], "bad_upstream_response");
     x.on_log(&mut h);
-    let key = crate::state::keys::usage("gpt", "oa", "gpt");
     let completion = (half.len() as u64).div_ceil(4);
-    assert_eq!(
-        ledger::read(&h, &key),
-        Some([1, PROMPT_ESTIMATE, completion, 1, 0])
-    );
-    assert!(log(&h).contains("usage=estimated"));
-    assert_eq!(errors(&h, "gpt", "oa", "gpt", "incomplete"), 1);
+    gpt_charged_as_incomplete(&h, completion);
 }
 
 #[test]

@@ -5,10 +5,16 @@
 use crate::api::openai::{ChatRequest, ToolChoice};
 use crate::error::GatewayError;
 
-pub fn validate(req: &ChatRequest) -> Result<(), GatewayError> {
-    if req.model.is_empty() {
+/// Every request names a model.
+pub fn named_model(model: &str) -> Result<(), GatewayError> {
+    if model.is_empty() {
         return Err(GatewayError::bad_field("model", "model must not be empty"));
     }
+    Ok(())
+}
+
+pub fn validate(req: &ChatRequest) -> Result<(), GatewayError> {
+    named_model(&req.model)?;
     if req.messages.is_empty() {
         return Err(GatewayError::bad_field(
             "messages",

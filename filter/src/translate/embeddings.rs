@@ -25,9 +25,7 @@ pub fn texts<'a>(req: &'a EmbeddingsRequest, kind: &str) -> Result<Vec<&'a str>,
 
 /// Check what every provider needs, before routing.
 pub fn validate(req: &EmbeddingsRequest) -> Result<(), GatewayError> {
-    if req.model.is_empty() {
-        return Err(GatewayError::bad_field("model", "model must not be empty"));
-    }
+    super::chat_checks::named_model(&req.model)?;
     if req.input.is_empty() {
         return Err(GatewayError::bad_field(
             "input",

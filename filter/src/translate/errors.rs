@@ -1,7 +1,7 @@
 //! Provider error answers → the OpenAI error shape. Never fails.
 
 use crate::api::openai::ErrorEnvelope;
-use crate::error::{clip, GatewayError};
+use crate::error::{clip, head, GatewayError};
 
 /// Status the client sees for an upstream status: 4xx and 5xx are kept, except
 /// Anthropic's non-standard 529 (overloaded), which becomes 503 so that generic
@@ -78,16 +78,9 @@ pub fn from_upstream(
     GatewayError::upstream(status, kind_from_provider(kind, status), message)
 }
 
+/// A provider's own message, kept whole up to 1 KiB.
 fn clip_long(s: &str) -> String {
-    const MAX: usize = 1024;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or("").to_string()
+    head(s, 1024).to_string()
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! One folder per provider kind, each behind the [`Translator`] trait
-//! (`provider.rs`). Translators are pure: they take the parsed OpenAI request (and its
+//! (`translator.rs`). Translators are pure: they take the parsed OpenAI request (and its
 //! raw bytes) and return data; they never touch the host. Adding a provider = its
-//! folder with its `Translator` impl, one `ProviderKind` variant (and its arm in
-//! [`provider::of`]), and its test data. The functions below are the entry points the
-//! gateway calls: one dynamic call each.
+//! folder (its raw fields and settings in `settings.rs`, its `Translator` impl, its
+//! cases), one line in the registry (`config/kinds.rs`), and its test data. The
+//! functions below are the entry points the gateway calls: one dynamic call each.
 
 pub mod anthropic;
 pub mod azure;
@@ -22,6 +22,7 @@ pub mod messages;
 pub mod openai;
 pub mod provider;
 mod request_parts;
+pub mod translator;
 mod types;
 mod unhonoured;
 pub mod vertex;
@@ -32,7 +33,8 @@ mod work_tests;
 use crate::api::openai::ChatRequest;
 use crate::config::Provider;
 use crate::error::GatewayError;
-pub use provider::{of, Answer, Call, Facts, Translator};
+pub use provider::of;
+pub use translator::{Answer, Call, Facts, Translator};
 pub use types::{
     empty_schema, ResponseMeta, ResponseOut, StreamMapper, StreamSettings, UpstreamRequest,
     EVENT_STREAM, MAX_EVENT_BYTES,

@@ -1,11 +1,59 @@
 //! Pieces of an OpenAI chat request that the Anthropic, Bedrock and Gemini builders read
-//! the same way: tool-call arguments as JSON objects, base64 data-URI images, stop
-//! sequences, and the error for a content part a provider cannot take.
+//! the same way: tool-call arguments as JSON objects, the tool choice, base64 data-URI
+//! images, stop sequences, and the error for a content part a provider cannot take.
 
 use serde_json::value::RawValue;
 
 use crate::api::openai::{self as oa, ChatRequest};
 use crate::error::GatewayError;
+
+/// OpenAI's `tool_choice`, checked; each provider maps it to its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolChoice<'a> {
+    Auto,
+    Required,
+    None,
+    /// This function must be called.
+    Function(&'a str),
+}
+
+/// The request's `tool_choice`, if any: a mode OpenAI defines or a named function.
+pub fn tool_choice(req: &ChatRequest) -> Result<Option<ToolChoice<'_>>, GatewayError> {
+    Ok(Some(match &req.tool_choice {
+        None => return Ok(None),
+        Some(oa::ToolChoice::Mode(m)) => match m.as_str() {
+            "auto" => ToolChoice::Auto,
+            "required" => ToolChoice::Required,
+            "none" => ToolChoice::None,
+            _ => {
+                return Err(GatewayError::bad_field(
+                    "tool_choice",
+                    "tool_choice must be \"auto\", \"none\", \"required\" or a named function",
+                ))
+            }
+        },
+        Some(oa::ToolChoice::Named(n)) => {
+            if n.kind != "function" {
+                return Err(GatewayError::bad_field(
+                    "tool_choice.type",
+                    "only function tool choices are supported",
+                ));
+            }
+            ToolChoice::Function(&n.function.name)
+        }
+    }))
+}
+
+/// `tools[i]` is a function: the only kind of tool the providers take.
+pub fn function_tool(i: usize, t: &oa::Tool) -> Result<(), GatewayError> {
+    if t.kind != "function" {
+        return Err(GatewayError::bad_field(
+            format!("tools[{i}].type"),
+            "only function tools are supported",
+        ));
+    }
+    Ok(())
+}
 
 /// Tool-call arguments, per message and per call (empty for messages without calls).
 /// OpenAI sends them as JSON text inside a string; the other providers want the object

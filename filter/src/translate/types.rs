@@ -2,6 +2,7 @@
 //! back, and the stream mapper's interface. Kept apart from the entry points in
 //! `mod.rs` so that providers can use them without importing the dispatch.
 
+use crate::api::openai::ChatResponse;
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
 
@@ -36,6 +37,19 @@ pub struct ResponseOut {
     /// `None`: the upstream body is already what the client should get.
     pub body: Option<Vec<u8>>,
     pub usage: TokenUsage,
+}
+
+impl ResponseOut {
+    /// A chat completion for the client, written into about the size of the provider's
+    /// answer (`provider_len`): one allocation, no regrowth.
+    pub fn chat(out: &ChatResponse<'_>, provider_len: usize, usage: TokenUsage) -> ResponseOut {
+        let mut body = Vec::with_capacity(provider_len + 256);
+        out.write_json(&mut body);
+        ResponseOut {
+            body: Some(body),
+            usage,
+        }
+    }
 }
 
 /// What a stream mapper needs to know about the request.

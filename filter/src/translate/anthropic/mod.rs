@@ -3,6 +3,7 @@
 #[cfg(test)]
 mod cases;
 pub mod options;
+pub mod settings;
 pub mod stream;
 pub mod translator;
 pub mod wire;
@@ -15,19 +16,20 @@ use crate::api::openai::{
     ToolCallOut,
 };
 use crate::api::text::{Text, TextOut};
-use crate::config::{AnthropicSettings, Provider};
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::anthropic::wire as an;
 use crate::translate::request_parts::{
-    base64_data_uri, concat, empty_user_turn, image_param, nonblank_stop_sequences,
-    unit_temperature, unsupported_part, user_part_blocks, ToolArguments,
+    self, base64_data_uri, concat, empty_user_turn, image_param, nonblank_stop_sequences,
+    unit_temperature, unsupported_part, user_part_blocks, ToolArguments, ToolChoice,
 };
 use crate::translate::{errors, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
 use options::JSON_TOOL;
+use settings::AnthropicSettings;
 
 pub fn request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     settings: &AnthropicSettings,
     upstream_model: &str,
     req: &ChatRequest,
@@ -145,12 +147,7 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
         Some(tools) if !tools.is_empty() => {
             let mut out = Vec::with_capacity(tools.len());
             for (i, t) in tools.iter().enumerate() {
-                if t.kind != "function" {
-                    return Err(GatewayError::bad_field(
-                        format!("tools[{i}].type"),
-                        "only function tools are supported",
-                    ));
-                }
+                request_parts::function_tool(i, t)?;
                 if t.function.name == JSON_TOOL {
                     return Err(GatewayError::bad_field(
                         format!("tools[{i}].function.name"),
@@ -226,38 +223,22 @@ fn tool_choice<'a>(
     has_tools: bool,
 ) -> Result<Option<an::ToolChoice<'a>>, GatewayError> {
     let disable = req.parallel_tool_calls.and_then(|p| (!p).then_some(true));
-    let choice = match &req.tool_choice {
+    let choice = match request_parts::tool_choice(req)? {
         None if disable.is_some() && has_tools => an::ToolChoice::Auto {
             disable_parallel_tool_use: disable,
         },
         None => return Ok(None),
-        Some(oa::ToolChoice::Mode(m)) => match m.as_str() {
-            "auto" => an::ToolChoice::Auto {
-                disable_parallel_tool_use: disable,
-            },
-            "required" => an::ToolChoice::Any {
-                disable_parallel_tool_use: disable,
-            },
-            "none" => an::ToolChoice::None,
-            _ => {
-                return Err(GatewayError::bad_field(
-                    "tool_choice",
-                    "tool_choice must be \"auto\", \"none\", \"required\" or a named function",
-                ))
-            }
+        Some(ToolChoice::Auto) => an::ToolChoice::Auto {
+            disable_parallel_tool_use: disable,
         },
-        Some(oa::ToolChoice::Named(n)) => {
-            if n.kind != "function" {
-                return Err(GatewayError::bad_field(
-                    "tool_choice.type",
-                    "only function tool choices are supported",
-                ));
-            }
-            an::ToolChoice::Tool {
-                name: &n.function.name,
-                disable_parallel_tool_use: disable,
-            }
-        }
+        Some(ToolChoice::Required) => an::ToolChoice::Any {
+            disable_parallel_tool_use: disable,
+        },
+        Some(ToolChoice::None) => an::ToolChoice::None,
+        Some(ToolChoice::Function(name)) => an::ToolChoice::Tool {
+            name,
+            disable_parallel_tool_use: disable,
+        },
     };
     if !has_tools && !matches!(choice, an::ToolChoice::None) {
         return Err(GatewayError::bad_field(
@@ -456,13 +437,7 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
         }],
         usage: usage.to_openai(),
     };
-    // The answer is about the size of Anthropic's: one allocation, no regrowth.
-    let mut body = Vec::with_capacity(body.len() + 256);
-    out.write_json(&mut body);
-    Ok(ResponseOut {
-        body: Some(body),
-        usage,
-    })
+    Ok(ResponseOut::chat(&out, body.len(), usage))
 }
 
 /// Anthropic's error body has OpenAI's shape (`{"error":{"type","message"}}`).

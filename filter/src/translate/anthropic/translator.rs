@@ -1,14 +1,16 @@
 //! Anthropic Messages API as a [`Translator`]; it also serves `/v1/messages` as it is.
 
 use super::options;
+use super::settings::AnthropicSettings;
 use super::stream::AnthropicEvents;
 use crate::api::openai::ChatRequest;
 use crate::codec::framed::MAX_EVENT_BYTES;
 use crate::codec::sse::SseParser;
-use crate::config::{forward, AnthropicSettings};
+use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::dialect::{render, Dialect};
-use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::translator::{Answer, Answered, Call, Facts, Translator, Upstream};
+
 use crate::translate::request_parts::blank_stop;
 use crate::translate::unhonoured::{optional, too_hot};
 use crate::translate::{ResponseMeta, StreamMapper};

@@ -4,15 +4,17 @@
 
 #[cfg(test)]
 mod cases;
+pub mod settings;
 mod translator;
 
 use crate::api::openai::ChatRequest;
-use crate::config::{AzureAuth, AzureSettings, Provider};
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::{openai, UpstreamRequest};
+use settings::{AzureAuth, AzureSettings};
 
 pub fn request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     settings: &AzureSettings,
     deployment: &str,
     req: &ChatRequest,
@@ -27,7 +29,7 @@ pub fn request(
 
 /// `{base_path}/deployments/{deployment}/{operation}?api-version={version}`
 pub fn path(
-    provider: &Provider,
+    provider: &ProviderCommon,
     settings: &AzureSettings,
     deployment: &str,
     operation: &str,
@@ -52,7 +54,7 @@ pub fn path(
     ))
 }
 
-pub fn headers(provider: &Provider, settings: &AzureSettings) -> Vec<(&'static str, String)> {
+pub fn headers(provider: &ProviderCommon, settings: &AzureSettings) -> Vec<(&'static str, String)> {
     match (&provider.api_key, settings.auth) {
         (None, _) => Vec::new(),
         (Some(key), AzureAuth::ApiKey) => vec![("api-key", key.expose().to_string())],

@@ -1,14 +1,16 @@
 //! Azure OpenAI as a [`Translator`]: OpenAI's wire format on a deployment path, with
 //! an `api-key` or an Entra ID bearer token; answers are OpenAI's.
 
+use super::settings::AzureSettings;
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
-use crate::config::{forward, AzureSettings};
+use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::dialect::Dialect;
 use crate::translate::embeddings::Shape;
 use crate::translate::openai;
-use crate::translate::provider::{Answer, Answered, Call, Facts, OpenAi, Translator, Upstream};
+use crate::translate::openai::settings::OpenAi;
+use crate::translate::translator::{Answer, Answered, Call, Facts, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper, UpstreamRequest};
 
 const FACTS: Facts = Facts {

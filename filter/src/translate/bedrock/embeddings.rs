@@ -5,12 +5,14 @@
 //! `inputTextTokenCount`; otherwise Bedrock's `x-amzn-bedrock-input-token-count`
 //! header is read, and without it usage is estimated.
 
+use super::settings::BedrockSettings;
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::embeddings_upstream as up;
-use crate::config::{BedrockSettings, Provider};
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::embeddings::{texts, Shape};
-use crate::translate::{bedrock, embeddings_out, ResponseMeta, ResponseOut, UpstreamRequest};
+use crate::translate::translator::Answer;
+use crate::translate::{bedrock, embeddings_out, ResponseOut, UpstreamRequest};
 
 const COHERE_MAX_TEXTS: usize = 96;
 /// What Cohere calls documents to be stored and searched; OpenAI's API has no notion.
@@ -104,7 +106,7 @@ pub fn body(model: &str, req: &EmbeddingsRequest) -> Result<Vec<u8>, GatewayErro
 }
 
 pub fn request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     settings: &BedrockSettings,
     upstream_model: &str,
     req: &EmbeddingsRequest,
@@ -121,12 +123,10 @@ pub fn request(
     })
 }
 
-pub fn response(
-    status: u16,
-    body: &[u8],
-    meta: &ResponseMeta<'_>,
-    shape: &Shape,
-) -> Result<ResponseOut, GatewayError> {
+pub fn response(a: &Answer<'_>, shape: &Shape) -> Result<ResponseOut, GatewayError> {
+    let Answer {
+        status, body, meta, ..
+    } = *a;
     if !(200..300).contains(&status) {
         return Err(bedrock::error(status, body, meta));
     }

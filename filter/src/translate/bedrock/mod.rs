@@ -4,6 +4,7 @@
 #[cfg(test)]
 mod cases;
 pub mod embeddings;
+pub mod settings;
 pub mod stream;
 mod translator;
 pub mod wire;
@@ -16,15 +17,16 @@ use crate::api::openai::{
 };
 use crate::api::text::{Text, TextOut};
 use crate::aws::sigv4;
-use crate::config::{BedrockSettings, Provider};
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::bedrock::wire as br;
 use crate::translate::request_parts::{
-    base64_data_uri, empty_user_turn, encoded_path_segment, image_param, stop_sequences,
-    unit_temperature, unsupported_part, user_part_blocks, ToolArguments,
+    self, base64_data_uri, empty_user_turn, encoded_path_segment, image_param, stop_sequences,
+    unit_temperature, unsupported_part, user_part_blocks, ToolArguments, ToolChoice,
 };
 use crate::translate::{errors, ResponseMeta, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
+use settings::BedrockSettings;
 
 /// The signing name of `bedrock-runtime` (from its service model).
 const SIGNING_SERVICE: &str = "bedrock";
@@ -32,7 +34,7 @@ pub const EVENT_STREAM_TYPE: &str = "application/vnd.amazon.eventstream";
 pub const JSON: &str = "application/json";
 
 pub fn request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     settings: &BedrockSettings,
     upstream_model: &str,
     req: &ChatRequest,
@@ -63,7 +65,7 @@ pub fn request(
 /// Content type, accept, and the credentials: a SigV4 signature over `path` and `body`
 /// (shared with InvokeModel for embeddings), or a Bedrock API key.
 pub fn auth_headers(
-    provider: &Provider,
+    provider: &ProviderCommon,
     settings: &BedrockSettings,
     path: &str,
     body: &[u8],
@@ -239,12 +241,7 @@ fn tool_config<'a>(
     };
     let mut specs = Vec::with_capacity(tools.len());
     for (i, t) in tools.iter().enumerate() {
-        if t.kind != "function" {
-            return Err(GatewayError::bad_field(
-                format!("tools[{i}].type"),
-                "only function tools are supported",
-            ));
-        }
+        request_parts::function_tool(i, t)?;
         specs.push(br::Tool {
             tool_spec: br::ToolSpec {
                 name: &t.function.name,
@@ -255,34 +252,16 @@ fn tool_config<'a>(
             },
         });
     }
-    let choice = match &req.tool_choice {
+    let choice = match request_parts::tool_choice(req)? {
         None => None,
-        Some(oa::ToolChoice::Mode(m)) => match m.as_str() {
-            "auto" => Some(br::ToolChoice::Auto(br::Empty {})),
-            "required" => Some(br::ToolChoice::Any(br::Empty {})),
-            // Converse has no "none". Without tool blocks in the conversation the
-            // tools are simply not sent; with them Bedrock requires toolConfig, so the
-            // tools go along without a choice (the model could still call one).
-            "none" if !has_tool_blocks => return Ok(None),
-            "none" => None,
-            _ => {
-                return Err(GatewayError::bad_field(
-                    "tool_choice",
-                    "tool_choice must be \"auto\", \"none\", \"required\" or a named function",
-                ))
-            }
-        },
-        Some(oa::ToolChoice::Named(n)) => {
-            if n.kind != "function" {
-                return Err(GatewayError::bad_field(
-                    "tool_choice.type",
-                    "only function tool choices are supported",
-                ));
-            }
-            Some(br::ToolChoice::Tool(br::NamedTool {
-                name: &n.function.name,
-            }))
-        }
+        Some(ToolChoice::Auto) => Some(br::ToolChoice::Auto(br::Empty {})),
+        Some(ToolChoice::Required) => Some(br::ToolChoice::Any(br::Empty {})),
+        // Converse has no "none". Without tool blocks in the conversation the
+        // tools are simply not sent; with them Bedrock requires toolConfig, so the
+        // tools go along without a choice (the model could still call one).
+        Some(ToolChoice::None) if !has_tool_blocks => return Ok(None),
+        Some(ToolChoice::None) => None,
+        Some(ToolChoice::Function(name)) => Some(br::ToolChoice::Tool(br::NamedTool { name })),
     };
     Ok(Some(br::ToolConfig {
         tools: specs,
@@ -452,13 +431,7 @@ pub fn response(
         }],
         usage: usage.to_openai(),
     };
-    // About the size of the provider's answer: one allocation, no regrowth.
-    let mut out_body = Vec::with_capacity(body.len() + 256);
-    out.write_json(&mut out_body);
-    Ok(ResponseOut {
-        body: Some(out_body),
-        usage,
-    })
+    Ok(ResponseOut::chat(&out, body.len(), usage))
 }
 
 /// Client status, OpenAI error type and code for a Bedrock exception name

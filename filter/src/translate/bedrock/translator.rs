@@ -1,17 +1,19 @@
 //! AWS Bedrock (Converse; InvokeModel for embeddings) as a [`Translator`]: SigV4 or a
 //! Bedrock API key; streams arrive as AWS event streams.
 
+use super::settings::BedrockSettings;
 use super::stream::BedrockEvents;
 use super::{embeddings, EVENT_STREAM_TYPE};
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
 use crate::codec::eventstream;
 use crate::codec::framed::MAX_EVENT_BYTES;
-use crate::config::{forward, BedrockSettings};
+use crate::config::{forward, Secret};
 use crate::error::GatewayError;
 use crate::translate::dialect::{render, Dialect};
 use crate::translate::embeddings::Shape;
-use crate::translate::provider::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::translator::{Answer, Answered, Call, Facts, Translator, Upstream};
+
 use crate::translate::unhonoured::{optional, too_hot};
 use crate::translate::{ResponseMeta, StreamMapper};
 
@@ -44,6 +46,16 @@ const _: () = assert!(forward::refuses_all(FACTS.credentials));
 impl Translator for BedrockSettings {
     fn facts(&self) -> &'static Facts {
         &FACTS
+    }
+
+    fn secrets(&self) -> Vec<&Secret> {
+        match &self.credentials {
+            Some(c) => [&c.access_key_id, &c.secret_access_key]
+                .into_iter()
+                .chain(&c.session_token)
+                .collect(),
+            None => Vec::new(),
+        }
     }
 
     fn request(&self, call: &Call<'_>, req: &ChatRequest) -> Upstream {
@@ -84,6 +96,6 @@ impl Translator for BedrockSettings {
     }
 
     fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
-        embeddings::response(a.status, a.body, a.meta, shape)
+        embeddings::response(a, shape)
     }
 }

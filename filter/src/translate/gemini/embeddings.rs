@@ -4,9 +4,10 @@
 
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::embeddings_upstream as up;
-use crate::config::{Provider, VertexSettings};
 use crate::error::GatewayError;
 use crate::translate::embeddings::{texts, Shape};
+use crate::translate::translator::{Answer, Call, Upstream};
+use crate::translate::vertex::settings::VertexSettings;
 use crate::translate::UpstreamRequest;
 use crate::translate::{
     embeddings_out, gemini, gemini::response as gemini_response, vertex, ResponseMeta, ResponseOut,
@@ -15,12 +16,8 @@ use crate::translate::{
 /// `batchEmbedContents` takes at most this many requests.
 const GEMINI_MAX_INPUTS: usize = 100;
 
-pub fn gemini_request(
-    provider: &Provider,
-    upstream_model: &str,
-    req: &EmbeddingsRequest,
-) -> Result<UpstreamRequest, GatewayError> {
-    let model = gemini::path_model(upstream_model)?;
+pub fn gemini_request(call: &Call<'_>, req: &EmbeddingsRequest) -> Upstream {
+    let (provider, model) = (call.provider, gemini::path_model(call.model)?);
     let inputs = texts(req, "gemini")?;
     if inputs.len() > GEMINI_MAX_INPUTS {
         return Err(GatewayError::bad_field(
@@ -52,13 +49,8 @@ pub fn gemini_request(
     })
 }
 
-pub fn vertex_request(
-    provider: &Provider,
-    v: &VertexSettings,
-    upstream_model: &str,
-    req: &EmbeddingsRequest,
-) -> Result<UpstreamRequest, GatewayError> {
-    let model = gemini::path_model(upstream_model)?;
+pub fn vertex_request(call: &Call<'_>, v: &VertexSettings, req: &EmbeddingsRequest) -> Upstream {
+    let (provider, model) = (call.provider, gemini::path_model(call.model)?);
     let body = up::PredictRequest {
         instances: texts(req, "vertex")?
             .into_iter()
@@ -78,24 +70,14 @@ pub fn vertex_request(
     })
 }
 
-pub fn gemini_response(
-    status: u16,
-    body: &[u8],
-    meta: &ResponseMeta<'_>,
-    shape: &Shape,
-) -> Result<ResponseOut, GatewayError> {
-    let resp: up::BatchEmbedResponse = parse(status, body, "Gemini embeddings answer")?;
+pub fn gemini_response(a: &Answer<'_>, shape: &Shape) -> Result<ResponseOut, GatewayError> {
+    let resp: up::BatchEmbedResponse = parse(a, "Gemini embeddings answer")?;
     let vectors = resp.embeddings.into_iter().map(|e| e.values).collect();
-    embeddings_out::list(vectors, model_name(meta), None, shape)
+    embeddings_out::list(vectors, model_name(a.meta), None, shape)
 }
 
-pub fn vertex_response(
-    status: u16,
-    body: &[u8],
-    meta: &ResponseMeta<'_>,
-    shape: &Shape,
-) -> Result<ResponseOut, GatewayError> {
-    let resp: up::PredictResponse = parse(status, body, "Vertex AI predict answer")?;
+pub fn vertex_response(a: &Answer<'_>, shape: &Shape) -> Result<ResponseOut, GatewayError> {
+    let resp: up::PredictResponse = parse(a, "Vertex AI predict answer")?;
     // Reported only when every prediction says how many tokens it read.
     let reported = resp.predictions.iter().try_fold(0u64, |sum, p| {
         let n = p.embeddings.statistics.as_ref()?.token_count?;
@@ -106,19 +88,15 @@ pub fn vertex_response(
         .into_iter()
         .map(|p| p.embeddings.values)
         .collect();
-    embeddings_out::list(vectors, model_name(meta), reported, shape)
+    embeddings_out::list(vectors, model_name(a.meta), reported, shape)
 }
 
 /// A successful answer as `T`; a failed one as Google's error.
-fn parse<'a, T: serde::Deserialize<'a>>(
-    status: u16,
-    body: &'a [u8],
-    what: &str,
-) -> Result<T, GatewayError> {
-    if !(200..300).contains(&status) {
-        return Err(gemini_response::error(status, body));
+fn parse<'a, T: serde::Deserialize<'a>>(a: &Answer<'a>, what: &str) -> Result<T, GatewayError> {
+    if !(200..300).contains(&a.status) {
+        return Err(gemini_response::error(a.status, a.body));
     }
-    serde_json::from_slice(body)
+    serde_json::from_slice(a.body)
         .map_err(|_| GatewayError::bad_gateway(format!("upstream returned a malformed {what}")))
 }
 

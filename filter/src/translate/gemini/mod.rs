@@ -10,6 +10,7 @@ mod cases;
 pub mod embeddings;
 pub mod response;
 mod schema;
+pub mod settings;
 pub mod stream;
 pub mod translator;
 pub mod wire;
@@ -20,11 +21,11 @@ use serde_json::Value;
 
 use crate::api::openai::{self as oa, ChatRequest, Content, ContentPart};
 use crate::api::text::Text;
-use crate::config::Provider;
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::gemini::wire as gm;
 use crate::translate::request_parts::{
-    base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments,
+    self, base64_data_uri, image_param, stop_sequences, unsupported_part, ToolArguments, ToolChoice,
 };
 use crate::translate::UpstreamRequest;
 
@@ -36,7 +37,7 @@ pub const SIGNATURE_MARKER: &str = "__thought__";
 const SKIP_SIGNATURE: &str = "skip_thought_signature_validator";
 
 pub fn request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     upstream_model: &str,
     req: &ChatRequest,
 ) -> Result<UpstreamRequest, GatewayError> {
@@ -351,12 +352,7 @@ fn tools<'a>(
     };
     let mut decls = Vec::with_capacity(tools.len());
     for (i, t) in tools.iter().enumerate() {
-        if t.kind != "function" {
-            return Err(GatewayError::bad_field(
-                format!("tools[{i}].type"),
-                "only function tools are supported",
-            ));
-        }
+        request_parts::function_tool(i, t)?;
         let parameters = match &t.function.parameters {
             None => None,
             Some(raw) => {
@@ -390,29 +386,13 @@ fn tool_config(
     req: &ChatRequest,
     has_tools: bool,
 ) -> Result<Option<gm::ToolConfig<'_>>, GatewayError> {
-    let (mode, names) = match &req.tool_choice {
+    let (mode, names) = match request_parts::tool_choice(req)? {
         None => return Ok(None),
-        Some(oa::ToolChoice::Mode(m)) => match m.as_str() {
-            "auto" => ("AUTO", None),
-            "required" => ("ANY", None),
-            "none" if has_tools => ("NONE", None),
-            "none" => return Ok(None),
-            _ => {
-                return Err(GatewayError::bad_field(
-                    "tool_choice",
-                    "tool_choice must be \"auto\", \"none\", \"required\" or a named function",
-                ))
-            }
-        },
-        Some(oa::ToolChoice::Named(n)) => {
-            if n.kind != "function" {
-                return Err(GatewayError::bad_field(
-                    "tool_choice.type",
-                    "only function tool choices are supported",
-                ));
-            }
-            ("ANY", Some(vec![n.function.name.as_str()]))
-        }
+        Some(ToolChoice::Auto) => ("AUTO", None),
+        Some(ToolChoice::Required) => ("ANY", None),
+        Some(ToolChoice::None) if has_tools => ("NONE", None),
+        Some(ToolChoice::None) => return Ok(None),
+        Some(ToolChoice::Function(name)) => ("ANY", Some(vec![name])),
     };
     if !has_tools {
         return Err(GatewayError::bad_field(

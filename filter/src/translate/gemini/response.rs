@@ -169,13 +169,7 @@ pub fn response(status: u16, body: &[u8], created: u64) -> Result<ResponseOut, G
             .collect(),
         usage: usage.to_openai(),
     };
-    // About the size of the provider's answer: one allocation, no regrowth.
-    let mut out_body = Vec::with_capacity(body.len() + 256);
-    out.write_json(&mut out_body);
-    Ok(ResponseOut {
-        body: Some(out_body),
-        usage,
-    })
+    Ok(ResponseOut::chat(&out, body.len(), usage))
 }
 
 /// A Google error body (`{"error":{…}}`, or a one-element array of it as the JSON

@@ -11,7 +11,8 @@ use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::dialect::{render, Dialect};
 use crate::translate::embeddings::Shape;
-use crate::translate::provider::{Answer, Answered, Call, Facts, Gemini, Translator, Upstream};
+use crate::translate::gemini::settings::Gemini;
+use crate::translate::translator::{Answer, Answered, Call, Facts, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper};
 
 const FACTS: Facts = Facts {
@@ -57,10 +58,10 @@ impl Translator for Gemini {
     }
 
     fn embeddings_request(&self, call: &Call<'_>, req: &EmbeddingsRequest) -> Upstream {
-        embeddings::gemini_request(call.provider, call.model, req)
+        embeddings::gemini_request(call, req)
     }
 
     fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
-        embeddings::gemini_response(a.status, a.body, a.meta, shape)
+        embeddings::gemini_response(a, shape)
     }
 }

@@ -8,18 +8,19 @@ mod translator;
 
 use crate::api::openai::{ChatRequest, UsageProbe};
 use crate::codec::json_splice::{find_top_level, insert_first, splice};
-use crate::config::Provider;
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::request_parts::concat;
 use crate::translate::{errors, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
 
+pub mod settings;
 pub mod stream;
 
 const INCLUDE_USAGE: &[u8] = br#"{"include_usage":true}"#;
 
 pub fn request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     upstream_model: &str,
     req: &ChatRequest,
     raw: &[u8],
@@ -31,7 +32,7 @@ pub fn request(
     })
 }
 
-pub fn headers(provider: &Provider) -> Vec<(&'static str, String)> {
+pub fn headers(provider: &ProviderCommon) -> Vec<(&'static str, String)> {
     match &provider.api_key {
         Some(key) => vec![("authorization", concat("Bearer ", key.expose()))],
         None => Vec::new(),

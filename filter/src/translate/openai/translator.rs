@@ -12,7 +12,8 @@ use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::dialect::{render, Dialect};
 use crate::translate::embeddings::Shape;
-use crate::translate::provider::{Answer, Answered, Call, Facts, OpenAi, Translator, Upstream};
+use crate::translate::openai::settings::OpenAi;
+use crate::translate::translator::{Answer, Answered, Call, Facts, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper, UpstreamRequest};
 
 const FACTS: Facts = Facts {

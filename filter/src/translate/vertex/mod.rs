@@ -4,23 +4,25 @@
 
 #[cfg(test)]
 mod cases;
+pub mod settings;
 mod translator;
 
 use crate::api::openai::ChatRequest;
-use crate::config::{Provider, VertexAnthropicSettings, VertexSettings};
+use crate::config::ProviderCommon;
 use crate::error::GatewayError;
 use crate::translate::anthropic::wire as an;
 use crate::translate::anthropic::{self, BodyOptions};
 use crate::translate::{gemini, gemini::response as gemini_response, ResponseOut, UpstreamRequest};
+use settings::{VertexAnthropicSettings, VertexSettings};
 
-pub fn publisher_prefix(provider: &Provider, v: &VertexSettings, publisher: &str) -> String {
+pub fn publisher_prefix(provider: &ProviderCommon, v: &VertexSettings, publisher: &str) -> String {
     format!(
         "{}/projects/{}/locations/{}/publishers/{publisher}/models",
         provider.base_path, v.project, v.location
     )
 }
 
-pub fn bearer(provider: &Provider) -> Vec<(&'static str, String)> {
+pub fn bearer(provider: &ProviderCommon) -> Vec<(&'static str, String)> {
     provider
         .api_key
         .iter()
@@ -29,7 +31,7 @@ pub fn bearer(provider: &Provider) -> Vec<(&'static str, String)> {
 }
 
 pub fn gemini_request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     v: &VertexSettings,
     upstream_model: &str,
     req: &ChatRequest,
@@ -43,7 +45,7 @@ pub fn gemini_request(
 }
 
 pub fn anthropic_request(
-    provider: &Provider,
+    provider: &ProviderCommon,
     s: &VertexAnthropicSettings,
     upstream_model: &str,
     req: &ChatRequest,

@@ -2,17 +2,19 @@
 //! body; answers as Gemini's) and Anthropic models (the Anthropic body via
 //! `rawPredict`). Both authenticate with `Authorization: Bearer <token>`.
 
+use super::settings::{VertexAnthropicSettings, VertexSettings};
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
 use crate::codec::framed::MAX_EVENT_BYTES;
 use crate::codec::sse::SseParser;
-use crate::config::{forward, VertexAnthropicSettings, VertexSettings};
+use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::anthropic::{self, stream::AnthropicEvents};
 use crate::translate::dialect::{render, Dialect};
 use crate::translate::embeddings::Shape;
+use crate::translate::gemini::settings::Gemini;
 use crate::translate::gemini::{self, embeddings};
-use crate::translate::provider::{Answer, Answered, Call, Facts, Gemini, Translator, Upstream};
+use crate::translate::translator::{Answer, Answered, Call, Facts, Translator, Upstream};
 use crate::translate::{ResponseMeta, StreamMapper};
 
 const GEMINI: Facts = Facts {
@@ -50,11 +52,11 @@ impl Translator for VertexSettings {
     }
 
     fn embeddings_request(&self, call: &Call<'_>, req: &EmbeddingsRequest) -> Upstream {
-        embeddings::vertex_request(call.provider, self, call.model, req)
+        embeddings::vertex_request(call, self, req)
     }
 
     fn embeddings_response(&self, a: &Answer<'_>, shape: &Shape) -> Answered {
-        embeddings::vertex_response(a.status, a.body, a.meta, shape)
+        embeddings::vertex_response(a, shape)
     }
 }
 
