@@ -2,8 +2,9 @@
 //!
 //! * An Anthropic provider gets the client's body as it is (`model` rewritten); the
 //!   answer and its events pass through, usage is read on the way.
-//! * Any other provider: the Anthropic request becomes an OpenAI chat request
-//!   ([`to_openai`]), which then goes through that provider's own chat translator;
+//! * Any other provider: the Anthropic request becomes the internal chat request
+//!   ([`to_openai`], built in code), which then goes through that provider's own chat
+//!   translator (written as OpenAI JSON only for OpenAI-format providers);
 //!   the OpenAI-shaped answer that translator yields becomes an Anthropic message
 //!   ([`from_openai`]); the provider's stream events are written as Anthropic events
 //!   ([`stream`]).
@@ -19,7 +20,7 @@ pub mod to_openai;
 
 use super::{ResponseMeta, ResponseOut, StreamMapper, UpstreamRequest};
 use crate::api::anthropic_server::MessagesRequest;
-use crate::api::openai::ChatRequest;
+use crate::api::openai_build;
 use crate::config::Provider;
 use crate::error::GatewayError;
 
@@ -85,15 +86,19 @@ pub fn request(
         let up = passthrough::request(provider, settings, upstream_model, req, raw)?;
         return Ok((up, Vec::new()));
     }
-    let built = to_openai::build(provider, upstream_model, req)?;
-    let chat: ChatRequest = serde_json::from_slice(&built.body)
-        .map_err(|e| GatewayError::internal(format!("translated request: {e}")))?;
-    let mut unhonoured = built.unhonoured;
+    let to_openai::Built {
+        chat,
+        mut unhonoured,
+    } = to_openai::build(provider, upstream_model, req)?;
     unhonoured.extend(super::unhonoured(provider, &chat));
-    let mut up = super::request(provider, upstream_model, &chat, &built.body, now_ms)?;
-    // `None` means "the client's body as it is", which is the Anthropic one here.
+    // Translators read the client's bytes only to splice in another `model` or usage
+    // options; `chat` already has both, so the OpenAI-format ones answer "unchanged"
+    // (`None`) and only then is the request written as JSON.
+    let mut up = super::request(provider, upstream_model, &chat, &[], now_ms)?;
     if up.body.is_none() {
-        up.body = Some(built.body);
+        let body = openai_build::to_vec(&chat)
+            .map_err(|e| GatewayError::internal(format!("translated request: {e}")))?;
+        up.body = Some(body);
     }
     Ok((up, unhonoured))
 }
