@@ -13,7 +13,9 @@
 //!   `metadata.user_id` → `user`, `stream` (+ `include_usage`).
 //! * `max_tokens` → `max_completion_tokens`, or `max_tokens` for presets whose
 //!   servers only read that.
-//! * Not honoured (dropped, or 400 in strict mode): `top_k`, `thinking`.
+//! * `thinking` / `output_config.effort` → `reasoning_effort` ([`super::reasoning`]).
+//! * Not honoured (dropped, or 400 in strict mode): `top_k`, `context_management`, an
+//!   effort without thinking.
 
 use serde_json::value::RawValue;
 
@@ -335,6 +337,7 @@ pub fn build(
         }
         _ => (None, None),
     };
+    let reasoning = super::reasoning::of(req)?;
     let legacy = provider.preset.is_some_and(|p| p.legacy_max_tokens());
     let stream = req.is_stream();
     let chat = ChatRequest {
@@ -357,14 +360,13 @@ pub fn build(
         stream_options: stream.then_some(StreamOptions {
             include_usage: Some(true),
         }),
+        reasoning_effort: reasoning.effort,
         ..ChatRequest::default()
     };
     let mut unhonoured = Vec::new();
     if req.top_k.is_some() {
         unhonoured.push("top_k");
     }
-    if req.thinking.as_ref().is_some_and(|t| t.kind == "enabled") {
-        unhonoured.push("thinking");
-    }
+    unhonoured.extend(reasoning.unhonoured);
     Ok(Built { chat, unhonoured })
 }
