@@ -1,15 +1,17 @@
 //! Claude's `thinking` and `output_config.effort` (Claude Code sends both) for providers
 //! reached through the chat translators, which take OpenAI's `reasoning_effort`:
 //!
-//! * thinking on (`enabled` or `adaptive`) with an effort: that effort (`max` → `high`);
-//! * `enabled` without an effort: the effort whose budget is nearest above the client's
-//!   `budget_tokens` (the budgets of `translate::anthropic::options::budget`);
-//! * `adaptive` without an effort: nothing (the provider's default);
-//! * an effort without thinking has no OpenAI equivalent: not honoured (a warning, or
-//!   400 in strict mode), as is `context_management` (no provider but Anthropic edits
-//!   context server-side). `cache_control` is a caching hint with no effect on the
-//!   answer; OpenAI and Gemini cache prompt prefixes on their own, so it is dropped
-//!   without a warning.
+//! * `thinking: enabled` (the client asks for thinking): its effort (`max` → `high`), or
+//!   without one the effort whose budget is nearest above `budget_tokens` (the budgets of
+//!   `translate::anthropic::options::budget`);
+//! * `thinking: adaptive` (the model decides whether to think; Claude Code's default):
+//!   nothing, the provider's default. Sending `reasoning_effort` would make providers
+//!   refuse every request to a model that does not reason (OpenAI's `gpt-4o-mini` does);
+//! * an effort that does not come with `enabled` has no equivalent then: not honoured (a
+//!   warning, or 400 in strict mode), as is `context_management` (no provider but
+//!   Anthropic edits context server-side). `cache_control` is a caching hint with no
+//!   effect on the answer; OpenAI and Gemini cache prompt prefixes on their own, so it
+//!   is dropped without a warning.
 
 use crate::api::anthropic_server::MessagesRequest;
 use crate::error::GatewayError;
@@ -48,8 +50,7 @@ pub fn of(req: &MessagesRequest) -> Result<Reasoning, GatewayError> {
     let thinking = req.thinking.as_ref();
     let chosen = match thinking.map(|t| (t.kind.as_str(), t.budget_tokens)) {
         Some(("enabled", budget)) => effort.or(budget.map(effort_for_budget)),
-        Some(("adaptive", _)) => effort,
-        None | Some(("disabled", _)) => {
+        None | Some(("adaptive" | "disabled", _)) => {
             if effort.is_some() {
                 unhonoured.push("output_config.effort");
             }
@@ -101,7 +102,7 @@ mod tests {
                 Some("low"),
             ),
             (
-                r#""thinking":{"type":"adaptive"},"output_config":{"effort":"max"}"#,
+                r#""thinking":{"type":"enabled","budget_tokens":2000},"output_config":{"effort":"max"}"#,
                 Some("high"),
             ),
             (r#""thinking":{"type":"adaptive"}"#, None),
@@ -122,6 +123,15 @@ mod tests {
         .unwrap();
         assert_eq!(r.effort, None);
         assert_eq!(r.unhonoured, ["output_config.effort", "context_management"]);
+        // Adaptive thinking is the provider's default; its effort cannot be given.
+        let r = reasoning(&format!(
+            r#"{{{MSG},"thinking":{{"type":"adaptive"}},"output_config":{{"effort":"high"}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            (r.effort, r.unhonoured),
+            (None, vec!["output_config.effort"])
+        );
         let bad = reasoning(&format!(r#"{{{MSG},"output_config":{{"effort":"huge"}}}}"#));
         assert_eq!(
             bad.err().and_then(|e| e.param).as_deref(),
