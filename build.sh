@@ -115,9 +115,30 @@ TXT
   wait -n "${pids[@]}"
 }
 
+# Claude Code (npm, a native binary per platform) for test_claude_code.py, into a
+# project-local directory; npm itself from Debian when missing.
+CLAUDE_CODE_DIR=integration-tests/e2e/claude-code
+setup_claude_code() {
+  if ! command -v npm >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      log "installing Debian packages: npm"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+    else
+      echo "missing npm (sudo apt-get install npm)" >&2
+      exit 1
+    fi
+  fi
+  if ! cmp -s "$CLAUDE_CODE_DIR/package-lock.json" "$CLAUDE_CODE_DIR/.stamp" 2>/dev/null; then
+    log "installing Claude Code (npm) into $CLAUDE_CODE_DIR"
+    (cd "$CLAUDE_CODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$CLAUDE_CODE_DIR/package-lock.json" "$CLAUDE_CODE_DIR/.stamp"
+  fi
+}
+
 run_tests() {
   setup
   setup_system
+  setup_claude_code
   log "cargo fmt --check"
   cargo fmt --all -- --check
   log "clippy (native)"

@@ -160,7 +160,8 @@ def test_errors_are_anthropic_shaped(gateway, oa, an):
                            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]},
                            {"content-type": "application/json"})
     assert status == 400 and json.loads(body)["error"]["message"] == "max_tokens: Field required"
-    status, _, body = http("POST", gateway.base + "/v1/messages/count_tokens", {"model": "x"},
+    # count_tokens exists (test_claude_code.py); other /v1/messages/* paths do not.
+    status, _, body = http("POST", gateway.base + "/v1/messages/batches", {"model": "x"},
                            {"content-type": "application/json"})
     assert status == 404 and json.loads(body)["type"] == "error"
 
@@ -209,10 +210,10 @@ def test_claude_code_system_message_inside_messages(gateway, mocks, model):
     [rec] = mock.requests()
     assert "The working directory is /src." in rec["body"]
     if model == "claude-sonnet":
-        # The client asked for the beta: the entry and that beta reach Anthropic as sent.
+        # The client asked for the beta: the entry and the client's betas reach Anthropic as sent.
         sent = json.loads(rec["body"])
         assert [m["role"] for m in sent["messages"]] == ["user", "system"]
-        assert rec["headers"]["anthropic-beta"] == "mid-conversation-system-2026-04-07"
+        assert rec["headers"]["anthropic-beta"] == CLAUDE_CODE_BETAS
         assert sent["thinking"] == {"type": "adaptive"} and sent["output_config"] == {"effort": "high"}
 
 

@@ -38,6 +38,19 @@ pub struct MessagesRequest {
     pub metadata: Option<Metadata>,
     #[serde(default)]
     pub thinking: Option<Thinking>,
+    /// `{"effort": "low" | "medium" | "high" | "max"}` (Claude Code sends it).
+    #[serde(default)]
+    pub output_config: Option<OutputConfig>,
+    /// Read only to tell the client when a provider cannot honour it.
+    #[serde(default)]
+    pub context_management: Option<serde::de::IgnoredAny>,
+    /// The client's `anthropic-beta` header, whole (not the body): Anthropic providers
+    /// get it as sent.
+    #[serde(skip)]
+    pub client_betas: Option<String>,
+    /// `POST /v1/messages/count_tokens`: the same body, answered with its token count.
+    #[serde(skip)]
+    pub count_only: bool,
     /// The client's `mid-conversation-system-*` betas (from its `anthropic-beta` header,
     /// not the body): Anthropic providers then get `role: "system"` entries as sent.
     #[serde(skip)]
@@ -119,6 +132,12 @@ pub struct ToolChoice {
 pub struct Metadata {
     #[serde(default)]
     pub user_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OutputConfig {
+    #[serde(default)]
+    pub effort: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

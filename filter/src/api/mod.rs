@@ -4,7 +4,7 @@ pub mod embeddings;
 pub mod embeddings_upstream;
 pub(crate) mod json_out;
 pub mod openai;
-pub mod openai_client;
+pub mod openai_build;
 mod openai_de;
 mod openai_out;
 pub mod text;

@@ -54,7 +54,7 @@ pub fn authenticate(
     }
 }
 
-fn refusal(host: &mut dyn Host, reason: &str, key: Option<&str>) {
+pub(super) fn refusal(host: &mut dyn Host, reason: &str, key: Option<&str>) {
     let name = metrics::name(
         metrics::REFUSALS,
         &[

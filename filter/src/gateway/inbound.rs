@@ -20,6 +20,8 @@ pub enum Endpoint {
     Embeddings,
     /// Anthropic Messages for Anthropic-shaped clients (errors in Anthropic's shape).
     Messages,
+    /// `/v1/messages/count_tokens`: a Messages body, answered with its token count.
+    CountTokens,
 }
 
 impl Endpoint {
@@ -28,14 +30,20 @@ impl Endpoint {
             "/v1/chat/completions" => Some(Endpoint::Chat),
             "/v1/embeddings" => Some(Endpoint::Embeddings),
             "/v1/messages" => Some(Endpoint::Messages),
+            "/v1/messages/count_tokens" => Some(Endpoint::CountTokens),
             _ => None,
         }
+    }
+
+    /// Its clients are Anthropic-shaped (and keep Anthropic's 529).
+    pub fn anthropic_shaped(self) -> bool {
+        matches!(self, Endpoint::Messages | Endpoint::CountTokens)
     }
 
     /// The error body for this endpoint's clients.
     pub fn error_body(self, e: &GatewayError) -> Vec<u8> {
         match self {
-            Endpoint::Messages => messages::errors::to_json(e),
+            Endpoint::Messages | Endpoint::CountTokens => messages::errors::to_json(e),
             Endpoint::Chat | Endpoint::Embeddings => e.to_json(),
         }
     }
@@ -45,7 +53,7 @@ impl Endpoint {
     pub fn stream_error_body(self, e: &GatewayError) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
-            Endpoint::Messages => {
+            Endpoint::Messages | Endpoint::CountTokens => {
                 let kind = messages::errors::kind(e.status, e.kind);
                 messages::errors::write_event(&mut out, kind, &e.message);
             }
@@ -111,6 +119,7 @@ impl Inbound {
                 Ok(Inbound::Embeddings(req))
             }
             Endpoint::Messages => messages::parse(raw).map(Inbound::Messages),
+            Endpoint::CountTokens => messages::count_tokens::parse(raw).map(Inbound::Messages),
         }
     }
 
@@ -118,6 +127,7 @@ impl Inbound {
         match self {
             Inbound::Chat(_) => Endpoint::Chat,
             Inbound::Embeddings(_) => Endpoint::Embeddings,
+            Inbound::Messages(r) if r.count_only => Endpoint::CountTokens,
             Inbound::Messages(_) => Endpoint::Messages,
         }
     }
@@ -195,7 +205,7 @@ impl Inbound {
         match self {
             Inbound::Chat(r) => Ok((
                 translate::request(provider, upstream_model, r, raw, now_ms)?,
-                translate::unhonoured(provider, r),
+                translate::unhonoured_at(provider, upstream_model, r),
             )),
             Inbound::Embeddings(r) => Ok((
                 translate::embeddings::request(provider, upstream_model, r, raw, now_ms)?,

@@ -5,6 +5,7 @@ mod access;
 mod account;
 mod attempt;
 mod charge;
+mod count_tokens;
 mod exchange;
 mod flight;
 mod inbound;
@@ -82,6 +83,8 @@ mod tests;
 mod tests_access;
 #[cfg(test)]
 mod tests_bedrock;
+#[cfg(test)]
+mod tests_count_tokens;
 #[cfg(test)]
 mod tests_embeddings;
 #[cfg(test)]

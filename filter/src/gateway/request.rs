@@ -4,7 +4,7 @@
 use super::exchange::{Action, Exchange, State};
 use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
-use super::{access, models_api, usage_api};
+use super::{access, count_tokens, models_api, usage_api};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
@@ -162,9 +162,13 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     }
     let raw = host.request_body(size);
     match forward(x, host, endpoint, size, &raw) {
-        Ok(flight) => {
-            x.state = State::Forwarded(Box::new(flight));
+        Ok(Forwarded::Flight(flight)) => {
+            x.state = State::Forwarded(flight);
             Action::Continue
+        }
+        Ok(Forwarded::Replied) => {
+            x.state = State::Replied;
+            Action::Pause
         }
         Err(e) => x.reply_error(host, &e),
     }
@@ -307,17 +311,25 @@ fn choose_target(
 /// How much of the prompt identifies a conversation for prompt-cache affinity.
 const STICKY_PREFIX_BYTES: usize = 2048;
 
+/// What became of a request the gateway read.
+enum Forwarded {
+    Flight(Box<Flight>),
+    /// The gateway answered it itself (a token count it estimated).
+    Replied,
+}
+
 fn forward(
     x: &Exchange,
     host: &mut dyn Host,
     endpoint: Endpoint,
     size: usize,
     raw: &[u8],
-) -> Result<Flight, GatewayError> {
+) -> Result<Forwarded, GatewayError> {
     let mut req = Inbound::parse(endpoint, raw)?;
     if let Inbound::Messages(m) = &mut req {
-        m.system_message_betas =
-            translate::messages::system::betas(x.request_headers.get("anthropic-beta"));
+        let betas = x.request_headers.get("anthropic-beta");
+        m.system_message_betas = translate::messages::system::betas(betas);
+        m.client_betas = betas.map(str::to_string);
     }
     let targets = resolve::resolve(&x.cfg, req.model())?;
     let (target, health_at_request) = choose_target(x, host, &req, raw, &targets)?;
@@ -325,18 +337,33 @@ fn forward(
         .cfg
         .provider(target.provider)
         .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
+    let counting = match &req {
+        Inbound::Messages(m) if m.count_only => Some(m),
+        _ => None,
+    };
+    if let Some(m) = counting {
+        count_tokens::allowed(&x.cfg, x.caller, host, req.model())?;
+        if count_tokens::answer_locally(&x.cfg, host, provider, &target.model, m)? {
+            return Ok(Forwarded::Replied);
+        }
+    }
     let (up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
     unhonoured_policy(&x.cfg, provider, &unhonoured)?;
-    let (estimate, completion_reserve) = req.estimate(raw, x.cfg.token_estimator);
-    let admission = access::admit(
-        &x.cfg,
-        x.caller,
-        x.start_ms,
-        host,
-        req.model(),
-        &target,
-        estimate + completion_reserve,
-    )?;
+    let (estimate, admission) = if counting.is_some() {
+        (0, access::Admission::default())
+    } else {
+        let (estimate, completion_reserve) = req.estimate(raw, x.cfg.token_estimator);
+        let admission = access::admit(
+            &x.cfg,
+            x.caller,
+            x.start_ms,
+            host,
+            req.model(),
+            &target,
+            estimate + completion_reserve,
+        )?;
+        (estimate, admission)
+    };
 
     apply(
         host,
@@ -364,7 +391,13 @@ fn forward(
             .get(req.model())
             .is_some_and(|r| r.strategy == Strategy::LowestLatency),
     };
-    Ok(Flight::new(&req, raw.len(), route, admission, estimate))
+    Ok(Forwarded::Flight(Box::new(Flight::new(
+        &req,
+        raw.len(),
+        route,
+        admission,
+        estimate,
+    ))))
 }
 
 /// Fields the provider cannot honour: refused in strict mode, otherwise dropped or

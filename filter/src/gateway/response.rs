@@ -31,7 +31,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         .get(":status")
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(0);
-    if status == 529 && (cfg.role == Role::Upstream || flight.ask.endpoint != Endpoint::Messages) {
+    if status == 529 && (cfg.role == Role::Upstream || !flight.ask.endpoint.anthropic_shaped()) {
         // Anthropic's "overloaded" is no status that Envoy's retry policies or OpenAI
         // clients know; 503 is what it means. Changed here, before the router decides
         // whether to retry. Anthropic-shaped clients (/v1/messages) keep their 529.
@@ -129,7 +129,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
                 header: &header,
             };
             match flight.ask.endpoint {
-                Endpoint::Messages => {
+                Endpoint::Messages | Endpoint::CountTokens => {
                     translate::messages::stream(provider, settings.created, &meta)
                 }
                 Endpoint::Chat | Endpoint::Embeddings => {
@@ -249,6 +249,9 @@ fn buffered(
             Endpoint::Messages => {
                 translate::messages::response(provider, flight.answer.status, body, created, &meta)
             }
+            Endpoint::CountTokens => {
+                translate::messages::count_tokens::response(flight.answer.status, body)
+            }
         }
     };
     if flight.ask.stream && (200..300).contains(&flight.answer.status) {
@@ -338,7 +341,7 @@ fn reply_empty(
     } else {
         translate::errors::from_upstream(status, None, None, b"")
     };
-    if flight.ask.endpoint == Endpoint::Messages && status == 529 {
+    if flight.ask.endpoint.anthropic_shaped() && status == 529 {
         e.status = 529; // Anthropic-shaped clients keep Anthropic's overloaded status
     }
     flight.fail();

@@ -182,7 +182,7 @@ fn messages_errors_are_anthropic_shaped() {
     assert_eq!(v["type"], "error");
     assert_eq!(v["error"]["type"], "not_found_error");
 
-    let mut h = post("/v1/messages/count_tokens", "{}");
+    let mut h = post("/v1/messages/batches", "{}");
     let mut x = Exchange::new(cfg.clone(), Default::default());
     assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
     let (s, v) = local_json(&h);

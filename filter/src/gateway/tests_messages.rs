@@ -86,7 +86,11 @@ fn system_entries_are_hoisted_into_system_without_the_beta() {
         ])
     );
     assert_eq!(body["thinking"], json!({"type": "adaptive"}));
-    assert_eq!(h.header("anthropic-beta"), None);
+    // The client's other betas go as sent.
+    assert_eq!(
+        h.header("anthropic-beta").as_deref(),
+        Some("claude-code-20250219,interleaved-thinking-2025-05-14")
+    );
     assert_eq!(
         h.header("content-length"),
         Some(h.request_body.len().to_string())
@@ -108,6 +112,6 @@ fn system_entries_pass_through_with_the_beta() {
     assert_eq!(body["system"], claude_code_request()["system"]);
     assert_eq!(
         h.header("anthropic-beta").as_deref(),
-        Some("mid-conversation-system-2026-04-07")
+        Some("claude-code-20250219,mid-conversation-system-2026-04-07,effort-2025-11-24")
     );
 }

@@ -57,6 +57,15 @@ pub fn unhonoured(provider: &Provider, req: &ChatRequest) -> Vec<&'static str> {
     provider::of(provider).unhonoured(req)
 }
 
+/// [`unhonoured`] for a request to the provider's `upstream_model`.
+pub fn unhonoured_at(
+    provider: &Provider,
+    upstream_model: &str,
+    req: &ChatRequest,
+) -> Vec<&'static str> {
+    provider::of(provider).unhonoured_at(upstream_model, req)
+}
+
 pub fn response(
     provider: &Provider,
     status: u16,

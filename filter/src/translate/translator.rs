@@ -100,6 +100,12 @@ pub trait Translator {
         optional(req, self.facts().unmapped)
     }
 
+    /// As [`Translator::unhonoured`], for a request to the provider's `model`: kinds
+    /// whose models take different fields (Bedrock) look at it.
+    fn unhonoured_at(&self, _model: &str, req: &ChatRequest) -> Vec<&'static str> {
+        self.unhonoured(req)
+    }
+
     /// A buffered answer → the OpenAI chat completion and its usage.
     fn response(&self, answer: &Answer<'_>) -> Answered;
 

@@ -157,9 +157,24 @@ pub fn answer(conv: &Conversation, name: &str) -> Answer {
     Answer::Text { text, finish }
 }
 
+/// A prompt may steer the mock: `[mock-tool:NAME]` calls that offered tool, `[mock-text]`
+/// answers text although tools are offered. Clients that offer many tools on every
+/// turn (coding agents) would otherwise get their first tool, turn after turn.
+fn directive(conv: &Conversation) -> Option<Option<ToolDef>> {
+    let text = &conv.last_user_text;
+    if text.contains("[mock-text]") {
+        return Some(None);
+    }
+    let name = text.split("[mock-tool:").nth(1)?.split(']').next()?;
+    Some(conv.tools.iter().find(|t| t.name == name).cloned())
+}
+
 fn chosen_tool(conv: &Conversation) -> Option<ToolDef> {
     if conv.tools.is_empty() || conv.tool_result.is_some() {
         return None;
+    }
+    if let Some(chosen) = directive(conv) {
+        return chosen;
     }
     match &conv.tool_choice {
         ToolChoice::None => None,
@@ -400,5 +415,28 @@ mod tests {
         assert_eq!(split_even("{}", 3), vec!["{", "}"]);
         assert_eq!(split_even("", 3), Vec::<&str>::new());
         assert_eq!(first_words("  a b  c", 2), "  a b");
+    }
+}
+
+#[cfg(test)]
+mod directive_tests {
+    use super::*;
+
+    #[test]
+    fn a_prompt_can_name_the_tool_or_ask_for_text() {
+        let tool = |name: &str| ToolDef {
+            name: name.into(),
+            schema: Value::Null,
+        };
+        let mut conv = Conversation {
+            tools: vec![tool("Agent"), tool("Read")],
+            last_user_text: "do it [mock-tool:Read]".into(),
+            ..Conversation::default()
+        };
+        assert!(matches!(answer(&conv, "m"), Answer::ToolCall { name, .. } if name == "Read"));
+        conv.last_user_text = "just talk [mock-text]".into();
+        assert!(matches!(answer(&conv, "m"), Answer::Text { .. }));
+        conv.last_user_text = "no directive".into();
+        assert!(matches!(answer(&conv, "m"), Answer::ToolCall { name, .. } if name == "Agent"));
     }
 }

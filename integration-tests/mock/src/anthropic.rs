@@ -404,7 +404,7 @@ fn error_object(status: u16, message: &str) -> Value {
     json!({"type": "error", "error": {"type": kind, "message": message}})
 }
 
-fn error_with(status: u16, message: &str) -> Reply {
+pub fn error_with(status: u16, message: &str) -> Reply {
     Reply::json(status, &error_object(status, message))
 }
 

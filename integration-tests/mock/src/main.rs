@@ -7,6 +7,7 @@ mod anthropic;
 mod bedrock;
 mod cli;
 mod control;
+mod count_tokens;
 mod deliver;
 mod embed_upstream;
 mod embeddings;

@@ -13,7 +13,7 @@ use crate::openai::Ctx;
 use crate::record::{headers_map, Record};
 use crate::reply::{unix_now, Payload, Reply};
 use crate::state::State;
-use crate::{anthropic, bedrock, embed_upstream, embeddings, gemini, openai, vertex};
+use crate::{anthropic, bedrock, count_tokens, embed_upstream, embeddings, gemini, openai, vertex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -35,6 +35,8 @@ pub enum Format {
     VertexEmbed,
     /// Bedrock `InvokeModel` (`…/model/{id}/invoke`): Titan and Cohere embeddings.
     BedrockInvoke,
+    /// Anthropic `POST /v1/messages/count_tokens`.
+    AnthropicCount,
     /// Not a provider path: answered with an OpenAI-shaped 404.
     Unknown,
 }
@@ -43,6 +45,8 @@ impl Format {
     pub fn of(path: &str) -> Format {
         if path.ends_with("/chat/completions") {
             Format::OpenAi
+        } else if path.ends_with("/messages/count_tokens") {
+            Format::AnthropicCount
         } else if path.ends_with("/messages") {
             Format::Anthropic
         } else if path.ends_with("/embeddings") {
@@ -68,7 +72,7 @@ impl Format {
 
     fn error(self, status: u16) -> Reply {
         match self {
-            Format::Anthropic => anthropic::error(status),
+            Format::Anthropic | Format::AnthropicCount => anthropic::error(status),
             Format::Gemini | Format::GeminiEmbed | Format::VertexEmbed => gemini::error(status),
             Format::VertexAnthropic => vertex::error(status),
             Format::Bedrock { .. } | Format::BedrockInvoke => bedrock::error(status),
@@ -78,7 +82,7 @@ impl Format {
 
     fn error_event(self, status: Option<u16>) -> String {
         match self {
-            Format::Anthropic | Format::VertexAnthropic => {
+            Format::Anthropic | Format::AnthropicCount | Format::VertexAnthropic => {
                 anthropic::error_event(status.unwrap_or(529))
             }
             Format::Gemini => gemini::error_event(status.unwrap_or(503)),
@@ -172,6 +176,7 @@ fn answer(
         _ if method != Method::POST => format.error(405),
         Format::OpenAi => openai::respond(body, ctx),
         Format::Anthropic => anthropic::respond(body, ctx),
+        Format::AnthropicCount => count_tokens::respond(body),
         Format::Gemini => gemini::respond(body, path, ctx),
         Format::VertexAnthropic => vertex::respond(body, path, ctx),
         Format::Embeddings => embeddings::respond(body, ctx),

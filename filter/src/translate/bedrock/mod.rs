@@ -4,6 +4,7 @@
 #[cfg(test)]
 mod cases;
 pub mod embeddings;
+pub mod options;
 pub mod settings;
 pub mod stream;
 mod translator;
@@ -41,7 +42,7 @@ pub fn request(
     now_ms: u64,
 ) -> Result<UpstreamRequest, GatewayError> {
     let model = encoded_path_segment(upstream_model)?;
-    let body = build(req)?;
+    let body = build_for(upstream_model, req)?;
     let op = if req.is_stream() {
         "converse-stream"
     } else {
@@ -112,8 +113,14 @@ pub fn auth_headers(
     Ok(headers)
 }
 
-/// The Converse request body (golden vectors test this directly).
+/// The Converse request body for a model whose id says nothing (not Claude's).
 pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
+    build_for("", req)
+}
+
+/// The Converse request body for `model` (what `response_format` and
+/// `reasoning_effort` become depends on it: [`options`]).
+pub fn build_for(model: &str, req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
     if req.n.is_some_and(|n| n > 1) {
         return Err(GatewayError::bad_field(
             "n",
@@ -121,6 +128,7 @@ pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
         ));
     }
     let empty_schema = crate::translate::empty_schema()?;
+    let plan = options::plan(model, req, empty_schema)?;
     let args = ToolArguments::parse(req)?;
     let mut system = Vec::new();
     let mut messages: Vec<br::Message> = Vec::new();
@@ -202,21 +210,32 @@ pub fn build(req: &ChatRequest) -> Result<Vec<u8>, GatewayError> {
             "at least one user or assistant message with content is required",
         ));
     }
+    let suffix = plan.system_suffix.as_deref().map(owned_text).transpose()?;
+    if let Some(text) = &suffix {
+        system.push(br::SystemBlock { text });
+    }
     let inference = br::InferenceConfig {
-        max_tokens: req.max_completion_tokens.or(req.max_tokens),
-        temperature: unit_temperature(req),
-        top_p: req.top_p,
+        max_tokens: plan.max_tokens,
+        temperature: unit_temperature(req).filter(|_| !plan.drop_temperature),
+        top_p: req.top_p.filter(|_| !plan.drop_top_p),
         stop_sequences: stop_sequences(req),
     };
     let has_inference = inference.max_tokens.is_some()
         || inference.temperature.is_some()
         || inference.top_p.is_some()
         || inference.stop_sequences.is_some();
+    let tool_config = match plan.json_tool {
+        Some(tool) => Some(json_tool_config(req, tool)?),
+        None => tool_config(req, empty_schema, has_tool_blocks)?,
+    };
     let body = br::ConverseRequest {
         messages,
         system,
         inference_config: has_inference.then_some(inference),
-        tool_config: tool_config(req, empty_schema, has_tool_blocks)?,
+        tool_config,
+        additional_model_request_fields: plan
+            .thinking
+            .map(|thinking| br::AdditionalFields { thinking }),
     };
     serde_json::to_vec(&body).map_err(|e| GatewayError::internal(format!("serialise: {e}")))
 }
@@ -242,6 +261,16 @@ fn tool_config<'a>(
     let mut specs = Vec::with_capacity(tools.len());
     for (i, t) in tools.iter().enumerate() {
         request_parts::function_tool(i, t)?;
+        // Its calls come back as the answer's text (see `options`).
+        if t.function.name == options::JSON_TOOL {
+            return Err(GatewayError::bad_field(
+                format!("tools[{i}].function.name"),
+                format!(
+                    "the tool name {} is reserved by the gateway",
+                    options::JSON_TOOL
+                ),
+            ));
+        }
         specs.push(br::Tool {
             tool_spec: br::ToolSpec {
                 name: &t.function.name,
@@ -267,6 +296,30 @@ fn tool_config<'a>(
         tools: specs,
         tool_choice: choice,
     }))
+}
+
+/// The forced tool that carries a `json_schema` answer (only planned when the client
+/// gave no tools of its own).
+fn json_tool_config<'a>(
+    req: &ChatRequest,
+    tool: br::Tool<'a>,
+) -> Result<br::ToolConfig<'a>, GatewayError> {
+    if matches!(&req.tool_choice, Some(oa::ToolChoice::Named(_))) {
+        return Err(GatewayError::bad_field(
+            "tool_choice",
+            "tool_choice names a tool but no tools are given",
+        ));
+    }
+    let name = tool.tool_spec.name;
+    Ok(br::ToolConfig {
+        tools: vec![tool],
+        tool_choice: Some(br::ToolChoice::Tool(br::NamedTool { name })),
+    })
+}
+
+/// Text the gateway adds, as the literal a system block holds.
+fn owned_text(s: &str) -> Result<Text, GatewayError> {
+    crate::api::openai_build::text(s).map_err(|e| GatewayError::internal(format!("text: {e}")))
 }
 
 /// The text of a message, part by part; any other part is refused.
@@ -394,23 +447,43 @@ pub fn response(
     })?;
     let usage = resp.usage.as_ref().map(usage).unwrap_or_default();
     let mut text: Option<String> = None;
+    let mut reasoning: Option<String> = None;
     let mut calls = Vec::new();
+    let mut json_answer = false;
     for block in resp.output.message.iter().flat_map(|m| &m.content) {
         if let Some(t) = &block.text {
             text.get_or_insert_with(String::new).push_str(t);
         }
-        if let Some(tu) = &block.tool_use {
-            calls.push(ToolCallOut {
+        if let Some(t) = block
+            .reasoning_content
+            .as_ref()
+            .and_then(|r| r.reasoning_text.as_ref())
+        {
+            reasoning.get_or_insert_with(String::new).push_str(&t.text);
+        }
+        match &block.tool_use {
+            // A json_schema answer: the forced tool's input is the message text.
+            Some(tu) if tu.name == options::JSON_TOOL => {
+                json_answer = true;
+                let input = tu.input.as_deref().map(RawValue::get).unwrap_or("{}");
+                text.get_or_insert_with(String::new).push_str(input);
+            }
+            Some(tu) => calls.push(ToolCallOut {
                 id: &tu.tool_use_id,
                 kind: "function",
                 function: oa::FunctionOut {
                     name: &tu.name,
                     arguments: tu.input.as_deref().map(RawValue::get).unwrap_or("{}"),
                 },
-            });
+            }),
+            None => {}
         }
-        // Reasoning, citations, images: no OpenAI field in a chat completion here.
+        // Citations, images: no OpenAI field in a chat completion here.
     }
+    let finish = match finish_reason(resp.stop_reason.as_deref()) {
+        Some("tool_calls") if json_answer && calls.is_empty() => Some("stop"),
+        other => other,
+    };
     let id = completion_id(meta);
     let out = ChatResponse {
         id: &id,
@@ -422,12 +495,11 @@ pub fn response(
             message: ResponseMessage {
                 role: "assistant",
                 content: text.map(TextOut::Owned),
-                // Converse reasoning blocks are not read in non-streamed answers yet.
-                reasoning_content: None,
+                reasoning_content: reasoning,
                 tool_calls: (!calls.is_empty()).then_some(calls),
             },
             logprobs: None,
-            finish_reason: finish_reason(resp.stop_reason.as_deref()),
+            finish_reason: finish,
         }],
         usage: usage.to_openai(),
     };

@@ -4,6 +4,7 @@ use serde::de::DeserializeOwned;
 
 use crate::codec::eventstream::Message;
 use crate::error::GatewayError;
+use crate::translate::bedrock::options::JSON_TOOL;
 use crate::translate::bedrock::wire as br;
 use crate::translate::bedrock::{completion_id, exception_status, finish_reason, usage};
 use crate::translate::events::{BlockTools, Decode, Event, Sink, Writer};
@@ -20,6 +21,8 @@ pub struct BedrockEvents {
     tools: BlockTools,
     /// `messageStop` arrived (the finish is out); `metadata` may follow.
     stopped: bool,
+    /// The content block of the forced `json_schema` tool: its input is text.
+    json_block: Option<u32>,
 }
 
 impl BedrockEvents {
@@ -31,6 +34,7 @@ impl BedrockEvents {
             usage: TokenUsage::default(),
             tools: BlockTools::default(),
             stopped: false,
+            json_block: None,
         }
     }
 
@@ -47,15 +51,21 @@ impl BedrockEvents {
             "messageStart" => sink.emit(Event::Role { choice: 0 }),
             "contentBlockStart" => {
                 let ev = parse::<br::ContentBlockStart, W>(msg, sink)?;
-                if let Some(tu) = ev.start.tool_use {
-                    let tool = self.tools.add(ev.content_block_index);
-                    sink.emit(Event::ToolCall {
-                        choice: 0,
-                        index: tool,
-                        id: &tu.tool_use_id,
-                        name: &tu.name,
-                        arguments: "",
-                    });
+                match ev.start.tool_use {
+                    Some(tu) if tu.name == JSON_TOOL => {
+                        self.json_block = Some(ev.content_block_index);
+                    }
+                    Some(tu) => {
+                        let tool = self.tools.add(ev.content_block_index);
+                        sink.emit(Event::ToolCall {
+                            choice: 0,
+                            index: tool,
+                            id: &tu.tool_use_id,
+                            name: &tu.name,
+                            arguments: "",
+                        });
+                    }
+                    None => {}
                 }
             }
             "contentBlockDelta" => {
@@ -72,7 +82,16 @@ impl BedrockEvents {
                 {
                     sink.emit(Event::Reasoning { choice: 0, text });
                 }
-                if let (Some(tu), Some(tool)) =
+                if let (Some(tu), true) =
+                    (&d.tool_use, self.json_block == Some(ev.content_block_index))
+                {
+                    if !tu.input.is_empty() {
+                        sink.emit(Event::Text {
+                            choice: 0,
+                            text: &tu.input,
+                        });
+                    }
+                } else if let (Some(tu), Some(tool)) =
                     (&d.tool_use, self.tools.get(ev.content_block_index))
                 {
                     if !tu.input.is_empty() {
@@ -86,7 +105,13 @@ impl BedrockEvents {
             }
             "messageStop" => {
                 let ev = parse::<br::MessageStop, W>(msg, sink)?;
-                let reason = finish_reason(ev.stop_reason.as_deref()).unwrap_or("stop");
+                let reason = match finish_reason(ev.stop_reason.as_deref()) {
+                    // Only the json_schema tool was called: the answer is its text.
+                    Some("tool_calls") if self.json_block.is_some() && self.tools.is_empty() => {
+                        "stop"
+                    }
+                    reason => reason.unwrap_or("stop"),
+                };
                 sink.emit(Event::Finish { choice: 0, reason });
                 self.stopped = true;
             }

@@ -3,7 +3,7 @@
 
 use super::settings::BedrockSettings;
 use super::stream::BedrockEvents;
-use super::{embeddings, EVENT_STREAM_TYPE};
+use super::{embeddings, options, EVENT_STREAM_TYPE};
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
 use crate::codec::eventstream;
@@ -63,10 +63,19 @@ impl Translator for BedrockSettings {
     }
 
     fn unhonoured(&self, req: &ChatRequest) -> Vec<&'static str> {
-        let mut out = optional(req, FACTS.unmapped);
+        self.unhonoured_at("", req)
+    }
+
+    fn unhonoured_at(&self, model: &str, req: &ChatRequest) -> Vec<&'static str> {
+        let mut out = optional(req, &options::unmapped(model, FACTS.unmapped));
         // Converse's temperature range is [0, 1]: higher is clamped.
         if too_hot(req) {
             out.push("temperature");
+        }
+        for field in options::thinking_drops(model, req) {
+            if !out.contains(&field) {
+                out.push(field);
+            }
         }
         out
     }

@@ -20,6 +20,15 @@ pub struct ConverseRequest<'a> {
     pub inference_config: Option<InferenceConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_config: Option<ToolConfig<'a>>,
+    /// Model-specific fields: Claude's `thinking`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_model_request_fields: Option<AdditionalFields>,
+}
+
+/// `additionalModelRequestFields` as the gateway writes them (Anthropic's names).
+#[derive(Debug, Serialize)]
+pub struct AdditionalFields {
+    pub thinking: crate::translate::anthropic::wire::ThinkingConfig,
 }
 
 #[derive(Debug, Serialize)]
@@ -175,6 +184,22 @@ pub struct ResponseBlock {
     pub text: Option<String>,
     #[serde(default)]
     pub tool_use: Option<ResponseToolUse>,
+    #[serde(default)]
+    pub reasoning_content: Option<ReasoningBlock>,
+}
+
+/// `{"reasoningText":{"text","signature"}}` (or `redactedContent`, not read).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReasoningBlock {
+    #[serde(default)]
+    pub reasoning_text: Option<ReasoningText>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReasoningText {
+    #[serde(default)]
+    pub text: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,75 +2,34 @@
 //!
 //! * An Anthropic provider gets the client's body as it is (`model` rewritten); the
 //!   answer and its events pass through, usage is read on the way.
-//! * Any other provider: the Anthropic request becomes an OpenAI chat request
-//!   ([`to_openai`]), which then goes through that provider's own chat translator;
+//! * Any other provider: the Anthropic request becomes the internal chat request
+//!   ([`to_openai`], built in code), which then goes through that provider's own chat
+//!   translator (written as OpenAI JSON only for OpenAI-format providers);
 //!   the OpenAI-shaped answer that translator yields becomes an Anthropic message
 //!   ([`from_openai`]); the provider's stream events are written as Anthropic events
 //!   ([`stream`]).
 //!
 //! Errors on this endpoint use Anthropic's shape ([`errors`]).
 
+mod checks;
+pub mod count_tokens;
 pub mod errors;
 pub mod from_openai;
 mod passthrough;
+mod reasoning;
 pub mod stream;
 pub mod system;
 pub mod to_openai;
 
 use super::{ResponseMeta, ResponseOut, StreamMapper, UpstreamRequest};
 use crate::api::anthropic_server::MessagesRequest;
-use crate::api::openai::ChatRequest;
+use crate::api::openai_build;
 use crate::config::Provider;
 use crate::error::GatewayError;
 
 /// Parse and check what every provider needs, before routing.
 pub fn parse(raw: &[u8]) -> Result<MessagesRequest, GatewayError> {
-    let req: MessagesRequest = serde_json::from_slice(raw).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            GatewayError::bad_request(format!("request body is not valid JSON: {e}"))
-        } else {
-            GatewayError::bad_request(format!("invalid request body: {e}"))
-        }
-    })?;
-    if req.model.is_empty() {
-        return Err(GatewayError::bad_field("model", "model: must not be empty"));
-    }
-    if req.messages.is_empty() {
-        return Err(GatewayError::bad_field(
-            "messages",
-            "messages: at least one message is required",
-        ));
-    }
-    match req.max_tokens {
-        None => {
-            return Err(GatewayError::bad_field(
-                "max_tokens",
-                "max_tokens: Field required",
-            ))
-        }
-        Some(0) => {
-            return Err(GatewayError::bad_field(
-                "max_tokens",
-                "max_tokens: must be at least 1",
-            ))
-        }
-        Some(_) => {}
-    }
-    for (i, m) in req.messages.iter().enumerate() {
-        if !matches!(m.role.as_str(), "user" | "assistant" | "system") {
-            return Err(GatewayError::bad_field(
-                format!("messages.{i}.role"),
-                format!("messages.{i}.role: must be \"user\", \"assistant\" or \"system\""),
-            ));
-        }
-    }
-    if !req.messages.iter().any(|m| m.role != "system") {
-        return Err(GatewayError::bad_field(
-            "messages",
-            "messages: at least one user or assistant message is required",
-        ));
-    }
-    Ok(req)
+    checks::checked(raw, true)
 }
 
 /// The upstream request, and the request fields the provider cannot honour.
@@ -81,19 +40,29 @@ pub fn request(
     raw: &[u8],
     now_ms: u64,
 ) -> Result<(UpstreamRequest, Vec<&'static str>), GatewayError> {
+    if req.count_only {
+        return Ok((
+            count_tokens::request(provider, upstream_model, req, raw)?,
+            Vec::new(),
+        ));
+    }
     if let Some(settings) = super::provider::of(provider).messages_native() {
         let up = passthrough::request(provider, settings, upstream_model, req, raw)?;
         return Ok((up, Vec::new()));
     }
-    let built = to_openai::build(provider, upstream_model, req)?;
-    let chat: ChatRequest = serde_json::from_slice(&built.body)
-        .map_err(|e| GatewayError::internal(format!("translated request: {e}")))?;
-    let mut unhonoured = built.unhonoured;
-    unhonoured.extend(super::unhonoured(provider, &chat));
-    let mut up = super::request(provider, upstream_model, &chat, &built.body, now_ms)?;
-    // `None` means "the client's body as it is", which is the Anthropic one here.
+    let to_openai::Built {
+        chat,
+        mut unhonoured,
+    } = to_openai::build(provider, upstream_model, req)?;
+    unhonoured.extend(super::unhonoured_at(provider, upstream_model, &chat));
+    // Translators read the client's bytes only to splice in another `model` or usage
+    // options; `chat` already has both, so the OpenAI-format ones answer "unchanged"
+    // (`None`) and only then is the request written as JSON.
+    let mut up = super::request(provider, upstream_model, &chat, &[], now_ms)?;
     if up.body.is_none() {
-        up.body = Some(built.body);
+        let body = openai_build::to_vec(&chat)
+            .map_err(|e| GatewayError::internal(format!("translated request: {e}")))?;
+        up.body = Some(body);
     }
     Ok((up, unhonoured))
 }

@@ -25,16 +25,26 @@ pub fn request(
     if let Some(key) = &provider.api_key {
         headers.push(("x-api-key", key.expose().to_string()));
     }
+    // The client's betas go as sent (Claude Code's among them); without the system
+    // message beta, system entries are hoisted for Anthropic to accept them.
+    if let Some(betas) = req
+        .client_betas
+        .as_ref()
+        .or(req.system_message_betas.as_ref())
+    {
+        headers.push(("anthropic-beta", betas.clone()));
+    }
     let body = match (system::present(req), &req.system_message_betas) {
-        (false, _) => rewrite_model(raw, &req.model, upstream_model)?,
-        (true, Some(betas)) => {
-            headers.push(("anthropic-beta", betas.clone()));
-            rewrite_model(raw, &req.model, upstream_model)?
-        }
+        (false, _) | (true, Some(_)) => rewrite_model(raw, &req.model, upstream_model)?,
         (true, None) => Some(system::hoisted(raw, upstream_model)?),
     };
+    let endpoint = if req.count_only {
+        "messages/count_tokens"
+    } else {
+        "messages"
+    };
     Ok(UpstreamRequest {
-        path: format!("{}/messages", provider.base_path),
+        path: format!("{}/{endpoint}", provider.base_path),
         headers,
         body,
     })

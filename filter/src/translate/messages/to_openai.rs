@@ -1,4 +1,5 @@
-//! Anthropic Messages request → OpenAI chat request (for every non-Anthropic provider).
+//! Anthropic Messages request → the internal (OpenAI-shaped) chat request, built in code,
+//! for every non-Anthropic provider.
 //!
 //! * `system` (string or text blocks) → one system message, and each `role: "system"`
 //!   entry of `messages` → a system message at its place; text blocks are joined
@@ -12,21 +13,36 @@
 //!   `metadata.user_id` → `user`, `stream` (+ `include_usage`).
 //! * `max_tokens` → `max_completion_tokens`, or `max_tokens` for presets whose
 //!   servers only read that.
-//! * Not honoured (dropped, or 400 in strict mode): `top_k`, `thinking`.
+//! * `thinking` / `output_config.effort` → `reasoning_effort` ([`super::reasoning`]).
+//! * Not honoured (dropped, or 400 in strict mode): `top_k`, `context_management`, an
+//!   effort without thinking.
 
 use serde_json::value::RawValue;
 
 use crate::api::anthropic_server::{Block, MessagesRequest};
-use crate::api::openai_client::{
-    ChatRequestOut, FunctionCallOut, FunctionDefOut, ImageUrlOut, MessageOut, NamedOut, PartOut,
-    StreamOptionsOut, ToolCallOut, ToolChoiceOut, ToolOut, UserContentOut,
+use crate::api::openai::{
+    ChatRequest, Content as ChatContent, ContentPart, FunctionCall, FunctionDef, ImageUrl, Message,
+    NamedFunction, NamedToolChoice, Stop, StreamOptions, Tool, ToolCall, ToolChoice,
 };
+use crate::api::openai_build;
 use crate::config::Provider;
 use crate::error::GatewayError;
 
 pub struct Built {
-    pub body: Vec<u8>,
+    pub chat: ChatRequest,
     pub unhonoured: Vec<&'static str>,
+}
+
+/// A user turn's part before it is known whether the turn is text only.
+enum Part<'a> {
+    Text(&'a str),
+    Image(String),
+}
+
+fn text(s: &str) -> Result<ChatContent, GatewayError> {
+    openai_build::text(s)
+        .map(ChatContent::Text)
+        .map_err(|e| GatewayError::internal(format!("text: {e}")))
 }
 
 /// A message's content after the second parsing step.
@@ -117,39 +133,41 @@ pub fn build(
             Content::Blocks(b) => Some(joined_text(&b, "system")?),
         },
     };
-    // Parse every content first: the output borrows from it.
+    // Parse every content first: the parts borrow from it.
     let contents = req
         .messages
         .iter()
         .enumerate()
         .map(|(i, m)| content(&m.content, &format!("messages.{i}.content")))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut messages: Vec<MessageOut> = Vec::new();
+    let mut messages: Vec<Message> = Vec::new();
     if let Some(s) = system.filter(|s| !s.is_empty()) {
-        messages.push(MessageOut::System { content: s });
+        messages.push(Message::System { content: text(&s)? });
     }
     for (i, (m, c)) in req.messages.iter().zip(&contents).enumerate() {
         // A system entry inside `messages` stays at its place (see `super::system`).
         if m.role == "system" {
-            let text = match c {
-                Content::Text(t) => t.clone(),
-                Content::Blocks(b) => joined_text(b, &format!("messages.{i}.content"))?,
+            let joined;
+            let t = match c {
+                Content::Text(t) => t,
+                Content::Blocks(b) => {
+                    joined = joined_text(b, &format!("messages.{i}.content"))?;
+                    &joined
+                }
             };
-            if !text.trim().is_empty() {
-                messages.push(MessageOut::System { content: text });
+            if !t.trim().is_empty() {
+                messages.push(Message::System { content: text(t)? });
             }
             continue;
         }
         let blocks = match c {
             Content::Text(t) if m.role == "user" => {
-                messages.push(MessageOut::User {
-                    content: UserContentOut::Text(t.clone()),
-                });
+                messages.push(Message::User { content: text(t)? });
                 continue;
             }
             Content::Text(t) => {
-                messages.push(MessageOut::Assistant {
-                    content: Some(t.clone()),
+                messages.push(Message::Assistant {
+                    content: Some(text(t)?),
                     tool_calls: None,
                 });
                 continue;
@@ -157,27 +175,25 @@ pub fn build(
             Content::Blocks(b) => b,
         };
         if m.role == "user" {
-            let mut parts: Vec<PartOut> = Vec::new();
+            let mut parts: Vec<Part<'_>> = Vec::new();
             for (j, b) in blocks.iter().enumerate() {
                 match (b.kind.as_str(), &b.text) {
-                    ("text", Some(t)) => parts.push(PartOut::Text { text: t }),
-                    ("image", _) => {
-                        let url = image_url(b, format!("messages.{i}.content.{j}"))?;
-                        parts.push(PartOut::ImageUrl {
-                            image_url: ImageUrlOut { url },
-                        });
-                    }
+                    ("text", Some(t)) => parts.push(Part::Text(t)),
+                    ("image", _) => parts.push(Part::Image(image_url(
+                        b,
+                        format!("messages.{i}.content.{j}"),
+                    )?)),
                     ("tool_result", _) => {
-                        let text = tool_result_text(b, &format!("messages.{i}.content.{j}"))?;
+                        let result = tool_result_text(b, &format!("messages.{i}.content.{j}"))?;
                         let id = b.tool_use_id.as_deref().ok_or_else(|| {
                             GatewayError::bad_field(
                                 format!("messages.{i}.content.{j}.tool_use_id"),
                                 format!("messages.{i}.content.{j}.tool_use_id: Field required"),
                             )
                         })?;
-                        messages.push(MessageOut::Tool {
-                            tool_call_id: id,
-                            content: text,
+                        messages.push(Message::Tool {
+                            tool_call_id: id.to_string(),
+                            content: text(&result)?,
                         });
                     }
                     (kind, _) => {
@@ -194,21 +210,33 @@ pub fn build(
             let all_text: Option<Vec<&str>> = parts
                 .iter()
                 .map(|p| match p {
-                    PartOut::Text { text } => Some(*text),
-                    PartOut::ImageUrl { .. } => None,
+                    Part::Text(t) => Some(*t),
+                    Part::Image(_) => None,
                 })
                 .collect();
             let content = match all_text {
-                Some(texts) => UserContentOut::Text(texts.join("\n\n")),
-                None => UserContentOut::Parts(parts),
+                Some(texts) => text(&texts.join("\n\n"))?,
+                None => ChatContent::Parts(
+                    parts
+                        .into_iter()
+                        .map(|p| match p {
+                            Part::Text(t) => openai_build::text(t)
+                                .map(|text| ContentPart::Text { text })
+                                .map_err(|e| GatewayError::internal(format!("text: {e}"))),
+                            Part::Image(url) => Ok(ContentPart::ImageUrl {
+                                image_url: ImageUrl { url, detail: None },
+                            }),
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
             };
-            messages.push(MessageOut::User { content });
+            messages.push(Message::User { content });
         } else {
-            let mut text: Vec<&str> = Vec::new();
-            let mut calls: Vec<ToolCallOut> = Vec::new();
+            let mut texts: Vec<&str> = Vec::new();
+            let mut calls: Vec<ToolCall> = Vec::new();
             for (j, b) in blocks.iter().enumerate() {
                 match (b.kind.as_str(), &b.text) {
-                    ("text", Some(t)) => text.push(t),
+                    ("text", Some(t)) => texts.push(t),
                     ("tool_use", _) => {
                         let param = format!("messages.{i}.content.{j}");
                         let (Some(id), Some(name)) = (&b.id, &b.name) else {
@@ -217,12 +245,17 @@ pub fn build(
                                 format!("{param}: tool_use needs id and name"),
                             ));
                         };
-                        calls.push(ToolCallOut {
-                            id,
-                            kind: "function",
-                            function: FunctionCallOut {
-                                name,
-                                arguments: b.input.as_deref().map(RawValue::get).unwrap_or("{}"),
+                        calls.push(ToolCall {
+                            id: id.clone(),
+                            kind: Some("function".into()),
+                            function: FunctionCall {
+                                name: name.clone(),
+                                arguments: b
+                                    .input
+                                    .as_deref()
+                                    .map(RawValue::get)
+                                    .unwrap_or("{}")
+                                    .to_string(),
                             },
                         });
                     }
@@ -236,11 +269,14 @@ pub fn build(
                     }
                 }
             }
-            if text.is_empty() && calls.is_empty() {
+            if texts.is_empty() && calls.is_empty() {
                 continue;
             }
-            messages.push(MessageOut::Assistant {
-                content: (!text.is_empty()).then(|| text.join("\n\n")),
+            messages.push(Message::Assistant {
+                content: match texts.is_empty() {
+                    true => None,
+                    false => Some(text(&texts.join("\n\n"))?),
+                },
                 tool_calls: (!calls.is_empty()).then_some(calls),
             });
         }
@@ -255,12 +291,16 @@ pub fn build(
                         &format!("the server tool {:?}", t.kind.as_deref().unwrap_or("")),
                     ));
                 }
-                out.push(ToolOut {
-                    kind: "function",
-                    function: FunctionDefOut {
-                        name: &t.name,
-                        description: t.description.as_deref(),
-                        parameters: t.input_schema.as_deref().unwrap_or(empty_schema),
+                out.push(Tool {
+                    kind: "function".into(),
+                    function: FunctionDef {
+                        name: t.name.clone(),
+                        description: t.description.clone(),
+                        parameters: Some(
+                            t.input_schema
+                                .clone()
+                                .unwrap_or_else(|| empty_schema.to_owned()),
+                        ),
                     },
                 });
             }
@@ -271,20 +311,20 @@ pub fn build(
     let (tool_choice, parallel_tool_calls) = match (&req.tool_choice, tools.is_some()) {
         (Some(c), true) => {
             let choice = match c.kind.as_str() {
-                "auto" => ToolChoiceOut::Mode("auto"),
-                "any" => ToolChoiceOut::Mode("required"),
-                "none" => ToolChoiceOut::Mode("none"),
-                "tool" => ToolChoiceOut::Named {
-                    kind: "function",
-                    function: NamedOut {
-                        name: c.name.as_deref().ok_or_else(|| {
+                "auto" => ToolChoice::Mode("auto".into()),
+                "any" => ToolChoice::Mode("required".into()),
+                "none" => ToolChoice::Mode("none".into()),
+                "tool" => ToolChoice::Named(NamedToolChoice {
+                    kind: "function".into(),
+                    function: NamedFunction {
+                        name: c.name.clone().ok_or_else(|| {
                             GatewayError::bad_field(
                                 "tool_choice.name",
                                 "tool_choice.name: Field required",
                             )
                         })?,
                     },
-                },
+                }),
                 _ => {
                     return Err(GatewayError::bad_field(
                         "tool_choice.type",
@@ -297,33 +337,36 @@ pub fn build(
         }
         _ => (None, None),
     };
+    let reasoning = super::reasoning::of(req)?;
     let legacy = provider.preset.is_some_and(|p| p.legacy_max_tokens());
     let stream = req.is_stream();
-    let out = ChatRequestOut {
-        model: upstream_model,
+    let chat = ChatRequest {
+        model: upstream_model.to_string(),
         messages,
         max_tokens: req.max_tokens.filter(|_| legacy),
         max_completion_tokens: req.max_tokens.filter(|_| !legacy),
-        stop: req.stop_sequences.as_deref().filter(|s| !s.is_empty()),
+        stop: req
+            .stop_sequences
+            .as_ref()
+            .filter(|s| !s.is_empty())
+            .map(|s| Stop::Many(s.clone())),
         temperature: req.temperature,
         top_p: req.top_p,
         tools,
         tool_choice,
         parallel_tool_calls,
-        user: req.metadata.as_ref().and_then(|m| m.user_id.as_deref()),
+        user: req.metadata.as_ref().and_then(|m| m.user_id.clone()),
         stream: stream.then_some(true),
-        stream_options: stream.then_some(StreamOptionsOut {
-            include_usage: true,
+        stream_options: stream.then_some(StreamOptions {
+            include_usage: Some(true),
         }),
+        reasoning_effort: reasoning.effort,
+        ..ChatRequest::default()
     };
     let mut unhonoured = Vec::new();
     if req.top_k.is_some() {
         unhonoured.push("top_k");
     }
-    if req.thinking.as_ref().is_some_and(|t| t.kind == "enabled") {
-        unhonoured.push("thinking");
-    }
-    let body =
-        serde_json::to_vec(&out).map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
-    Ok(Built { body, unhonoured })
+    unhonoured.extend(reasoning.unhonoured);
+    Ok(Built { chat, unhonoured })
 }
