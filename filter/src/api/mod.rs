@@ -7,4 +7,5 @@ pub mod openai;
 pub mod openai_client;
 mod openai_de;
 mod openai_out;
+pub mod responses;
 pub mod text;

@@ -9,7 +9,7 @@ use super::text::{Text, TextOut};
 
 /// Fields the gateway reads. Unknown fields are ignored here; the OpenAI passthrough
 /// forwards the original bytes, so nothing is lost for OpenAI-format upstreams.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<Message>,

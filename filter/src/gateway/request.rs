@@ -4,7 +4,7 @@
 use super::exchange::{Action, Exchange, State};
 use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
-use super::{access, models_api, usage_api};
+use super::{access, models_api, stored_responses, usage_api};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
@@ -116,6 +116,10 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
                 }
                 Err(e) => x.reply_error(host, &e),
             }
+        }
+        p if p.starts_with(stored_responses::PREFIX) => {
+            let rest = full_path.get("/v1/responses".len()..).unwrap_or("");
+            stored_responses::forward(x, host, &headers, rest)
         }
         p => x.reply_error(host, &GatewayError::not_found(p)),
     }
@@ -265,6 +269,14 @@ fn choose_target(
         (Strategy::Sticky, Some(h)) => x.request_headers.get(h).map(|v| v.as_bytes().to_vec()),
         (Strategy::Sticky, None) => Some(match req {
             Inbound::Chat(chat) => estimate::prompt_prefix(chat, STICKY_PREFIX_BYTES),
+            // The client's own name for the conversation a prompt cache serves.
+            Inbound::Responses(r) if r.req.prompt_cache_key.is_some() => r
+                .req
+                .prompt_cache_key
+                .as_deref()
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec(),
             _ => raw
                 .get(..STICKY_PREFIX_BYTES.min(raw.len()))
                 .unwrap_or(&[])

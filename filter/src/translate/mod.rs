@@ -22,6 +22,7 @@ pub mod messages;
 pub mod openai;
 pub mod provider;
 mod request_parts;
+pub mod responses;
 mod types;
 mod unhonoured;
 pub mod vertex;
