@@ -322,6 +322,12 @@ impl<'a> OutputTextOut<'a> {
 #[derive(Debug, Deserialize)]
 pub struct ResponseProbe {
     #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<u64>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
     pub usage: Option<UsageProbe>,
 }
 

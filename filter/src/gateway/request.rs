@@ -119,7 +119,18 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         }
         p if p.starts_with(stored_responses::PREFIX) => {
             let rest = full_path.get("/v1/responses".len()..).unwrap_or("");
-            stored_responses::forward(x, host, &headers, rest)
+            match stored_responses::route(&x.cfg, rest) {
+                Ok((provider, up)) => {
+                    let keep = Keep {
+                        route_header: &x.cfg.route_header,
+                        per_attempt: false,
+                    };
+                    apply(host, 0, &[], provider, &up, &headers, keep);
+                    host.set_request_header(&x.cfg.route_header, &provider.cluster);
+                    Action::Continue
+                }
+                Err(e) => x.reply_error(host, &e),
+            }
         }
         p => x.reply_error(host, &GatewayError::not_found(p)),
     }

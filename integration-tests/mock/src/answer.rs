@@ -40,6 +40,9 @@ pub struct Conversation {
     pub tool_choice: ToolChoice,
     pub max_tokens: Option<u64>,
     pub stop: Vec<String>,
+    /// A JSON schema the answer must follow (structured output): the text answer is
+    /// then a JSON object built from it, like tool arguments.
+    pub schema: Option<Value>,
 }
 
 impl Default for Conversation {
@@ -53,6 +56,7 @@ impl Default for Conversation {
             tool_choice: ToolChoice::Auto,
             max_tokens: None,
             stop: Vec::new(),
+            schema: None,
         }
     }
 }
@@ -134,6 +138,13 @@ pub fn answer(conv: &Conversation, name: &str) -> Answer {
         return Answer::ToolCall {
             name: tool.name,
             args: args_from_schema(&tool.schema),
+        };
+    }
+    if let Some(schema) = &conv.schema {
+        let text = Value::Object(args_from_schema(schema)).to_string();
+        return Answer::Text {
+            text,
+            finish: Finish::Stop,
         };
     }
     let mut text = match &conv.tool_result {

@@ -70,6 +70,7 @@ pub fn stream() -> Box<dyn StreamMapper> {
     Box::new(Framed::new(
         SseParser::new(MAX_EVENT_BYTES),
         Relay {
+            head: Default::default(),
             usage: TokenUsage::default(),
             relayed_chars: 0,
             next_seq: 0,
@@ -80,6 +81,9 @@ pub fn stream() -> Box<dyn StreamMapper> {
 }
 
 struct Relay {
+    /// The response's id, creation time and model, from its first event: a failure the
+    /// gateway adds names the same response (SDKs check).
+    head: (String, u64, String),
     usage: TokenUsage,
     relayed_chars: u64,
     next_seq: u64,
@@ -91,7 +95,13 @@ impl Relay {
     fn fail(&mut self, out: &mut Vec<u8>, message: &str) {
         self.failed = true;
         self.done = true;
-        super::stream::write_failed(out, self.next_seq, message);
+        let (id, created, model) = &self.head;
+        let head = super::from_chat::Head {
+            id,
+            created: *created,
+            model,
+        };
+        super::stream::write_failed(out, head, self.next_seq, message);
     }
 }
 
@@ -108,8 +118,17 @@ impl FrameHandler for Relay {
         if let Some(d) = &probe.delta {
             self.relayed_chars += d.chars().count() as u64;
         }
-        if let Some(u) = probe.response.as_ref().and_then(|r| r.usage.as_ref()) {
-            self.usage = usage_of(u);
+        if let Some(r) = &probe.response {
+            if let Some(u) = &r.usage {
+                self.usage = usage_of(u);
+            }
+            if let (Some(id), true) = (&r.id, self.head.0.is_empty()) {
+                self.head = (
+                    id.clone(),
+                    r.created_at.unwrap_or(0),
+                    r.model.clone().unwrap_or_default(),
+                );
+            }
         }
         match probe.kind.as_ref() {
             "response.completed" | "response.incomplete" => self.done = true,

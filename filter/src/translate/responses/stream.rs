@@ -613,15 +613,9 @@ impl Writer for ResponsesWriter {
     }
 }
 
-/// `response.failed` for a relayed stream that broke (the provider's response id is not
-/// known here).
-pub fn write_failed(out: &mut Vec<u8>, seq: u64, message: &str) {
+/// `response.failed` for a relayed stream that broke.
+pub fn write_failed(out: &mut Vec<u8>, head: Head<'_>, seq: u64, message: &str) {
     let mut seq = seq;
-    let head = Head {
-        id: "resp_gateway",
-        created: 0,
-        model: "",
-    };
     let error = ErrorOut {
         code: "server_error",
         message,
