@@ -19,7 +19,11 @@ pub fn response_id(id: &str) -> String {
 }
 
 pub fn prefixed(prefix: &str, id: &str) -> String {
-    let bare = id.strip_prefix("chatcmpl-").unwrap_or(id);
+    // The provider's own prefix (OpenAI's, Anthropic's) gives way to the item's.
+    let bare = ["chatcmpl-", "msg_", "resp_"]
+        .iter()
+        .find_map(|p| id.strip_prefix(p))
+        .unwrap_or(id);
     if bare.is_empty() {
         return crate::strs::concat(&[prefix, "gateway"]);
     }

@@ -29,17 +29,24 @@ use crate::config::{Provider, ProviderKind};
 use crate::error::GatewayError;
 use names::ToolNames;
 
-/// What the answer's translation needs from the request.
+/// What the answer's translation needs from the request (nothing, for other endpoints:
+/// no allocation on their path).
 #[derive(Debug, Default, Clone)]
 pub struct Shape {
-    pub names: Arc<ToolNames>,
+    names: Option<Arc<ToolNames>>,
 }
 
 impl Shape {
     pub fn of(req: &ResponsesRequest) -> Shape {
+        let names = to_chat::tool_names(req);
         Shape {
-            names: Arc::new(to_chat::tool_names(req)),
+            names: (!names.is_empty()).then(|| Arc::new(names)),
         }
+    }
+
+    pub fn names(&self) -> &ToolNames {
+        static EMPTY: ToolNames = ToolNames::EMPTY;
+        self.names.as_deref().unwrap_or(&EMPTY)
     }
 }
 
@@ -123,7 +130,7 @@ pub fn request(
             ),
         ));
     }
-    let built = to_chat::build(req, &shape.names)?;
+    let built = to_chat::build(req, shape.names())?;
     let mut unhonoured = built.unhonoured;
     for field in super::unhonoured(provider, &built.chat) {
         if !unhonoured.contains(&field) {
@@ -159,7 +166,7 @@ pub fn response(
     }
     let out = super::response(provider, status, body, created, meta)?;
     let chat = out.body.as_deref().unwrap_or(body);
-    let response = from_chat::response(chat, out.usage, created, &shape.names)?;
+    let response = from_chat::response(chat, out.usage, created, shape.names())?;
     Ok(ResponseOut {
         body: Some(response),
         usage: out.usage,
@@ -177,7 +184,7 @@ pub fn stream(
     }
     let to = super::dialect::Dialect::Responses {
         created,
-        names: shape.names.clone(),
+        names: shape.names.clone().unwrap_or_default(),
     };
     super::provider::of(provider).stream(to, meta)
 }

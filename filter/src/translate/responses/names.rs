@@ -29,6 +29,12 @@ pub enum Called<'a> {
 }
 
 impl ToolNames {
+    /// No tools renamed.
+    pub const EMPTY: ToolNames = ToolNames {
+        flattened: Vec::new(),
+        custom: Vec::new(),
+    };
+
     /// The name the provider gets for `name` inside `namespace` (if any).
     pub fn declare(&mut self, namespace: Option<&str>, name: &str, custom: bool) -> String {
         let flat = flat(namespace, name);

@@ -202,7 +202,7 @@ fn chat_answers_become_response_objects() {
         {"id":"c2","type":"function","function":{"name":"apply_patch","arguments":"{\"input\":\"P\"}"}}]);
     let body = chat_answer(json!("hello"), calls, "tool_calls");
     let out =
-        from_chat::response(&body, crate::usage::TokenUsage::default(), 7, &shape.names).unwrap();
+        from_chat::response(&body, crate::usage::TokenUsage::default(), 7, shape.names()).unwrap();
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["id"], "resp_abc");
     assert_eq!(v["object"], "response");
@@ -226,7 +226,7 @@ fn chat_answers_become_response_objects() {
     );
     let cut = chat_answer(json!("hel"), Value::Null, "length");
     let v: Value = serde_json::from_slice(
-        &from_chat::response(&cut, crate::usage::TokenUsage::default(), 7, &shape.names).unwrap(),
+        &from_chat::response(&cut, crate::usage::TokenUsage::default(), 7, shape.names()).unwrap(),
     )
     .unwrap();
     assert_eq!(v["status"], "incomplete");
