@@ -6,6 +6,7 @@ counters equal to what the providers reported, strict mode and prompt_cache_key 
 
 import json
 
+import agents
 import openai
 import pytest
 from pydantic import BaseModel
@@ -282,3 +283,26 @@ def test_prompt_cache_key_keeps_a_conversation_on_one_target(strict_gw):
     for key in ["conv-1", "conv-2", "conv-3"]:
         assert len({served(key) for _ in range(4)}) == 1
     assert {served(f"conv-{i}") for i in range(20)} == {"pa", "pb"}
+
+
+@pytest.mark.parametrize("model", FOUR)
+def test_openai_agents_sdk_runs_an_agent_with_a_tool(gateway, mocks, model):
+    """The OpenAI Agents SDK (openai-agents on PyPI), on its default Responses model."""
+    agents.set_tracing_disabled(True)  # traces would go to OpenAI's servers
+    mock = fresh(mocks, model)
+    calls = []
+
+    @agents.function_tool
+    def get_weather(city: str) -> str:
+        """Weather for a city."""
+        calls.append(city)
+        return f"sunny in {city}"
+
+    oai = openai.AsyncOpenAI(base_url=gateway.base + "/v1", api_key="sk-client-secret", max_retries=0)
+    agent = agents.Agent(name="weather", instructions="Answer with the tool.", tools=[get_weather],
+                         model=agents.OpenAIResponsesModel(model=model, openai_client=oai))
+    result = agents.Runner.run_sync(agent, "weather in Paris?", max_turns=4)
+    assert calls == ["mock"]
+    assert result.final_output == f"mock {MODELS[model][3]} got tool result: sunny in mock"
+    first, second = mock.requests()
+    assert "sk-client-secret" not in json.dumps([first, second])
