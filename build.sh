@@ -115,9 +115,33 @@ TXT
   wait -n "${pids[@]}"
 }
 
+# The Node clients the e2e suite drives (Vercel AI SDK, Codex CLI), from the npm registry into
+# a project-local directory, pinned by its package-lock.json; strace checks where Codex connects.
+NODE_DIR=integration-tests/e2e/node
+setup_node() {
+  local missing="" p
+  command -v npm >/dev/null || missing="nodejs npm"
+  command -v strace >/dev/null || missing="$missing strace"
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      log "installing Debian packages: $missing"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    else
+      echo "missing Debian packages: $missing (sudo apt-get install $missing)" >&2
+      exit 1
+    fi
+  fi
+  if ! cmp -s "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock" 2>/dev/null; then
+    log "installing the Node clients (ai, @ai-sdk/openai, @openai/codex) into $NODE_DIR"
+    npm ci --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error
+    cp "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock"
+  fi
+}
+
 run_tests() {
   setup
   setup_system
+  setup_node
   log "cargo fmt --check"
   cargo fmt --all -- --check
   log "clippy (native)"
@@ -140,7 +164,7 @@ bench() { # [--smoke] [--no-peers] [--only KEYS]: see bench/run.sh
 cmd=${1:-}
 shift || true
 case "$cmd" in
-  setup) setup ;;
+  setup) setup; setup_node ;;
   build) build ;;
   demo) demo ;;
   test) run_tests ;;

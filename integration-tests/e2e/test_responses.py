@@ -5,6 +5,10 @@ streams, tool round trips, structured output, stored-state refusals, GET/DELETE 
 counters equal to what the providers reported, strict mode and prompt_cache_key stickiness."""
 
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import agents
 import openai
@@ -306,3 +310,153 @@ def test_openai_agents_sdk_runs_an_agent_with_a_tool(gateway, mocks, model):
     assert result.final_output == f"mock {MODELS[model][3]} got tool result: sunny in mock"
     first, second = mock.requests()
     assert "sk-client-secret" not in json.dumps([first, second])
+
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
+
+
+def node_env():
+    """Node clients run with no route off the machine: any proxy use is refused."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+    env.update({"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
+    return env
+
+
+@pytest.mark.parametrize("model", FOUR)
+def test_vercel_ai_sdk_default_openai_provider(gateway, mocks, model):
+    """`openai(model)` of @ai-sdk/openai (the Responses API): generateText, streamText, a tool."""
+    assert shutil.which("node") and (NODE_DIR / "node_modules" / "ai").is_dir(), \
+        "run ./build.sh setup (installs the Node clients)"
+    mock = fresh(mocks, model)
+    name = MODELS[model][3]
+    out = subprocess.run(["node", str(NODE_DIR / "vercel.mjs"), gateway.base + "/v1", model],
+                         capture_output=True, text=True, timeout=60, env=node_env(), cwd=NODE_DIR)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    recs = mock.requests()
+    assert len(recs) == 4  # generate, stream, and the tool's two steps
+    assert got["generated"]["text"] == f"mock {name} says: hello from vercel"
+    assert got["generated"]["finishReason"] == "stop"
+    assert got["generated"]["usage"]["inputTokens"] == recs[0]["usage"]["prompt_tokens"]
+    assert got["generated"]["usage"]["outputTokens"] == recs[0]["usage"]["completion_tokens"]
+    assert got["streamed"]["text"] == f"mock {name} says: stream from vercel"
+    assert got["streamed"]["usage"]["outputTokens"] == recs[1]["usage"]["completion_tokens"]
+    assert got["tool"] == {"text": f"mock {name} got tool result: sunny in mock", "steps": 2}
+
+
+CODEX = NODE_DIR / "node_modules" / ".bin" / "codex"
+
+
+class RefusingProxy:
+    """An HTTP(S) proxy on loopback that refuses every request and records what was asked."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.asked = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    line = conn.recv(4096).split(b"\r\n", 1)[0].decode(errors="replace")
+                    self.asked.append(line)
+                    conn.sendall(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
+CODEX_CONFIG = """
+model = "{model}"
+model_provider = "gateway"
+check_for_update_on_startup = false
+approval_policy = "never"
+sandbox_mode = "read-only"
+
+[model_providers.gateway]
+name = "LLM gateway"
+base_url = "{base}/v1"
+wire_api = "responses"
+env_key = "GATEWAY_API_KEY"
+
+[analytics]
+enabled = false
+
+[feedback]
+enabled = false
+
+[otel]
+exporter = "none"
+"""
+
+
+def connects(trace):
+    """(family, address) of every connect() in an strace log."""
+    import re
+    out = []
+    for line in trace.splitlines():
+        m = re.search(r"connect\(\d+, \{sa_family=(AF_INET6?|AF_UNIX|AF_NETLINK)[^}]*?"
+                      r"(?:inet_addr\(\"([^\"]+)\"\)|inet_pton\(AF_INET6, \"([^\"]+)\")?", line)
+        if m:
+            out.append((m.group(1), m.group(2) or m.group(3)))
+    return out
+
+
+@pytest.mark.parametrize("model", FOUR)
+def test_codex_cli_completes_a_task(gateway, mocks, model, tmp_path):
+    """`codex exec` with the gateway as its model provider (wire_api = "responses"), telemetry
+    off, every proxied connection refused, and every connect() it makes traced: none may leave
+    the machine."""
+    assert CODEX.exists(), "run ./build.sh setup (installs the Node clients)"
+    assert shutil.which("strace"), "strace is needed to check where Codex connects"
+    mock = fresh(mocks, model)
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    (home / "config.toml").write_text(CODEX_CONFIG.format(model=model, base=gateway.base))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("the answer is 42\n")
+    proxy = RefusingProxy()
+    trace = tmp_path / "connect.trace"
+    env = node_env()
+    env.update({"HOME": str(tmp_path), "CODEX_HOME": str(home), "GATEWAY_API_KEY": "sk-client-secret",
+                "HTTPS_PROXY": proxy.url, "HTTP_PROXY": proxy.url, "ALL_PROXY": proxy.url,
+                "https_proxy": proxy.url, "http_proxy": proxy.url, "all_proxy": proxy.url,
+                "RUST_LOG": "warn"})
+    try:
+        out = subprocess.run(
+            ["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace),
+             str(CODEX), "exec", "--skip-git-repo-check", "--strict-config", "-C", str(work),
+             "Run `cat notes.txt` and tell me the answer."],
+            capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL)
+    finally:
+        proxy.close()
+    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-3000:])
+    recs = mock.requests()
+    assert len(recs) >= 2, out.stderr[-3000:]
+    name = MODELS[model][3]
+    # The task: Codex ran the command the model asked for, and answered with its output.
+    assert f"mock {name} got tool result:" in out.stdout, (out.stdout[-2000:], out.stderr[-2000:])
+    assert "the answer is 42" in out.stdout, (out.stdout[-2000:], out.stderr[-2000:])
+    for rec in recs:
+        assert "sk-client-secret" not in json.dumps(rec)
+    # Nothing left the machine: every TCP/UDP connect went to loopback (the gateway, the proxy).
+    remote = [(fam, addr) for fam, addr in connects(trace.read_text())
+              if fam in ("AF_INET", "AF_INET6") and addr not in ("127.0.0.1", "::1", None)]
+    assert remote == [], (remote, proxy.asked)
+    # Codex did try to leave (its vendor's site, GitHub): through the proxy, which refused.
+    assert proxy.asked and all(line.startswith("CONNECT ") for line in proxy.asked), proxy.asked

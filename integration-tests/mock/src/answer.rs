@@ -135,9 +135,19 @@ pub fn split_even(s: &str, n: usize) -> Vec<&str> {
 /// Decides the answer for a conversation served by the provider called `name`.
 pub fn answer(conv: &Conversation, name: &str) -> Answer {
     if let Some(tool) = chosen_tool(conv) {
+        let mut args = args_from_schema(&tool.schema);
+        // A command in backticks in the user's text becomes the string arguments (so an
+        // agent can be asked to run something: "Run `cat notes.txt`").
+        if let Some(quoted) = backticked(&conv.last_user_text) {
+            for v in args.values_mut() {
+                if v.as_str() == Some("mock") {
+                    *v = Value::from(quoted);
+                }
+            }
+        }
         return Answer::ToolCall {
             name: tool.name,
-            args: args_from_schema(&tool.schema),
+            args,
         };
     }
     if let Some(schema) = &conv.schema {
@@ -166,6 +176,13 @@ pub fn answer(conv: &Conversation, name: &str) -> Answer {
         }
     }
     Answer::Text { text, finish }
+}
+
+/// The text between the first pair of backticks, if any.
+fn backticked(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once('`')?;
+    let (inside, _) = rest.split_once('`')?;
+    (!inside.is_empty()).then_some(inside)
 }
 
 fn chosen_tool(conv: &Conversation) -> Option<ToolDef> {
