@@ -139,6 +139,19 @@ pub struct Completion {
     pub usage: Option<Usage>,
 }
 
+impl Completion {
+    /// The usage a provider's translator read (`read`), else the completion's own.
+    pub fn usage_over(&self, read: crate::usage::TokenUsage) -> crate::usage::TokenUsage {
+        if read.is_known() {
+            return read;
+        }
+        self.usage
+            .as_ref()
+            .map(crate::usage::TokenUsage::from_openai)
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct CompletionChoice {
     pub message: CompletionMessage,

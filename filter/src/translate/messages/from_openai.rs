@@ -88,14 +88,7 @@ pub fn message(body: &[u8], usage_in: TokenUsage) -> Result<Vec<u8>, GatewayErro
             input,
         });
     }
-    let u = if usage_in.is_known() {
-        usage_in
-    } else {
-        c.usage
-            .as_ref()
-            .map(TokenUsage::from_openai)
-            .unwrap_or_default()
-    };
+    let u = c.usage_over(usage_in);
     let id = message_id(&c.id);
     let out = MessageOut {
         id: &id,

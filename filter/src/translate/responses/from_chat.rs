@@ -179,14 +179,7 @@ pub fn response(
             "completed",
         ));
     }
-    let u = if usage_in.is_known() {
-        usage_in
-    } else {
-        c.usage
-            .as_ref()
-            .map(TokenUsage::from_openai)
-            .unwrap_or_default()
-    };
+    let u = c.usage_over(usage_in);
     let id = response_id(&c.id);
     let (status, incomplete) = status(choice.finish_reason.as_deref());
     let head = Head {
