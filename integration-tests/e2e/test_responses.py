@@ -460,3 +460,40 @@ def test_codex_cli_completes_a_task(gateway, mocks, model, tmp_path):
     assert remote == [], (remote, proxy.asked)
     # Codex did try to leave (its vendor's site, GitHub): through the proxy, which refused.
     assert proxy.asked and all(line.startswith("CONNECT ") for line in proxy.asked), proxy.asked
+
+
+@pytest.fixture(scope="module")
+def fo():
+    from test_failover import CONFIG, no_ejection
+    oa, an = Mock("fo-openai"), Mock("fo-anthropic")
+    e = Envoy(config_file=CONFIG, ports={18081: oa, 18082: an}, edit=no_ejection, name="responses-failover")
+    yield e, oa, an
+    e.stop()
+    oa.stop()
+    an.stop()
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["create", "stream"])
+def test_failover_inside_one_request(fo, stream):
+    """A failover model: each attempt translates the Responses request for its endpoint."""
+    e, oa, an = fo
+    oa.reset()
+    an.reset()
+    c = client(e)
+    r = c.responses.with_raw_response.create(model="smart-failover", input="hi", stream=stream)
+    assert r.headers["x-llm-provider"] == "openai"
+    if not stream:
+        assert r.parse().output_text == "mock fo-openai says: hi"
+    [rec] = oa.requests()
+    assert rec["path"] == "/v1/responses" and json.loads(rec["body"])["model"] == "gpt-4o"
+    oa.reset()
+    oa.faults([{"status": 503}])
+    if stream:
+        with c.responses.stream(model="smart-failover", input="hi") as s:
+            final = s.get_final_response()
+    else:
+        final = c.responses.create(model="smart-failover", input="hi")
+    assert final.output_text == "mock fo-anthropic says: hi"
+    [rec] = an.requests()
+    assert rec["path"] == "/v1/messages"
+    assert final.usage.input_tokens == rec["usage"]["prompt_tokens"]
