@@ -115,30 +115,36 @@ TXT
   wait -n "${pids[@]}"
 }
 
-# Claude Code (npm, a native binary per platform) for test_claude_code.py, into a
-# project-local directory; npm itself from Debian when missing.
-CLAUDE_CODE_DIR=integration-tests/e2e/claude-code
-setup_claude_code() {
-  if ! command -v npm >/dev/null; then
+# The Node clients the e2e suite drives (Vercel AI SDK, Codex CLI; Claude Code), from the npm
+# registry into project-local directories, each pinned by its package-lock.json; strace checks
+# where Codex connects.
+NODE_DIRS=(integration-tests/e2e/node integration-tests/e2e/claude-code)
+setup_node() {
+  local missing="" dir
+  command -v npm >/dev/null || missing="nodejs npm"
+  command -v strace >/dev/null || missing="$missing strace"
+  if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      log "installing Debian packages: npm"
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+      log "installing Debian packages: $missing"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
     else
-      echo "missing npm (sudo apt-get install npm)" >&2
+      echo "missing Debian packages: $missing (sudo apt-get install $missing)" >&2
       exit 1
     fi
   fi
-  if ! cmp -s "$CLAUDE_CODE_DIR/package-lock.json" "$CLAUDE_CODE_DIR/.stamp" 2>/dev/null; then
-    log "installing Claude Code (npm) into $CLAUDE_CODE_DIR"
-    (cd "$CLAUDE_CODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-    cp "$CLAUDE_CODE_DIR/package-lock.json" "$CLAUDE_CODE_DIR/.stamp"
-  fi
+  for dir in "${NODE_DIRS[@]}"; do
+    if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock" 2>/dev/null; then
+      log "installing the Node clients of $dir"
+      npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+      cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock"
+    fi
+  done
 }
 
 run_tests() {
   setup
   setup_system
-  setup_claude_code
+  setup_node
   log "cargo fmt --check"
   cargo fmt --all -- --check
   log "clippy (native)"
@@ -161,7 +167,7 @@ bench() { # [--smoke] [--no-peers] [--only KEYS]: see bench/run.sh
 cmd=${1:-}
 shift || true
 case "$cmd" in
-  setup) setup ;;
+  setup) setup; setup_node ;;
   build) build ;;
   demo) demo ;;
   test) run_tests ;;

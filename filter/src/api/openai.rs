@@ -9,7 +9,7 @@ use super::text::{Text, TextOut};
 
 /// Fields the gateway reads. Unknown fields are ignored here; the OpenAI passthrough
 /// forwards the original bytes, so nothing is lost for OpenAI-format upstreams.
-/// `Default` is for requests the gateway builds itself (`openai_build`).
+/// `Default` is for requests the gateway builds itself (`openai_build`, `responses`).
 #[derive(Debug, Default, Deserialize)]
 pub struct ChatRequest {
     pub model: String,

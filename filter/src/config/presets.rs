@@ -50,6 +50,12 @@ impl Preset {
         }
     }
 
+    /// The service serves OpenAI's Responses API (`/v1/responses` passes through);
+    /// the others get Responses requests translated to chat completions.
+    pub fn serves_responses(self) -> bool {
+        matches!(self, Preset::OpenAi)
+    }
+
     /// The service reads `max_tokens` but not (or not everywhere) the newer
     /// `max_completion_tokens`; matters only when the gateway writes the request
     /// itself (Anthropic-shaped clients).

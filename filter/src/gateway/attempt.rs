@@ -46,14 +46,23 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         weight: 1,
         context_window: None,
     });
-    x.state = State::ReadingBody(Endpoint::Chat);
+    // The gateway position sends chat in OpenAI's format, and Responses requests as they
+    // are (to the cluster's `responses` path): each attempt translates what it got.
+    let path = x.request_headers.get(":path").unwrap_or_default();
+    let endpoint = if path.split('?').next().unwrap_or("").ends_with("/responses") {
+        Endpoint::Responses
+    } else {
+        Endpoint::Chat
+    };
+    x.endpoint = endpoint;
+    x.state = State::ReadingBody(endpoint);
     Action::Pause
 }
 
 pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) -> Action {
-    if !matches!(x.state, State::ReadingBody(_)) {
+    let State::ReadingBody(endpoint) = x.state else {
         return Action::Continue;
-    }
+    };
     if !eos {
         return Action::Buffer;
     }
@@ -62,7 +71,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
         return Action::Continue;
     };
     let now = host.now_ms();
-    let result = Inbound::parse(Endpoint::Chat, &raw).and_then(|req| {
+    let result = Inbound::parse(endpoint, &raw).and_then(|req| {
         let provider = x
             .cfg
             .provider(target.provider)

@@ -27,6 +27,8 @@ pub struct Ask {
     pub client_wants_usage: bool,
     /// `/v1/embeddings`: encoding and input count for translating the answer.
     pub embeddings: Shape,
+    /// `/v1/responses`: tool names to map back in the answer.
+    pub responses: crate::translate::responses::Shape,
 }
 
 /// Where the request went, and what routing learns from the answer.
@@ -104,6 +106,7 @@ impl Flight {
                 stream: req.is_stream(),
                 client_wants_usage: req.wants_usage_chunk(),
                 embeddings: req.embeddings_shape(),
+                responses: req.responses_shape(),
             },
             route,
             bill: Bill {

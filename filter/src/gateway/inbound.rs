@@ -8,10 +8,11 @@
 use crate::api::anthropic_server::MessagesRequest;
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
+use crate::api::responses::ResponsesRequest;
 use crate::codec::json_depth;
 use crate::config::{Provider, TokenEstimator};
 use crate::error::GatewayError;
-use crate::translate::{self, messages, UpstreamRequest};
+use crate::translate::{self, messages, responses, UpstreamRequest};
 use crate::usage::{estimate, plausible};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +23,8 @@ pub enum Endpoint {
     Messages,
     /// `/v1/messages/count_tokens`: a Messages body, answered with its token count.
     CountTokens,
+    /// OpenAI's Responses API (`POST /v1/responses`).
+    Responses,
 }
 
 impl Endpoint {
@@ -31,6 +34,7 @@ impl Endpoint {
             "/v1/embeddings" => Some(Endpoint::Embeddings),
             "/v1/messages" => Some(Endpoint::Messages),
             "/v1/messages/count_tokens" => Some(Endpoint::CountTokens),
+            "/v1/responses" => Some(Endpoint::Responses),
             _ => None,
         }
     }
@@ -44,7 +48,7 @@ impl Endpoint {
     pub fn error_body(self, e: &GatewayError) -> Vec<u8> {
         match self {
             Endpoint::Messages | Endpoint::CountTokens => messages::errors::to_json(e),
-            Endpoint::Chat | Endpoint::Embeddings => e.to_json(),
+            Endpoint::Chat | Endpoint::Embeddings | Endpoint::Responses => e.to_json(),
         }
     }
 
@@ -60,6 +64,10 @@ impl Endpoint {
             Endpoint::Chat | Endpoint::Embeddings => {
                 crate::translate::chunks::write_error_end(&mut out, e)
             }
+            Endpoint::Responses => {
+                let code = e.code.unwrap_or(e.kind);
+                responses::stream::write_error(&mut out, code, &e.message)
+            }
         }
         out
     }
@@ -69,6 +77,13 @@ pub enum Inbound {
     Chat(ChatRequest),
     Embeddings(EmbeddingsRequest),
     Messages(MessagesRequest),
+    Responses(Box<ResponsesInbound>),
+}
+
+/// A Responses request, and what its answer's translation needs from it.
+pub struct ResponsesInbound {
+    pub req: ResponsesRequest,
+    pub shape: responses::Shape,
 }
 
 fn json_error(e: serde_json::Error) -> GatewayError {
@@ -120,6 +135,15 @@ impl Inbound {
             }
             Endpoint::Messages => messages::parse(raw).map(Inbound::Messages),
             Endpoint::CountTokens => messages::count_tokens::parse(raw).map(Inbound::Messages),
+            Endpoint::Responses => {
+                let req: ResponsesRequest = serde_json::from_str(text).map_err(json_error)?;
+                responses::validate(&req)?;
+                let shape = responses::Shape::of(&req);
+                Ok(Inbound::Responses(Box::new(ResponsesInbound {
+                    req,
+                    shape,
+                })))
+            }
         }
     }
 
@@ -129,6 +153,7 @@ impl Inbound {
             Inbound::Embeddings(_) => Endpoint::Embeddings,
             Inbound::Messages(r) if r.count_only => Endpoint::CountTokens,
             Inbound::Messages(_) => Endpoint::Messages,
+            Inbound::Responses(_) => Endpoint::Responses,
         }
     }
 
@@ -137,6 +162,7 @@ impl Inbound {
             Inbound::Chat(r) => &r.model,
             Inbound::Embeddings(r) => &r.model,
             Inbound::Messages(r) => &r.model,
+            Inbound::Responses(r) => &r.req.model,
         }
     }
 
@@ -145,13 +171,14 @@ impl Inbound {
             Inbound::Chat(r) => r.is_stream(),
             Inbound::Embeddings(_) => false,
             Inbound::Messages(r) => r.is_stream(),
+            Inbound::Responses(r) => r.req.is_stream(),
         }
     }
 
     pub fn wants_usage_chunk(&self) -> bool {
         match self {
             Inbound::Chat(r) => r.wants_usage_chunk(),
-            Inbound::Embeddings(_) | Inbound::Messages(_) => false,
+            Inbound::Embeddings(_) | Inbound::Messages(_) | Inbound::Responses(_) => false,
         }
     }
 
@@ -169,6 +196,12 @@ impl Inbound {
                 r.max_tokens
                     .map_or(estimate::DEFAULT_COMPLETION_RESERVE, u64::from),
             ),
+            Inbound::Responses(r) => (
+                rough,
+                r.req
+                    .max_output_tokens
+                    .map_or(estimate::DEFAULT_COMPLETION_RESERVE, u64::from),
+            ),
         }
     }
 
@@ -182,6 +215,7 @@ impl Inbound {
             // Embeddings produce no completion tokens.
             Inbound::Embeddings(_) => (Some(0), 1),
             Inbound::Messages(r) => (r.max_tokens.map(u64::from), 1),
+            Inbound::Responses(r) => (r.req.max_output_tokens.map(u64::from), 1),
         };
         plausible::Bound::of(raw_len, max, choices)
     }
@@ -190,7 +224,15 @@ impl Inbound {
     pub fn embeddings_shape(&self) -> translate::embeddings::Shape {
         match self {
             Inbound::Embeddings(r) => translate::embeddings::Shape::of(r),
-            Inbound::Chat(_) | Inbound::Messages(_) => Default::default(),
+            Inbound::Chat(_) | Inbound::Messages(_) | Inbound::Responses(_) => Default::default(),
+        }
+    }
+
+    /// What the Responses answer translation needs (default for other endpoints).
+    pub fn responses_shape(&self) -> responses::Shape {
+        match self {
+            Inbound::Responses(r) => r.shape.clone(),
+            _ => Default::default(),
         }
     }
 
@@ -212,6 +254,9 @@ impl Inbound {
                 Vec::new(),
             )),
             Inbound::Messages(r) => messages::request(provider, upstream_model, r, raw, now_ms),
+            Inbound::Responses(r) => {
+                responses::request(provider, upstream_model, &r.req, &r.shape, raw, now_ms)
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ mod redact;
 mod request;
 mod response;
 mod retry_after;
+mod stored_responses;
 mod usage_api;
 
 use crate::config::Role;

@@ -4,7 +4,7 @@
 use super::exchange::{Action, Exchange, State};
 use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
-use super::{access, count_tokens, models_api, usage_api};
+use super::{access, count_tokens, models_api, stored_responses, usage_api};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
@@ -113,6 +113,21 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
                     host.send_local_response(200, &[("content-type", "application/json")], &body);
                     x.state = State::Replied;
                     Action::Pause
+                }
+                Err(e) => x.reply_error(host, &e),
+            }
+        }
+        p if p.starts_with(stored_responses::PREFIX) => {
+            let rest = full_path.get("/v1/responses".len()..).unwrap_or("");
+            match stored_responses::route(&x.cfg, rest) {
+                Ok((provider, up)) => {
+                    let keep = Keep {
+                        route_header: &x.cfg.route_header,
+                        per_attempt: false,
+                    };
+                    apply(host, 0, &[], provider, &up, &headers, keep);
+                    host.set_request_header(&x.cfg.route_header, &provider.cluster);
+                    Action::Continue
                 }
                 Err(e) => x.reply_error(host, &e),
             }
@@ -269,6 +284,14 @@ fn choose_target(
         (Strategy::Sticky, Some(h)) => x.request_headers.get(h).map(|v| v.as_bytes().to_vec()),
         (Strategy::Sticky, None) => Some(match req {
             Inbound::Chat(chat) => estimate::prompt_prefix(chat, STICKY_PREFIX_BYTES),
+            // The client's own name for the conversation a prompt cache serves.
+            Inbound::Responses(r) if r.req.prompt_cache_key.is_some() => r
+                .req
+                .prompt_cache_key
+                .as_deref()
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec(),
             _ => raw
                 .get(..STICKY_PREFIX_BYTES.min(raw.len()))
                 .unwrap_or(&[])

@@ -135,6 +135,12 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
                 Endpoint::Chat | Endpoint::Embeddings => {
                     translate::stream(provider, settings, &meta)
                 }
+                Endpoint::Responses => translate::responses::stream(
+                    provider,
+                    settings.created,
+                    &meta,
+                    &flight.ask.responses,
+                ),
             }
         };
         flight.answer.response = ResponseMode::Streaming(mapper);
@@ -252,6 +258,14 @@ fn buffered(
             Endpoint::CountTokens => {
                 translate::messages::count_tokens::response(flight.answer.status, body)
             }
+            Endpoint::Responses => translate::responses::response(
+                provider,
+                flight.answer.status,
+                body,
+                created,
+                &meta,
+                &flight.ask.responses,
+            ),
         }
     };
     if flight.ask.stream && (200..300).contains(&flight.answer.status) {

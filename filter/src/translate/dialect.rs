@@ -6,16 +6,24 @@ use crate::codec::framed::Framing;
 use crate::translate::chunks::ChunkWriter;
 use crate::translate::events::{mapper, Decode};
 use crate::translate::messages::stream::MessagesWriter;
+use crate::translate::responses::names::ToolNames;
+use crate::translate::responses::stream::ResponsesWriter;
 use crate::translate::{StreamMapper, StreamSettings};
 
 /// What the client reads: the dialect a stream is written in. A provider's decoder is
 /// joined with the writer for it here, so a new dialect is one variant and one arm.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Dialect {
     /// OpenAI `chat.completion.chunk` events.
     Chat(StreamSettings),
     /// Anthropic Messages events (`/v1/messages` served by another provider).
     Messages { created: u64 },
+    /// OpenAI Responses API events (`/v1/responses` served by another provider); tool
+    /// names are mapped back to what the client declared.
+    Responses {
+        created: u64,
+        names: std::sync::Arc<ToolNames>,
+    },
 }
 
 impl Dialect {
@@ -23,7 +31,7 @@ impl Dialect {
     pub fn created(&self) -> u64 {
         match self {
             Dialect::Chat(settings) => settings.created,
-            Dialect::Messages { created } => *created,
+            Dialect::Messages { created } | Dialect::Responses { created, .. } => *created,
         }
     }
 }
@@ -37,5 +45,8 @@ where
     match to {
         Dialect::Chat(settings) => mapper(framing, decoder, ChunkWriter::new(settings)),
         Dialect::Messages { .. } => mapper(framing, decoder, MessagesWriter::new()),
+        Dialect::Responses { created, names } => {
+            mapper(framing, decoder, ResponsesWriter::new(created, names))
+        }
     }
 }

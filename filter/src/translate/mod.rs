@@ -22,6 +22,7 @@ pub mod messages;
 pub mod openai;
 pub mod provider;
 mod request_parts;
+pub mod responses;
 pub mod translator;
 mod types;
 mod unhonoured;

@@ -40,6 +40,9 @@ pub struct Conversation {
     pub tool_choice: ToolChoice,
     pub max_tokens: Option<u64>,
     pub stop: Vec<String>,
+    /// A JSON schema the answer must follow (structured output): the text answer is
+    /// then a JSON object built from it, like tool arguments.
+    pub schema: Option<Value>,
 }
 
 impl Default for Conversation {
@@ -53,6 +56,7 @@ impl Default for Conversation {
             tool_choice: ToolChoice::Auto,
             max_tokens: None,
             stop: Vec::new(),
+            schema: None,
         }
     }
 }
@@ -131,9 +135,26 @@ pub fn split_even(s: &str, n: usize) -> Vec<&str> {
 /// Decides the answer for a conversation served by the provider called `name`.
 pub fn answer(conv: &Conversation, name: &str) -> Answer {
     if let Some(tool) = chosen_tool(conv) {
+        let mut args = args_from_schema(&tool.schema);
+        // A command in backticks in the user's text becomes the string arguments (so an
+        // agent can be asked to run something: "Run `cat notes.txt`").
+        if let Some(quoted) = backticked(&conv.last_user_text) {
+            for v in args.values_mut() {
+                if v.as_str() == Some("mock") {
+                    *v = Value::from(quoted);
+                }
+            }
+        }
         return Answer::ToolCall {
             name: tool.name,
-            args: args_from_schema(&tool.schema),
+            args,
+        };
+    }
+    if let Some(schema) = &conv.schema {
+        let text = Value::Object(args_from_schema(schema)).to_string();
+        return Answer::Text {
+            text,
+            finish: Finish::Stop,
         };
     }
     let mut text = match &conv.tool_result {
@@ -167,6 +188,13 @@ fn directive(conv: &Conversation) -> Option<Option<ToolDef>> {
     }
     let name = text.split("[mock-tool:").nth(1)?.split(']').next()?;
     Some(conv.tools.iter().find(|t| t.name == name).cloned())
+}
+
+/// The text between the first pair of backticks, if any.
+fn backticked(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once('`')?;
+    let (inside, _) = rest.split_once('`')?;
+    (!inside.is_empty()).then_some(inside)
 }
 
 fn chosen_tool(conv: &Conversation) -> Option<ToolDef> {

@@ -159,6 +159,7 @@ pub fn conversation(req: &Value, contents: &[Value]) -> Conversation {
         },
         _ => ToolChoice::Auto,
     };
+    conv.schema = req.pointer("/generationConfig/responseSchema").cloned();
     conv.max_tokens = req
         .pointer("/generationConfig/maxOutputTokens")
         .and_then(Value::as_u64);

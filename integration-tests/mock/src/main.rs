@@ -18,6 +18,7 @@ mod openai;
 mod provider;
 mod record;
 mod reply;
+mod responses;
 mod sse;
 mod state;
 mod vertex;

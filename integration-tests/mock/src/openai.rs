@@ -86,6 +86,7 @@ pub fn conversation(req: &Value, messages: &[Value]) -> Conversation {
         .get("max_completion_tokens")
         .and_then(Value::as_u64)
         .or_else(|| req.get("max_tokens").and_then(Value::as_u64));
+    conv.schema = req.pointer("/response_format/json_schema/schema").cloned();
     conv.stop = match req.get("stop") {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(a)) => a

@@ -13,7 +13,9 @@ use crate::openai::Ctx;
 use crate::record::{headers_map, Record};
 use crate::reply::{unix_now, Payload, Reply};
 use crate::state::State;
-use crate::{anthropic, bedrock, count_tokens, embed_upstream, embeddings, gemini, openai, vertex};
+use crate::{
+    anthropic, bedrock, count_tokens, embed_upstream, embeddings, gemini, openai, responses, vertex,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -37,6 +39,10 @@ pub enum Format {
     BedrockInvoke,
     /// Anthropic `POST /v1/messages/count_tokens`.
     AnthropicCount,
+    /// OpenAI Responses API (`…/responses`).
+    Responses,
+    /// `…/responses/{id}` (GET, DELETE): a stored response.
+    StoredResponse,
     /// Not a provider path: answered with an OpenAI-shaped 404.
     Unknown,
 }
@@ -49,6 +55,10 @@ impl Format {
             Format::AnthropicCount
         } else if path.ends_with("/messages") {
             Format::Anthropic
+        } else if path.ends_with("/responses") {
+            Format::Responses
+        } else if path.contains("/responses/") {
+            Format::StoredResponse
         } else if path.ends_with("/embeddings") {
             Format::Embeddings
         } else if let Some(stream) = bedrock::operation(path) {
@@ -76,7 +86,11 @@ impl Format {
             Format::Gemini | Format::GeminiEmbed | Format::VertexEmbed => gemini::error(status),
             Format::VertexAnthropic => vertex::error(status),
             Format::Bedrock { .. } | Format::BedrockInvoke => bedrock::error(status),
-            Format::OpenAi | Format::Embeddings | Format::Unknown => openai::error(status),
+            Format::OpenAi
+            | Format::Embeddings
+            | Format::Unknown
+            | Format::Responses
+            | Format::StoredResponse => openai::error(status),
         }
     }
 
@@ -86,6 +100,9 @@ impl Format {
                 anthropic::error_event(status.unwrap_or(529))
             }
             Format::Gemini => gemini::error_event(status.unwrap_or(503)),
+            Format::Responses | Format::StoredResponse => {
+                responses::error_event(status.unwrap_or(500))
+            }
             Format::OpenAi
             | Format::Embeddings
             | Format::Unknown
@@ -173,7 +190,9 @@ fn answer(
                 "code": null,
             }}),
         ),
+        Format::StoredResponse => responses::stored(method, path),
         _ if method != Method::POST => format.error(405),
+        Format::Responses => responses::respond(body, ctx),
         Format::OpenAi => openai::respond(body, ctx),
         Format::Anthropic => anthropic::respond(body, ctx),
         Format::AnthropicCount => count_tokens::respond(body),
@@ -195,6 +214,14 @@ fn answer(
         reply.status = status;
     }
     match (fault.error_after_events, &mut reply.payload) {
+        (Some(n), Payload::Events(events)) if format == Format::Responses => {
+            events.truncate(n);
+            events.push(responses::failed_event(
+                ctx,
+                n,
+                fault.error_status.unwrap_or(500),
+            ));
+        }
         (Some(n), Payload::Events(events)) => {
             events.truncate(n);
             events.push(format.error_event(fault.error_status));

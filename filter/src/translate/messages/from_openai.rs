@@ -5,57 +5,12 @@
 //! into the input object), `finish_reason` → `stop_reason`, usage → Anthropic usage
 //! (`input_tokens` excludes cache reads, which go to `cache_read_input_tokens`).
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::api::anthropic_server::{BlockOut, MessageOut, UsageOut};
-use crate::api::openai::Usage;
+use crate::api::completion::Completion;
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
-
-/// The OpenAI-shaped answer a chat translator yields, as read here.
-#[derive(Debug, Deserialize)]
-pub struct Completion {
-    #[serde(default)]
-    pub id: String,
-    #[serde(default)]
-    pub model: String,
-    pub choices: Vec<CompletionChoice>,
-    #[serde(default)]
-    pub usage: Option<Usage>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CompletionChoice {
-    pub message: CompletionMessage,
-    #[serde(default)]
-    pub finish_reason: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CompletionMessage {
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default)]
-    pub reasoning_content: Option<String>,
-    #[serde(default)]
-    pub tool_calls: Option<Vec<CompletionToolCall>>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CompletionToolCall {
-    #[serde(default)]
-    pub id: String,
-    pub function: CompletionFunction,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CompletionFunction {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub arguments: String,
-}
 
 pub fn stop_reason(finish_reason: Option<&str>) -> &'static str {
     match finish_reason {
@@ -133,14 +88,7 @@ pub fn message(body: &[u8], usage_in: TokenUsage) -> Result<Vec<u8>, GatewayErro
             input,
         });
     }
-    let u = if usage_in.is_known() {
-        usage_in
-    } else {
-        c.usage
-            .as_ref()
-            .map(TokenUsage::from_openai)
-            .unwrap_or_default()
-    };
+    let u = c.usage_over(usage_in);
     let id = message_id(&c.id);
     let out = MessageOut {
         id: &id,

@@ -45,7 +45,7 @@ impl Translator for OpenAi {
         match to {
             // Chunks in, chunks out: relayed as they are.
             Dialect::Chat(settings) => super::stream::passthrough(settings),
-            Dialect::Messages { .. } => {
+            Dialect::Messages { .. } | Dialect::Responses { .. } => {
                 render(SseParser::new(MAX_EVENT_BYTES), OpenAiEvents::new(), to)
             }
         }

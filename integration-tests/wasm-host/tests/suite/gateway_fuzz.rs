@@ -85,7 +85,8 @@ fn request_headers(rng: &mut XorShift, body_len: usize) -> Vec<(String, Vec<u8>)
     };
     let path: Vec<u8> = match rng.below(30) {
         0 => b"/v1/models".to_vec(),
-        25 | 26 => b"/v1/messages".to_vec(),
+        25 => b"/v1/messages".to_vec(),
+        26 => b"/v1/responses".to_vec(),
         27 => b"/v1/embeddings".to_vec(),
         28 => b"/v1/usage".to_vec(),
         1 => b"/v1/chat/completions?x=1&y=%ff".to_vec(),

@@ -252,6 +252,21 @@ fn dialects() -> Vec<Dialect> {
             path: |_| "/v1/messages",
             anthropic_errors: true,
         },
+        Dialect {
+            dir: "responses/requests",
+            config: None,
+            env: &[("K", "test-key")],
+            now_ms: 0,
+            request: "request",
+            target: |d| {
+                (
+                    str_or(&d["provider"], "name", "oa"),
+                    str_or(d, "upstream_model", "gpt-4o"),
+                )
+            },
+            path: |_| "/v1/responses",
+            anthropic_errors: false,
+        },
     ]
 }
 
