@@ -87,7 +87,7 @@ pub fn validate(req: &ResponsesRequest) -> Result<(), GatewayError> {
 /// The provider serves the Responses API itself.
 pub fn native(provider: &Provider) -> bool {
     match provider.kind {
-        ProviderKind::OpenAi => provider.preset.is_none_or(|p| p.serves_responses()),
+        ProviderKind::OpenAi(_) => provider.preset.is_none_or(|p| p.serves_responses()),
         ProviderKind::Azure(_) => true,
         _ => false,
     }
@@ -139,7 +139,7 @@ pub fn request(
     }
     // OpenAI-format providers forward a client's chat body: this one is written here.
     let chat_bytes = match provider.kind {
-        ProviderKind::OpenAi => Some(chat_body::write(
+        ProviderKind::OpenAi(_) => Some(chat_body::write(
             &built.chat,
             provider.preset.is_some_and(|p| p.legacy_max_tokens()),
         )?),
