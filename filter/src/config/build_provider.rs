@@ -159,6 +159,7 @@ pub(super) fn provider(
         kind,
         preset,
         forward_headers: Vec::new(),
+        credential: Default::default(),
     })
 }
 
@@ -227,34 +228,31 @@ fn bedrock(
     {
         return err(field("region"), "must be an AWS region such as us-east-1");
     }
-    let credentials =
-        match (access_key_id_env, secret_access_key_env, &api_key_env) {
-            (Some(id), Some(secret), None) => Some(AwsCredentials {
-                access_key_id: env_secret(&field("access_key_id_env"), &id, env)?,
-                secret_access_key: env_secret(&field("secret_access_key_env"), &secret, env)?,
-                session_token: match session_token_env {
-                    Some(var) => Some(env_secret(&field("session_token_env"), &var, env)?),
-                    None => None,
-                },
-            }),
-            (None, None, Some(_)) if session_token_env.is_none() => None,
-            (None, None, None) => return err(
-                field("access_key_id_env"),
-                "bedrock needs access_key_id_env and secret_access_key_env (SigV4), or api_key_env",
-            ),
-            (_, _, Some(_)) => {
-                return err(
-                    field("api_key_env"),
-                    "use either api_key_env or the access key variables, not both",
-                )
-            }
-            _ => {
-                return err(
-                    field("secret_access_key_env"),
-                    "access_key_id_env and secret_access_key_env go together",
-                )
-            }
-        };
+    let credentials = match (access_key_id_env, secret_access_key_env, &api_key_env) {
+        (Some(id), Some(secret), None) => Some(AwsCredentials {
+            access_key_id: env_secret(&field("access_key_id_env"), &id, env)?,
+            secret_access_key: env_secret(&field("secret_access_key_env"), &secret, env)?,
+            session_token: match session_token_env {
+                Some(var) => Some(env_secret(&field("session_token_env"), &var, env)?),
+                None => None,
+            },
+        }),
+        (None, None, Some(_)) if session_token_env.is_none() => None,
+        // Unless `credential` leaves signing to Envoy (checked in credential.rs).
+        (None, None, None) => None,
+        (_, _, Some(_)) => {
+            return err(
+                field("api_key_env"),
+                "use either api_key_env or the access key variables, not both",
+            )
+        }
+        _ => {
+            return err(
+                field("secret_access_key_env"),
+                "access_key_id_env and secret_access_key_env go together",
+            )
+        }
+    };
     let common = Common {
         name,
         cluster,

@@ -25,6 +25,7 @@ impl Cluster {
                 kind: ProviderKind::OpenAi,
                 preset: None,
                 forward_headers: Vec::new(),
+                credential: Default::default(),
             },
         }
     }

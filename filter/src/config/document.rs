@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap;
 use super::access::Access;
 use super::budgets::Served;
 use super::cluster::{self, Cluster, Upstream};
+use super::credential;
 use super::error::{err, ConfigError};
 use super::health::HealthSettings;
 use super::model_limits::ModelLimits;
@@ -53,7 +54,8 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     let mut providers = Vec::with_capacity(raw.providers.len());
     for (i, p) in raw.providers.into_iter().enumerate() {
-        let provider = build_provider::provider(i, p, env)?;
+        let mut provider = build_provider::provider(i, p.provider, env)?;
+        provider.credential = credential::for_provider(i, p.credential, &provider, env)?;
         if providers.iter().any(|q: &Provider| q.name == provider.name) {
             return err(
                 format!("providers[{i}].name"),

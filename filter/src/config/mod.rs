@@ -5,6 +5,7 @@ pub mod access;
 mod budgets;
 mod build_provider;
 mod cluster;
+pub mod credential;
 mod document;
 mod error;
 pub mod forward;

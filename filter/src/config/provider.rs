@@ -22,6 +22,8 @@ pub struct Provider {
     pub preset: Option<Preset>,
     /// Client headers the operator lets through on top of the kind's own allow-list.
     pub forward_headers: Vec<String>,
+    /// Where the credential comes from when not from the environment (`credential.rs`).
+    pub credential: super::credential::Credential,
 }
 
 #[derive(Debug)]

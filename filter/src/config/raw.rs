@@ -15,7 +15,7 @@ pub struct RawConfig {
     /// `cheap` (default) or `tiktoken` (needs the tiktoken build of the filter).
     #[serde(default)]
     pub token_estimator: Option<TokenEstimator>,
-    pub providers: Vec<RawProvider>,
+    pub providers: Vec<super::credential::RawProviderEntry>,
     #[serde(default)]
     pub models: Vec<RawModel>,
     /// Accept `provider/model` names that are not listed under `models`.
@@ -70,7 +70,7 @@ pub(super) fn read(json: &[u8]) -> Result<RawConfig, ConfigError> {
             field: if path == "." {
                 "(document)".into()
             } else {
-                path
+                super::credential::kind_path(path, &reason)
             },
             reason,
         }

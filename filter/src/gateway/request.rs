@@ -325,7 +325,8 @@ fn forward(
         .cfg
         .provider(target.provider)
         .ok_or_else(|| GatewayError::internal("target names an unknown provider"))?;
-    let (up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
+    let (mut up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
+    crate::credential::attach(provider, x.start_ms, &mut up.headers)?;
     unhonoured_policy(&x.cfg, provider, &unhonoured)?;
     let (estimate, completion_reserve) = req.estimate(raw, x.cfg.token_estimator);
     let admission = access::admit(
