@@ -4,12 +4,18 @@ injects from a Secret file it watches. One mock process serves the identity endp
 and the providers; with `enforce` on it answers 401 to any credential it did not issue
 or that expired, so a request that succeeds carried a current credential."""
 
+import datetime
+import hashlib
 import json
 import os
 import time
+from unittest import mock as patch
 
 import pytest
 import yaml
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from harness import LOGS, Envoy, Mock, http
 
@@ -32,6 +38,8 @@ def plugin_config():
                             "scope": "https://cognitiveservices.azure.com/.default"}},
             {"name": "anf", "kind": "anthropic", "cluster": "cred_file", "credential": {"source": "file"}},
             {"name": "oaf", "kind": "openai", "cluster": "cred_file_bearer", "credential": {"source": "file"}},
+            {"name": "br", "kind": "bedrock", "cluster": "cred_aws", "region": "us-east-1",
+             "credential": {"source": "aws"}},
         ],
         "models": [
             {"name": "vx", "targets": [{"provider": "vx", "model": "gemini-2.0-flash"}]},
@@ -39,6 +47,7 @@ def plugin_config():
             {"name": "azo", "targets": [{"provider": "azo", "model": "gpt-4o"}]},
             {"name": "anf", "targets": [{"provider": "anf", "model": "claude-x"}]},
             {"name": "oaf", "targets": [{"provider": "oaf", "model": "gpt-4o"}]},
+            {"name": "br", "targets": [{"provider": "br", "model": "anthropic.claude-3-haiku"}]},
         ],
     }
 
@@ -50,6 +59,24 @@ def write_secret(directory, value):
     os.replace(tmp, directory / "key")
 
 
+def upstream_filters(*filters):
+    codec = {"name": "envoy.filters.http.upstream_codec", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec"}}
+    return {"typed_extension_protocol_options": {
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+            "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+            "explicit_http_config": {"http_protocol_options": {}},
+            "http_filters": [*filters, codec]}}}
+
+
+def aws_signing():
+    """Envoy's SigV4 signer as the Bedrock cluster's upstream filter, with its default
+    credential chain (here: container credentials from the mock)."""
+    return upstream_filters({"name": "envoy.filters.http.aws_request_signing", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.aws_request_signing.v3.AwsRequestSigning",
+        "service_name": "bedrock", "region": "us-east-1", "use_unsigned_payload": False}})
+
+
 def injector(sds_path, directory, header, prefix):
     generic = {"@type": "type.googleapis.com/envoy.extensions.http.injected_credentials.generic.v3.Generic",
                "credential": {"name": "provider-key", "sds_config": {
@@ -58,18 +85,10 @@ def injector(sds_path, directory, header, prefix):
                "header": header}
     if prefix:
         generic["header_value_prefix"] = prefix
-    return {"typed_extension_protocol_options": {
-        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-            "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-            "explicit_http_config": {"http_protocol_options": {}},
-            "http_filters": [
-                {"name": "envoy.filters.http.credential_injector", "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.http.credential_injector.v3.CredentialInjector",
-                    "overwrite": True,
-                    "credential": {"name": "envoy.http.injected_credentials.generic", "typed_config": generic}}},
-                {"name": "envoy.filters.http.upstream_codec", "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec"}},
-            ]}}}
+    return upstream_filters({"name": "envoy.filters.http.credential_injector", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.credential_injector.v3.CredentialInjector",
+        "overwrite": True,
+        "credential": {"name": "envoy.http.injected_credentials.generic", "typed_config": generic}}})
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +117,25 @@ def setup():
                 c.update(injector(sds, secrets, "x-api-key", None))
             if c["name"] == "cred_file_bearer":
                 c.update(injector(sds, secrets, "Authorization", "Bearer "))
+            if c["name"] == "cred_aws":
+                c.update(aws_signing())
 
-    os.environ["CRED_CLIENT_SECRET"] = CLIENT_SECRET
-    clusters = {"cred": mock, "identity": mock, "cred_file": mock, "cred_file_bearer": mock}
-    envoy = Envoy(clusters, plugin_config=plugin_config(), name="credentials", edit=edit)
+    # Envoy's AWS chain: container credentials (ECS, EKS Pod Identity) from the mock; no
+    # instance metadata (it would be tried at 169.254.169.254).
+    env = {"CRED_CLIENT_SECRET": CLIENT_SECRET,
+           "AWS_CONTAINER_CREDENTIALS_FULL_URI": mock.base + "/v1/credentials",
+           "AWS_EC2_METADATA_DISABLED": "true"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    clusters = {"cred": mock, "identity": mock, "cred_file": mock, "cred_file_bearer": mock, "cred_aws": mock}
+    try:
+        envoy = Envoy(clusters, plugin_config=plugin_config(), name="credentials", edit=edit)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     yield envoy, mock, secrets
     envoy.stop()
     mock.stop()
@@ -180,15 +214,60 @@ def test_fetched_tokens_rotate_with_no_failed_request(setup):
     assert CLIENT_SECRET not in text
 
 
-def test_identity_down_keeps_the_token_until_expiry_then_503_then_recovers(setup):
+def botocore_check(rec, issued_by_token):
+    """Recompute the signature Envoy wrote with botocore, over the headers it signed, with
+    the key pair issued together with the session token the request carries."""
+    h = rec["headers"]
+    cred = issued_by_token[h["x-amz-security-token"]]
+    auth = h["authorization"]
+    signed = auth.split("SignedHeaders=")[1].split(",")[0].split(";")
+    assert {"host", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"} <= set(signed), auth
+    assert auth.startswith(f"AWS4-HMAC-SHA256 Credential={cred['access_key_id']}/"), auth
+    assert h["x-amz-content-sha256"] == hashlib.sha256(rec["body"].encode()).hexdigest()
+    headers = {name: h[name] for name in signed if name not in ("host", "x-amz-date", "x-amz-security-token")}
+    req = AWSRequest(method="POST", url=f"https://{h['host']}{rec['path']}", data=rec["body"].encode(),
+                     headers=headers)
+    creds = Credentials(cred["access_key_id"], cred["secret_access_key"], cred["token"])
+    when = datetime.datetime.strptime(h["x-amz-date"], "%Y%m%dT%H%M%SZ")
+    # Envoy signs user-agent too, which botocore leaves out by default.
+    with patch.patch("botocore.auth.get_current_datetime", return_value=when), \
+            patch.patch("botocore.auth.SIGNED_HEADERS_BLACKLIST", []):
+        SigV4Auth(creds, "bedrock", "us-east-1").add_auth(req)
+    assert req.headers["Authorization"] == auth
+
+
+def test_bedrock_signed_by_envoy_with_rotating_session_credentials(setup):
     envoy, mock, _ = setup
     configure(mock, enforce=True, keys=["file-key-1"])
-    assert wait_for(lambda: chat(envoy, "vx")[0] == 200, 10)
+    assert wait_for(lambda: chat(envoy, "br")[0] == 200, 10)
+    mock.reset()
+    statuses = []
+    deadline = time.time() + 3 * TTL_MS / 1000
+    while time.time() < deadline and len(statuses) < 100:
+        statuses.append(chat(envoy, "br")[0])
+        time.sleep(0.1)
+    assert statuses and set(statuses) == {200}, statuses
+    by_token = {t["token"]: t for t in issued(mock) if t["source"] == "aws"}
+    recs = mock.requests()
+    for rec in recs:
+        assert rec["path"] == "/model/anthropic.claude-3-haiku/converse", rec["path"]
+        botocore_check(rec, by_token)
+    tokens = {r["headers"]["x-amz-security-token"] for r in recs}
+    assert len(tokens) >= 2, tokens
+
+
+def test_identity_down_keeps_the_token_until_expiry_then_503_then_recovers(setup):
+    envoy, mock, _ = setup
+    # Longer-lived tokens (in every worker, once each refreshed): a wider window between
+    # the first failed refresh and the expiry.
+    configure(mock, enforce=True, keys=["file-key-1"], ttl_ms=5000)
+    time.sleep(TTL_MS / 1000)
+    assert chat(envoy, "vx")[0] == 200
     failures = counter(envoy, "llmgw_credential_refresh_failures_total", "vx")
     configure(mock, enforce=True, down=True, keys=["file-key-1"])
     mock.reset()
     # A refresh fails while the current token is still valid: requests keep succeeding.
-    assert wait_for(lambda: counter(envoy, "llmgw_credential_refresh_failures_total", "vx") > failures, 5)
+    assert wait_for(lambda: counter(envoy, "llmgw_credential_refresh_failures_total", "vx") > failures, 7)
     assert chat(envoy, "vx")[0] == 200
     # Then the token expires: an OpenAI-shaped 503 naming the provider, not the provider's 401.
     answer = wait_for(lambda: (lambda r: r if r[0] != 200 else None)(chat(envoy, "vx")), 5)
@@ -223,3 +302,4 @@ def test_a_secret_file_rotated_on_disk_is_used_without_restart(setup):
     assert recs[-2]["headers"]["x-api-key"] == "file-key-2"
     assert recs[-1]["headers"]["authorization"] == "Bearer file-key-2"
     assert "file-key" not in envoy.log()
+
