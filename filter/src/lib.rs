@@ -17,6 +17,7 @@ pub mod aws;
 pub mod background;
 pub mod codec;
 pub mod config;
+pub mod credential;
 pub mod error;
 pub mod gateway;
 pub mod headers;

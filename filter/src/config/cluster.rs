@@ -28,6 +28,7 @@ impl Cluster {
                     api_key: None,
                     preset: None,
                     forward_headers: Vec::new(),
+                    credential: Default::default(),
                 },
                 kind: ProviderKind::OpenAi(OpenAi),
             },

@@ -4,6 +4,7 @@
 pub mod access;
 mod budgets;
 mod cluster;
+pub mod credential;
 mod document;
 mod error;
 pub mod forward;

@@ -34,7 +34,8 @@ impl Provider {
         raw: RawProvider,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Provider, ConfigError> {
-        let common = common_fields(i, &raw.fields)?;
+        let mut common = common_fields(i, &raw.fields)?;
+        let credential = common.credential.take();
         let input = KindInput {
             index: i,
             env,
@@ -43,6 +44,9 @@ impl Provider {
         };
         let (kind, defaults) = ProviderKind::build(raw.kind, &raw.fields, &input)?;
         let common = ProviderCommon::build(i, common, defaults, env)?;
-        Ok(Provider { common, kind })
+        let mut provider = Provider { common, kind };
+        provider.common.credential =
+            super::credential::for_provider(i, credential, &provider, env)?;
+        Ok(provider)
     }
 }

@@ -18,10 +18,20 @@ pub struct RawCommon {
     pub host: Option<String>,
     pub base_path: Option<String>,
     pub api_key_env: Option<String>,
+    /// Where the credential comes from (`credential.rs`); absent: `api_key_env`.
+    #[serde(default)]
+    pub credential: Option<super::credential::RawCredential>,
 }
 
 /// The keys of [`RawCommon`]: a provider's other keys (besides `kind`) go to its kind.
-pub const COMMON_FIELDS: &[&str] = &["name", "cluster", "host", "base_path", "api_key_env"];
+pub const COMMON_FIELDS: &[&str] = &[
+    "name",
+    "cluster",
+    "host",
+    "base_path",
+    "api_key_env",
+    "credential",
+];
 
 /// A configured provider's common part, what a translator reads of it.
 #[derive(Debug)]
@@ -35,6 +45,8 @@ pub struct ProviderCommon {
     pub preset: Option<Preset>,
     /// Client headers the operator lets through on top of the kind's own allow-list.
     pub forward_headers: Vec<String>,
+    /// Where the credential comes from when not from the environment (`credential.rs`).
+    pub credential: super::credential::Credential,
 }
 
 /// What a kind's builder fills in where the document leaves a common field out.
@@ -67,6 +79,7 @@ impl ProviderCommon {
             host,
             base_path,
             api_key_env,
+            credential: _,
         } = raw;
         if !valid_name(&name) {
             return err(
@@ -118,6 +131,7 @@ impl ProviderCommon {
             api_key,
             preset: defaults.preset,
             forward_headers: Vec::new(),
+            credential: super::credential::Credential::Env,
         })
     }
 }

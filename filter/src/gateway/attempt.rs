@@ -77,7 +77,8 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             .provider(target.provider)
             .ok_or_else(|| GatewayError::internal("unknown provider"))?;
         // Unhonoured fields were already logged (or refused) by the gateway position.
-        let (up, _unhonoured) = req.translate(provider, &target.model, &raw, now)?;
+        let (mut up, _unhonoured) = req.translate(provider, &target.model, &raw, now)?;
+        crate::credential::attach(provider, now, &mut up.headers)?;
         apply(
             host,
             size,

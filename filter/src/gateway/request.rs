@@ -370,7 +370,8 @@ fn forward(
             return Ok(Forwarded::Replied);
         }
     }
-    let (up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
+    let (mut up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
+    crate::credential::attach(provider, x.start_ms, &mut up.headers)?;
     unhonoured_policy(&x.cfg, provider, &unhonoured)?;
     let (estimate, admission) = if counting.is_some() {
         (0, access::Admission::default())

@@ -90,6 +90,12 @@ pub trait Translator {
     /// What the gateway must know about this kind besides translating.
     fn facts(&self) -> &'static Facts;
 
+    /// The header a token fetched for this provider goes into, and the value's prefix
+    /// (`credential` sources the filter refreshes itself).
+    fn token_header(&self) -> (&'static str, &'static str) {
+        ("authorization", "Bearer ")
+    }
+
     /// OpenAI chat request → the upstream request (path, headers, body).
     fn request(&self, call: &Call<'_>, req: &ChatRequest) -> Upstream;
 

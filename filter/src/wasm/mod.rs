@@ -10,6 +10,8 @@ mod abi;
 #[cfg(target_arch = "wasm32")]
 mod callout;
 #[cfg(target_arch = "wasm32")]
+mod credential_metrics;
+#[cfg(target_arch = "wasm32")]
 mod envoy_host;
 #[cfg(target_arch = "wasm32")]
 mod http;

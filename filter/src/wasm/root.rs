@@ -169,8 +169,13 @@ impl Root {
 }
 
 /// The background work a configuration asks for.
-fn background_jobs(_cfg: &Config) -> Jobs {
-    Jobs::default()
+fn background_jobs(cfg: &Config) -> Jobs {
+    let mut jobs = Jobs::default();
+    let metrics = Box::new(super::credential_metrics::EnvoyRefreshMetrics::default());
+    if let Some(job) = crate::credential::Refresh::for_config(cfg, metrics) {
+        jobs.add(Box::new(job));
+    }
+    jobs
 }
 
 fn now_ms() -> u64 {

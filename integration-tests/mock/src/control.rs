@@ -67,6 +67,14 @@ pub async fn handle(
             }
             Err(e) => bad_request(&format!("invalid fault spec: {e}")),
         },
+        (Method::GET, "identity") => json(200, crate::identity::report()),
+        (Method::POST, "identity") => match serde_json::from_slice(&body) {
+            Ok(settings) => {
+                crate::identity::configure(settings);
+                json(200, crate::identity::report())
+            }
+            Err(e) => bad_request(&format!("invalid identity settings: {e}")),
+        },
         _ => json(
             404,
             serde_json::json!({"error": "unknown control endpoint"}).to_string(),

@@ -14,6 +14,7 @@ mod embeddings;
 mod eventstream;
 mod faults;
 mod gemini;
+mod identity;
 mod openai;
 mod provider;
 mod record;
@@ -84,6 +85,10 @@ async fn serve(stream: tokio::net::TcpStream, state: Arc<State>) {
         async move {
             if req.uri().path().starts_with(control::PREFIX) {
                 control::handle(state, req).await
+            } else if identity::is_identity_path(
+                req.uri().path_and_query().map_or("/", |pq| pq.as_str()),
+            ) {
+                identity_endpoint(req).await
             } else {
                 provider::handle(state, req).await
             }
@@ -93,4 +98,24 @@ async fn serve(stream: tokio::net::TcpStream, state: Arc<State>) {
     let _ = http1::Builder::new()
         .serve_connection(TokioIo::new(stream), service)
         .await;
+}
+
+async fn identity_endpoint(
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<deliver::RespBody>, deliver::BoxError> {
+    use http_body_util::BodyExt;
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map_err(deliver::boxed)?.to_bytes();
+    let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let a =
+        identity::handle(&parts.method, path, &parts.headers, &body).unwrap_or(identity::Answer {
+            status: 404,
+            content_type: "text/plain",
+            body: String::new(),
+        });
+    hyper::Response::builder()
+        .status(a.status)
+        .header("content-type", a.content_type)
+        .body(deliver::full(a.body))
+        .map_err(deliver::boxed)
 }

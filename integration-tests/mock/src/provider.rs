@@ -128,6 +128,15 @@ pub async fn handle(
     let format = Format::of(req.uri().path());
     let headers = headers_map(req.headers());
     let header_fault = faults::from_headers(req.headers());
+    // A credential the identity endpoints did not issue (or that expired): 401.
+    let header_fault = if crate::identity::accepts(req.headers()) {
+        header_fault
+    } else {
+        FaultSpec {
+            status: Some(401),
+            ..FaultSpec::default()
+        }
+    };
     let body = req.into_body().collect().await.map_err(boxed)?.to_bytes();
 
     let (seq, queued) = state.begin();

@@ -52,6 +52,10 @@ pub fn unhonoured(req: &ChatRequest) -> Vec<&'static str> {
 }
 
 impl Translator for AnthropicSettings {
+    fn token_header(&self) -> (&'static str, &'static str) {
+        ("x-api-key", "")
+    }
+
     fn facts(&self) -> &'static Facts {
         &FACTS
     }

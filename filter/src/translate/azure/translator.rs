@@ -1,7 +1,7 @@
 //! Azure OpenAI as a [`Translator`]: OpenAI's wire format on a deployment path, with
 //! an `api-key` or an Entra ID bearer token; answers are OpenAI's.
 
-use super::settings::AzureSettings;
+use super::settings::{AzureAuth, AzureSettings};
 use crate::api::embeddings::EmbeddingsRequest;
 use crate::api::openai::ChatRequest;
 use crate::config::forward;
@@ -22,6 +22,13 @@ const FACTS: Facts = Facts {
 const _: () = assert!(forward::refuses_all(FACTS.credentials));
 
 impl Translator for AzureSettings {
+    fn token_header(&self) -> (&'static str, &'static str) {
+        match self.auth {
+            AzureAuth::ApiKey => ("api-key", ""),
+            AzureAuth::Bearer => ("authorization", "Bearer "),
+        }
+    }
+
     fn facts(&self) -> &'static Facts {
         &FACTS
     }

@@ -63,10 +63,8 @@ impl KindSettings for BedrockSettings {
                 },
             }),
             (None, None, Some(_)) if session_token_env.is_none() => None,
-            (None, None, None) => return err(
-                input.field("access_key_id_env"),
-                "bedrock needs access_key_id_env and secret_access_key_env (SigV4), or api_key_env",
-            ),
+            // Unless `credential` leaves signing to Envoy (checked in config/credential.rs).
+            (None, None, None) => None,
             (_, _, Some(_)) => {
                 return err(
                     input.field("api_key_env"),

@@ -33,6 +33,10 @@ pub const UNMAPPED: &[&str] = &[
 ];
 
 impl Translator for Gemini {
+    fn token_header(&self) -> (&'static str, &'static str) {
+        ("x-goog-api-key", "")
+    }
+
     fn facts(&self) -> &'static Facts {
         &FACTS
     }

@@ -11,6 +11,7 @@
 mod common;
 mod emulator;
 mod gateway_config;
+mod gateway_credentials;
 mod gateway_edges;
 mod gateway_endings;
 mod gateway_fuzz;
