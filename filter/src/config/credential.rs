@@ -18,6 +18,25 @@ use super::provider::Provider;
 use super::secret::Secret;
 use super::text::{cluster_name, header_safe};
 
+/// `providers[i].credential` as written; errors name the field inside it.
+pub(super) fn read(
+    i: usize,
+    raw: &serde_json::value::RawValue,
+) -> Result<RawCredential, ConfigError> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        ConfigError {
+            field: if path == "." {
+                format!("providers[{i}].credential")
+            } else {
+                format!("providers[{i}].credential.{path}")
+            },
+            reason: super::error::without_position(e.into_inner().to_string()),
+        }
+    })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(tag = "source", rename_all = "snake_case")]
 pub enum RawCredential {

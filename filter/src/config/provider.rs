@@ -35,7 +35,10 @@ impl Provider {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Provider, ConfigError> {
         let mut common = common_fields(i, &raw.fields)?;
-        let credential = common.credential.take();
+        let credential = match common.credential.take() {
+            Some(raw) => Some(super::credential::read(i, &raw)?),
+            None => None,
+        };
         let input = KindInput {
             index: i,
             env,

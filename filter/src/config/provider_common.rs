@@ -19,8 +19,9 @@ pub struct RawCommon {
     pub base_path: Option<String>,
     pub api_key_env: Option<String>,
     /// Where the credential comes from (`credential.rs`); absent: `api_key_env`.
+    /// Read apart (`credential::read`), so that its errors name the field inside it.
     #[serde(default)]
-    pub credential: Option<super::credential::RawCredential>,
+    pub credential: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// The keys of [`RawCommon`]: a provider's other keys (besides `kind`) go to its kind.
