@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Answer, Calls, Job};
+use super::call::{Answer, Calls, Job};
 
 #[derive(Default)]
 pub struct Jobs {
@@ -60,7 +60,7 @@ impl Jobs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::background::Call;
+    use crate::background::call::Call;
 
     #[derive(Default)]
     struct FakeCalls {

@@ -5,6 +5,7 @@ pub mod access;
 mod budgets;
 mod cluster;
 pub mod credential;
+mod credential_build;
 mod document;
 mod error;
 pub mod forward;

@@ -48,8 +48,13 @@ impl Provider {
         let (kind, defaults) = ProviderKind::build(raw.kind, &raw.fields, &input)?;
         let common = ProviderCommon::build(i, common, defaults, env)?;
         let mut provider = Provider { common, kind };
-        provider.common.credential =
-            super::credential::for_provider(i, credential, &provider, env)?;
+        provider.common.credential = super::credential_build::for_provider(
+            i,
+            credential,
+            &provider.kind,
+            provider.api_key.is_some(),
+            env,
+        )?;
         Ok(provider)
     }
 }
