@@ -36,6 +36,8 @@ pub struct Config {
     pub prices: FxHashMap<String, Price>,
     /// Refuse request fields a provider cannot honour (400) instead of dropping them.
     pub strict: bool,
+    /// `x-llm-decision` for every client, not only admin keys.
+    pub decision_header: bool,
     /// Per-worker batching of the usage ledger and counters (0: written per request).
     pub usage_flush_ms: u64,
     /// Model rate limits by the upstream model they cover.
@@ -121,6 +123,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         route_header,
         health,
         strict: raw.strict,
+        decision_header: raw.decision_header,
         usage_flush_ms,
     })
 }

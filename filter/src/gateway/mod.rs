@@ -2,13 +2,17 @@
 //! natively in tests. The proxy-wasm glue calls one method per Envoy callback.
 
 mod access;
+mod access_log;
 mod account;
 mod attempt;
 mod charge;
+mod decision;
 mod exchange;
 mod flight;
 mod inbound;
 mod models_api;
+pub mod observe;
+mod ops;
 mod redact;
 mod request;
 mod response;
@@ -64,12 +68,23 @@ impl Exchange {
         }
         // Taken out: a second `on_log` finds nothing left to account.
         if let State::Forwarded(flight) = std::mem::replace(&mut self.state, State::Done) {
+            let ttft = flight
+                .answer
+                .first_byte_ms
+                .map(|t| t.saturating_sub(self.start_ms));
+            let request_part = access_log::request_part(
+                &self.asked(),
+                Some(&flight.ask.model),
+                ttft,
+                Some(flight.answer.attempts),
+            );
             account::record(
                 &self.cfg,
                 &self.worker,
                 self.caller,
                 self.start_ms,
                 &flight,
+                &request_part,
                 host,
             );
         }

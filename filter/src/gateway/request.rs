@@ -1,10 +1,11 @@
 //! Request side: recognise gateway endpoints, buffer the body, resolve and pick the
 //! target, and rewrite the request for the chosen provider.
 
+use super::decision::Decision;
 use super::exchange::{Action, Exchange, State};
 use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
-use super::{access, models_api, usage_api};
+use super::{access, models_api, ops, usage_api};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
@@ -43,9 +44,16 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     let method = get(":method").unwrap_or_default().to_string();
     let declared = get("content-length").and_then(|v| v.trim().parse::<usize>().ok());
     x.start_ms = host.now_ms();
+    if path.starts_with(ops::PREFIX) {
+        let credentials = (get("authorization"), get("x-api-key"));
+        return ops::serve(x, host, path, &method, credentials);
+    }
     if !path.starts_with("/v1/") {
         return Action::Continue;
     }
+    x.endpoint_label = super::observe::endpoint_label(path);
+    x.client_path = path.to_string();
+    x.request_id = get("x-request-id").map(str::to_string);
     if path.starts_with(MESSAGES_PREFIX) {
         x.endpoint = Endpoint::Messages;
     }
@@ -161,12 +169,18 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
         return Action::Buffer;
     }
     let raw = host.request_body(size);
-    match forward(x, host, endpoint, size, &raw) {
+    let mut decision = Decision::default();
+    let forwarded = forward(x, host, endpoint, size, &raw, &mut decision);
+    x.decision = decision;
+    match forwarded {
         Ok(flight) => {
             x.state = State::Forwarded(Box::new(flight));
             Action::Continue
         }
-        Err(e) => x.reply_error(host, &e),
+        Err(e) => {
+            x.decision.refused(&e);
+            x.reply_error(host, &e)
+        }
     }
 }
 
@@ -231,6 +245,7 @@ fn choose_target(
     req: &Inbound,
     raw: &[u8],
     targets: &[Target],
+    decision: &mut Decision,
 ) -> Result<(Target, HealthState), GatewayError> {
     let route = x.cfg.models.get(req.model());
     let strategy = route.map_or(Strategy::Weighted, |r| r.strategy);
@@ -290,7 +305,25 @@ fn choose_target(
             0
         },
     };
-    match strategy::choose(strategy, &input) {
+    let chosen = strategy::choose(strategy, &input);
+    if let Ok(i) = chosen {
+        // Names are built only where there was a choice to explain.
+        let named: Vec<(String, &Target, HealthState)> = if targets.len() > 1 {
+            targets
+                .iter()
+                .zip(&candidates)
+                .map(|(t, c)| {
+                    let p = x.cfg.provider(t.provider).map_or("", |p| p.name.as_str());
+                    (crate::strs::concat(&[p, "/", &t.model]), t, c.health)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        decision.routed(strategy, &named, i, now, input.needed_tokens);
+        decision.candidates = targets.len();
+    }
+    match chosen {
         Ok(i) => targets
             .get(i)
             .cloned()
@@ -313,6 +346,7 @@ fn forward(
     endpoint: Endpoint,
     size: usize,
     raw: &[u8],
+    decision: &mut Decision,
 ) -> Result<Flight, GatewayError> {
     let mut req = Inbound::parse(endpoint, raw)?;
     if let Inbound::Messages(m) = &mut req {
@@ -320,7 +354,7 @@ fn forward(
             translate::messages::system::betas(x.request_headers.get("anthropic-beta"));
     }
     let targets = resolve::resolve(&x.cfg, req.model())?;
-    let (target, health_at_request) = choose_target(x, host, &req, raw, &targets)?;
+    let (target, health_at_request) = choose_target(x, host, &req, raw, &targets, decision)?;
     let provider = x
         .cfg
         .provider(target.provider)
