@@ -3,7 +3,10 @@ conventions (checked with promtool), exact label values, refusal counts, the Gen
 histograms at /llm/metrics, ISO dates in /v1/usage."""
 
 import hashlib
+import http.client as http_client
+import http.server as http_server
 import json
+import threading
 import re
 import shutil
 import subprocess
@@ -13,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import Envoy, Mock, http
+from harness import ROOT, Envoy, Mock, demo_plugin_config, free_port, http
 
 ADMIN, APP = "sk-obs-admin", "sk-obs-app"
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -294,3 +297,177 @@ def test_decision_header_for_admin_keys_only(secured):
     # a refusal explains itself to an admin too
     status, h, _ = secured.chat(dict(body, model="nope"), {"authorization": f"Bearer {ADMIN}"})
     assert status == 404 and h["x-llm-decision"] == "refused=model_not_found"
+
+
+class Collector:
+    """An OTLP/HTTP JSON receiver on loopback: keeps every span it is sent, answers 200;
+    with `hang`, holds each call for `hang` seconds before answering."""
+
+    def __init__(self, hang=0.0):
+        self.spans, self.calls, self.hang = [], 0, hang
+        owner = self
+
+        class Handler(http_server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                owner.calls += 1
+                if owner.hang:
+                    time.sleep(owner.hang)
+                if self.path == "/v1/traces" and self.headers.get("content-type") == "application/json":
+                    doc = json.loads(body)
+                    for rs in doc["resourceSpans"]:
+                        service = {a["key"]: a["value"] for a in rs["resource"]["attributes"]}
+                        for ss in rs["scopeSpans"]:
+                            for sp in ss["spans"]:
+                                sp["service"] = service["service.name"]["stringValue"]
+                                owner.spans.append(sp)
+                self.send_response(200)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *a):
+                pass
+
+        self.port = free_port()
+        self.server = http_server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+    def span(self, pred, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = [s for s in self.spans if pred(s)]
+            if found:
+                return found
+            time.sleep(0.1)
+        return []
+
+
+def attrs(span):
+    out = {}
+    for a in span["attributes"]:
+        v = a["value"]
+        out[a["key"]] = v.get("stringValue", v.get("intValue", v.get("arrayValue")))
+    return out
+
+
+def with_collector(collector, traces=None):
+    """An `edit` for Envoy(): a cluster `otel` on the collector's port."""
+    def edit(doc):
+        c = {"name": "otel", "type": "STATIC", "connect_timeout": "1s",
+             "load_assignment": {"cluster_name": "otel", "endpoints": [{"lb_endpoints": [
+                 {"endpoint": {"address": {"socket_address": {"address": "127.0.0.1",
+                                                              "port_value": collector.port}}}}]}]}}
+        doc["static_resources"]["clusters"].append(c)
+        if traces is not None:  # a config file's own plugin configuration
+            hcm = doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+            wasm = next(f for f in hcm["http_filters"] if f["name"] == "llm-gateway")
+            conf = wasm["typed_config"]["config"]["configuration"]
+            cfg = json.loads(conf["value"])
+            cfg["traces"] = traces
+            conf["value"] = json.dumps(cfg)
+    return edit
+
+
+@pytest.fixture(scope="module")
+def traced(mocks):
+    col = Collector()
+    cfg = demo_plugin_config()
+    cfg["traces"] = {"cluster": "otel", "service_name": "gw-e2e", "flush_ms": 200}
+    e = Envoy(mocks, plugin_config=cfg, name="observability-traced", edit=with_collector(col))
+    yield e, col
+    e.stop()
+    col.stop()
+
+
+def test_each_call_is_a_span_in_the_callers_trace(traced, an):
+    e, col = traced
+    trace, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    status, _, body = e.chat({"model": "claude-sonnet", "messages": [{"role": "user", "content": "hi"}]},
+                             {"traceparent": f"00-{trace}-{parent}-01"})
+    assert status == 200
+    usage = json.loads(body)["usage"]
+    [rec] = an.requests()
+    # The provider request carries the gateway's span as its parent.
+    _, sent_trace, sent_span, flags = rec["headers"]["traceparent"].split("-")
+    assert (sent_trace, flags) == (trace, "01") and sent_span != parent
+    [span] = col.span(lambda s: s["traceId"] == trace)
+    assert span["service"] == "gw-e2e"
+    assert (span["spanId"], span["parentSpanId"], span["kind"]) == (sent_span, parent, 3)
+    assert span["name"] == "chat claude-sonnet" and span["status"].get("code", 0) == 0
+    a = attrs(span)
+    assert a["gen_ai.operation.name"] == "chat" and a["gen_ai.provider.name"] == "anthropic"
+    assert a["gen_ai.request.model"] == "claude-sonnet" and a["gen_ai.response.model"] == "claude-sonnet-4-5"
+    assert a["gen_ai.usage.input_tokens"] == str(usage["prompt_tokens"])
+    assert a["gen_ai.usage.output_tokens"] == str(usage["completion_tokens"])
+    assert "error.type" not in a and a["llm.attempts"] == "1"
+    assert int(span["endTimeUnixNano"]) >= int(span["startTimeUnixNano"]) > 0
+
+
+def test_a_broken_stream_is_an_error_span_and_b3_joins(traced, oa):
+    e, col = traced
+    trace = "a3ce929d0e0e4736"
+    try:  # the client sees the stream cut
+        e.chat({"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "cut me"}]},
+               {"x-mock-cut-after-events": "1", "x-b3-traceid": trace,
+                "x-b3-spanid": "00f067aa0ba902b7", "x-b3-sampled": "1"})
+    except http_client.IncompleteRead:
+        pass
+    [span] = col.span(lambda s: s["traceId"] == "0" * 16 + trace)
+    a = attrs(span)
+    assert span["status"]["code"] == 2
+    assert a["error.type"] == "incomplete" and a["gen_ai.request.stream"] == "true", a
+    assert a["gen_ai.provider.name"] == "openai" and a["gen_ai.request.model"] == "gpt-4o-mini"
+
+
+def test_a_failover_is_one_span_with_two_attempts(mocks):
+    col = Collector()
+    oa, an = Mock("fo-trace-openai"), Mock("fo-trace-anthropic")
+    e = Envoy(config_file=ROOT / "envoy-config" / "failover.yaml", ports={18081: oa, 18082: an},
+              edit=with_collector(col, {"cluster": "otel", "flush_ms": 200}), name="observability-failover")
+    try:
+        oa.faults([{"status": 503}])
+        status, h, _ = e.chat({"model": "smart-failover", "messages": [{"role": "user", "content": "hi"}]})
+        assert status == 200 and h["x-envoy-attempt-count"] == "2"
+        [span] = col.span(lambda s: True)
+        a = attrs(span)
+        assert a["llm.attempts"] == "2" and a["gen_ai.provider.name"] == "anthropic"
+        assert a["gen_ai.response.model"] == "claude-sonnet-4-5" and "error.type" not in a
+        # both attempts carried the same trace context
+        [first] = oa.requests()
+        [second] = an.requests()
+        assert first["headers"]["traceparent"] == second["headers"]["traceparent"]
+        assert second["headers"]["traceparent"].split("-")[2] == span["spanId"]
+    finally:
+        e.stop()
+        oa.stop()
+        an.stop()
+        col.stop()
+
+
+def test_a_hanging_collector_drops_spans_and_costs_requests_nothing(mocks, oa):
+    """Behaviour only (no timing): every request is answered while the collector holds
+    each export call past its timeout; the spans are dropped and counted."""
+    col = Collector(hang=3.0)
+    cfg = demo_plugin_config()
+    cfg["traces"] = {"cluster": "otel", "flush_ms": 100, "timeout_ms": 200, "max_queue": 4}
+    e = Envoy(mocks, plugin_config=cfg, name="observability-hang", edit=with_collector(col), concurrency=1)
+    try:
+        for _ in range(10):
+            assert chat(e, "gpt-4o-mini")[0] == 200
+        deadline = time.time() + 10
+        dropped = 0
+        while time.time() < deadline:
+            dropped = value(prometheus(e), "llmgw_trace_spans_dropped_total")
+            if dropped >= 10:
+                break
+            time.sleep(0.2)
+        assert dropped == 10, dropped
+        assert col.calls >= 1
+    finally:
+        e.stop()
+        col.stop()

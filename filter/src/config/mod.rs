@@ -19,6 +19,7 @@ mod raw;
 mod secret;
 mod settings;
 mod text;
+pub mod traces;
 
 #[cfg(test)]
 mod tests;

@@ -4,15 +4,17 @@
 use super::access;
 use super::charge::{self, Charge, Ending};
 use super::flight::{Finish, Flight, ResponseMode};
-use super::observe;
+use super::{observe, spans};
 use crate::config::Config;
 use crate::host::Host;
 use crate::state::periods::{self, Scope, Totals};
 use crate::state::{keys, ledger, Worker};
 use crate::telemetry::semconv;
 use crate::telemetry::series::SeriesLabels;
+use crate::telemetry::trace_context::TraceContext;
 use crate::usage::{batch, metrics};
 
+#[allow(clippy::too_many_arguments)]
 pub fn record(
     cfg: &Config,
     worker: &Worker,
@@ -20,6 +22,7 @@ pub fn record(
     start_ms: u64,
     flight: &Flight,
     request_part: &str,
+    trace: Option<(&TraceContext, &str)>,
     host: &mut dyn Host,
 ) {
     let Some(provider) = cfg.provider(flight.route.target.provider) else {
@@ -208,6 +211,16 @@ pub fn record(
         [prompt, completion],
         ok,
     );
+    if let (Some((ctx, decision)), Some(t)) = (trace, &cfg.traces) {
+        let outcome = spans::Outcome {
+            labels: &labels,
+            error_type,
+            tokens: [prompt, completion],
+            start_ms,
+            end_ms: now,
+        };
+        spans::push(worker, t.max_queue, ctx, decision, flight, &outcome);
+    }
 }
 
 /// The GenAI histograms (kept per worker, see `telemetry`), in microseconds.

@@ -41,6 +41,8 @@ pub struct Exchange {
     /// The client's `x-request-id` and path, for the access log.
     pub(super) request_id: Option<String>,
     pub(super) client_path: String,
+    /// This request's span, when `traces` is configured.
+    pub(super) trace: Option<crate::telemetry::trace_context::TraceContext>,
 }
 
 pub(super) enum State {
@@ -74,6 +76,7 @@ impl Exchange {
             decision: Default::default(),
             request_id: None,
             client_path: String::new(),
+            trace: None,
         }
     }
 

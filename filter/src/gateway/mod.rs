@@ -17,6 +17,7 @@ mod redact;
 mod request;
 mod response;
 mod retry_after;
+mod spans;
 mod usage_api;
 
 use crate::config::Role;
@@ -76,8 +77,12 @@ impl Exchange {
                 &self.asked(),
                 Some(&flight.ask.model),
                 ttft,
-                Some(flight.answer.attempts),
+                None, // the usage part has them
             );
+            let decision = self
+                .trace
+                .as_ref()
+                .map(|t| (t, self.decision.render(Some(flight.answer.attempts))));
             account::record(
                 &self.cfg,
                 &self.worker,
@@ -85,6 +90,7 @@ impl Exchange {
                 self.start_ms,
                 &flight,
                 &request_part,
+                decision.as_ref().map(|(t, d)| (*t, d.as_str())),
                 host,
             );
         }
@@ -109,6 +115,8 @@ mod tests_forward;
 mod tests_json;
 #[cfg(test)]
 mod tests_messages;
+#[cfg(test)]
+mod tests_observe;
 #[cfg(test)]
 mod tests_plausible;
 #[cfg(test)]

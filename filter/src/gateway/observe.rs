@@ -79,6 +79,9 @@ pub fn create_series(cfg: &Config, host: &mut dyn Host) {
         }
     }
     host.counter_add(&metrics::refusal_name("other", "unknown_url", "404"), 0);
+    if cfg.traces.is_some() {
+        host.counter_add(metrics::SPANS_DROPPED, 0);
+    }
     for (model, route) in &cfg.models {
         for t in &route.targets {
             let Some(p) = cfg.provider(t.provider) else {

@@ -13,6 +13,7 @@ use crate::host::Host;
 use crate::routing::health::HealthState;
 use crate::routing::{resolve, select, strategy};
 use crate::state;
+use crate::telemetry::trace_context::TraceContext;
 use crate::translate;
 use crate::usage::estimate;
 
@@ -54,6 +55,12 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     x.endpoint_label = super::observe::endpoint_label(path);
     x.client_path = path.to_string();
     x.request_id = get("x-request-id").map(str::to_string);
+    if x.cfg.traces.is_some() {
+        let b3 = get("x-b3-traceid").zip(get("x-b3-spanid"));
+        x.trace = Some(TraceContext::of(get("traceparent"), b3, || {
+            host.random_u64()
+        }));
+    }
     if path.starts_with(MESSAGES_PREFIX) {
         x.endpoint = Endpoint::Messages;
     }
@@ -174,6 +181,10 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     x.decision = decision;
     match forwarded {
         Ok(flight) => {
+            // The provider's spans (if it traces) hang under the gateway's.
+            if let Some(t) = &x.trace {
+                host.set_request_header("traceparent", &t.traceparent());
+            }
             x.state = State::Forwarded(Box::new(flight));
             Action::Continue
         }

@@ -13,6 +13,7 @@ use std::rc::Rc;
 use crate::host::Host;
 use crate::telemetry::histogram::Record;
 use crate::telemetry::series::{self, SeriesLabels};
+use crate::telemetry::span::{Queue, Span};
 use crate::usage::batch::{Pending, Usage};
 use crate::usage::metrics::{Labels, NameCache, Names};
 
@@ -24,6 +25,8 @@ pub struct Worker {
     names: RefCell<NameCache>,
     /// GenAI histograms not yet written (always batched: they are written on the tick).
     histograms: RefCell<series::Pending>,
+    /// Finished spans for the root context's exporter (`traces`).
+    spans: Rc<RefCell<Queue>>,
 }
 
 impl Worker {
@@ -40,6 +43,18 @@ impl Worker {
     pub fn observe(&self, labels: &SeriesLabels<'_>, f: impl FnOnce(&mut Record)) {
         if let Ok(mut h) = self.histograms.try_borrow_mut() {
             h.observe(labels, f);
+        }
+    }
+
+    /// The span queue the exporter drains.
+    pub fn span_queue(&self) -> Rc<RefCell<Queue>> {
+        self.spans.clone()
+    }
+
+    /// One finished span for export (dropped and counted beyond `cap` waiting).
+    pub fn push_span(&self, span: Span, cap: usize) {
+        if let Ok(mut q) = self.spans.try_borrow_mut() {
+            q.push(span, cap);
         }
     }
 
@@ -71,6 +86,14 @@ impl Worker {
             Err(_) => return,
         };
         pending.write(host);
+        let dropped = self
+            .spans
+            .try_borrow_mut()
+            .map(|mut q| std::mem::take(&mut q.dropped))
+            .unwrap_or(0);
+        if dropped > 0 {
+            host.counter_add(crate::usage::metrics::SPANS_DROPPED, dropped);
+        }
         let histograms = match self.histograms.try_borrow_mut() {
             Ok(mut h) => std::mem::take(&mut *h),
             Err(_) => return,

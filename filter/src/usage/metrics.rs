@@ -215,6 +215,8 @@ pub const LIMIT_REFUSALS: &str = "llmgw.limit_refusals_total";
 /// Every error the gateway answered itself, by endpoint, reason and status.
 pub const REFUSALS: &str = "llmgw.refusals_total";
 pub const ESTIMATED: &str = "llmgw.estimated_usage_total";
+/// Spans the exporter dropped (collector slow, down or refusing; queue full).
+pub const SPANS_DROPPED: &str = "llmgw.trace_spans_dropped_total";
 /// Requests that a later attempt (another endpoint, often another provider) served.
 pub const FALLBACKS: &str = "llmgw.fallbacks_total";
 

@@ -90,7 +90,7 @@ impl RootContext for Root {
                     cfg.providers.len() + cfg.clusters.len(),
                     cfg.models.len()
                 );
-                self.jobs = background_jobs(&cfg);
+                self.jobs = background_jobs(&cfg, &self.worker);
                 let tiktoken = cfg.token_estimator == TokenEstimator::Tiktoken;
                 self.warm_up = tiktoken;
                 if tiktoken {
@@ -178,8 +178,13 @@ impl Root {
 const TELEMETRY_FLUSH_MS: u64 = 1000;
 
 /// The background work a configuration asks for.
-fn background_jobs(_cfg: &Config) -> Jobs {
-    Jobs::default()
+fn background_jobs(cfg: &Config, worker: &Worker) -> Jobs {
+    let mut jobs = Jobs::default();
+    if let Some(t) = &cfg.traces {
+        let exporter = crate::telemetry::export::Exporter::new(t.clone(), worker.span_queue());
+        jobs.add(Box::new(exporter));
+    }
+    jobs
 }
 
 fn now_ms() -> u64 {
