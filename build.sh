@@ -38,8 +38,9 @@ setup() {
 }
 
 # Debian packages the packaging tests use: binaryen (wasm-opt), buildah and skopeo (OCI
-# images without a daemon), docker-registry (a real registry on loopback).
-SYSTEM_PACKAGES="binaryen buildah skopeo docker-registry"
+# images without a daemon), docker-registry (a real registry on loopback); prometheus for
+# promtool (test_observability.py checks the metrics with it).
+SYSTEM_PACKAGES="binaryen buildah skopeo docker-registry prometheus"
 setup_system() {
   local missing="" p
   for p in $SYSTEM_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -26,6 +26,7 @@ pub mod limits;
 pub mod routing;
 pub mod state;
 pub mod strs;
+pub mod telemetry;
 pub mod translate;
 pub mod usage;
 

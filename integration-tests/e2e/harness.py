@@ -201,7 +201,7 @@ class Envoy:
 
     def counter(self, name, model, provider, upstream_model, **labels):
         """Sum of a counter over all series with these labels (and any others)."""
-        want = {("gen_ai_request_model", model), ("gen_ai_provider_name", provider),
+        want = {("gen_ai_request_model", model), ("llm_provider", provider),
                 ("gen_ai_response_model", upstream_model)} | set(labels.items())
         return sum(v for (n, ls), v in self.stats().items() if n == name and want <= ls)
 

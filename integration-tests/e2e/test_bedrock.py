@@ -222,7 +222,7 @@ def test_throttling_mid_stream_becomes_error_event(gateway, bedrock):
 
 
 def test_requests_and_tokens_are_counted(gateway, bedrock):
-    label = "anthropic_claude-3-5-sonnet-20240620-v1_0"  # dots and colons are not allowed in labels
+    label = "anthropic.claude-3-5-sonnet-20240620-v1:0"  # labels keep dots and colons
     before = {n: gateway.counter(n, MODEL, "bedrock", label)
               for n in ("llmgw_requests_total", "llmgw_prompt_tokens_total", "llmgw_completion_tokens_total")}
     client(gateway).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "count me"}])

@@ -173,7 +173,7 @@ def presented(rec):
 
 def counter(envoy, name, provider):
     return sum(v for (n, ls), v in envoy.stats().items()
-               if n == name and ("gen_ai_provider_name", provider) in ls)
+               if n == name and ("llm_provider", provider) in ls)
 
 
 def test_fetched_tokens_rotate_with_no_failed_request(setup):

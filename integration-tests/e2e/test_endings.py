@@ -63,7 +63,7 @@ def field(line, name):
 @pytest.mark.parametrize("model,provider,upstream,mock", [
     ("gpt-4o-mini", "openai", "gpt-4o-mini", "openai_mock"),
     ("claude-sonnet", "anthropic", "claude-sonnet-4-5", "anthropic_mock"),
-    ("gemini-flash", "gemini", "gemini-2_5-flash", "gemini_mock"),  # label: dots become _
+    ("gemini-flash", "gemini", "gemini-2.5-flash", "gemini_mock"),  # labels keep dots
 ])
 def test_abandoned_stream_pays_for_what_was_relayed(own, mocks, model, provider, upstream, mock):
     gateway = own

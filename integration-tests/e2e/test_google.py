@@ -237,7 +237,7 @@ def test_gemini_error_mid_stream(gateway, gm):
 
 
 def test_gemini_stream_cut_counts_as_error(gateway, gm):
-    key = ("gemini-flash", "gemini", "gemini-2_5-flash")
+    key = ("gemini-flash", "gemini", "gemini-2.5-flash")
     before = gateway.counter("llmgw_errors_total", *key)
     gm.faults([{"cut_after_events": 2}])
     with pytest.raises(Exception):  # a broken stream (or the gateway's error event)
@@ -247,7 +247,7 @@ def test_gemini_stream_cut_counts_as_error(gateway, gm):
 
 
 def test_gemini_counters(gateway, gm):
-    key = ("gemini-flash", "gemini", "gemini-2_5-flash")
+    key = ("gemini-flash", "gemini", "gemini-2.5-flash")
     before = {n: gateway.counter(n, *key) for n in ("llmgw_requests_total", "llmgw_prompt_tokens_total",
                                                      "llmgw_completion_tokens_total")}
     c = client(gateway)

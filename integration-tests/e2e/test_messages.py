@@ -63,7 +63,7 @@ def test_passthrough_stream_with_thinking(gateway, an):
 def test_served_by_openai_shaped_provider(gateway, mocks, model):
     mock_name, provider, upstream = OPENAI_SHAPED[model]
     mock = fresh(mocks, mock_name)
-    label = upstream.replace(".", "_")  # metric labels have no dots
+    label = upstream  # metric labels keep dots
     before = gateway.counter("llmgw_requests_total", model, provider, label)
     msg = client(gateway).messages.create(
         model=model, max_tokens=50, system="be brief", stop_sequences=["zzz"], extra_body={"temperature": 0.3},

@@ -37,6 +37,10 @@ pub struct Config {
     pub prices: FxHashMap<String, Price>,
     /// Refuse request fields a provider cannot honour (400) instead of dropping them.
     pub strict: bool,
+    /// `x-llm-decision` for every client, not only admin keys.
+    pub decision_header: bool,
+    /// Span export (None: no tracing).
+    pub traces: Option<super::traces::Traces>,
     /// Per-worker batching of the usage ledger and counters (0: written per request).
     pub usage_flush_ms: u64,
     /// Model rate limits by the upstream model they cover.
@@ -122,6 +126,8 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         route_header,
         health,
         strict: raw.strict,
+        decision_header: raw.decision_header,
+        traces: super::traces::build(raw.traces)?,
         usage_flush_ms,
     })
 }

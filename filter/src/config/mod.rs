@@ -24,6 +24,7 @@ mod raw_provider;
 mod secret;
 mod settings;
 mod text;
+pub mod traces;
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -38,6 +38,12 @@ pub struct RawConfig {
     /// dropping them with a log line.
     #[serde(default)]
     pub strict: bool,
+    /// Send every client the `x-llm-decision` response header (admin keys always get it).
+    #[serde(default)]
+    pub decision_header: bool,
+    /// OpenTelemetry spans of every LLM call, exported with OTLP/HTTP.
+    #[serde(default)]
+    pub traces: Option<super::traces::RawTraces>,
     /// Batch the usage ledger and counters per worker and write them every this many
     /// ms (0: on every request).
     #[serde(default)]

@@ -56,7 +56,7 @@ pub fn authenticate(
 
 pub(super) fn refusal(host: &mut dyn Host, reason: &str, key: Option<&str>) {
     let name = metrics::name(
-        metrics::REFUSALS,
+        metrics::LIMIT_REFUSALS,
         &[
             (metrics::REASON, reason),
             (metrics::KEY, key.unwrap_or("none")),

@@ -4,18 +4,25 @@
 use super::access;
 use super::charge::{self, Charge, Ending};
 use super::flight::{Finish, Flight, ResponseMode};
+use super::{observe, spans};
 use crate::config::Config;
 use crate::host::Host;
 use crate::state::periods::{self, Scope, Totals};
 use crate::state::{keys, ledger, Worker};
+use crate::telemetry::semconv;
+use crate::telemetry::series::SeriesLabels;
+use crate::telemetry::trace_context::TraceContext;
 use crate::usage::{batch, metrics};
 
+#[allow(clippy::too_many_arguments)]
 pub fn record(
     cfg: &Config,
     worker: &Worker,
     caller: Option<usize>,
     start_ms: u64,
     flight: &Flight,
+    request_part: &str,
+    trace: Option<(&TraceContext, &str)>,
     host: &mut dyn Host,
 ) {
     let Some(provider) = cfg.provider(flight.route.target.provider) else {
@@ -120,24 +127,32 @@ pub fn record(
 
     // For access logs: one filter-state value, %FILTER_STATE(wasm.llm:PLAIN)% (one host
     // call instead of one per field).
-    host.set_log_field(
-        "llm",
-        &log_value(
-            served_provider,
-            served_model,
-            key_name.unwrap_or("-"),
-            [prompt, completion, cost],
-            usage_label,
-            flight.answer.attempts,
-        ),
-    );
-
-    let names = worker.names(
-        &flight.ask.model,
+    let mut value = log_value(
         served_provider,
         served_model,
-        key_name.unwrap_or("none"),
+        key_name.unwrap_or("-"),
+        [prompt, completion, cost],
+        usage_label,
+        flight.answer.attempts,
     );
+    value.push_str(request_part);
+    host.set_log_field("llm", &value);
+
+    // The conventions' provider name of whoever served (through a failover cluster, the
+    // provider the per-attempt filter named).
+    let otel_provider = cfg
+        .provider_index(served_provider)
+        .and_then(|i| cfg.provider(i))
+        .unwrap_or(provider);
+    let labels = metrics::Labels {
+        operation: observe::operation(flight.ask.endpoint),
+        provider: semconv::provider_name(otel_provider),
+        llm_provider: served_provider,
+        request_model: &flight.ask.model,
+        response_model: served_model,
+        key: key_name.unwrap_or("none"),
+    };
+    let names = worker.names(&labels);
     // Zero deltas too: every series exists from the first request on (the host defines
     // the metric and skips the increment).
     let counts = [1, prompt, completion, cost, u64::from(estimated)];
@@ -164,8 +179,8 @@ pub fn record(
     if flight.answer.attempts > 1 {
         count(&names.fallbacks, 1);
     }
-    if error {
-        let kind = if flight.answer.finish == Finish::Open || flight.answer.undelivered_success {
+    let error_type = error.then(|| {
+        if flight.answer.finish == Finish::Open || flight.answer.undelivered_success {
             "incomplete"
         } else if implausible {
             "implausible_usage"
@@ -177,28 +192,69 @@ pub fn record(
             "invalid_request"
         } else {
             "stream"
-        };
-        count(&names.with(metrics::ERRORS, (metrics::ERROR_TYPE, kind)), 1);
+        }
+    });
+    if let Some(kind) = error_type {
+        count(&metrics::error_name(&labels, kind), 1);
     }
     if batched && worker.due(now, cfg.usage_flush_ms) {
         worker.flush(host);
     }
 
-    host.histogram(&names.duration, now.saturating_sub(start_ms));
-    if ok {
-        host.histogram(&names.tokens_in, prompt);
-        host.histogram(&names.tokens_out, completion);
+    observe_histograms(
+        worker,
+        flight,
+        &labels,
+        error_type,
+        start_ms,
+        now,
+        [prompt, completion],
+        ok,
+    );
+    if let (Some((ctx, decision)), Some(t)) = (trace, &cfg.traces) {
+        let outcome = spans::Outcome {
+            labels: &labels,
+            error_type,
+            tokens: [prompt, completion],
+            start_ms,
+            end_ms: now,
+        };
+        spans::push(worker, t.max_queue, ctx, decision, flight, &outcome);
     }
-    if let Some(first) = flight.answer.first_byte_ms {
-        host.histogram(&names.ttft, first.saturating_sub(start_ms));
-        if let Some(per) = now
-            .saturating_sub(first)
-            .saturating_mul(1000)
-            .checked_div(completion)
-        {
-            host.histogram(&names.tpot, per);
+}
+
+/// The GenAI histograms (kept per worker, see `telemetry`), in microseconds.
+#[allow(clippy::too_many_arguments)]
+fn observe_histograms(
+    worker: &Worker,
+    flight: &Flight,
+    l: &metrics::Labels<'_>,
+    error_type: Option<&str>,
+    start_ms: u64,
+    now: u64,
+    [prompt, completion]: [u64; 2],
+    ok: bool,
+) {
+    use crate::telemetry::histogram as h;
+    let series = SeriesLabels {
+        of: l,
+        error_type: error_type.unwrap_or(""),
+    };
+    let us = |ms: u64| ms.saturating_mul(1000);
+    worker.observe(&series, |r| {
+        r.observe(h::DURATION, us(now.saturating_sub(start_ms)));
+        if ok {
+            r.observe(h::INPUT_TOKENS, prompt);
+            r.observe(h::OUTPUT_TOKENS, completion);
         }
-    }
+        // Streams only, as the conventions ask.
+        if let Some(first) = flight.answer.first_byte_ms.filter(|_| flight.ask.stream) {
+            r.observe(h::FIRST_CHUNK, us(first.saturating_sub(start_ms)));
+            if let Some(per) = us(now.saturating_sub(first)).checked_div(completion) {
+                r.observe(h::PER_OUTPUT_TOKEN, per);
+            }
+        }
+    });
 }
 
 /// `provider=… model=… key=… prompt_tokens=N completion_tokens=N cost_usd=D.DDDDDDDDD

@@ -34,6 +34,15 @@ pub struct Exchange {
     pub(super) endpoint: Endpoint,
     /// Bytes of request body Envoy holds for us (the last body callback's size).
     pub(super) body_size: usize,
+    /// The client's endpoint as a metric label (`observe::endpoint_label`).
+    pub(super) endpoint_label: &'static str,
+    /// Routing and limit decision, for the access log and `x-llm-decision`.
+    pub(super) decision: super::decision::Decision,
+    /// The client's `x-request-id` and path, for the access log.
+    pub(super) request_id: Option<String>,
+    pub(super) client_path: String,
+    /// This request's span, when `traces` is configured.
+    pub(super) trace: Option<crate::telemetry::trace_context::TraceContext>,
 }
 
 pub(super) enum State {
@@ -63,10 +72,26 @@ impl Exchange {
             target: None,
             endpoint: Endpoint::Chat,
             body_size: 0,
+            endpoint_label: "other",
+            decision: Default::default(),
+            request_id: None,
+            client_path: String::new(),
+            trace: None,
+        }
+    }
+
+    pub(super) fn asked(&self) -> super::access_log::Asked<'_> {
+        super::access_log::Asked {
+            path: &self.client_path,
+            request_id: self.request_id.as_deref(),
+            decision: &self.decision,
         }
     }
 
     pub(super) fn reply_error(&mut self, host: &mut dyn Host, e: &GatewayError) -> Action {
+        super::observe::refusal(host, self.endpoint_label, e);
+        super::access_log::refusal(&self.asked(), host, e.status, e.code.unwrap_or(e.kind));
+        let decision = super::access_log::header(&self.cfg, self.caller, &self.decision, None);
         let body = self.endpoint.error_body(e);
         let retry = e.retry_after.map(|s| s.to_string());
         let mut headers = vec![("content-type", "application/json")];
@@ -74,6 +99,9 @@ impl Exchange {
             headers.push(("retry-after", r.as_str()));
         }
         for (k, v) in &e.headers {
+            headers.push((k, v.as_str()));
+        }
+        if let Some((k, v)) = &decision {
             headers.push((k, v.as_str()));
         }
         host.send_local_response(e.status, &headers, &body);

@@ -2,19 +2,24 @@
 //! natively in tests. The proxy-wasm glue calls one method per Envoy callback.
 
 mod access;
+mod access_log;
 mod account;
 mod attempt;
 mod charge;
 mod count_tokens;
+mod decision;
 mod exchange;
 mod flight;
 mod inbound;
 mod models_api;
+pub mod observe;
+mod ops;
 mod redact;
 mod request;
 mod response;
 mod retry_after;
 mod stored_responses;
+mod spans;
 mod usage_api;
 
 use crate::config::Role;
@@ -66,12 +71,28 @@ impl Exchange {
         }
         // Taken out: a second `on_log` finds nothing left to account.
         if let State::Forwarded(flight) = std::mem::replace(&mut self.state, State::Done) {
+            let ttft = flight
+                .answer
+                .first_byte_ms
+                .map(|t| t.saturating_sub(self.start_ms));
+            let request_part = access_log::request_part(
+                &self.asked(),
+                Some(&flight.ask.model),
+                ttft,
+                None, // the usage part has them
+            );
+            let decision = self
+                .trace
+                .as_ref()
+                .map(|t| (t, self.decision.render(Some(flight.answer.attempts))));
             account::record(
                 &self.cfg,
                 &self.worker,
                 self.caller,
                 self.start_ms,
                 &flight,
+                &request_part,
+                decision.as_ref().map(|(t, d)| (*t, d.as_str())),
                 host,
             );
         }
@@ -98,6 +119,8 @@ mod tests_forward;
 mod tests_json;
 #[cfg(test)]
 mod tests_messages;
+#[cfg(test)]
+mod tests_observe;
 #[cfg(test)]
 mod tests_plausible;
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! Request side: recognise gateway endpoints, buffer the body, resolve and pick the
 //! target, and rewrite the request for the chosen provider.
 
+use super::decision::Decision;
 use super::exchange::{Action, Exchange, State};
 use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
-use super::{access, count_tokens, models_api, stored_responses, usage_api};
+use super::{access, count_tokens, models_api, ops, stored_responses, usage_api};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
@@ -12,6 +13,7 @@ use crate::host::Host;
 use crate::routing::health::HealthState;
 use crate::routing::{resolve, select, strategy};
 use crate::state;
+use crate::telemetry::trace_context::TraceContext;
 use crate::translate;
 use crate::usage::estimate;
 
@@ -43,8 +45,21 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     let method = get(":method").unwrap_or_default().to_string();
     let declared = get("content-length").and_then(|v| v.trim().parse::<usize>().ok());
     x.start_ms = host.now_ms();
+    if path.starts_with(ops::PREFIX) {
+        let credentials = (get("authorization"), get("x-api-key"));
+        return ops::serve(x, host, path, &method, credentials);
+    }
     if !path.starts_with("/v1/") {
         return Action::Continue;
+    }
+    x.endpoint_label = super::observe::endpoint_label(path);
+    x.client_path = path.to_string();
+    x.request_id = get("x-request-id").map(str::to_string);
+    if x.cfg.traces.is_some() {
+        let b3 = get("x-b3-traceid").zip(get("x-b3-spanid"));
+        x.trace = Some(TraceContext::of(get("traceparent"), b3, || {
+            host.random_u64()
+        }));
     }
     if path.starts_with(MESSAGES_PREFIX) {
         x.endpoint = Endpoint::Messages;
@@ -176,8 +191,15 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
         return Action::Buffer;
     }
     let raw = host.request_body(size);
-    match forward(x, host, endpoint, size, &raw) {
+    let mut decision = Decision::default();
+    let forwarded = forward(x, host, endpoint, size, &raw, &mut decision);
+    x.decision = decision;
+    match forwarded {
         Ok(Forwarded::Flight(flight)) => {
+            // The provider's spans (if it traces) hang under the gateway's.
+            if let Some(t) = &x.trace {
+                host.set_request_header("traceparent", &t.traceparent());
+            }
             x.state = State::Forwarded(flight);
             Action::Continue
         }
@@ -185,7 +207,10 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             x.state = State::Replied;
             Action::Pause
         }
-        Err(e) => x.reply_error(host, &e),
+        Err(e) => {
+            x.decision.refused(&e);
+            x.reply_error(host, &e)
+        }
     }
 }
 
@@ -250,6 +275,7 @@ fn choose_target(
     req: &Inbound,
     raw: &[u8],
     targets: &[Target],
+    decision: &mut Decision,
 ) -> Result<(Target, HealthState), GatewayError> {
     let route = x.cfg.models.get(req.model());
     let strategy = route.map_or(Strategy::Weighted, |r| r.strategy);
@@ -317,7 +343,25 @@ fn choose_target(
             0
         },
     };
-    match strategy::choose(strategy, &input) {
+    let chosen = strategy::choose(strategy, &input);
+    if let Ok(i) = chosen {
+        // Names are built only where there was a choice to explain.
+        let named: Vec<(String, &Target, HealthState)> = if targets.len() > 1 {
+            targets
+                .iter()
+                .zip(&candidates)
+                .map(|(t, c)| {
+                    let p = x.cfg.provider(t.provider).map_or("", |p| p.name.as_str());
+                    (crate::strs::concat(&[p, "/", &t.model]), t, c.health)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        decision.routed(strategy, &named, i, now, input.needed_tokens);
+        decision.candidates = targets.len();
+    }
+    match chosen {
         Ok(i) => targets
             .get(i)
             .cloned()
@@ -347,6 +391,7 @@ fn forward(
     endpoint: Endpoint,
     size: usize,
     raw: &[u8],
+    decision: &mut Decision,
 ) -> Result<Forwarded, GatewayError> {
     let mut req = Inbound::parse(endpoint, raw)?;
     if let Inbound::Messages(m) = &mut req {
@@ -355,7 +400,7 @@ fn forward(
         m.client_betas = betas.map(str::to_string);
     }
     let targets = resolve::resolve(&x.cfg, req.model())?;
-    let (target, health_at_request) = choose_target(x, host, &req, raw, &targets)?;
+    let (target, health_at_request) = choose_target(x, host, &req, raw, &targets, decision)?;
     let provider = x
         .cfg
         .provider(target.provider)

@@ -92,6 +92,11 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
             host.set_response_header(name, value);
         }
     }
+    if let Some((k, v)) =
+        super::access_log::header(cfg, x.caller, &x.decision, Some(flight.answer.attempts))
+    {
+        host.set_response_header(k, &v);
+    }
     if let Some(status) = &flight.bill.admission.status {
         for (k, v) in super::access::headers(status) {
             host.set_response_header(k, &v);

@@ -162,7 +162,8 @@ fn anthropic_round_trip_rewrites_request_and_response() {
     let key = crate::state::keys::usage("mixed", "an", "claude");
     assert_eq!(ledger::read(&h, &key), Some([1, 3, 2, 0, 0]));
     assert_eq!(
-        h.counters["llmgw.requests_total.gen_ai_request_model.mixed.gen_ai_provider_name.an.gen_ai_response_model.claude.llm_key.none"],
+        h.counters["llmgw.requests_total.gen_ai_operation_name.chat.gen_ai_provider_name.anthropic\
+                    .llm_provider.an.gen_ai_request_model.mixed.gen_ai_response_model.claude.llm_key.none"],
         1
     );
 }
@@ -351,7 +352,8 @@ fn batched_usage_is_written_once_per_interval_and_adds_up() {
     let cfg = Rc::new(parse(doc, &|_| Some("sk-an".to_string())).unwrap());
     let answer = br#"{"id":"m1","type":"message","role":"assistant","model":"claude","content":[{"type":"text","text":"yo"}],"stop_reason":"end_turn","usage":{"input_tokens":3,"output_tokens":2}}"#;
     let key = crate::state::keys::usage("c", "an", "claude");
-    let requests = "llmgw.requests_total.gen_ai_request_model.c.gen_ai_provider_name.an.gen_ai_response_model.claude.llm_key.none";
+    let requests = "llmgw.requests_total.gen_ai_operation_name.chat.gen_ai_provider_name.anthropic\
+                    .llm_provider.an.gen_ai_request_model.c.gen_ai_response_model.claude.llm_key.none";
     let mut shared = FakeHost::default().shared;
     let mut counters = FakeHost::default().counters;
     let worker = Rc::new(Worker::default());

@@ -59,9 +59,18 @@ fn call(cfg: &Rc<Config>, shared: FakeHost, model: &str, answer: &str) -> (u16, 
 }
 
 fn errors(h: &FakeHost, model: &str, provider: &str, upstream: &str, kind: &str) -> u64 {
-    let names = metrics::Names::new(model, provider, upstream, "k1");
-    let name = names.with(metrics::ERRORS, (metrics::ERROR_TYPE, kind));
-    h.counters.get(&name).copied().unwrap_or(0)
+    let want = [
+        format!(".{}.{model}.", metrics::MODEL),
+        format!(".{}.{provider}.", metrics::LLM_PROVIDER),
+        format!(".{}.{upstream}.", metrics::RESPONSE_MODEL),
+    ];
+    let end = format!(".{}.{kind}", metrics::ERROR_TYPE);
+    h.counters
+        .iter()
+        .filter(|(n, _)| n.starts_with(metrics::ERRORS) && n.ends_with(&end))
+        .filter(|(n, _)| want.iter().all(|w| n.contains(w.as_str())))
+        .map(|(_, v)| *v)
+        .sum()
 }
 
 #[test]

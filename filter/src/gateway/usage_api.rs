@@ -15,8 +15,9 @@ use crate::state::periods::{self, Scope, Totals};
 #[derive(Serialize)]
 struct Report<'a> {
     object: &'static str,
-    day: u64,
-    month: u64,
+    /// The current UTC day and month, ISO 8601 (`2026-11-21`, `2026-11`).
+    day: String,
+    month: String,
     keys: BTreeMap<&'a str, Entry<'a>>,
     teams: BTreeMap<&'a str, Entry<'a>>,
     models: BTreeMap<&'a str, Entry<'a>>,
@@ -75,8 +76,8 @@ pub fn render(x: &Exchange, host: &dyn Host) -> Result<Vec<u8>, GatewayError> {
     let now = host.now_ms();
     let report = Report {
         object: "usage",
-        day: period::day(now),
-        month: period::month(now),
+        day: period::iso_day(now),
+        month: period::iso_month(now),
         keys: access
             .keys
             .iter()

@@ -14,6 +14,18 @@ pub fn month(now_ms: u64) -> u64 {
     ((y - 1970) * 12 + (m as i64 - 1)).max(0) as u64
 }
 
+/// The UTC day as ISO 8601, `YYYY-MM-DD`.
+pub fn iso_day(now_ms: u64) -> String {
+    let (y, m, d) = civil(day(now_ms) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The UTC month as ISO 8601, `YYYY-MM`.
+pub fn iso_month(now_ms: u64) -> String {
+    let (y, m, _) = civil(day(now_ms) as i64);
+    format!("{y:04}-{m:02}")
+}
+
 pub fn id(period: Period, now_ms: u64) -> u64 {
     match period {
         Period::Day => day(now_ms),
@@ -76,6 +88,9 @@ mod tests {
         // one second before February 1970 ends... of January: 31 days minus 1 s
         assert_eq!(seconds_left(Period::Month, 0), 31 * 86_400);
         assert_eq!(seconds_left(Period::Day, 1_000), 86_399);
+        assert_eq!(iso_day(1_795_262_400_000), "2026-11-21");
+        assert_eq!(iso_month(1_795_262_400_000), "2026-11");
+        assert_eq!(iso_day(0), "1970-01-01");
         // 2026-11-21T12:00Z
         assert_eq!(month(1_795_262_400_000), (2026 - 1970) * 12 + 10);
     }

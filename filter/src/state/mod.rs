@@ -12,7 +12,7 @@ pub mod keys;
 pub mod ledger;
 pub mod periods;
 pub mod rate;
-mod words;
+pub mod words;
 pub mod worker;
 
 pub use worker::Worker;

@@ -11,8 +11,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::host::Host;
+use crate::telemetry::histogram::Record;
+use crate::telemetry::series::{self, SeriesLabels};
+use crate::telemetry::span::{Queue, Span};
 use crate::usage::batch::{Pending, Usage};
-use crate::usage::metrics::{NameCache, Names};
+use crate::usage::metrics::{Labels, NameCache, Names};
 
 #[derive(Default)]
 pub struct Worker {
@@ -20,15 +23,38 @@ pub struct Worker {
     pending: RefCell<Pending>,
     /// Metric names per label set, with the host's histogram ids.
     names: RefCell<NameCache>,
+    /// GenAI histograms not yet written (always batched: they are written on the tick).
+    histograms: RefCell<series::Pending>,
+    /// Finished spans for the root context's exporter (`traces`).
+    spans: Rc<RefCell<Queue>>,
 }
 
 impl Worker {
     /// The metric names of one label set, built once per worker.
-    pub fn names(&self, model: &str, provider: &str, response_model: &str, key: &str) -> Rc<Names> {
+    pub fn names(&self, labels: &Labels<'_>) -> Rc<Names> {
         match self.names.try_borrow_mut() {
-            Ok(mut cache) => cache.get(model, provider, response_model, key),
+            Ok(mut cache) => cache.get(labels),
             // Unreachable (borrows never overlap); a name built afresh is still correct.
-            Err(_) => Rc::new(Names::new(model, provider, response_model, key)),
+            Err(_) => Rc::new(Names::new(labels)),
+        }
+    }
+
+    /// One request's GenAI histogram observations, into memory until the next tick.
+    pub fn observe(&self, labels: &SeriesLabels<'_>, f: impl FnOnce(&mut Record)) {
+        if let Ok(mut h) = self.histograms.try_borrow_mut() {
+            h.observe(labels, f);
+        }
+    }
+
+    /// The span queue the exporter drains.
+    pub fn span_queue(&self) -> Rc<RefCell<Queue>> {
+        self.spans.clone()
+    }
+
+    /// One finished span for export (dropped and counted beyond `cap` waiting).
+    pub fn push_span(&self, span: Span, cap: usize) {
+        if let Ok(mut q) = self.spans.try_borrow_mut() {
+            q.push(span, cap);
         }
     }
 
@@ -60,5 +86,18 @@ impl Worker {
             Err(_) => return,
         };
         pending.write(host);
+        let dropped = self
+            .spans
+            .try_borrow_mut()
+            .map(|mut q| std::mem::take(&mut q.dropped))
+            .unwrap_or(0);
+        if dropped > 0 {
+            host.counter_add(crate::usage::metrics::SPANS_DROPPED, dropped);
+        }
+        let histograms = match self.histograms.try_borrow_mut() {
+            Ok(mut h) => std::mem::take(&mut *h),
+            Err(_) => return,
+        };
+        histograms.write(host);
     }
 }

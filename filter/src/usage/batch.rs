@@ -122,7 +122,14 @@ mod tests {
     fn sums_until_flushed_then_writes_once() {
         let mut h = FakeHost::default();
         let key = crate::state::keys::usage("m", "p", "u");
-        let names = std::rc::Rc::new(metrics::Names::new("m", "p", "u", "k"));
+        let names = std::rc::Rc::new(metrics::Names::new(&metrics::Labels {
+            operation: "chat",
+            provider: "openai",
+            llm_provider: "p",
+            request_model: "m",
+            response_model: "u",
+            key: "k",
+        }));
         let mut p = Pending::default();
         for (row, now) in [([1, 10, 5, 0, 7], 1_000), ([1, 3, 2, 1, 0], 1_400)] {
             p.add_usage(

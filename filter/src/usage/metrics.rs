@@ -1,25 +1,35 @@
 //! Envoy metric names. Labels are encoded in the name as `.<label>.<value>` pairs and
 //! pulled out again by the `stats_config.stats_tags` rules shipped in `envoy-config/`
 //! (one regex per label), so Prometheus sees e.g.
-//! `llmgw_requests_total{gen_ai_request_model="…",gen_ai_provider_name="…",…}`.
-//! Names and labels follow the OpenTelemetry GenAI semantic conventions where one exists.
+//! `llmgw_requests_total{gen_ai_operation_name="chat",gen_ai_request_model="gpt-4.1",…}`.
+//! Label names follow the OpenTelemetry GenAI semantic conventions (dots as
+//! underscores, as Prometheus spells them); the GenAI histograms, whose unit is the
+//! second, are not Envoy metrics (Envoy histograms take integers): see `telemetry`.
+//!
+//! Values keep their dots (`gpt-4.1`, `anthropic.claude-3-5-sonnet-20240620-v1:0`): a
+//! value runs up to the next `.<known label>.` or the end of the name, and the shipped
+//! regexes (`VALUE_END`) read it that way instead of stopping at the first dot.
 
-/// Dots separate labels in Envoy stat names, so label values must not contain any.
-pub fn label(value: &str) -> String {
+/// Characters a label value cannot carry through Envoy and Prometheus unchanged
+/// (control characters, quotes, backslashes, whitespace) become `_`; everything else,
+/// dots and colons included, stays as the client or provider spelled it.
+pub fn label(value: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() || c.is_whitespace() || c == '"' || c == '\\';
+    if value.is_empty() {
+        return "_".into();
+    }
+    if !value.chars().any(bad) {
+        return value.into();
+    }
     value
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+        .map(|c| if bad(c) { '_' } else { c })
+        .collect::<String>()
+        .into()
 }
 
 pub fn name(base: &str, labels: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(base.len() + 96);
+    let mut out = String::with_capacity(base.len() + 128);
     out.push_str(base);
     for (k, v) in labels {
         out.push('.');
@@ -30,9 +40,35 @@ pub fn name(base: &str, labels: &[(&str, &str)]) -> String {
     out
 }
 
-/// Every per-request metric name for one label set, built once per VM: formatting and
-/// sanitising a dozen names on every request would cost more than the host calls
-/// that use them.
+/// The labels of one request's series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Labels<'a> {
+    /// `gen_ai.operation.name`: `chat`, `embeddings`.
+    pub operation: &'a str,
+    /// `gen_ai.provider.name`: the conventions' well-known value (`aws.bedrock`, …).
+    pub provider: &'a str,
+    /// The operator's name for the provider (two accounts of one kind differ here).
+    pub llm_provider: &'a str,
+    pub request_model: &'a str,
+    pub response_model: &'a str,
+    pub key: &'a str,
+}
+
+impl Labels<'_> {
+    fn pairs(&self) -> [(&'static str, &str); 6] {
+        [
+            (OPERATION, self.operation),
+            (PROVIDER, self.provider),
+            (LLM_PROVIDER, self.llm_provider),
+            (MODEL, self.request_model),
+            (RESPONSE_MODEL, self.response_model),
+            (KEY, self.key),
+        ]
+    }
+}
+
+/// Every per-request metric name for one label set, built once per VM: formatting a
+/// handful of names on every request would cost more than the host calls that use them.
 #[derive(Debug)]
 pub struct Names {
     pub requests: String,
@@ -41,28 +77,13 @@ pub struct Names {
     pub cost: String,
     pub estimated: String,
     pub fallbacks: String,
-    pub duration: Histogram,
-    pub ttft: Histogram,
-    pub tpot: Histogram,
-    pub tokens_in: Histogram,
-    pub tokens_out: Histogram,
     labels: Vec<(&'static str, String)>,
 }
 
 impl Names {
-    pub fn new(model: &str, provider: &str, response_model: &str, key: &str) -> Names {
-        let labels = [
-            (MODEL, model),
-            (PROVIDER, provider),
-            (RESPONSE_MODEL, response_model),
-            (KEY, key),
-        ];
+    pub fn new(l: &Labels<'_>) -> Names {
+        let labels = l.pairs();
         let n = |base: &str| name(base, &labels);
-        let with = |base: &str, extra: (&str, &str)| {
-            let mut l = labels.to_vec();
-            l.push(extra);
-            name(base, &l)
-        };
         Names {
             requests: n(REQUESTS),
             prompt_tokens: n(PROMPT_TOKENS),
@@ -70,11 +91,6 @@ impl Names {
             cost: n(COST),
             estimated: n(ESTIMATED),
             fallbacks: n(FALLBACKS),
-            duration: Histogram::new(n(DURATION_MS)),
-            ttft: Histogram::new(n(TTFT_MS)),
-            tpot: Histogram::new(n(TPOT_US)),
-            tokens_in: Histogram::new(with(TOKEN_USAGE, (TOKEN_TYPE, "input"))),
-            tokens_out: Histogram::new(with(TOKEN_USAGE, (TOKEN_TYPE, "output"))),
             labels: labels.iter().map(|(k, v)| (*k, v.to_string())).collect(),
         }
     }
@@ -89,13 +105,40 @@ impl Names {
             &self.estimated,
         ]
     }
+}
 
-    /// A name with one more label (rare paths such as errors).
-    pub fn with(&self, base: &str, extra: (&str, &str)) -> String {
-        let mut l: Vec<(&str, &str)> = self.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        l.push(extra);
-        name(base, &l)
-    }
+/// `llmgw_errors_total` of one target: without the key, so that every configured
+/// target's series can exist (at zero) from the start.
+pub fn error_name(l: &Labels<'_>, error_type: &str) -> String {
+    name(
+        ERRORS,
+        &[
+            (OPERATION, l.operation),
+            (PROVIDER, l.provider),
+            (LLM_PROVIDER, l.llm_provider),
+            (MODEL, l.request_model),
+            (RESPONSE_MODEL, l.response_model),
+            (ERROR_TYPE, error_type),
+        ],
+    )
+}
+
+/// Every `error_type` of `llmgw_errors_total` (the series are created at zero).
+pub const ERROR_TYPES: [&str; 6] = [
+    "incomplete",
+    "implausible_usage",
+    "rate_limited",
+    "upstream",
+    "invalid_request",
+    "stream",
+];
+
+/// `llmgw_refusals_total`: a request the gateway answered itself with an error.
+pub fn refusal_name(endpoint: &str, reason: &str, status: &str) -> String {
+    name(
+        REFUSALS,
+        &[(ENDPOINT, endpoint), (REASON, reason), (STATUS, status)],
+    )
 }
 
 /// A histogram recorded on every request: its name, and the id the host gave it once
@@ -108,7 +151,7 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    fn new(name: String) -> Histogram {
+    pub fn new(name: String) -> Histogram {
         Histogram {
             name,
             id: std::cell::Cell::new(None),
@@ -139,20 +182,14 @@ fn hash_strs(parts: &[&str]) -> u64 {
     h.finish()
 }
 
-/// Each worker's `Names` by a hash of the four labels (no key string built per request);
+/// Each worker's `Names` by a hash of the labels (no key string built per request);
 /// an entry keeps its labels, so a collision only costs a rebuild.
 #[derive(Default)]
 pub struct NameCache(rustc_hash::FxHashMap<u64, std::rc::Rc<Names>>);
 
 impl NameCache {
-    pub fn get(
-        &mut self,
-        model: &str,
-        provider: &str,
-        response_model: &str,
-        key: &str,
-    ) -> std::rc::Rc<Names> {
-        let want = [model, provider, response_model, key];
+    pub fn get(&mut self, l: &Labels<'_>) -> std::rc::Rc<Names> {
+        let want = l.pairs().map(|(_, v)| v);
         let hash = hash_strs(&want);
         if let Some(n) = self.0.get(&hash) {
             if n.labels.len() == want.len() && n.labels.iter().zip(want).all(|((_, v), w)| v == w) {
@@ -162,7 +199,7 @@ impl NameCache {
         if self.0.len() >= MAX_CACHED {
             self.0.clear();
         }
-        let n = std::rc::Rc::new(Names::new(model, provider, response_model, key));
+        let n = std::rc::Rc::new(Names::new(l));
         self.0.insert(hash, n.clone());
         n
     }
@@ -173,30 +210,87 @@ pub const PROMPT_TOKENS: &str = "llmgw.prompt_tokens_total";
 pub const COMPLETION_TOKENS: &str = "llmgw.completion_tokens_total";
 pub const ERRORS: &str = "llmgw.errors_total";
 pub const COST: &str = "llmgw.cost_nano_usd_total";
-pub const REFUSALS: &str = "llmgw.limit_refusals_total";
+/// Refusals by a key's limits, budgets or allow-list (by key).
+pub const LIMIT_REFUSALS: &str = "llmgw.limit_refusals_total";
+/// Every error the gateway answered itself, by endpoint, reason and status.
+pub const REFUSALS: &str = "llmgw.refusals_total";
 pub const ESTIMATED: &str = "llmgw.estimated_usage_total";
+/// Spans the exporter dropped (collector slow, down or refusing; queue full).
+pub const SPANS_DROPPED: &str = "llmgw.trace_spans_dropped_total";
 /// Requests that a later attempt (another endpoint, often another provider) served.
 pub const FALLBACKS: &str = "llmgw.fallbacks_total";
 
-// Histograms (OpenTelemetry GenAI names; integer units in the name since Envoy
-// histograms take integers).
-pub const TOKEN_USAGE: &str = "gen_ai.client.token.usage";
-pub const DURATION_MS: &str = "gen_ai.client.operation.duration_ms";
-pub const TTFT_MS: &str = "gen_ai.server.time_to_first_token_ms";
-pub const TPOT_US: &str = "gen_ai.server.time_per_output_token_us";
-
 // Labels.
-pub const MODEL: &str = "gen_ai_request_model";
+pub const OPERATION: &str = "gen_ai_operation_name";
 pub const PROVIDER: &str = "gen_ai_provider_name";
+pub const LLM_PROVIDER: &str = "llm_provider";
+pub const MODEL: &str = "gen_ai_request_model";
 pub const RESPONSE_MODEL: &str = "gen_ai_response_model";
-pub const TOKEN_TYPE: &str = "gen_ai_token_type";
 pub const ERROR_TYPE: &str = "error_type";
 pub const KEY: &str = "llm_key";
 pub const REASON: &str = "reason";
+pub const ENDPOINT: &str = "llm_endpoint";
+pub const STATUS: &str = "http_response_status_code";
+
+/// Every label the filter writes: a value ends where `.<one of these>.` begins.
+pub const LABELS: [&str; 10] = [
+    OPERATION,
+    PROVIDER,
+    LLM_PROVIDER,
+    MODEL,
+    RESPONSE_MODEL,
+    ERROR_TYPE,
+    KEY,
+    REASON,
+    ENDPOINT,
+    STATUS,
+];
+
+/// The `stats_tags` regex that reads `label`'s value back (what `envoy-config/` ships):
+/// the shortest run up to the next label or the end.
+pub fn tag_regex(label: &str) -> String {
+    let mut s = String::from(r"(\.");
+    s.push_str(label);
+    s.push_str(r"\.(.+?))(?:\.(?:");
+    s.push_str(&LABELS.join("|"));
+    s.push_str(r")\.|$)");
+    s
+}
+
+/// Tests: the sum of counter `base` over the series that carry these label values.
+#[cfg(test)]
+pub fn sum_counter(
+    counters: &std::collections::BTreeMap<String, u64>,
+    base: &str,
+    labels: &[(&str, &str)],
+) -> u64 {
+    counters
+        .iter()
+        .filter(|(n, _)| n.strip_prefix(base).is_some_and(|r| r.starts_with('.')))
+        .filter(|(n, _)| {
+            labels.iter().all(|(k, v)| {
+                let pair = format!(".{k}.{v}");
+                n.contains(&format!("{pair}.")) || n.ends_with(&pair)
+            })
+        })
+        .map(|(_, v)| *v)
+        .sum()
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn labels() -> Labels<'static> {
+        Labels {
+            operation: "chat",
+            provider: "aws.bedrock",
+            llm_provider: "p",
+            request_model: "m.1",
+            response_model: "anthropic.claude-3-5-sonnet-20240620-v1:0",
+            key: "k",
+        }
+    }
 
     #[test]
     fn hash_separates_parts_and_tails() {
@@ -209,28 +303,68 @@ mod tests {
     #[test]
     fn cached_names_match_built_names() {
         let mut cache = NameCache::default();
-        let n = cache.get("m.1", "p", "u:2", "k");
+        let l = labels();
+        let n = cache.get(&l);
         assert_eq!(
             n.requests,
-            name(
-                REQUESTS,
-                &[
-                    (MODEL, "m.1"),
-                    (PROVIDER, "p"),
-                    (RESPONSE_MODEL, "u:2"),
-                    (KEY, "k")
-                ]
-            )
+            "llmgw.requests_total.gen_ai_operation_name.chat.gen_ai_provider_name.aws.bedrock\
+             .llm_provider.p.gen_ai_request_model.m.1.gen_ai_response_model\
+             .anthropic.claude-3-5-sonnet-20240620-v1:0.llm_key.k"
         );
-        assert!(n.tokens_in.name.ends_with(".gen_ai_token_type.input"));
-        assert!(std::rc::Rc::ptr_eq(&n, &cache.get("m.1", "p", "u:2", "k")));
+        assert!(std::rc::Rc::ptr_eq(&n, &cache.get(&l)));
+        let other = Labels { key: "k2", ..l };
+        assert!(!std::rc::Rc::ptr_eq(&n, &cache.get(&other)));
     }
 
     #[test]
-    fn names_have_no_stray_dots() {
-        assert_eq!(
-            name(REQUESTS, &[(MODEL, "gpt-4.1"), (PROVIDER, "anthropic.claude:v1")]),
-            "llmgw.requests_total.gen_ai_request_model.gpt-4_1.gen_ai_provider_name.anthropic_claude_v1"
-        );
+    fn values_keep_dots_and_colons_but_not_quotes_or_spaces() {
+        assert_eq!(label("gpt-4.1"), "gpt-4.1");
+        assert_eq!(label("a:b/c@d"), "a:b/c@d");
+        assert_eq!(label("a b\"c\\d\ne"), "a_b_c_d_e");
+        assert_eq!(label(""), "_");
+    }
+
+    /// What Envoy's tag extraction does with `tag_regex` (the first group is cut from
+    /// the name, the second is the value), replayed here on the names we build.
+    #[test]
+    fn tag_regexes_read_every_value_back() {
+        let l = labels();
+        let n = error_name(&l, "upstream");
+        let want = [
+            (OPERATION, "chat"),
+            (PROVIDER, "aws.bedrock"),
+            (LLM_PROVIDER, "p"),
+            (MODEL, "m.1"),
+            (RESPONSE_MODEL, "anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            (ERROR_TYPE, "upstream"),
+        ];
+        for (label, value) in want {
+            assert_eq!(extract(&n, label).as_deref(), Some(value), "{label} in {n}");
+        }
+        assert_eq!(extract(&n, KEY), None);
+        // The shipped Envoy configuration reads every label this way.
+        let demo = include_str!("../../../envoy-config/demo.yaml");
+        for label in LABELS {
+            assert!(demo.contains(&tag_regex(label)), "{label}");
+        }
+        assert!(tag_regex(MODEL).starts_with(r"(\.gen_ai_request_model\.(.+?))(?:\.(?:gen_ai_"));
+    }
+
+    /// A hand-written matcher with the regex's meaning: `.label.` then the shortest
+    /// value followed by `.<label>.` or the end.
+    fn extract(name: &str, label: &str) -> Option<String> {
+        let start = name.find(&format!(".{label}."))? + label.len() + 2;
+        let rest = &name[start..];
+        let mut end = rest.len();
+        for (i, _) in rest.char_indices().skip(1) {
+            if LABELS
+                .iter()
+                .any(|l| rest[i..].starts_with(&format!(".{l}.")))
+            {
+                end = i;
+                break;
+            }
+        }
+        Some(rest[..end].to_string())
     }
 }

@@ -1,5 +1,5 @@
 //! The refresh job's metrics as Envoy stats, labelled by provider
-//! (`llmgw_credential_*{gen_ai_provider_name="…"}`).
+//! (`llmgw_credential_*{llm_provider="…"}`).
 
 use proxy_wasm::types::MetricType;
 use rustc_hash::FxHashMap;
@@ -15,7 +15,7 @@ pub struct EnvoyRefreshMetrics {
 
 impl EnvoyRefreshMetrics {
     fn id(&mut self, kind: MetricType, base: &str, provider: &str) -> Option<u32> {
-        let full = name(base, &[("gen_ai_provider_name", provider)]);
+        let full = name(base, &[("llm_provider", provider)]);
         if let Some(id) = self.ids.get(&full) {
             return Some(*id);
         }

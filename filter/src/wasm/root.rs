@@ -83,13 +83,14 @@ impl RootContext for Root {
                         }
                     }
                 }
+                crate::gateway::observe::create_series(&cfg, &mut host);
                 log::info!(
                     "llm-gateway: configured {} providers, {} models",
                     // Failover clusters count, as they did when they were listed as providers.
                     cfg.providers.len() + cfg.clusters.len(),
                     cfg.models.len()
                 );
-                self.jobs = background_jobs(&cfg);
+                self.jobs = background_jobs(&cfg, &self.worker);
                 let tiktoken = cfg.token_estimator == TokenEstimator::Tiktoken;
                 self.warm_up = tiktoken;
                 if tiktoken {
@@ -156,24 +157,36 @@ impl RootContext for Root {
 }
 
 impl Root {
-    /// Tick as often as batched usage is written or a background job asks, whichever
-    /// is sooner (no tick when neither wants one).
+    /// Tick as often as batched usage is written, a background job asks or the GenAI
+    /// histograms are written, whichever is sooner.
     fn tick_period(&self, cfg: &Config) {
         let ms = match (cfg.usage_flush_ms, self.jobs.period_ms()) {
             (0, j) => j,
             (u, 0) => u,
             (u, j) => u.min(j),
         };
+        // The GenAI histograms are written on the tick (never on the request path).
+        let ms = match ms {
+            0 => TELEMETRY_FLUSH_MS,
+            m => m.min(TELEMETRY_FLUSH_MS),
+        };
         abi::set_tick_period_ms(u32::try_from(ms).unwrap_or(u32::MAX));
     }
 }
 
+/// How often a worker adds its GenAI histograms into shared data at most.
+const TELEMETRY_FLUSH_MS: u64 = 1000;
+
 /// The background work a configuration asks for.
-fn background_jobs(cfg: &Config) -> Jobs {
+fn background_jobs(cfg: &Config, worker: &Worker) -> Jobs {
     let mut jobs = Jobs::default();
     let metrics = Box::new(super::credential_metrics::EnvoyRefreshMetrics::default());
     if let Some(job) = crate::credential::Refresh::for_config(cfg, metrics) {
         jobs.add(Box::new(job));
+    }
+    if let Some(t) = &cfg.traces {
+        let exporter = crate::telemetry::export::Exporter::new(t.clone(), worker.span_queue());
+        jobs.add(Box::new(exporter));
     }
     jobs
 }

@@ -11,6 +11,9 @@
 use crate::common::{chat_headers, counter_sum, ledger};
 use llm_gateway::config::access::Period;
 use llm_gateway::state::periods::{self, Scope};
+use llm_gateway::state::words;
+use llm_gateway::telemetry::histogram::{self, Record};
+use llm_gateway::telemetry::series;
 use llm_gateway::usage::metrics;
 use wasm_host::{Host, Vm};
 
@@ -121,28 +124,22 @@ fn check_totals_for(host: &Host, model: &str, requests: u64, errors: u64) {
     assert_eq!(counter_sum(host, metrics::PROMPT_TOKENS), 12 * ok);
     assert_eq!(counter_sum(host, metrics::COMPLETION_TOKENS), 3 * ok);
     assert_eq!(counter_sum(host, metrics::ERRORS), errors);
-    // Histograms are recorded by the id each VM keeps with its cached names: every request
-    // lands in its own series, whichever VM served it.
-    let labels = [
-        (metrics::MODEL, model),
-        (metrics::PROVIDER, p),
-        (metrics::RESPONSE_MODEL, u),
-        (metrics::KEY, "client"),
-    ];
-    let series = |base: &str, extra: Option<&str>| {
-        let mut l = labels.to_vec();
-        l.extend(extra.map(|t| (metrics::TOKEN_TYPE, t)));
-        host.histogram(&metrics::name(base, &l)).unwrap_or_default()
-    };
-    assert_eq!(series(metrics::DURATION_MS, None).len() as u64, requests);
-    assert_eq!(
-        series(metrics::TOKEN_USAGE, Some("input")),
-        vec![12; ok as usize]
-    );
-    assert_eq!(
-        series(metrics::TOKEN_USAGE, Some("output")),
-        vec![3; ok as usize]
-    );
+    // The GenAI histograms: each worker adds its own into shared data on its tick.
+    let (index, _) = host.shared_data(series::INDEX).expect("GenAI series index");
+    let mut total = Record::default();
+    for line in String::from_utf8(index).unwrap().lines() {
+        if series::values(line).nth(3) == Some(model) {
+            let (v, _) = host
+                .shared_data(&series::data_key(line))
+                .expect("series data");
+            total.add(&Record(words::decode(&v)));
+        }
+    }
+    let count = |i: usize| total.instrument(i).0.iter().sum::<u64>();
+    assert_eq!(count(histogram::DURATION), requests);
+    assert_eq!(count(histogram::INPUT_TOKENS), ok);
+    assert_eq!(total.instrument(histogram::INPUT_TOKENS).1, 12 * ok);
+    assert_eq!(total.instrument(histogram::OUTPUT_TOKENS).1, 3 * ok);
 }
 
 fn interleaved(host: &Host, rounds: usize) -> u64 {
@@ -166,6 +163,8 @@ fn interleaved(host: &Host, rounds: usize) -> u64 {
             }
         }
     }
+    // Each worker writes its GenAI histograms on its tick.
+    assert!(a.tick().unwrap() && b.tick().unwrap());
     errors
 }
 
@@ -225,6 +224,7 @@ fn threads_with(
                             x.step(&mut vm, step);
                         }
                     }
+                    assert!(vm.tick().unwrap());
                     errors
                 })
             })

@@ -1,0 +1,88 @@
+//! `traces`: export each LLM call as an OpenTelemetry span (OTLP/HTTP JSON) to a
+//! collector behind an Envoy cluster. Absent: no tracing, nothing on the request path.
+
+use serde::Deserialize;
+
+use super::error::ConfigError;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraces {
+    /// The Envoy cluster of the OTLP/HTTP collector.
+    pub cluster: String,
+    /// `:authority` of the export call (default: the cluster name).
+    #[serde(default)]
+    pub authority: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub service_name: Option<String>,
+    /// How often a worker sends what it holds.
+    #[serde(default)]
+    pub flush_ms: Option<u64>,
+    /// Spans a worker holds at most; beyond, new spans are dropped (and counted).
+    #[serde(default)]
+    pub max_queue: Option<usize>,
+    /// Spans per export call at most.
+    #[serde(default)]
+    pub max_batch: Option<usize>,
+    /// An export call that has not answered by then is given up (its spans dropped).
+    #[serde(default)]
+    pub timeout_ms: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Traces {
+    pub cluster: String,
+    pub authority: String,
+    pub path: String,
+    pub service_name: String,
+    pub flush_ms: u64,
+    pub max_queue: usize,
+    pub max_batch: usize,
+    pub timeout_ms: u32,
+}
+
+fn err<T>(field: &str, reason: &str) -> Result<T, ConfigError> {
+    Err(ConfigError {
+        field: format!("traces.{field}"),
+        reason: reason.to_string(),
+    })
+}
+
+pub fn build(raw: Option<RawTraces>) -> Result<Option<Traces>, ConfigError> {
+    let Some(raw) = raw else { return Ok(None) };
+    if raw.cluster.is_empty() {
+        return err("cluster", "must name the collector's Envoy cluster");
+    }
+    let path = raw.path.unwrap_or_else(|| "/v1/traces".into());
+    if !path.starts_with('/') {
+        return err("path", "must start with /");
+    }
+    let flush_ms = raw.flush_ms.unwrap_or(1000);
+    if !(100..=60_000).contains(&flush_ms) {
+        return err("flush_ms", "must be between 100 and 60000");
+    }
+    let max_queue = raw.max_queue.unwrap_or(2048);
+    if !(1..=100_000).contains(&max_queue) {
+        return err("max_queue", "must be between 1 and 100000");
+    }
+    let max_batch = raw.max_batch.unwrap_or(512);
+    if !(1..=10_000).contains(&max_batch) {
+        return err("max_batch", "must be between 1 and 10000");
+    }
+    let timeout_ms = raw.timeout_ms.unwrap_or(5000);
+    if !(10..=60_000).contains(&timeout_ms) {
+        return err("timeout_ms", "must be between 10 and 60000");
+    }
+    Ok(Some(Traces {
+        authority: raw.authority.unwrap_or_else(|| raw.cluster.clone()),
+        cluster: raw.cluster,
+        path,
+        service_name: raw.service_name.unwrap_or_else(|| "llm-gateway".into()),
+        flush_ms,
+        max_queue,
+        max_batch,
+        timeout_ms,
+    }))
+}

@@ -1,0 +1,473 @@
+"""Operations through real Envoy: Prometheus metrics by the OpenTelemetry GenAI
+conventions (checked with promtool), exact label values, refusal counts, the GenAI
+histograms at /llm/metrics, ISO dates in /v1/usage."""
+
+import hashlib
+import http.client as http_client
+import http.server as http_server
+import json
+import threading
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import ROOT, Envoy, Mock, demo_plugin_config, free_port, http
+
+ADMIN, APP = "sk-obs-admin", "sk-obs-app"
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def sha(k):
+    return hashlib.sha256(k.encode()).hexdigest()
+
+
+JSON_LOG = Path(__file__).resolve().parents[2] / "envoy-config" / "access-log-json.yaml"
+
+
+def json_access_log(doc):
+    hcm = doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    hcm["access_log"] = yaml.safe_load(JSON_LOG.read_text())["access_log"]
+
+
+@pytest.fixture(scope="module")
+def obs(mocks):
+    """The demo configuration on its own Envoy (two workers), with the shipped JSON access
+    log: counters start at zero."""
+    e = Envoy(mocks, name="observability", edit=json_access_log)
+    yield e
+    e.stop()
+
+
+@pytest.fixture(scope="module")
+def secured():
+    """Access control on: /llm/ and /v1/usage for admin keys only."""
+    mock = Mock("obs-secured")
+    cfg = {
+        "providers": [{"name": "p", "kind": "openai", "cluster": "c"}],
+        "models": [{"name": "m", "targets": [{"provider": "p", "model": "up"}]}],
+        "access": {"keys": [{"name": "admin", "sha256": sha(ADMIN), "admin": True},
+                            {"name": "app", "sha256": sha(APP)}]},
+    }
+    e = Envoy({"c": mock}, plugin_config=cfg, name="observability-secured", concurrency=1)
+    yield e
+    e.stop()
+    mock.stop()
+
+
+def series(text):
+    """Prometheus text → [(name, {label: value}, value)] (comments skipped)."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        metric, value = line.rsplit(" ", 1)
+        name, _, labels = metric.partition("{")
+        out.append((name, dict(LABEL.findall(labels)), float(value)))
+    return out
+
+
+def prometheus(e):
+    return http("GET", f"http://127.0.0.1:{e.admin_port}/stats/prometheus")[2].decode()
+
+
+def llm_metrics(e, headers=None):
+    status, h, body = http("GET", e.base + "/llm/metrics", headers=headers or {})
+    assert status == 200, body
+    assert h["content-type"].startswith("text/plain; version=0.0.4")
+    return body.decode()
+
+
+def llm_metrics_when(e, pred, headers=None):
+    """/llm/metrics once `pred(text)` holds (workers write on their tick), else the last."""
+    deadline = time.time() + 10
+    while True:
+        text = llm_metrics(e, headers)
+        if pred(text) or time.time() > deadline:
+            return text
+        time.sleep(0.1)
+
+
+def value(text, name, **labels):
+    """Sum of `name` over series whose labels include `labels` exactly."""
+    return sum(v for n, ls, v in series(text) if n == name and labels.items() <= ls.items())
+
+
+def chat(e, model, content="hello", **extra):
+    return e.chat(dict({"model": model, "messages": [{"role": "user", "content": content}]}, **extra))
+
+
+def promtool(text):
+    """promtool's complaints as (metric, problem) pairs; a failure to run is an error."""
+    tool = shutil.which("promtool")
+    assert tool, "promtool missing: ./build.sh test installs Debian's prometheus package"
+    p = subprocess.run([tool, "check", "metrics"], input=text.encode(), capture_output=True, timeout=60)
+    problems = []
+    for line in (p.stdout + p.stderr).decode().splitlines():
+        if line.strip():
+            metric, _, problem = line.strip().partition(" ")
+            problems.append((metric, problem))
+    return p.returncode, problems
+
+
+def test_promtool_accepts_the_gateways_metrics(obs, oa):
+    assert chat(obs, "gpt-4o-mini")[0] == 200
+    assert chat(obs, "no-such-model")[0] == 404
+    code, problems = promtool(prometheus(obs))
+    # Envoy writes no HELP line for any stat (its own or a Wasm filter's): the one
+    # exception the gateway's series may have.
+    ours = [(m, p) for m, p in problems if m.startswith(("llmgw_", "gen_ai_"))]
+    assert all(p == "no help text" for _, p in ours), ours
+    # Envoy's own stats predate the Prometheus conventions (Envoy 1.40 as measured).
+    envoy_own = {"no help text", 'counter metrics should have "_total" suffix',
+                 "metric names should not contain abbreviated units",
+                 'non-histogram and non-summary metrics should not have "_count" suffix',
+                 'non-counter metrics should not have "_total" suffix',
+                 'use base unit "seconds" instead of "days"'}
+    others = [(m, p) for m, p in problems if (m, p) not in ours]
+    assert all(m.startswith(("envoy_", "server_")) or "envoy" in m for m, _ in others), others
+    assert {p for _, p in others} <= envoy_own, others
+    assert any(m.startswith("llmgw_requests_total") for m, _ in ours), problems
+    # The GenAI histograms the filter serves itself pass without any exception.
+    text = llm_metrics_when(obs, lambda t: "_count{" in t)
+    code, problems = promtool(text)
+    assert (code, problems) == (0, []), text
+
+
+def test_label_values_are_exact_and_conventional(obs, oa, mocks):
+    mocks["bedrock_mock"].reset()
+    assert chat(obs, "openai/gpt-4.1")[0] == 200
+    assert chat(obs, "claude-bedrock")[0] == 200
+    # embeddings: another operation
+    status, _, _ = http("POST", obs.base + "/v1/embeddings", {"model": "text-embedding-3-small", "input": "hi"},
+                        {"content-type": "application/json"})
+    assert status == 200
+    text = prometheus(obs)
+    req = [(ls, v) for n, ls, v in series(text) if n == "llmgw_requests_total"]
+    want = [
+        {"gen_ai_operation_name": "chat", "gen_ai_provider_name": "openai", "llm_provider": "openai",
+         "gen_ai_request_model": "openai/gpt-4.1", "gen_ai_response_model": "gpt-4.1", "llm_key": "none"},
+        {"gen_ai_operation_name": "chat", "gen_ai_provider_name": "aws.bedrock", "llm_provider": "bedrock",
+         "gen_ai_request_model": "claude-bedrock",
+         "gen_ai_response_model": "anthropic.claude-3-5-sonnet-20240620-v1:0", "llm_key": "none"},
+        {"gen_ai_operation_name": "embeddings", "gen_ai_provider_name": "openai", "llm_provider": "openai",
+         "gen_ai_request_model": "text-embedding-3-small", "gen_ai_response_model": "text-embedding-3-small",
+         "llm_key": "none"},
+    ]
+    for w in want:
+        assert (w, 1.0) in req, req
+
+
+def test_error_series_exist_from_the_start(obs):
+    text = prometheus(obs)
+    types = {"incomplete", "implausible_usage", "rate_limited", "upstream", "invalid_request", "stream"}
+    for model, provider in [("vertex-claude", "gcp.vertex_ai"), ("azure-gpt", "azure.ai.openai"),
+                            ("gemini-flash", "gcp.gemini"), ("groq-llama", "groq")]:
+        got = {ls["error_type"]: v for n, ls, v in series(text) if n == "llmgw_errors_total"
+               and ls.get("gen_ai_request_model") == model and ls.get("gen_ai_operation_name") == "chat"}
+        assert got == {t: 0.0 for t in types}, (model, got)
+        assert any(ls.get("gen_ai_provider_name") == provider for n, ls, _ in series(text)
+                   if n == "llmgw_errors_total" and ls.get("gen_ai_request_model") == model)
+
+
+def test_every_refusal_is_counted_by_endpoint_reason_and_status(obs, oa):
+    def refusals(**labels):
+        return value(prometheus(obs), "llmgw_refusals_total", **labels)
+
+    cases = [
+        (lambda: http("POST", obs.base + "/v1/chat/completions", b"{not json",
+                      {"content-type": "application/json"}),
+         400, {"llm_endpoint": "/v1/chat/completions", "reason": "invalid_request_error"}),
+        (lambda: chat(obs, "nope-model"), 404,
+         {"llm_endpoint": "/v1/chat/completions", "reason": "model_not_found"}),
+        (lambda: http("GET", obs.base + "/v1/unknown/path"), 404, {"llm_endpoint": "other", "reason": "unknown_url"}),
+        (lambda: http("POST", obs.base + "/v1/embeddings", {"model": "no-embed"},
+                      {"content-type": "application/json"}),
+         400, {"llm_endpoint": "/v1/embeddings", "reason": "invalid_request_error"}),
+        (lambda: http("GET", obs.base + "/v1/messages"), 405,
+         {"llm_endpoint": "/v1/messages", "reason": "method_not_allowed"}),
+    ]
+    for send, status, labels in cases:
+        labels["http_response_status_code"] = str(status)
+        before = refusals(**labels)
+        assert send()[0] == status, labels
+        assert refusals(**labels) == before + 1, labels
+    # Refusals exist at zero before any: alerts on them work from the start.
+    assert ("llmgw_refusals_total", {"llm_endpoint": "/v1/messages", "reason": "budget_exceeded",
+                                     "http_response_status_code": "429"}, 0.0) in series(prometheus(obs))
+
+
+def test_genai_histograms_in_seconds_and_tokens(obs, oa):
+    oa.reset()
+    status, _, body = chat(obs, "openai/gpt-4.1-mini")
+    assert status == 200
+    usage = json.loads(body)["usage"]
+    status, _, _ = chat(obs, "openai/gpt-4.1-mini", stream=True)
+    assert status == 200
+    labels = {"gen_ai_operation_name": "chat", "gen_ai_provider_name": "openai", "llm_provider": "openai",
+              "gen_ai_request_model": "openai/gpt-4.1-mini", "gen_ai_response_model": "gpt-4.1-mini"}
+    # Workers add their observations into shared data on their tick (within a second).
+    text = llm_metrics_when(obs, lambda t: value(t, "gen_ai_client_operation_duration_seconds_count", **labels) == 2)
+    assert value(text, "gen_ai_client_operation_duration_seconds_count", **labels) == 2, text
+    assert value(text, "gen_ai_client_token_usage_sum", gen_ai_token_type="input", **labels) >= usage["prompt_tokens"]
+    assert value(text, "gen_ai_client_token_usage_count", gen_ai_token_type="output", **labels) == 2
+    assert value(text, "gen_ai_client_operation_time_to_first_chunk_seconds_count", **labels) == 1
+    # Seconds: a loopback call takes well under 10 s, and the +Inf bucket holds all.
+    total = value(text, "gen_ai_client_operation_duration_seconds_sum", **labels)
+    assert 0 <= total < 10
+    assert value(text, "gen_ai_client_operation_duration_seconds_bucket", le="+Inf", **labels) == 2
+    # A failed call carries error_type.
+    status, _, _ = obs.chat({"model": "openai/gpt-4.1-mini", "messages": [{"role": "user", "content": "x"}]},
+                            {"x-mock-status": "503"})
+    assert status == 503
+    failed = dict(labels, error_type="upstream")
+    text = llm_metrics_when(obs, lambda t: value(t, "gen_ai_client_operation_duration_seconds_count", **failed) == 1)
+    assert value(text, "gen_ai_client_operation_duration_seconds_count", **failed) == 1, text
+    assert value(text, "gen_ai_client_token_usage_count", **failed) == 0
+
+
+def test_usage_report_has_iso_dates_and_ops_endpoints_need_an_admin_key(secured):
+    status, _, body = http("GET", secured.base + "/v1/usage", headers={"authorization": f"Bearer {ADMIN}"})
+    assert status == 200, body
+    report = json.loads(body)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert report["day"] == today and report["month"] == today[:7]
+    assert http("GET", secured.base + "/llm/metrics")[0] == 401
+    assert http("GET", secured.base + "/llm/metrics", headers={"authorization": f"Bearer {APP}"})[0] == 403
+    llm_metrics(secured, {"authorization": f"Bearer {ADMIN}"})
+    assert http("GET", secured.base + "/llm/nothing-here", headers={"authorization": f"Bearer {ADMIN}"})[0] == 404
+
+
+def log_entries(e, pred, timeout=10.0):
+    """Parsed JSON access-log lines matching `pred` (Envoy writes them asynchronously)."""
+    deadline = time.time() + timeout
+    while True:
+        entries = [json.loads(line) for line in e.access_log().splitlines() if line.startswith("{")]
+        found = [x for x in entries if pred(x)]
+        if found or time.time() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def fields(llm):
+    return dict(kv.split("=", 1) for kv in llm.split(" "))
+
+
+def test_json_access_log_says_what_the_client_asked_and_why(obs, gm):
+    rid = "obs-req-1"
+    status, _, _ = obs.chat({"model": "gemini-flash", "messages": [{"role": "user", "content": "hi"}],
+                             "stream": True}, {"x-request-id": rid})
+    assert status == 200
+    [entry] = log_entries(obs, lambda x: x["request_id"] == rid)
+    # Envoy's path is the upstream's; the filter's value has the client's.
+    assert entry["upstream_path"].startswith("/v1beta/models/gemini-2.5-flash:streamGenerateContent")
+    f = fields(entry["llm"])
+    assert (f["path"], f["request_id"], f["request_model"], f["model"], f["provider"]) == (
+        "/v1/chat/completions", rid, "gemini-flash", "gemini-2.5-flash", "gemini")
+    assert int(f["ttft_ms"]) >= 0 and f["strategy"] == "weighted" and f["candidates"] == "1"
+    assert f["attempts"] == "1" and "skipped" not in f
+
+    rid = "obs-req-2"
+    status, _, _ = obs.chat({"model": "smart", "messages": [{"role": "user", "content": "hi"}]},
+                            {"x-request-id": rid})
+    assert status == 200
+    [entry] = log_entries(obs, lambda x: x["request_id"] == rid)
+    assert fields(entry["llm"])["candidates"] == "2"
+
+    rid = "obs-req-3"
+    assert obs.chat({"model": "missing-model", "messages": [{"role": "user", "content": "x"}]},
+                    {"x-request-id": rid})[0] == 404
+    [entry] = log_entries(obs, lambda x: x["request_id"] == rid)
+    f = fields(entry["llm"])
+    assert (f["status"], f["error"], f["path"], f["request_id"], f["refused"]) == (
+        "404", "model_not_found", "/v1/chat/completions", rid, "model_not_found")
+
+
+def test_decision_header_for_admin_keys_only(secured):
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    status, h, _ = secured.chat(body, {"authorization": f"Bearer {ADMIN}"})
+    assert status == 200
+    assert h["x-llm-decision"] == "strategy=weighted candidates=1 attempts=1"
+    status, h, _ = secured.chat(body, {"authorization": f"Bearer {APP}"})
+    assert status == 200 and "x-llm-decision" not in {k.lower() for k in h}
+    # a refusal explains itself to an admin too
+    status, h, _ = secured.chat(dict(body, model="nope"), {"authorization": f"Bearer {ADMIN}"})
+    assert status == 404 and h["x-llm-decision"] == "refused=model_not_found"
+
+
+class Collector:
+    """An OTLP/HTTP JSON receiver on loopback: keeps every span it is sent, answers 200;
+    with `hang`, holds each call for `hang` seconds before answering."""
+
+    def __init__(self, hang=0.0):
+        self.spans, self.calls, self.hang = [], 0, hang
+        owner = self
+
+        class Handler(http_server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                owner.calls += 1
+                if owner.hang:
+                    time.sleep(owner.hang)
+                if self.path == "/v1/traces" and self.headers.get("content-type") == "application/json":
+                    doc = json.loads(body)
+                    for rs in doc["resourceSpans"]:
+                        service = {a["key"]: a["value"] for a in rs["resource"]["attributes"]}
+                        for ss in rs["scopeSpans"]:
+                            for sp in ss["spans"]:
+                                sp["service"] = service["service.name"]["stringValue"]
+                                owner.spans.append(sp)
+                self.send_response(200)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *a):
+                pass
+
+        self.port = free_port()
+        self.server = http_server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+    def span(self, pred, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = [s for s in self.spans if pred(s)]
+            if found:
+                return found
+            time.sleep(0.1)
+        return []
+
+
+def attrs(span):
+    out = {}
+    for a in span["attributes"]:
+        v = a["value"]
+        out[a["key"]] = v.get("stringValue", v.get("intValue", v.get("arrayValue")))
+    return out
+
+
+def with_collector(collector, traces=None):
+    """An `edit` for Envoy(): a cluster `otel` on the collector's port."""
+    def edit(doc):
+        c = {"name": "otel", "type": "STATIC", "connect_timeout": "1s",
+             "load_assignment": {"cluster_name": "otel", "endpoints": [{"lb_endpoints": [
+                 {"endpoint": {"address": {"socket_address": {"address": "127.0.0.1",
+                                                              "port_value": collector.port}}}}]}]}}
+        doc["static_resources"]["clusters"].append(c)
+        if traces is not None:  # a config file's own plugin configuration
+            hcm = doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+            wasm = next(f for f in hcm["http_filters"] if f["name"] == "llm-gateway")
+            conf = wasm["typed_config"]["config"]["configuration"]
+            cfg = json.loads(conf["value"])
+            cfg["traces"] = traces
+            conf["value"] = json.dumps(cfg)
+    return edit
+
+
+@pytest.fixture(scope="module")
+def traced(mocks):
+    col = Collector()
+    cfg = demo_plugin_config()
+    cfg["traces"] = {"cluster": "otel", "service_name": "gw-e2e", "flush_ms": 200}
+    e = Envoy(mocks, plugin_config=cfg, name="observability-traced", edit=with_collector(col))
+    yield e, col
+    e.stop()
+    col.stop()
+
+
+def test_each_call_is_a_span_in_the_callers_trace(traced, an):
+    e, col = traced
+    trace, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    status, _, body = e.chat({"model": "claude-sonnet", "messages": [{"role": "user", "content": "hi"}]},
+                             {"traceparent": f"00-{trace}-{parent}-01"})
+    assert status == 200
+    usage = json.loads(body)["usage"]
+    [rec] = an.requests()
+    # The provider request carries the gateway's span as its parent.
+    _, sent_trace, sent_span, flags = rec["headers"]["traceparent"].split("-")
+    assert (sent_trace, flags) == (trace, "01") and sent_span != parent
+    [span] = col.span(lambda s: s["traceId"] == trace)
+    assert span["service"] == "gw-e2e"
+    assert (span["spanId"], span["parentSpanId"], span["kind"]) == (sent_span, parent, 3)
+    assert span["name"] == "chat claude-sonnet" and span["status"].get("code", 0) == 0
+    a = attrs(span)
+    assert a["gen_ai.operation.name"] == "chat" and a["gen_ai.provider.name"] == "anthropic"
+    assert a["gen_ai.request.model"] == "claude-sonnet" and a["gen_ai.response.model"] == "claude-sonnet-4-5"
+    assert a["gen_ai.usage.input_tokens"] == str(usage["prompt_tokens"])
+    assert a["gen_ai.usage.output_tokens"] == str(usage["completion_tokens"])
+    assert "error.type" not in a and a["llm.attempts"] == "1"
+    assert int(span["endTimeUnixNano"]) >= int(span["startTimeUnixNano"]) > 0
+
+
+def test_a_broken_stream_is_an_error_span_and_b3_joins(traced, oa):
+    e, col = traced
+    trace = "a3ce929d0e0e4736"
+    try:  # the client sees the stream cut
+        e.chat({"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "cut me"}]},
+               {"x-mock-cut-after-events": "1", "x-b3-traceid": trace,
+                "x-b3-spanid": "00f067aa0ba902b7", "x-b3-sampled": "1"})
+    except http_client.IncompleteRead:
+        pass
+    [span] = col.span(lambda s: s["traceId"] == "0" * 16 + trace)
+    a = attrs(span)
+    assert span["status"]["code"] == 2
+    assert a["error.type"] == "incomplete" and a["gen_ai.request.stream"] == "true", a
+    assert a["gen_ai.provider.name"] == "openai" and a["gen_ai.request.model"] == "gpt-4o-mini"
+
+
+def test_a_failover_is_one_span_with_two_attempts(mocks):
+    col = Collector()
+    oa, an = Mock("fo-trace-openai"), Mock("fo-trace-anthropic")
+    e = Envoy(config_file=ROOT / "envoy-config" / "failover.yaml", ports={18081: oa, 18082: an},
+              edit=with_collector(col, {"cluster": "otel", "flush_ms": 200}), name="observability-failover")
+    try:
+        oa.faults([{"status": 503}])
+        status, h, _ = e.chat({"model": "smart-failover", "messages": [{"role": "user", "content": "hi"}]})
+        assert status == 200 and h["x-envoy-attempt-count"] == "2"
+        [span] = col.span(lambda s: True)
+        a = attrs(span)
+        assert a["llm.attempts"] == "2" and a["gen_ai.provider.name"] == "anthropic"
+        assert a["gen_ai.response.model"] == "claude-sonnet-4-5" and "error.type" not in a
+        # both attempts carried the same trace context
+        [first] = oa.requests()
+        [second] = an.requests()
+        assert first["headers"]["traceparent"] == second["headers"]["traceparent"]
+        assert second["headers"]["traceparent"].split("-")[2] == span["spanId"]
+    finally:
+        e.stop()
+        oa.stop()
+        an.stop()
+        col.stop()
+
+
+def test_a_hanging_collector_drops_spans_and_costs_requests_nothing(mocks, oa):
+    """Behaviour only (no timing): every request is answered while the collector holds
+    each export call past its timeout; the spans are dropped and counted."""
+    col = Collector(hang=3.0)
+    cfg = demo_plugin_config()
+    cfg["traces"] = {"cluster": "otel", "flush_ms": 100, "timeout_ms": 200, "max_queue": 4}
+    e = Envoy(mocks, plugin_config=cfg, name="observability-hang", edit=with_collector(col), concurrency=1)
+    try:
+        for _ in range(10):
+            assert chat(e, "gpt-4o-mini")[0] == 200
+        deadline = time.time() + 10
+        dropped = 0
+        while time.time() < deadline:
+            dropped = value(prometheus(e), "llmgw_trace_spans_dropped_total")
+            if dropped >= 10:
+                break
+            time.sleep(0.2)
+        assert dropped == 10, dropped
+        assert col.calls >= 1
+    finally:
+        e.stop()
+        col.stop()
