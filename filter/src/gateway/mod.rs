@@ -18,8 +18,8 @@ mod redact;
 mod request;
 mod response;
 mod retry_after;
-mod stored_responses;
 mod spans;
+mod stored_responses;
 mod usage_api;
 
 use crate::config::Role;

@@ -12,18 +12,22 @@ use crate::usage::metrics::{self, Labels};
 /// `gen_ai.operation.name` of an endpoint.
 pub fn operation(e: Endpoint) -> &'static str {
     match e {
-        Endpoint::Chat | Endpoint::Messages => "chat",
+        Endpoint::Chat | Endpoint::Messages | Endpoint::Responses => "chat",
         Endpoint::Embeddings => "embeddings",
+        // Not a GenAI operation of the conventions: its own value, never mixed with chat.
+        Endpoint::CountTokens => "count_tokens",
     }
 }
 
 /// The endpoint a client asked for, as a label: its path when the gateway serves it,
 /// `other` for anything else (a client-chosen path must not become a series).
 pub fn endpoint_label(path: &str) -> &'static str {
-    const KNOWN: [&str; 5] = [
+    const KNOWN: [&str; 7] = [
         "/v1/chat/completions",
         "/v1/embeddings",
         "/v1/messages",
+        "/v1/messages/count_tokens",
+        "/v1/responses",
         "/v1/models",
         "/v1/usage",
     ];
@@ -32,6 +36,9 @@ pub fn endpoint_label(path: &str) -> &'static str {
     }
     if path.starts_with("/v1/messages/") {
         return "/v1/messages";
+    }
+    if path.starts_with("/v1/responses/") {
+        return "/v1/responses";
     }
     if path.starts_with("/v1/models/") {
         return "/v1/models";
@@ -114,7 +121,12 @@ mod tests {
             endpoint_label("/v1/chat/completions"),
             "/v1/chat/completions"
         );
-        assert_eq!(endpoint_label("/v1/messages/count_tokens"), "/v1/messages");
+        assert_eq!(
+            endpoint_label("/v1/messages/count_tokens"),
+            "/v1/messages/count_tokens"
+        );
+        assert_eq!(endpoint_label("/v1/messages/batches"), "/v1/messages");
+        assert_eq!(endpoint_label("/v1/responses/resp_1"), "/v1/responses");
         assert_eq!(endpoint_label("/v1/models/gpt-4.1"), "/v1/models");
         assert_eq!(endpoint_label("/v1/anything/else"), "other");
         assert_eq!(endpoint_label("/llm/dashboard"), "/llm");

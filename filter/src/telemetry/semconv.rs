@@ -6,7 +6,7 @@ use crate::config::{Preset, Provider, ProviderKind};
 /// OpenAI-compatible services without one keep their preset's name.
 pub fn provider_name(p: &Provider) -> &'static str {
     match &p.kind {
-        ProviderKind::OpenAi => match p.preset {
+        ProviderKind::OpenAi(_) => match p.preset {
             None | Some(Preset::OpenAi) => "openai",
             Some(Preset::Mistral) => "mistral_ai",
             Some(Preset::Groq) => "groq",
@@ -16,7 +16,7 @@ pub fn provider_name(p: &Provider) -> &'static str {
             Some(Preset::Ollama) => "ollama",
         },
         ProviderKind::Anthropic(_) => "anthropic",
-        ProviderKind::Gemini => "gcp.gemini",
+        ProviderKind::Gemini(_) => "gcp.gemini",
         ProviderKind::Vertex(_) | ProviderKind::VertexAnthropic(_) => "gcp.vertex_ai",
         ProviderKind::Azure(_) => "azure.ai.openai",
         ProviderKind::Bedrock(_) => "aws.bedrock",
