@@ -38,8 +38,9 @@ setup() {
 }
 
 # Debian packages the packaging tests use: binaryen (wasm-opt), buildah and skopeo (OCI
-# images without a daemon), docker-registry (a real registry on loopback).
-SYSTEM_PACKAGES="binaryen buildah skopeo docker-registry"
+# images without a daemon), docker-registry (a real registry on loopback); redis-server
+# (fleet mode's store, started on loopback by its tests and by `demo fleet`).
+SYSTEM_PACKAGES="binaryen buildah skopeo docker-registry redis-server"
 setup_system() {
   local missing="" p
   for p in $SYSTEM_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
@@ -61,6 +62,8 @@ build() {
   cargo build --release --target wasm32-wasip1 -p llm-gateway --features tiktoken --target-dir target/tiktoken
   cp target/tiktoken/wasm32-wasip1/release/llm_gateway.wasm target/wasm32-wasip1/release/llm_gateway_tiktoken.wasm
   cargo build --release -p mock-provider
+  # Fleet mode's store adapter (HTTP from Envoy → Redis scripts).
+  cargo build --release -p llm-store
   ls -l "$WASM" >&2
 }
 

@@ -18,6 +18,7 @@ pub mod background;
 pub mod codec;
 pub mod config;
 pub mod error;
+pub mod fleet;
 pub mod gateway;
 pub mod headers;
 pub mod host;

@@ -7,6 +7,7 @@ mod build_provider;
 mod cluster;
 mod document;
 mod error;
+pub mod fleet;
 pub mod forward;
 mod google;
 mod health;

@@ -47,6 +47,8 @@ pub(super) enum State {
     /// A local reply was sent.
     Replied,
     Forwarded(Box<Flight>),
+    /// Fleet mode: rewritten and paused until the store admits it (`fleet_admit`).
+    Admitting(Box<Flight>),
     /// The request is over (`on_log`); a forwarded one was accounted.
     Done,
 }

@@ -6,6 +6,7 @@ mod account;
 mod attempt;
 mod charge;
 mod exchange;
+mod fleet_admit;
 mod flight;
 mod inbound;
 mod models_api;

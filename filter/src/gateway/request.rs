@@ -4,7 +4,7 @@
 use super::exchange::{Action, Exchange, State};
 use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
-use super::{access, models_api, usage_api};
+use super::{access, fleet_admit, models_api, usage_api};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
@@ -163,6 +163,17 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     let raw = host.request_body(size);
     match forward(x, host, endpoint, size, &raw) {
         Ok(flight) => {
+            // Fleet mode: held until the store's answer (`fleet_admit`).
+            if flight
+                .bill
+                .admission
+                .fleet
+                .as_ref()
+                .is_some_and(|f| f.pending())
+            {
+                x.state = State::Admitting(Box::new(flight));
+                return Action::Pause;
+            }
             x.state = State::Forwarded(Box::new(flight));
             Action::Continue
         }
@@ -328,15 +339,25 @@ fn forward(
     let (up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
     unhonoured_policy(&x.cfg, provider, &unhonoured)?;
     let (estimate, completion_reserve) = req.estimate(raw, x.cfg.token_estimator);
-    let admission = access::admit(
-        &x.cfg,
-        x.caller,
-        x.start_ms,
-        host,
-        req.model(),
-        &target,
-        estimate + completion_reserve,
-    )?;
+    let admission = match &x.cfg.fleet {
+        Some(fleet) => fleet_admit::start(
+            x,
+            host,
+            fleet,
+            req.model(),
+            &target,
+            estimate + completion_reserve,
+        )?,
+        None => access::admit(
+            &x.cfg,
+            x.caller,
+            x.start_ms,
+            host,
+            req.model(),
+            &target,
+            estimate + completion_reserve,
+        )?,
+    };
 
     apply(
         host,

@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::fleet::outbox::Outbox;
 use crate::host::Host;
 use crate::usage::batch::{Pending, Usage};
 use crate::usage::metrics::{NameCache, Names};
@@ -20,6 +21,8 @@ pub struct Worker {
     pending: RefCell<Pending>,
     /// Metric names per label set, with the host's histogram ids.
     names: RefCell<NameCache>,
+    /// Fleet mode: reconciliations and spend for the store, sent by the reporting job.
+    fleet: Rc<RefCell<Outbox>>,
 }
 
 impl Worker {
@@ -30,6 +33,11 @@ impl Worker {
             // Unreachable (borrows never overlap); a name built afresh is still correct.
             Err(_) => Rc::new(Names::new(model, provider, response_model, key)),
         }
+    }
+
+    /// The fleet outbox (shared with the reporting job).
+    pub fn fleet_outbox(&self) -> Rc<RefCell<Outbox>> {
+        self.fleet.clone()
     }
 
     /// One request's usage into the batch.

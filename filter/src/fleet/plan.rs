@@ -1,0 +1,100 @@
+//! What one request asks the store to check and reserve: the caller's rate window and
+//! budgets (key, team), and every model limit on the upstream model it reaches. The
+//! same checks as the local admission (`gateway/access.rs`), as data.
+
+use super::dates;
+use super::wire::{rate_key, spend_key, AdmitRequest, BudgetCheck, RateCheck};
+use crate::config::access::{Budget, Period};
+use crate::config::{Config, Target};
+use crate::limits::rate::{self, Limits};
+
+/// A budget as the store checks it, and how to name it in a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetOf {
+    pub team: bool,
+    pub budget: Budget,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub request: AdmitRequest,
+    /// The limits of each entry of `request.rates`, for `x-ratelimit-*` headers.
+    pub limits: Vec<Limits>,
+    pub budgets: Vec<BudgetOf>,
+    /// The minute the windows belong to.
+    pub window: u64,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.request.rates.is_empty() && self.request.budgets.is_empty()
+    }
+}
+
+pub fn period_tag(p: Period) -> &'static str {
+    match p {
+        Period::Day => "day",
+        Period::Month => "month",
+    }
+}
+
+/// The checks for `caller` reaching `target` with `estimate` tokens, at `now_ms`.
+pub fn plan(
+    cfg: &Config,
+    caller: Option<usize>,
+    target: &Target,
+    estimate: u64,
+    now_ms: u64,
+) -> Plan {
+    let window = rate::window_id(now_ms);
+    let mut p = Plan {
+        window,
+        ..Plan::default()
+    };
+    let access = cfg.access.as_ref();
+    let key = access.and_then(|a| caller.and_then(|i| a.key(i)).map(|k| (a, k)));
+    if let Some((access, k)) = key {
+        let mut budget = |scope: &str, name: &str, b: Budget, team: bool| {
+            p.request.budgets.push(BudgetCheck {
+                key: spend_key(
+                    period_tag(b.period),
+                    &dates::of(b.period, now_ms),
+                    scope,
+                    name,
+                ),
+                limit_nano_usd: b.nano_usd,
+            });
+            p.budgets.push(BudgetOf { team, budget: b });
+        };
+        if let Some(b) = k.budget {
+            budget("key", &k.name, b, false);
+        }
+        if let Some(team) = access.team_of(k) {
+            if let Some(b) = team.budget {
+                budget("team", &team.name, b, true);
+            }
+        }
+        if k.rpm.is_some() || k.tpm.is_some() {
+            p.request.rates.push(RateCheck {
+                key: rate_key(window, "key", &k.name),
+                rpm: k.rpm,
+                tpm: k.tpm,
+                tokens: estimate,
+            });
+            p.limits.push(Limits {
+                rpm: k.rpm,
+                tpm: k.tpm,
+            });
+        }
+    }
+    for limit in cfg.model_limits.covering(target.provider, &target.model) {
+        p.request.rates.push(RateCheck {
+            key: rate_key(window, "limit", &limit.key),
+            rpm: limit.limits.rpm,
+            tpm: limit.limits.tpm,
+            tokens: estimate,
+        });
+        p.limits.push(limit.limits);
+    }
+    p
+}

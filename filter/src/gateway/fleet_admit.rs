@@ -1,0 +1,293 @@
+//! Fleet mode in the request flow: admission is one call to the store, made once the
+//! request is rewritten (the request waits, paused, for the answer); reconciliation and
+//! spend go to the worker's outbox when the request ends. The store unreachable, slow
+//! (`fleet.timeout_ms`) or answering nonsense: the failure policy decides, and
+//! `llmgw.store_degraded_total` counts the decision.
+
+use super::access::{self, Admission};
+use super::exchange::{Exchange, State};
+use super::flight::Flight;
+use crate::background::{Answer, Call};
+use crate::config::fleet::{FailurePolicy, Fleet};
+use crate::config::{Config, Target};
+use crate::error::GatewayError;
+use crate::fleet::plan::{self, Plan};
+use crate::fleet::wire::{self, AdmitAnswer, Reason, Spend};
+use crate::host::Host;
+use crate::limits::rate;
+use crate::state::periods::Totals;
+use crate::state::Worker;
+use crate::usage::metrics;
+
+pub const DEGRADED: &str = "llmgw.store_degraded_total";
+
+/// What the store was asked to reserve for this request.
+#[derive(Debug, Clone)]
+pub struct Reserved {
+    plan: Plan,
+    /// Tokens reserved in each window.
+    estimate: u64,
+    /// The admission call in flight.
+    pending: Option<u32>,
+    /// The store holds the reservation (reconcile it there).
+    held: bool,
+}
+
+impl Reserved {
+    pub fn pending(&self) -> bool {
+        self.pending.is_some()
+    }
+}
+
+/// Start the fleet admission. The allow-list is checked here (it is configuration);
+/// a request with nothing to count fleet-wide makes no call.
+pub fn start(
+    x: &Exchange,
+    host: &mut dyn Host,
+    fleet: &Fleet,
+    model: &str,
+    target: &Target,
+    estimate: u64,
+) -> Result<Admission, GatewayError> {
+    access::check_models(&x.cfg, x.caller, host, model)?;
+    let plan = plan::plan(&x.cfg, x.caller, target, estimate, x.start_ms);
+    if plan.is_empty() {
+        return Ok(Admission::default());
+    }
+    let body = serde_json::to_vec(&plan.request)
+        .map_err(|e| GatewayError::internal(format!("fleet admission: {e}")))?;
+    let headers = [
+        (":method", "POST"),
+        (":path", wire::ADMIT_PATH),
+        (":authority", fleet.authority.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let token = host.dispatch_call(&Call {
+        cluster: &fleet.cluster,
+        headers: &headers,
+        body: &body,
+        timeout_ms: fleet.timeout_ms,
+    });
+    let reserved = Reserved {
+        plan,
+        estimate,
+        pending: token,
+        held: false,
+    };
+    match token {
+        Some(_) => Ok(Admission {
+            fleet: Some(reserved),
+            ..Admission::default()
+        }),
+        None => degraded(x, host, fleet, model, target, estimate, "not_started"),
+    }
+}
+
+/// The store is out of reach: the policy decides.
+fn degraded(
+    x: &Exchange,
+    host: &mut dyn Host,
+    fleet: &Fleet,
+    model: &str,
+    target: &Target,
+    estimate: u64,
+    why: &str,
+) -> Result<Admission, GatewayError> {
+    let policy = match fleet.failure {
+        FailurePolicy::FailOpen => "fail_open",
+        FailurePolicy::FailClosed => "fail_closed",
+    };
+    host.counter_add(&metrics::name(DEGRADED, &[(metrics::REASON, policy)]), 1);
+    log::warn!("llm-gateway: fleet store unavailable ({why}): {policy}");
+    match fleet.failure {
+        FailurePolicy::FailOpen => {
+            access::admit(&x.cfg, x.caller, x.start_ms, host, model, target, estimate)
+        }
+        FailurePolicy::FailClosed => {
+            let mut e = GatewayError::upstream(
+                503,
+                "api_error",
+                "The gateway's limit store is unavailable; try again shortly",
+            );
+            e.code = Some("store_unavailable");
+            Err(e.with_retry_after(Some(1)))
+        }
+    }
+}
+
+enum Outcome {
+    Admitted(Vec<wire::Counts>),
+    Refused(GatewayError, &'static str),
+    Failed(&'static str),
+}
+
+fn outcome(plan: &Plan, answer: Answer, now: u64) -> Outcome {
+    let body = match answer {
+        Answer::Reply {
+            status: 200, body, ..
+        } => body,
+        Answer::Reply { .. } => return Outcome::Failed("status"),
+        Answer::Failed => return Outcome::Failed("unreachable"),
+    };
+    let Ok(a) = serde_json::from_slice::<AdmitAnswer>(&body) else {
+        return Outcome::Failed("bad_answer");
+    };
+    if a.admitted {
+        return Outcome::Admitted(a.rates);
+    }
+    let Some(refused) = a.refused else {
+        return Outcome::Failed("bad_answer");
+    };
+    match refused.reason {
+        Reason::Budget => match plan.budgets.get(refused.index) {
+            Some(b) => Outcome::Refused(access::budget_error(b.team, b.budget, now), "budget"),
+            None => Outcome::Failed("bad_answer"),
+        },
+        reason => {
+            let Some(limits) = plan.limits.get(refused.index) else {
+                return Outcome::Failed("bad_answer");
+            };
+            let counts = a.rates.get(refused.index).copied().unwrap_or_default();
+            let status = status(plan, *limits, counts, now);
+            let refusal = if reason == Reason::Rpm {
+                rate::Refusal::Requests
+            } else {
+                rate::Refusal::Tokens
+            };
+            let (e, why) = access::rate_error(refusal, &status);
+            Outcome::Refused(e, why)
+        }
+    }
+}
+
+fn status(plan: &Plan, limits: rate::Limits, counts: wire::Counts, now: u64) -> rate::Status {
+    rate::Status {
+        limits,
+        window: rate::Window {
+            id: plan.window,
+            requests: counts.requests,
+            tokens: counts.tokens,
+        },
+        reset_ms: rate::reset_ms(now),
+    }
+}
+
+impl Exchange {
+    /// The answer to a call this request made: only the fleet admission makes one.
+    pub fn on_call_answer(&mut self, host: &mut dyn Host, token: u32, answer: Answer) {
+        let State::Admitting(mut flight) = std::mem::replace(&mut self.state, State::Done) else {
+            return;
+        };
+        let (Some(fleet), Some(reserved)) =
+            (self.cfg.fleet.clone(), flight.bill.admission.fleet.take())
+        else {
+            return;
+        };
+        if reserved.pending != Some(token) {
+            flight.bill.admission.fleet = Some(reserved);
+            self.state = State::Admitting(flight);
+            return;
+        }
+        let now = self.start_ms;
+        let key = access::key_name(&self.cfg, self.caller).map(str::to_string);
+        match outcome(&reserved.plan, answer, now) {
+            Outcome::Admitted(counts) => {
+                flight.bill.admission.status = reserved.plan.limits.first().map(|l| {
+                    status(
+                        &reserved.plan,
+                        *l,
+                        counts.first().copied().unwrap_or_default(),
+                        now,
+                    )
+                });
+                flight.bill.admission.fleet = Some(Reserved {
+                    pending: None,
+                    held: true,
+                    ..reserved
+                });
+                self.forward_admitted(host, flight);
+            }
+            Outcome::Refused(e, reason) => {
+                access::refusal(host, reason, key.as_deref());
+                self.reply_error(host, &e);
+            }
+            Outcome::Failed(why) => {
+                let model = flight.ask.model.clone();
+                let target = flight.route.target.clone();
+                match degraded(self, host, &fleet, &model, &target, reserved.estimate, why) {
+                    Ok(admission) => {
+                        flight.bill.admission = admission;
+                        self.forward_admitted(host, flight);
+                    }
+                    Err(e) => {
+                        self.reply_error(host, &e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn forward_admitted(&mut self, host: &mut dyn Host, flight: Box<Flight>) {
+        self.state = State::Forwarded(flight);
+        host.resume_request();
+    }
+}
+
+/// A request that ended: its reconciliation and spend, for the store.
+pub fn account(
+    cfg: &Config,
+    worker: &Worker,
+    caller: Option<usize>,
+    flight: &Flight,
+    actual_tokens: Option<u64>,
+    delta: &Totals,
+    now: u64,
+) {
+    if cfg.fleet.is_none() {
+        return;
+    }
+    let outbox = worker.fleet_outbox();
+    let Ok(mut outbox) = outbox.try_borrow_mut() else {
+        return;
+    };
+    if let (Some(r), Some(actual)) = (&flight.bill.admission.fleet, actual_tokens) {
+        if r.held {
+            let d = i64::try_from(actual).unwrap_or(i64::MAX)
+                - i64::try_from(r.estimate).unwrap_or(i64::MAX);
+            for check in &r.plan.request.rates {
+                outbox.add_rate(check.key.clone(), 0, d);
+            }
+        }
+    }
+    let spend = Spend {
+        requests: delta.requests,
+        prompt_tokens: delta.prompt_tokens,
+        completion_tokens: delta.completion_tokens,
+        cost_nano_usd: delta.cost_nano_usd,
+        errors: delta.errors,
+    };
+    let Some(access_cfg) = &cfg.access else {
+        return;
+    };
+    let mut add = |scope: &str, name: &str| {
+        for p in [
+            crate::config::access::Period::Day,
+            crate::config::access::Period::Month,
+        ] {
+            let key = wire::spend_key(
+                plan::period_tag(p),
+                &crate::fleet::dates::of(p, now),
+                scope,
+                name,
+            );
+            outbox.add_spend(key, &spend);
+        }
+    };
+    if let Some(k) = caller.and_then(|i| access_cfg.key(i)) {
+        add("key", &k.name);
+        if let Some(team) = access_cfg.team_of(k) {
+            add("team", &team.name);
+        }
+    }
+    add("model", &flight.ask.model);
+}
