@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from fleet_harness import Redis, Store
-from harness import Envoy, Mock
+from harness import Envoy, Mock, http
 
 KEYS = {name: f"sk-fleet-{name}-secret" for name in
         ("rpm", "tpm", "blue1", "blue2", "exact", "lim", "admin")}
@@ -213,6 +213,41 @@ def test_ledger_equals_what_the_mock_served(fleet):
         assert row["completion_tokens"] == completion
         assert row["cost_nano_usd"] == (prompt + completion) * 100_000_000
         assert row["errors"] == 0
+
+
+def usage(e):
+    status, _, body = http("GET", e.base + "/v1/usage",
+                           headers={"authorization": f"Bearer {KEYS['admin']}"})
+    assert status == 200, body
+    return json.loads(body)
+
+
+def test_usage_is_fleet_wide_and_survives_restarts(fleet):
+    a, b = fleet["a"], fleet["b"]
+    before = usage(a)["keys"]["exact"]
+    assert before["month"]["requests"] >= 24  # the ledger test's
+    assert chat(a, "exact")[0] == 200 and chat(b, "exact")[0] == 200
+    settle()
+    seen_a, seen_b = usage(a), usage(b)
+    # Both replicas report the fleet's figures, in local mode's shape.
+    assert seen_a == seen_b
+    assert seen_a["keys"]["exact"]["month"]["requests"] == before["month"]["requests"] + 2
+    assert seen_a["keys"]["blue1"]["team"] == "blue"
+    assert seen_a["teams"]["blue"]["day"]["cost_usd"] >= TEAM_BUDGET
+    # Restart one Envoy, then both: spend and budgets stay.
+    a.stop()
+    fleet["a"] = a = start_envoy(fleet["mock"], fleet["store"], "fleet-a2")
+    assert usage(a) == seen_a
+    a.stop()
+    b.stop()
+    fleet["a"] = a = start_envoy(fleet["mock"], fleet["store"], "fleet-a3")
+    fleet["b"] = b = start_envoy(fleet["mock"], fleet["store"], "fleet-b3")
+    assert usage(a) == seen_a and usage(b) == seen_a
+    status, _, body = chat(b, "blue2")
+    assert status == 429 and body["error"]["code"] == "budget_exceeded", body
+    # A non-admin key reads nothing.
+    status, _, _ = http("GET", a.base + "/v1/usage", headers={"authorization": f"Bearer {KEYS['exact']}"})
+    assert status == 403
 
 
 def test_store_down_gets_the_policy_and_recovers(fleet):

@@ -7,6 +7,7 @@ use super::wire::{rate_key, spend_key, AdmitRequest, BudgetCheck, RateCheck};
 use crate::config::access::{Budget, Period};
 use crate::config::{Config, Target};
 use crate::limits::rate::{self, Limits};
+use crate::state::periods::Scope;
 
 /// A budget as the store checks it, and how to name it in a refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,11 @@ pub fn period_tag(p: Period) -> &'static str {
     }
 }
 
+/// The store's spend row of `name` for the period of `p` holding `now_ms`.
+pub fn spend_of(scope: Scope, name: &str, p: Period, now_ms: u64) -> String {
+    spend_key(period_tag(p), &dates::of(p, now_ms), scope.tag(), name)
+}
+
 /// The checks for `caller` reaching `target` with `estimate` tokens, at `now_ms`.
 pub fn plan(
     cfg: &Config,
@@ -54,24 +60,19 @@ pub fn plan(
     let access = cfg.access.as_ref();
     let key = access.and_then(|a| caller.and_then(|i| a.key(i)).map(|k| (a, k)));
     if let Some((access, k)) = key {
-        let mut budget = |scope: &str, name: &str, b: Budget, team: bool| {
+        let mut budget = |scope: Scope, name: &str, b: Budget, team: bool| {
             p.request.budgets.push(BudgetCheck {
-                key: spend_key(
-                    period_tag(b.period),
-                    &dates::of(b.period, now_ms),
-                    scope,
-                    name,
-                ),
+                key: spend_of(scope, name, b.period, now_ms),
                 limit_nano_usd: b.nano_usd,
             });
             p.budgets.push(BudgetOf { team, budget: b });
         };
         if let Some(b) = k.budget {
-            budget("key", &k.name, b, false);
+            budget(Scope::Key, &k.name, b, false);
         }
         if let Some(team) = access.team_of(k) {
             if let Some(b) = team.budget {
-                budget("team", &team.name, b, true);
+                budget(Scope::Team, &team.name, b, true);
             }
         }
         if k.rpm.is_some() || k.tpm.is_some() {

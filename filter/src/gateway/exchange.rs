@@ -49,6 +49,11 @@ pub(super) enum State {
     Forwarded(Box<Flight>),
     /// Fleet mode: rewritten and paused until the store admits it (`fleet_admit`).
     Admitting(Box<Flight>),
+    /// Fleet mode: `GET /v1/usage` waits for the store's totals (`fleet_usage`).
+    Reporting {
+        token: u32,
+        now: u64,
+    },
     /// The request is over (`on_log`); a forwarded one was accounted.
     Done,
 }

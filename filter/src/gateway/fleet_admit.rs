@@ -8,6 +8,7 @@ use super::access::{self, Admission};
 use super::exchange::{Exchange, State};
 use super::flight::Flight;
 use crate::background::{Answer, Call};
+use crate::config::access::Period;
 use crate::config::fleet::{FailurePolicy, Fleet};
 use crate::config::{Config, Target};
 use crate::error::GatewayError;
@@ -15,7 +16,7 @@ use crate::fleet::plan::{self, Plan};
 use crate::fleet::wire::{self, AdmitAnswer, Reason, Spend};
 use crate::host::Host;
 use crate::limits::rate;
-use crate::state::periods::Totals;
+use crate::state::periods::{Scope, Totals};
 use crate::state::Worker;
 use crate::usage::metrics;
 
@@ -103,16 +104,19 @@ fn degraded(
         FailurePolicy::FailOpen => {
             access::admit(&x.cfg, x.caller, x.start_ms, host, model, target, estimate)
         }
-        FailurePolicy::FailClosed => {
-            let mut e = GatewayError::upstream(
-                503,
-                "api_error",
-                "The gateway's limit store is unavailable; try again shortly",
-            );
-            e.code = Some("store_unavailable");
-            Err(e.with_retry_after(Some(1)))
-        }
+        FailurePolicy::FailClosed => Err(store_unavailable()),
     }
+}
+
+/// 503: the store is out of reach (fail_closed, or a report only the store can give).
+pub(super) fn store_unavailable() -> GatewayError {
+    let mut e = GatewayError::upstream(
+        503,
+        "api_error",
+        "The gateway's limit store is unavailable; try again shortly",
+    );
+    e.code = Some("store_unavailable");
+    e.with_retry_after(Some(1))
 }
 
 enum Outcome {
@@ -175,9 +179,22 @@ fn status(plan: &Plan, limits: rate::Limits, counts: wire::Counts, now: u64) -> 
 impl Exchange {
     /// The answer to a call this request made: only the fleet admission makes one.
     pub fn on_call_answer(&mut self, host: &mut dyn Host, token: u32, answer: Answer) {
-        let State::Admitting(mut flight) = std::mem::replace(&mut self.state, State::Done) else {
-            return;
-        };
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Admitting(flight) => self.admission_answer(host, token, answer, flight),
+            State::Reporting { token: t, now } if t == token => {
+                super::fleet_usage::answer(self, host, answer, now);
+            }
+            other => self.state = other,
+        }
+    }
+
+    fn admission_answer(
+        &mut self,
+        host: &mut dyn Host,
+        token: u32,
+        answer: Answer,
+        mut flight: Box<Flight>,
+    ) {
         let (Some(fleet), Some(reserved)) =
             (self.cfg.fleet.clone(), flight.bill.admission.fleet.take())
         else {
@@ -269,25 +286,16 @@ pub fn account(
     let Some(access_cfg) = &cfg.access else {
         return;
     };
-    let mut add = |scope: &str, name: &str| {
-        for p in [
-            crate::config::access::Period::Day,
-            crate::config::access::Period::Month,
-        ] {
-            let key = wire::spend_key(
-                plan::period_tag(p),
-                &crate::fleet::dates::of(p, now),
-                scope,
-                name,
-            );
-            outbox.add_spend(key, &spend);
+    let mut add = |scope: Scope, name: &str| {
+        for p in [Period::Day, Period::Month] {
+            outbox.add_spend(plan::spend_of(scope, name, p, now), &spend);
         }
     };
     if let Some(k) = caller.and_then(|i| access_cfg.key(i)) {
-        add("key", &k.name);
+        add(Scope::Key, &k.name);
         if let Some(team) = access_cfg.team_of(k) {
-            add("team", &team.name);
+            add(Scope::Team, &team.name);
         }
     }
-    add("model", &flight.ask.model);
+    add(Scope::Model, &flight.ask.model);
 }

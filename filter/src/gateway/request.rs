@@ -4,7 +4,7 @@
 use super::exchange::{Action, Exchange, State};
 use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
-use super::{access, fleet_admit, models_api, usage_api};
+use super::{access, fleet_admit, fleet_usage, models_api, usage_api};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
@@ -107,6 +107,9 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         USAGE_PATH => {
             if method != "GET" {
                 return x.reply_error(host, &GatewayError::method_not_allowed(&method));
+            }
+            if let Some(fleet) = x.cfg.fleet.clone() {
+                return fleet_usage::start(x, host, &fleet);
             }
             match usage_api::render(x, host) {
                 Ok(body) => {
