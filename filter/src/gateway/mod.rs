@@ -91,6 +91,8 @@ mod tests_endings;
 #[cfg(test)]
 mod tests_family;
 #[cfg(test)]
+mod tests_fleet;
+#[cfg(test)]
 mod tests_forward;
 #[cfg(test)]
 mod tests_json;
