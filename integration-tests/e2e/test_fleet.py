@@ -6,6 +6,7 @@ configured policy without hanging anything."""
 import datetime
 import hashlib
 import json
+import os
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import openai
 import pytest
 
-from fleet_harness import Redis, Store
+from fleet_harness import STORE, Redis, Store
 from harness import Envoy, Mock, http
 
 KEYS = {name: f"sk-fleet-{name}-secret" for name in
@@ -248,6 +249,48 @@ def test_usage_is_fleet_wide_and_survives_restarts(fleet):
     # A non-admin key reads nothing.
     status, _, _ = http("GET", a.base + "/v1/usage", headers={"authorization": f"Bearer {KEYS['exact']}"})
     assert status == 403
+
+
+def key_cli(fleet, *args):
+    """llm-store's key command against the test's Redis."""
+    out = subprocess.run([str(STORE), "key", *args, "--redis", f"redis://127.0.0.1:{fleet['redis'].port}/"],
+                         capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_runtime_keys_added_and_revoked_on_both_replicas(fleet):
+    a, b = fleet["a"], fleet["b"]
+    runtime = "sk-runtime-" + os.urandom(8).hex()
+    other = "sk-runtime-" + os.urandom(8).hex()
+
+    def call(e, key):
+        body = {"model": "m", "messages": [{"role": "user", "content": "runtime"}], "max_tokens": MAX_TOKENS}
+        status, _, raw = e.chat(body, {"authorization": f"Bearer {key}"})
+        return status, json.loads(raw)
+
+    assert call(a, runtime)[0] == 401 and call(b, runtime)[0] == 401
+    fresh_window()
+    key_cli(fleet, "add", "--name", "rt", "--key", runtime, "--rpm", "3", "--models", "m")
+    key_cli(fleet, "add", "--name", "rt-other", "--key", other, "--models", "not-m")
+    assert "rt" in key_cli(fleet, "list")
+    # Every admission reads the store: effective at once, fleet-wide, with its own limit.
+    statuses = [call(e, runtime)[0] for e in (a, b, a, b)]
+    assert statuses == [200, 200, 200, 429], statuses
+    status, body = call(b, other)
+    assert status == 403 and body["error"]["code"] == "model_not_allowed", body
+    key_cli(fleet, "revoke", "--key", runtime)
+    status, body = call(a, runtime)
+    assert status == 401 and body["error"]["code"] == "invalid_api_key", body
+    assert call(b, runtime)[0] == 401
+    # Its spend is in the ledger under its name; the key itself is stored nowhere.
+    settle()
+    day = fleet["store"].spend([f"spend:day:{today()}:key:rt"])[0]
+    assert day["requests"] == 3
+    assert not redis_cli(fleet["redis"], "--scan", "--pattern", f"*{runtime}*")
+    # Runtime keys serve model calls only.
+    status, _, _ = http("GET", a.base + "/v1/models", headers={"authorization": f"Bearer {other}"})
+    assert status == 401
 
 
 def test_store_down_gets_the_policy_and_recovers(fleet):

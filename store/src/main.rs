@@ -3,8 +3,11 @@
 //! (`scripts`). Stateless: run one next to each Envoy or a few behind a Service.
 //!
 //! `llm-store --listen 127.0.0.1:18090 --redis redis://127.0.0.1:6379/ [--prefix '{llmgw}:']`
+//! `llm-store key add|revoke|list …`: runtime keys (`cli_keys`).
 
+mod cli_keys;
 mod http;
+mod keys;
 mod scripts;
 mod store;
 
@@ -56,7 +59,21 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let args = match parse(std::env::args().skip(1)) {
+    let mut argv = std::env::args().skip(1).peekable();
+    if argv.peek().is_some_and(|a| a == "key") {
+        argv.next();
+        return match cli_keys::run(argv).await {
+            Ok(out) => {
+                println!("{out}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("llm-store key: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+    let args = match parse(argv) {
         Ok(a) => a,
         Err(msg) => {
             eprintln!("{msg}");

@@ -1,7 +1,8 @@
 //! The three operations over Redis, from the filter's wire types.
 
 use llm_gateway::fleet::wire::{
-    AdmitAnswer, AdmitRequest, Counts, Reason, Refused, Report, Spend, SpendAnswer, SpendRequest,
+    rate_key, spend_key, AdmitAnswer, AdmitRequest, BudgetCheck, Counts, RateCheck, Reason,
+    Refused, Report, Spend, SpendAnswer, SpendRequest,
 };
 use redis::aio::ConnectionManager;
 use redis::Script;
@@ -64,7 +65,56 @@ impl Store {
         format!("{}{k}", self.prefix)
     }
 
+    /// A request with a runtime key: its record first (unknown, revoked or the model not
+    /// allowed: refused), then its own window and budget join the request's checks.
     pub async fn admit(
+        &self,
+        con: &mut ConnectionManager,
+        req: &AdmitRequest,
+    ) -> Result<AdmitAnswer, Error> {
+        let Some(rk) = &req.runtime_key else {
+            return self.reserve(con, req).await;
+        };
+        let refused = |reason| AdmitAnswer {
+            admitted: false,
+            rates: Vec::new(),
+            refused: Some(Refused { index: 0, reason }),
+            key: None,
+        };
+        let Some(record) = crate::keys::read(con, &self.prefix, &rk.sha256).await? else {
+            return Ok(refused(Reason::Unauthorized));
+        };
+        if !record.models.is_empty() && !record.models.contains(&rk.model) {
+            return Ok(refused(Reason::Model));
+        }
+        let mut with_key = req.clone();
+        if record.rpm.is_some() || record.tpm.is_some() {
+            with_key.rates.insert(
+                0,
+                RateCheck {
+                    key: rate_key(rk.window, "key", &record.name),
+                    rpm: record.rpm,
+                    tpm: record.tpm,
+                    tokens: rk.tokens,
+                },
+            );
+        }
+        if let Some(limit) = record.budget_nano_usd {
+            let (period, date) = match record.budget_period.as_deref() {
+                Some("month") => ("month", rk.month.as_str()),
+                _ => ("day", rk.day.as_str()),
+            };
+            with_key.budgets.push(BudgetCheck {
+                key: spend_key(period, date, "key", &record.name),
+                limit_nano_usd: limit,
+            });
+        }
+        let mut answer = self.reserve(con, &with_key).await?;
+        answer.key = Some(record);
+        Ok(answer)
+    }
+
+    async fn reserve(
         &self,
         con: &mut ConnectionManager,
         req: &AdmitRequest,
@@ -110,6 +160,7 @@ impl Store {
             admitted: admitted == 1,
             rates,
             refused,
+            key: None,
         })
     }
 

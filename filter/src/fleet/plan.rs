@@ -3,7 +3,7 @@
 //! same checks as the local admission (`gateway/access.rs`), as data.
 
 use super::dates;
-use super::wire::{rate_key, spend_key, AdmitRequest, BudgetCheck, RateCheck};
+use super::wire::{rate_key, spend_key, AdmitRequest, BudgetCheck, RateCheck, RuntimeKey};
 use crate::config::access::{Budget, Period};
 use crate::config::{Config, Target};
 use crate::limits::rate::{self, Limits};
@@ -28,7 +28,9 @@ pub struct Plan {
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.request.rates.is_empty() && self.request.budgets.is_empty()
+        self.request.rates.is_empty()
+            && self.request.budgets.is_empty()
+            && self.request.runtime_key.is_none()
     }
 }
 
@@ -48,6 +50,7 @@ pub fn spend_of(scope: Scope, name: &str, p: Period, now_ms: u64) -> String {
 pub fn plan(
     cfg: &Config,
     caller: Option<usize>,
+    runtime_key: Option<(&str, &str)>,
     target: &Target,
     estimate: u64,
     now_ms: u64,
@@ -57,6 +60,15 @@ pub fn plan(
         window,
         ..Plan::default()
     };
+    // (sha256, model): the store adds the key's own window and budget.
+    p.request.runtime_key = runtime_key.map(|(sha256, model)| RuntimeKey {
+        sha256: sha256.to_string(),
+        model: model.to_string(),
+        window,
+        tokens: estimate,
+        day: dates::day(now_ms),
+        month: dates::month(now_ms),
+    });
     let access = cfg.access.as_ref();
     let key = access.and_then(|a| caller.and_then(|i| a.key(i)).map(|k| (a, k)));
     if let Some((access, k)) = key {

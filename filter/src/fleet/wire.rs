@@ -15,6 +15,41 @@ pub const SPEND_PATH: &str = "/v1/spend";
 pub struct AdmitRequest {
     pub rates: Vec<RateCheck>,
     pub budgets: Vec<BudgetCheck>,
+    /// A key the configuration does not know: the store's record decides (`runtime keys`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_key: Option<RuntimeKey>,
+}
+
+/// Who presented an unconfigured key, and what its own window and budget need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeKey {
+    /// Hex SHA-256 of the presented key (the key itself never leaves the filter).
+    pub sha256: String,
+    /// The model as requested, for the key's allow-list.
+    pub model: String,
+    pub window: u64,
+    pub tokens: u64,
+    /// ISO dates of the current day and month, for the key's budget.
+    pub day: String,
+    pub month: String,
+}
+
+/// A runtime key's record, as the store holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub name: String,
+    /// Client-facing models it may use; empty: all.
+    #[serde(default)]
+    pub models: Vec<String>,
+    #[serde(default)]
+    pub rpm: Option<u64>,
+    #[serde(default)]
+    pub tpm: Option<u64>,
+    #[serde(default)]
+    pub budget_nano_usd: Option<u64>,
+    /// `day` or `month`.
+    #[serde(default)]
+    pub budget_period: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +76,10 @@ pub struct AdmitAnswer {
     pub rates: Vec<Counts>,
     #[serde(default)]
     pub refused: Option<Refused>,
+    /// A runtime key's record: its window comes first in `rates`, its budget last in
+    /// the budgets checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyRecord>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +101,10 @@ pub enum Reason {
     Rpm,
     Tpm,
     Budget,
+    /// A runtime key the store does not hold, or revoked.
+    Unauthorized,
+    /// A runtime key whose allow-list lacks the model.
+    Model,
 }
 
 /// What a worker adds after requests ended; applied at most once per `id`.

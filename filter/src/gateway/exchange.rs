@@ -34,6 +34,9 @@ pub struct Exchange {
     pub(super) endpoint: Endpoint,
     /// Bytes of request body Envoy holds for us (the last body callback's size).
     pub(super) body_size: usize,
+    /// Fleet mode: hex SHA-256 of a key the configuration does not list (the store's
+    /// runtime keys decide at admission).
+    pub(super) runtime_key: Option<String>,
 }
 
 pub(super) enum State {
@@ -70,6 +73,7 @@ impl Exchange {
             target: None,
             endpoint: Endpoint::Chat,
             body_size: 0,
+            runtime_key: None,
         }
     }
 

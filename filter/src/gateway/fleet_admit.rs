@@ -8,12 +8,12 @@ use super::access::{self, Admission};
 use super::exchange::{Exchange, State};
 use super::flight::Flight;
 use crate::background::{Answer, Call};
-use crate::config::access::Period;
+use crate::config::access::{Budget, Period};
 use crate::config::fleet::{FailurePolicy, Fleet};
 use crate::config::{Config, Target};
 use crate::error::GatewayError;
 use crate::fleet::plan::{self, Plan};
-use crate::fleet::wire::{self, AdmitAnswer, Reason, Spend};
+use crate::fleet::wire::{self, AdmitAnswer, KeyRecord, Reason, Spend};
 use crate::host::Host;
 use crate::limits::rate;
 use crate::state::periods::{Scope, Totals};
@@ -32,12 +32,35 @@ pub struct Reserved {
     pending: Option<u32>,
     /// The store holds the reservation (reconcile it there).
     held: bool,
+    /// A runtime key's record, from the store's answer.
+    key: Option<KeyRecord>,
 }
 
 impl Reserved {
     pub fn pending(&self) -> bool {
         self.pending.is_some()
     }
+}
+
+/// Fleet mode, a key the configuration does not list, on an endpoint that is admitted:
+/// its hex SHA-256, for the store to look up. Runtime keys serve model calls only (not
+/// `/v1/models` or `/v1/usage`, which are answered without the store).
+pub fn runtime_key(
+    x: &Exchange,
+    authorization: Option<&str>,
+    x_api_key: Option<&str>,
+    path: &str,
+) -> Option<String> {
+    x.cfg.fleet.as_ref()?;
+    super::inbound::Endpoint::from_path(path)?;
+    let key = crate::limits::auth::presented_key(authorization, x_api_key)?;
+    let mut hex = String::with_capacity(64);
+    for b in crate::limits::auth::hash(&key) {
+        for nibble in [b >> 4, b & 15] {
+            hex.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
+    Some(hex)
 }
 
 /// Start the fleet admission. The allow-list is checked here (it is configuration);
@@ -51,29 +74,20 @@ pub fn start(
     estimate: u64,
 ) -> Result<Admission, GatewayError> {
     access::check_models(&x.cfg, x.caller, host, model)?;
-    let plan = plan::plan(&x.cfg, x.caller, target, estimate, x.start_ms);
+    let runtime = x.runtime_key.as_deref().map(|sha| (sha, model));
+    let plan = plan::plan(&x.cfg, x.caller, runtime, target, estimate, x.start_ms);
     if plan.is_empty() {
         return Ok(Admission::default());
     }
     let body = serde_json::to_vec(&plan.request)
         .map_err(|e| GatewayError::internal(format!("fleet admission: {e}")))?;
-    let headers = [
-        (":method", "POST"),
-        (":path", wire::ADMIT_PATH),
-        (":authority", fleet.authority.as_str()),
-        ("content-type", "application/json"),
-    ];
-    let token = host.dispatch_call(&Call {
-        cluster: &fleet.cluster,
-        headers: &headers,
-        body: &body,
-        timeout_ms: fleet.timeout_ms,
-    });
+    let token = call(host, fleet, wire::ADMIT_PATH, &body);
     let reserved = Reserved {
         plan,
         estimate,
         pending: token,
         held: false,
+        key: None,
     };
     match token {
         Some(_) => Ok(Admission {
@@ -82,6 +96,22 @@ pub fn start(
         }),
         None => degraded(x, host, fleet, model, target, estimate, "not_started"),
     }
+}
+
+/// One call to the store from this request (its answer: `Exchange::on_call_answer`).
+pub(super) fn call(host: &mut dyn Host, fleet: &Fleet, path: &str, body: &[u8]) -> Option<u32> {
+    let headers = [
+        (":method", "POST"),
+        (":path", path),
+        (":authority", fleet.authority.as_str()),
+        ("content-type", "application/json"),
+    ];
+    host.dispatch_call(&Call {
+        cluster: &fleet.cluster,
+        headers: &headers,
+        body,
+        timeout_ms: fleet.timeout_ms,
+    })
 }
 
 /// The store is out of reach: the policy decides.
@@ -100,6 +130,10 @@ fn degraded(
     };
     host.counter_add(&metrics::name(DEGRADED, &[(metrics::REASON, policy)]), 1);
     log::warn!("llm-gateway: fleet store unavailable ({why}): {policy}");
+    // Only the store knows a runtime key: without it, it cannot be let in.
+    if x.runtime_key.is_some() {
+        return Err(store_unavailable());
+    }
     match fleet.failure {
         FailurePolicy::FailOpen => {
             access::admit(&x.cfg, x.caller, x.start_ms, host, model, target, estimate)
@@ -120,12 +154,35 @@ pub(super) fn store_unavailable() -> GatewayError {
 }
 
 enum Outcome {
-    Admitted(Vec<wire::Counts>),
+    Admitted(Vec<wire::Counts>, Option<KeyRecord>),
     Refused(GatewayError, &'static str),
     Failed(&'static str),
 }
 
-fn outcome(plan: &Plan, answer: Answer, now: u64) -> Outcome {
+/// The windows of the answer, in its order: a runtime key's own first.
+fn limits(plan: &Plan, key: Option<&KeyRecord>) -> Vec<rate::Limits> {
+    let own = key
+        .filter(|k| k.rpm.is_some() || k.tpm.is_some())
+        .map(|k| rate::Limits {
+            rpm: k.rpm,
+            tpm: k.tpm,
+        });
+    own.into_iter().chain(plan.limits.iter().copied()).collect()
+}
+
+fn key_budget(key: Option<&KeyRecord>) -> Option<Budget> {
+    let k = key?;
+    Some(Budget {
+        nano_usd: k.budget_nano_usd?,
+        period: if k.budget_period.as_deref() == Some("month") {
+            Period::Month
+        } else {
+            Period::Day
+        },
+    })
+}
+
+fn outcome(plan: &Plan, model: &str, answer: Answer, now: u64) -> Outcome {
     let body = match answer {
         Answer::Reply {
             status: 200, body, ..
@@ -137,18 +194,28 @@ fn outcome(plan: &Plan, answer: Answer, now: u64) -> Outcome {
         return Outcome::Failed("bad_answer");
     };
     if a.admitted {
-        return Outcome::Admitted(a.rates);
+        return Outcome::Admitted(a.rates, a.key);
     }
     let Some(refused) = a.refused else {
         return Outcome::Failed("bad_answer");
     };
+    let key = a.key.as_ref();
     match refused.reason {
+        Reason::Unauthorized => Outcome::Refused(GatewayError::unauthorized(), "unauthorized"),
+        Reason::Model => {
+            Outcome::Refused(GatewayError::model_not_allowed(model), "model_not_allowed")
+        }
         Reason::Budget => match plan.budgets.get(refused.index) {
             Some(b) => Outcome::Refused(access::budget_error(b.team, b.budget, now), "budget"),
-            None => Outcome::Failed("bad_answer"),
+            // A runtime key's budget comes last.
+            None => match key_budget(key).filter(|_| refused.index == plan.budgets.len()) {
+                Some(b) => Outcome::Refused(access::budget_error(false, b, now), "budget"),
+                None => Outcome::Failed("bad_answer"),
+            },
         },
         reason => {
-            let Some(limits) = plan.limits.get(refused.index) else {
+            let all = limits(plan, key);
+            let Some(limits) = all.get(refused.index) else {
                 return Outcome::Failed("bad_answer");
             };
             let counts = a.rates.get(refused.index).copied().unwrap_or_default();
@@ -207,19 +274,22 @@ impl Exchange {
         }
         let now = self.start_ms;
         let key = access::key_name(&self.cfg, self.caller).map(str::to_string);
-        match outcome(&reserved.plan, answer, now) {
-            Outcome::Admitted(counts) => {
-                flight.bill.admission.status = reserved.plan.limits.first().map(|l| {
-                    status(
-                        &reserved.plan,
-                        *l,
-                        counts.first().copied().unwrap_or_default(),
-                        now,
-                    )
-                });
+        let model = flight.ask.model.clone();
+        match outcome(&reserved.plan, &model, answer, now) {
+            Outcome::Admitted(counts, key) => {
+                flight.bill.admission.status =
+                    limits(&reserved.plan, key.as_ref()).first().map(|l| {
+                        status(
+                            &reserved.plan,
+                            *l,
+                            counts.first().copied().unwrap_or_default(),
+                            now,
+                        )
+                    });
                 flight.bill.admission.fleet = Some(Reserved {
                     pending: None,
                     held: true,
+                    key,
                     ..reserved
                 });
                 self.forward_admitted(host, flight);
@@ -229,7 +299,6 @@ impl Exchange {
                 self.reply_error(host, &e);
             }
             Outcome::Failed(why) => {
-                let model = flight.ask.model.clone();
                 let target = flight.route.target.clone();
                 match degraded(self, host, &fleet, &model, &target, reserved.estimate, why) {
                     Ok(admission) => {
@@ -274,6 +343,13 @@ pub fn account(
             for check in &r.plan.request.rates {
                 outbox.add_rate(check.key.clone(), 0, d);
             }
+            if let Some(k) = r
+                .key
+                .as_ref()
+                .filter(|k| k.rpm.is_some() || k.tpm.is_some())
+            {
+                outbox.add_rate(wire::rate_key(r.plan.window, "key", &k.name), 0, d);
+            }
         }
     }
     let spend = Spend {
@@ -291,6 +367,15 @@ pub fn account(
             outbox.add_spend(plan::spend_of(scope, name, p, now), &spend);
         }
     };
+    if let Some(k) = flight
+        .bill
+        .admission
+        .fleet
+        .as_ref()
+        .and_then(|r| r.key.as_ref())
+    {
+        add(Scope::Key, &k.name);
+    }
     if let Some(k) = caller.and_then(|i| access_cfg.key(i)) {
         add(Scope::Key, &k.name);
         if let Some(team) = access_cfg.team_of(k) {

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 
 use super::exchange::{Action, Exchange, State};
 use super::{fleet_admit, usage_api};
-use crate::background::{Answer, Call};
+use crate::background::Answer;
 use crate::config::access::Period;
 use crate::config::fleet::Fleet;
 use crate::fleet::plan;
@@ -33,18 +33,7 @@ pub fn start(x: &mut Exchange, host: &mut dyn Host, fleet: &Fleet) -> Action {
         Ok(b) => b,
         Err(_) => return x.reply_error(host, &fleet_admit::store_unavailable()),
     };
-    let headers = [
-        (":method", "POST"),
-        (":path", wire::SPEND_PATH),
-        (":authority", fleet.authority.as_str()),
-        ("content-type", "application/json"),
-    ];
-    let token = host.dispatch_call(&Call {
-        cluster: &fleet.cluster,
-        headers: &headers,
-        body: &body,
-        timeout_ms: fleet.timeout_ms,
-    });
+    let token = fleet_admit::call(host, fleet, wire::SPEND_PATH, &body);
     match token {
         Some(token) => {
             x.state = State::Reporting { token, now };

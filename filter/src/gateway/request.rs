@@ -54,7 +54,13 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     }
     match access::authenticate(&x.cfg, host, get("authorization"), get("x-api-key")) {
         Ok(caller) => x.caller = caller,
-        Err(e) => return x.reply_error(host, &e),
+        Err(e) => {
+            // Fleet mode: an unlisted key may be a runtime key, for the model endpoints.
+            match fleet_admit::runtime_key(x, get("authorization"), get("x-api-key"), path) {
+                Some(sha) => x.runtime_key = Some(sha),
+                None => return x.reply_error(host, &e),
+            }
+        }
     }
     match path {
         p if Endpoint::from_path(p).is_some() => {

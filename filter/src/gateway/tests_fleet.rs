@@ -105,6 +105,7 @@ fn admitted_by_the_store_then_reconciled_through_the_outbox() {
             2
         ],
         refused: None,
+        key: None,
     };
     x.on_call_answer(&mut h, 1, reply(&ok));
     assert_eq!(h.resumed, 1);
@@ -150,6 +151,7 @@ fn refusals_are_the_local_429s() {
             index: 0,
             reason: Reason::Rpm,
         }),
+        key: None,
     };
     x.on_call_answer(&mut h, 1, reply(&refused));
     let r = h.local_response.clone().unwrap();
@@ -169,6 +171,7 @@ fn refusals_are_the_local_429s() {
             index: 0,
             reason: Reason::Budget,
         }),
+        key: None,
     };
     x.on_call_answer(&mut h, 1, reply(&spent));
     let r = h.local_response.clone().unwrap();
