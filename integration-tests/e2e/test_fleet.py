@@ -20,7 +20,7 @@ from harness import Envoy, Mock, http
 KEYS = {name: f"sk-fleet-{name}-secret" for name in
         ("rpm", "tpm", "blue1", "blue2", "exact", "lim", "admin")}
 RPM = 6
-TPM = 400
+TPM = 200
 MAX_TOKENS = 30
 # USD per million tokens: 0.1 USD a token, so a request costs a few USD.
 PRICE = 100_000.0
@@ -157,6 +157,7 @@ def test_tpm_holds_fleet_wide_within_the_bound(fleet):
     with ThreadPoolExecutor(6) as pool:
         results = list(pool.map(one, range(30)))
     admitted = [u for s, u in results if s == 200]
+    # 30 requests use well over TPM even if reconciled one by one: refusals whatever the timing.
     assert len(admitted) >= 1 and any(s == 429 for s, _ in results), results
     used = sum(p + c for p, c in admitted)
     # The bound: a window admits while under its limit, reserving each request's

@@ -10,4 +10,5 @@ pub mod dates;
 pub mod job;
 pub mod outbox;
 pub mod plan;
+pub mod reserved;
 pub mod wire;

@@ -27,7 +27,7 @@ pub struct Admission {
     /// For `x-ratelimit-*` headers: the caller's limits, else the model's.
     pub status: Option<rate::Status>,
     /// Fleet mode: what the store reserved (reconciled through the worker's outbox).
-    pub fleet: Option<super::fleet_admit::Reserved>,
+    pub fleet: Option<crate::fleet::reserved::Reserved>,
 }
 
 /// Who is calling, when access control is configured. `Ok(None)`: open gateway.

@@ -6,13 +6,15 @@
 
 use super::access::{self, Admission};
 use super::exchange::{Exchange, State};
+use super::fleet_call::{call, store_unavailable};
 use super::flight::Flight;
-use crate::background::{Answer, Call};
+use crate::background::Answer;
 use crate::config::access::{Budget, Period};
 use crate::config::fleet::{FailurePolicy, Fleet};
 use crate::config::{Config, Target};
 use crate::error::GatewayError;
 use crate::fleet::plan::{self, Plan};
+use crate::fleet::reserved::Reserved;
 use crate::fleet::wire::{self, AdmitAnswer, KeyRecord, Reason, Spend};
 use crate::host::Host;
 use crate::limits::rate;
@@ -21,26 +23,6 @@ use crate::state::Worker;
 use crate::usage::metrics;
 
 pub const DEGRADED: &str = "llmgw.store_degraded_total";
-
-/// What the store was asked to reserve for this request.
-#[derive(Debug, Clone)]
-pub struct Reserved {
-    plan: Plan,
-    /// Tokens reserved in each window.
-    estimate: u64,
-    /// The admission call in flight.
-    pending: Option<u32>,
-    /// The store holds the reservation (reconcile it there).
-    held: bool,
-    /// A runtime key's record, from the store's answer.
-    key: Option<KeyRecord>,
-}
-
-impl Reserved {
-    pub fn pending(&self) -> bool {
-        self.pending.is_some()
-    }
-}
 
 /// Fleet mode, a key the configuration does not list, on an endpoint that is admitted:
 /// its hex SHA-256, for the store to look up. Runtime keys serve model calls only (not
@@ -98,22 +80,6 @@ pub fn start(
     }
 }
 
-/// One call to the store from this request (its answer: `Exchange::on_call_answer`).
-pub(super) fn call(host: &mut dyn Host, fleet: &Fleet, path: &str, body: &[u8]) -> Option<u32> {
-    let headers = [
-        (":method", "POST"),
-        (":path", path),
-        (":authority", fleet.authority.as_str()),
-        ("content-type", "application/json"),
-    ];
-    host.dispatch_call(&Call {
-        cluster: &fleet.cluster,
-        headers: &headers,
-        body,
-        timeout_ms: fleet.timeout_ms,
-    })
-}
-
 /// The store is out of reach: the policy decides.
 fn degraded(
     x: &Exchange,
@@ -140,17 +106,6 @@ fn degraded(
         }
         FailurePolicy::FailClosed => Err(store_unavailable()),
     }
-}
-
-/// 503: the store is out of reach (fail_closed, or a report only the store can give).
-pub(super) fn store_unavailable() -> GatewayError {
-    let mut e = GatewayError::upstream(
-        503,
-        "api_error",
-        "The gateway's limit store is unavailable; try again shortly",
-    );
-    e.code = Some("store_unavailable");
-    e.with_retry_after(Some(1))
 }
 
 enum Outcome {

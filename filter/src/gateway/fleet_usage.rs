@@ -5,7 +5,8 @@
 use rustc_hash::FxHashMap;
 
 use super::exchange::{Action, Exchange, State};
-use super::{fleet_admit, usage_api};
+use super::fleet_call::{call, store_unavailable};
+use super::usage_api;
 use crate::background::Answer;
 use crate::config::access::Period;
 use crate::config::fleet::Fleet;
@@ -31,15 +32,15 @@ pub fn start(x: &mut Exchange, host: &mut dyn Host, fleet: &Fleet) -> Action {
     let now = host.now_ms();
     let body = match serde_json::to_vec(&SpendRequest { keys: keys(x, now) }) {
         Ok(b) => b,
-        Err(_) => return x.reply_error(host, &fleet_admit::store_unavailable()),
+        Err(_) => return x.reply_error(host, &store_unavailable()),
     };
-    let token = fleet_admit::call(host, fleet, wire::SPEND_PATH, &body);
+    let token = call(host, fleet, wire::SPEND_PATH, &body);
     match token {
         Some(token) => {
             x.state = State::Reporting { token, now };
             Action::Pause
         }
-        None => x.reply_error(host, &fleet_admit::store_unavailable()),
+        None => x.reply_error(host, &store_unavailable()),
     }
 }
 
@@ -52,7 +53,7 @@ pub fn answer(x: &mut Exchange, host: &mut dyn Host, answer: Answer, now: u64) {
     };
     let keys = keys(x, now);
     let Some(spend) = spend.filter(|s| s.spend.len() == keys.len()) else {
-        x.reply_error(host, &fleet_admit::store_unavailable());
+        x.reply_error(host, &store_unavailable());
         return;
     };
     let rows: FxHashMap<String, wire::Spend> = keys.into_iter().zip(spend.spend).collect();

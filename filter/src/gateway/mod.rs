@@ -7,6 +7,7 @@ mod attempt;
 mod charge;
 mod exchange;
 mod fleet_admit;
+mod fleet_call;
 mod fleet_usage;
 mod flight;
 mod inbound;
