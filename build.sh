@@ -39,8 +39,9 @@ setup() {
 
 # Debian packages the packaging tests use: binaryen (wasm-opt), buildah and skopeo (OCI
 # images without a daemon), docker-registry (a real registry on loopback); prometheus for
-# promtool (test_observability.py checks the metrics with it).
-SYSTEM_PACKAGES="binaryen buildah skopeo docker-registry prometheus"
+# promtool (test_observability.py checks the metrics with it); redis-server (fleet mode's
+# store, started on loopback by its tests and by `demo fleet`).
+SYSTEM_PACKAGES="binaryen buildah skopeo docker-registry prometheus redis-server"
 setup_system() {
   local missing="" p
   for p in $SYSTEM_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
@@ -62,12 +63,15 @@ build() {
   cargo build --release --target wasm32-wasip1 -p llm-gateway --features tiktoken --target-dir target/tiktoken
   cp target/tiktoken/wasm32-wasip1/release/llm_gateway.wasm target/wasm32-wasip1/release/llm_gateway_tiktoken.wasm
   cargo build --release -p mock-provider
+  # Fleet mode's store adapter (HTTP from Envoy → Redis scripts).
+  cargo build --release -p llm-store
   ls -l "$WASM" >&2
 }
 
-demo() {
+demo() { # [fleet]
   setup
   build
+  if [ "${1:-}" = fleet ]; then demo_fleet; return; fi
   mkdir -p .run
   local pids=()
   cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -142,6 +146,48 @@ setup_node() {
   done
 }
 
+# Two Envoys sharing limits, budgets and spend through llm-store and redis-server.
+demo_fleet() {
+  command -v redis-server >/dev/null || { echo "demo fleet needs redis-server (apt-get install redis-server)" >&2; exit 1; }
+  mkdir -p .run
+  local pids=()
+  cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+  trap cleanup EXIT INT TERM
+  "$MOCK" --listen 127.0.0.1:18081 --name openai >.run/mock-openai.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18082 --name anthropic >.run/mock-anthropic.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18083 --name gemini >.run/mock-gemini.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18084 --name vertex >.run/mock-vertex.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18091 --name azure >.run/mock-azure.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18092 --name groq >.run/mock-groq.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18085 --name bedrock >.run/mock-bedrock.log 2>&1 & pids+=($!)
+  redis-server --port 16379 --bind 127.0.0.1 --save '' --appendonly no >.run/redis.log 2>&1 & pids+=($!)
+  target/release/llm-store --listen 127.0.0.1:18090 --redis redis://127.0.0.1:16379/ >.run/llm-store.log 2>&1 & pids+=($!)
+  "$VENV/bin/python" envoy-config/fleet_demo.py .run
+  local n
+  for n in 0 1; do
+    "$VENV/bin/envoy" -c .run/fleet-$n.yaml --concurrency 2 --disable-hot-restart -l warning \
+      --base-id $((n + 1)) 2>.run/envoy-fleet-$n.log & pids+=($!)
+  done
+  for n in 0 1; do
+    for _ in $(seq 100); do curl -fs localhost:$((9901 + n))/ready >/dev/null 2>&1 && break; sleep 0.1; done
+    curl -fs localhost:$((9901 + n))/ready >/dev/null || { tail -20 .run/envoy-fleet-$n.log; exit 1; }
+  done
+  cat <<'TXT'
+
+Fleet mode: two gateways, http://localhost:10000 and http://localhost:10001, sharing limits, budgets
+and spend through llm-store (:18090) and redis-server (:16379). Key sk-fleet-demo: 5 requests a
+minute across both, 1 USD a day; sk-fleet-admin reads GET /v1/usage (the same on both).
+
+  for p in 10000 10001 10000 10001 10000 10001; do curl -s -o /dev/null -w "%{http_code} " \
+    localhost:$p/v1/chat/completions -H 'authorization: Bearer sk-fleet-demo' \
+    -H 'content-type: application/json' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'; done; echo
+  curl -s localhost:10001/v1/usage -H 'authorization: Bearer sk-fleet-admin'
+
+Ctrl-C stops everything. Logs in .run/.
+TXT
+  wait -n "${pids[@]}"
+}
+
 run_tests() {
   setup
   setup_system
@@ -170,9 +216,9 @@ shift || true
 case "$cmd" in
   setup) setup; setup_node ;;
   build) build ;;
-  demo) demo ;;
+  demo) demo "$@" ;;
   test) run_tests ;;
   bench) bench "$@" ;;
   package) setup; setup_system; packaging/package.sh "$@" ;;
-  *) echo "usage: $0 setup|build|demo|test|bench|package" >&2; exit 2 ;;
+  *) echo "usage: $0 setup|build|demo [fleet]|test|bench|package" >&2; exit 2 ;;
 esac

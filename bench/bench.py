@@ -22,11 +22,13 @@ the harness itself breaks (or, with --smoke, when an Envoy target could not be m
 
 import argparse
 import copy
+import hashlib
 import http.client
 import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -59,6 +61,11 @@ KEYS.update({k: os.environ[k] for k in KEYS if os.environ.get(k)})
 DEMO_ENV = dict(KEYS)  # + every other host_env_keys entry of demo.yaml (envoy_config fills it)
 # LiteLLM refuses to start without a master key (its production checklist starts there too).
 LITELLM_KEY = "sk-bench-" + os.urandom(16).hex()
+# Fleet mode against local mode: one virtual key with limits far above the load, so every
+# request pays the admission (shared data locally; the llm-store call and Redis in fleet mode).
+LIMITS_KEY = "sk-bench-limits-" + os.urandom(8).hex()
+STORE = ROOT / "target" / "release" / "llm-store"
+FLEET = {"store_port": None}
 CLK = os.sysconf("SC_CLK_TCK")
 CONCURRENCIES = (16, 64)
 ENVOY_WORKERS = 2
@@ -314,12 +321,49 @@ def envoy_config(kind, port, admin, mock_port):
             for ep in c["load_assignment"]["endpoints"]:
                 for lb in ep["lb_endpoints"]:
                     lb["endpoint"]["address"]["socket_address"]["port_value"] = mock_port
+    if kind in ("limits-local", "limits-fleet"):
+        limits_config(doc, kind == "limits-fleet")
     doc["admin"]["address"]["socket_address"]["port_value"] = admin
     doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = port
     path = OUT / "config" / f"envoy-{kind}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
+
+
+def limits_config(doc, fleet):
+    """The demo's plugin configuration plus a keyed rpm/tpm limit; with `fleet`, fleet mode
+    and its store cluster."""
+    hcm = doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    f = next(f for f in hcm["http_filters"] if f["name"] == "llm-gateway")
+    value = f["typed_config"]["config"]["configuration"]
+    cfg = json.loads(value["value"])
+    cfg["access"] = {"keys": [{"name": "bench", "sha256": hashlib.sha256(LIMITS_KEY.encode()).hexdigest(),
+                               "rpm": 10 ** 12, "tpm": 10 ** 15}]}
+    if fleet:
+        cfg["fleet"] = {"cluster": "llm_store", "failure": "fail_open"}
+        store = copy.deepcopy(doc["static_resources"]["clusters"][0])
+        store["name"] = store["load_assignment"]["cluster_name"] = "llm_store"
+        store["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"][
+            "socket_address"]["port_value"] = FLEET["store_port"]
+        doc["static_resources"]["clusters"].append(store)
+    value["value"] = json.dumps(cfg)
+
+
+class Redis(Server):
+    def __init__(self):
+        self.port = free_port()
+        super().__init__("redis", ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                                   "--save", "", "--appendonly", "no"],
+                         lambda: "Ready to accept connections" in self.log_path.read_text())
+
+
+class Store(Server):
+    def __init__(self, redis_port):
+        self.port = free_port()
+        super().__init__("llm-store", [str(STORE), "--listen", f"127.0.0.1:{self.port}",
+                                       "--redis", f"redis://127.0.0.1:{redis_port}/"],
+                         ok_200(f"http://127.0.0.1:{self.port}/healthz"))
 
 
 class Envoy(Server):
@@ -354,6 +398,30 @@ class Envoy(Server):
             return None
         return {"first_ms": (configured[0] - start) * 1000, "last_ms": (configured[-1] - start) * 1000,
                 "vms": len(configured)}
+
+
+class FleetEnvoy(Envoy):
+    """Envoy in fleet mode with its own redis-server and llm-store (stopped with it)."""
+
+    def __init__(self, mock_port):
+        self.redis = Redis()
+        try:
+            self.store = Store(self.redis.port)
+        except Unavailable:
+            self.redis.stop()
+            raise
+        FLEET["store_port"] = self.store.port
+        try:
+            super().__init__("limits-fleet", mock_port)
+        except Unavailable:
+            self.store.stop()
+            self.redis.stop()
+            raise
+
+    def stop(self):
+        super().stop()
+        self.store.stop()
+        self.redis.stop()
 
 
 class LiteLLM(Server):
@@ -563,6 +631,14 @@ def targets(files, mock, with_peers, peer_status):
         dict(key="filter-anthropic", label="Envoy + filter, OpenAI→Anthropic", group="envoy",
              server="envoy-filter", path="/v1/chat/completions", body=files["openai-claude-sonnet"],
              stream_body=files["openai-claude-sonnet-stream"], upstream_path="/messages"),
+        dict(key="filter-limits-local", label="Envoy + filter, OpenAI→Anthropic, keyed limits (local)",
+             group="envoy", server="envoy-limits-local", path="/v1/chat/completions",
+             body=files["openai-claude-sonnet"], stream_body=files["openai-claude-sonnet-stream"],
+             upstream_path="/messages", wrk_headers=(f"Authorization: Bearer {LIMITS_KEY}",)),
+        dict(key="filter-limits-fleet", label="Envoy + filter, OpenAI→Anthropic, keyed limits (fleet: llm-store + Redis)",
+             group="envoy", server="envoy-limits-fleet", path="/v1/chat/completions",
+             body=files["openai-claude-sonnet"], stream_body=files["openai-claude-sonnet-stream"],
+             upstream_path="/messages", wrk_headers=(f"Authorization: Bearer {LIMITS_KEY}",)),
     ]
     peers = [
         dict(key="litellm-openai", label="LiteLLM proxy, OpenAI→OpenAI", group="peer", server="litellm",
@@ -677,6 +753,12 @@ def start_server(group, mock):
         return Envoy("plain", mock.port)
     if group == "envoy-filter":
         return Envoy("filter", mock.port)
+    if group == "envoy-limits-local":
+        return Envoy("limits-local", mock.port)
+    if group == "envoy-limits-fleet":
+        if not STORE.exists() or not shutil.which("redis-server"):
+            raise Unavailable("fleet mode needs target/release/llm-store and redis-server")
+        return FleetEnvoy(mock.port)
     if group == "envoy-noop":
         if not NOOP_WASM.exists():
             f = OUT / "noop.unavailable"

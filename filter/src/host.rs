@@ -48,6 +48,14 @@ pub trait Host {
     fn set_log_field(&mut self, name: &str, value: &str);
     fn now_ms(&self) -> u64;
     fn random_u64(&mut self) -> u64;
+
+    /// An HTTP call to an Envoy cluster from this request; its answer comes to
+    /// `Exchange::on_call_answer`. None: not started (the caller treats it as failed).
+    fn dispatch_call(&mut self, _call: &crate::background::Call<'_>) -> Option<u32> {
+        None
+    }
+    /// Let a request paused for a call go on.
+    fn resume_request(&mut self) {}
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +83,10 @@ pub struct FakeHost {
     pub log_fields: std::collections::BTreeMap<String, String>,
     pub now_ms: u64,
     pub randoms: std::collections::VecDeque<u64>,
+    /// Calls dispatched: (cluster, path, body); `calls_down` makes them fail to start.
+    pub calls: Vec<(String, String, Vec<u8>)>,
+    pub calls_down: bool,
+    pub resumed: u32,
 }
 
 fn get(map: &[(String, String)], name: &str) -> Option<String> {
@@ -210,5 +222,24 @@ impl Host for FakeHost {
     }
     fn random_u64(&mut self) -> u64 {
         self.randoms.pop_front().unwrap_or(0)
+    }
+    fn dispatch_call(&mut self, call: &crate::background::Call<'_>) -> Option<u32> {
+        if self.calls_down {
+            return None;
+        }
+        let path = call
+            .headers
+            .iter()
+            .find(|(k, _)| *k == ":path")
+            .map_or("", |(_, v)| *v);
+        self.calls.push((
+            call.cluster.to_string(),
+            path.to_string(),
+            call.body.to_vec(),
+        ));
+        u32::try_from(self.calls.len()).ok()
+    }
+    fn resume_request(&mut self) {
+        self.resumed += 1;
     }
 }

@@ -19,6 +19,7 @@ pub mod codec;
 pub mod config;
 pub mod credential;
 pub mod error;
+pub mod fleet;
 pub mod gateway;
 pub mod headers;
 pub mod host;

@@ -48,6 +48,8 @@ pub struct Config {
     /// Every configured credential value, longest first: redacted from what providers
     /// say before it reaches a client.
     pub secrets: Vec<Secret>,
+    /// Fleet mode: limits, budgets and spend in the shared store (None: this Envoy only).
+    pub fleet: Option<super::fleet::Fleet>,
 }
 
 /// Parse and validate. `env` looks up environment variables (WASI env inside Envoy).
@@ -103,6 +105,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         budgets::budgets_are_priced(a, &model_names, &prices, &served)?;
     }
     let usage_flush_ms = settings::usage_flush_ms(raw.usage_flush_ms)?;
+    let fleet = raw.fleet.map(super::fleet::convert).transpose()?;
     let token_estimator = settings::token_estimator(raw.token_estimator)?;
     let model_limits = ModelLimits::build(&models, &model_names, providers.len() + clusters.len());
     let secrets = secrets(&providers);
@@ -129,6 +132,7 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         decision_header: raw.decision_header,
         traces: super::traces::build(raw.traces)?,
         usage_flush_ms,
+        fleet,
     })
 }
 

@@ -8,6 +8,7 @@ pub mod credential;
 mod credential_build;
 mod document;
 mod error;
+pub mod fleet;
 pub mod forward;
 mod health;
 pub mod kind;

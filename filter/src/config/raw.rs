@@ -52,6 +52,10 @@ pub struct RawConfig {
     /// name (`*`: every provider).
     #[serde(default)]
     pub forward_headers: Option<super::forward::RawForward>,
+    /// Limits, budgets and spend shared by a fleet of Envoys through a store (README
+    /// "Fleet mode"); absent = this Envoy's shared data alone.
+    #[serde(default)]
+    pub fleet: Option<super::fleet::RawFleet>,
 }
 
 /// The raw document; an error names the path of the field (`models[1].targets[0].weight`)

@@ -26,6 +26,8 @@ pub struct Admission {
     pub reservations: Vec<Reservation>,
     /// For `x-ratelimit-*` headers: the caller's limits, else the model's.
     pub status: Option<rate::Status>,
+    /// Fleet mode: what the store reserved (reconciled through the worker's outbox).
+    pub fleet: Option<crate::fleet::reserved::Reserved>,
 }
 
 /// Who is calling, when access control is configured. `Ok(None)`: open gateway.
@@ -85,13 +87,8 @@ pub fn admit(
         .access
         .as_ref()
         .and_then(|a| caller.and_then(|i| a.key(i)).map(|k| (a, k)));
+    check_models(cfg, caller, host, model)?;
     if let Some((access, k)) = key {
-        if let Some(models) = &k.models {
-            if !models.iter().any(|m| m == model) {
-                refusal(host, "model_not_allowed", Some(&k.name));
-                return Err(GatewayError::model_not_allowed(model));
-            }
-        }
         if let Some(b) = k.budget {
             check_budget(host, Scope::Key, &k.name, b, now, &k.name)?;
         }
@@ -148,6 +145,28 @@ pub fn admit(
     Ok(admission)
 }
 
+/// The caller's model allow-list.
+pub(super) fn check_models(
+    cfg: &Config,
+    caller: Option<usize>,
+    host: &mut dyn Host,
+    model: &str,
+) -> Result<(), GatewayError> {
+    let key = cfg
+        .access
+        .as_ref()
+        .and_then(|a| caller.and_then(|i| a.key(i)));
+    if let Some(k) = key {
+        if let Some(models) = &k.models {
+            if !models.iter().any(|m| m == model) {
+                refusal(host, "model_not_allowed", Some(&k.name));
+                return Err(GatewayError::model_not_allowed(model));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_budget(
     host: &mut dyn Host,
     scope: Scope,
@@ -161,16 +180,21 @@ fn check_budget(
         return Ok(());
     }
     refusal(host, "budget", Some(key));
-    let what = if scope == Scope::Team { "team" } else { "key" };
+    Err(budget_error(scope == Scope::Team, budget, now))
+}
+
+/// 429 for a spent budget, retry after the period ends.
+pub(super) fn budget_error(team: bool, budget: Budget, now: u64) -> GatewayError {
+    let what = if team { "team" } else { "key" };
     let period_name = match budget.period {
         Period::Day => "day",
         Period::Month => "month",
     };
-    Err(GatewayError::budget_exceeded(format!(
+    GatewayError::budget_exceeded(format!(
         "The {what} budget of {:.2} USD for this {period_name} is spent",
         budget.nano_usd as f64 / 1e9
     ))
-    .with_retry_after(Some(period::seconds_left(budget.period, now))))
+    .with_retry_after(Some(period::seconds_left(budget.period, now)))
 }
 
 fn reserve(
@@ -218,20 +242,28 @@ fn reserve(
                 },
                 reset_ms,
             };
-            let (what, reason) = match refusal {
-                rate::Refusal::Requests => ("requests", "rpm"),
-                rate::Refusal::Tokens => ("tokens", "tpm"),
-            };
-            let mut e = GatewayError::rate_limited(format!(
-                "Rate limit reached: {what} per minute. Retry after the window resets."
-            ))
-            .with_retry_after(Some(reset_ms.div_ceil(1000)));
-            for (k, v) in headers(&status) {
-                e = e.with_header(k, v);
-            }
-            Err((e, reason))
+            Err(rate_error(refusal, &status))
         }
     }
+}
+
+/// 429 for a window at its limit, with `x-ratelimit-*` headers; and the metric's reason.
+pub(super) fn rate_error(
+    refusal: rate::Refusal,
+    status: &rate::Status,
+) -> (GatewayError, &'static str) {
+    let (what, reason) = match refusal {
+        rate::Refusal::Requests => ("requests", "rpm"),
+        rate::Refusal::Tokens => ("tokens", "tpm"),
+    };
+    let mut e = GatewayError::rate_limited(format!(
+        "Rate limit reached: {what} per minute. Retry after the window resets."
+    ))
+    .with_retry_after(Some(status.reset_ms.div_ceil(1000)));
+    for (k, v) in headers(status) {
+        e = e.with_header(k, v);
+    }
+    (e, reason)
 }
 
 fn release(host: &mut dyn Host, admission: &Admission) {

@@ -96,11 +96,8 @@ pub fn record(
     if !batched {
         ledger::add(host, &ledger_key(), &row);
     }
-    access::reconcile(
-        host,
-        &flight.bill.admission,
-        (u.is_known() || !ok).then_some(prompt.saturating_add(completion)),
-    );
+    let actual_tokens = (u.is_known() || !ok).then_some(prompt.saturating_add(completion));
+    access::reconcile(host, &flight.bill.admission, actual_tokens);
 
     let delta = Totals {
         period: 0,
@@ -110,6 +107,7 @@ pub fn record(
         cost_nano_usd: cost,
         errors: u64::from(error),
     };
+    super::fleet_admit::account(cfg, worker, caller, flight, actual_tokens, &delta, now);
     let key_name = access::key_name(cfg, caller);
     // Per-period totals feed budgets and `/v1/usage`, which exist only with access control.
     if let Some(access_cfg) = &cfg.access {

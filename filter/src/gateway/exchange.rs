@@ -43,6 +43,9 @@ pub struct Exchange {
     pub(super) client_path: String,
     /// This request's span, when `traces` is configured.
     pub(super) trace: Option<crate::telemetry::trace_context::TraceContext>,
+    /// Fleet mode: hex SHA-256 of a key the configuration does not list (the store's
+    /// runtime keys decide at admission).
+    pub(super) runtime_key: Option<String>,
 }
 
 pub(super) enum State {
@@ -56,6 +59,13 @@ pub(super) enum State {
     /// A local reply was sent.
     Replied,
     Forwarded(Box<Flight>),
+    /// Fleet mode: rewritten and paused until the store admits it (`fleet_admit`).
+    Admitting(Box<Flight>),
+    /// Fleet mode: `GET /v1/usage` waits for the store's totals (`fleet_usage`).
+    Reporting {
+        token: u32,
+        now: u64,
+    },
     /// The request is over (`on_log`); a forwarded one was accounted.
     Done,
 }
@@ -77,6 +87,7 @@ impl Exchange {
             request_id: None,
             client_path: String::new(),
             trace: None,
+            runtime_key: None,
         }
     }
 

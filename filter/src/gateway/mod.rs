@@ -9,6 +9,9 @@ mod charge;
 mod count_tokens;
 mod decision;
 mod exchange;
+mod fleet_admit;
+mod fleet_call;
+mod fleet_usage;
 mod flight;
 mod inbound;
 mod models_api;
@@ -113,6 +116,8 @@ mod tests_embeddings;
 mod tests_endings;
 #[cfg(test)]
 mod tests_family;
+#[cfg(test)]
+mod tests_fleet;
 #[cfg(test)]
 mod tests_forward;
 #[cfg(test)]

@@ -5,7 +5,9 @@ use super::decision::Decision;
 use super::exchange::{Action, Exchange, State};
 use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
-use super::{access, count_tokens, models_api, ops, stored_responses, usage_api};
+use super::{
+    access, count_tokens, fleet_admit, fleet_usage, models_api, ops, stored_responses, usage_api,
+};
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
 use crate::headers::Headers;
@@ -69,7 +71,13 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     }
     match access::authenticate(&x.cfg, host, get("authorization"), get("x-api-key")) {
         Ok(caller) => x.caller = caller,
-        Err(e) => return x.reply_error(host, &e),
+        Err(e) => {
+            // Fleet mode: an unlisted key may be a runtime key, for the model endpoints.
+            match fleet_admit::runtime_key(x, get("authorization"), get("x-api-key"), path) {
+                Some(sha) => x.runtime_key = Some(sha),
+                None => return x.reply_error(host, &e),
+            }
+        }
     }
     match path {
         p if Endpoint::from_path(p).is_some() => {
@@ -122,6 +130,9 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         USAGE_PATH => {
             if method != "GET" {
                 return x.reply_error(host, &GatewayError::method_not_allowed(&method));
+            }
+            if let Some(fleet) = x.cfg.fleet.clone() {
+                return fleet_usage::start(x, host, &fleet);
             }
             match usage_api::render(x, host) {
                 Ok(body) => {
@@ -199,6 +210,17 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             // The provider's spans (if it traces) hang under the gateway's.
             if let Some(t) = &x.trace {
                 host.set_request_header("traceparent", &t.traceparent());
+            }
+            // Fleet mode: held until the store's answer (`fleet_admit`).
+            if flight
+                .bill
+                .admission
+                .fleet
+                .as_ref()
+                .is_some_and(|f| f.pending())
+            {
+                x.state = State::Admitting(flight);
+                return Action::Pause;
             }
             x.state = State::Forwarded(flight);
             Action::Continue
@@ -422,15 +444,25 @@ fn forward(
         (0, access::Admission::default())
     } else {
         let (estimate, completion_reserve) = req.estimate(raw, x.cfg.token_estimator);
-        let admission = access::admit(
-            &x.cfg,
-            x.caller,
-            x.start_ms,
-            host,
-            req.model(),
-            &target,
-            estimate + completion_reserve,
-        )?;
+        let admission = match &x.cfg.fleet {
+            Some(fleet) => fleet_admit::start(
+                x,
+                host,
+                fleet,
+                req.model(),
+                &target,
+                estimate + completion_reserve,
+            )?,
+            None => access::admit(
+                &x.cfg,
+                x.caller,
+                x.start_ms,
+                host,
+                req.model(),
+                &target,
+                estimate + completion_reserve,
+            )?,
+        };
         (estimate, admission)
     };
 

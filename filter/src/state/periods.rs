@@ -68,7 +68,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn tag(self) -> &'static str {
+    pub fn tag(self) -> &'static str {
         match self {
             Scope::Key => "key",
             Scope::Team => "team",

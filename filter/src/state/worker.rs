@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::fleet::outbox::Outbox;
 use crate::host::Host;
 use crate::telemetry::histogram::Record;
 use crate::telemetry::series::{self, SeriesLabels};
@@ -27,6 +28,8 @@ pub struct Worker {
     histograms: RefCell<series::Pending>,
     /// Finished spans for the root context's exporter (`traces`).
     spans: Rc<RefCell<Queue>>,
+    /// Fleet mode: reconciliations and spend for the store, sent by the reporting job.
+    fleet: Rc<RefCell<Outbox>>,
 }
 
 impl Worker {
@@ -56,6 +59,11 @@ impl Worker {
         if let Ok(mut q) = self.spans.try_borrow_mut() {
             q.push(span, cap);
         }
+    }
+
+    /// The fleet outbox (shared with the reporting job).
+    pub fn fleet_outbox(&self) -> Rc<RefCell<Outbox>> {
+        self.fleet.clone()
     }
 
     /// One request's usage into the batch.

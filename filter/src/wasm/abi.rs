@@ -9,6 +9,7 @@ use proxy_wasm::types::{BufferType, MapType, MetricType, Status};
 
 #[link(wasm_import_module = "env")]
 extern "C" {
+    fn proxy_continue_stream(stream_type: proxy_wasm::types::StreamType) -> Status;
     fn proxy_get_buffer_bytes(
         buffer_type: BufferType,
         start: usize,
@@ -243,4 +244,10 @@ pub fn now_nanos() -> Option<u64> {
 pub fn set_tick_period_ms(ms: u32) -> bool {
     // SAFETY: a plain value.
     ok(unsafe { proxy_set_tick_period_milliseconds(ms) })
+}
+
+/// Resume a request paused for a call (false: the stream is gone).
+pub fn continue_request() -> bool {
+    // SAFETY: a plain value.
+    ok(unsafe { proxy_continue_stream(proxy_wasm::types::StreamType::HttpRequest) })
 }

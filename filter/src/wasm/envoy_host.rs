@@ -202,6 +202,13 @@ impl Host for EnvoyHost {
         self.rng ^= self.rng << 17;
         self.rng
     }
+    fn dispatch_call(&mut self, call: &crate::background::Call<'_>) -> Option<u32> {
+        use crate::background::Calls;
+        super::callout::EnvoyCalls.dispatch(call)
+    }
+    fn resume_request(&mut self) {
+        abi::continue_request();
+    }
 }
 
 /// WASI `random_get`, without pulling in a crate for eight bytes.

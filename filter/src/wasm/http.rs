@@ -33,7 +33,21 @@ fn to_wasm(a: Action) -> WasmAction {
     }
 }
 
-impl Context for Http {}
+impl Context for Http {
+    /// The answer to a call this request made (fleet admission, fleet usage).
+    fn on_http_call_response(
+        &mut self,
+        token: u32,
+        _headers: usize,
+        body_size: usize,
+        _trailers: usize,
+    ) {
+        let answer = super::callout::answer(body_size);
+        if let Some(x) = &mut self.exchange {
+            x.on_call_answer(&mut self.host, token, answer);
+        }
+    }
+}
 
 impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _n: usize, end_of_stream: bool) -> WasmAction {

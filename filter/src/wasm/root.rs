@@ -91,6 +91,15 @@ impl RootContext for Root {
                     cfg.models.len()
                 );
                 self.jobs = background_jobs(&cfg, &self.worker);
+                if let Some(fleet) = &cfg.fleet {
+                    use crate::host::Host;
+                    let seed = host.random_u64();
+                    self.jobs.add(Box::new(crate::fleet::job::Reporter::new(
+                        fleet.clone(),
+                        self.worker.fleet_outbox(),
+                        seed,
+                    )));
+                }
                 let tiktoken = cfg.token_estimator == TokenEstimator::Tiktoken;
                 self.warm_up = tiktoken;
                 if tiktoken {
