@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 use super::access::Access;
 use super::budgets::Served;
 use super::cluster::{self, Cluster, Upstream};
-use super::credential;
+use super::credential_build as credential;
 use super::error::{err, ConfigError};
 use super::health::HealthSettings;
 use super::model_limits::ModelLimits;

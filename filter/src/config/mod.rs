@@ -6,6 +6,7 @@ mod budgets;
 mod build_provider;
 mod cluster;
 pub mod credential;
+mod credential_build;
 mod document;
 mod error;
 pub mod forward;

@@ -15,7 +15,7 @@ pub struct RawConfig {
     /// `cheap` (default) or `tiktoken` (needs the tiktoken build of the filter).
     #[serde(default)]
     pub token_estimator: Option<TokenEstimator>,
-    pub providers: Vec<super::credential::RawProviderEntry>,
+    pub providers: Vec<RawProviderEntry>,
     #[serde(default)]
     pub models: Vec<RawModel>,
     /// Accept `provider/model` names that are not listed under `models`.
@@ -70,7 +70,7 @@ pub(super) fn read(json: &[u8]) -> Result<RawConfig, ConfigError> {
             field: if path == "." {
                 "(document)".into()
             } else {
-                super::credential::kind_path(path, &reason)
+                kind_path(path, &reason)
             },
             reason,
         }
@@ -290,4 +290,24 @@ pub struct RawBedrock {
     pub session_token_env: Option<String>,
     #[serde(default)]
     pub api_key_env: Option<String>,
+}
+
+/// A provider entry: the kind's own fields plus the common `credential` block.
+#[derive(Debug, Deserialize)]
+pub struct RawProviderEntry {
+    #[serde(flatten)]
+    pub provider: RawProvider,
+    #[serde(default)]
+    pub credential: Option<super::credential::RawCredential>,
+}
+
+/// The entry is flattened, so serde reports an unknown `kind` at the entry: name the field.
+pub(super) fn kind_path(path: String, reason: &str) -> String {
+    if reason.starts_with("unknown variant")
+        && path.starts_with("providers[")
+        && path.ends_with(']')
+    {
+        return path + ".kind";
+    }
+    path
 }
