@@ -16,7 +16,7 @@ HI = '"messages":[{"role":"user","content":"hi"}]'
 OPENAI_FORMAT = {
     "gpt-4o-mini": ("openai_mock", "openai", "gpt-4o-mini"),
     "azure-gpt": ("azure_mock", "azure", "gpt-4o-prod"),
-    "groq-llama": ("groq_mock", "groq", "llama-3_3-70b-versatile"),
+    "groq-llama": ("groq_mock", "groq", "llama-3.3-70b-versatile"),
 }
 
 

@@ -221,8 +221,8 @@ def test_counters_equal_what_providers_reported(gateway, mocks):
     names = ["llmgw_requests_total", "llmgw_prompt_tokens_total", "llmgw_completion_tokens_total",
              "llmgw_errors_total"]
     models = ["claude-sonnet", "gpt-4o-mini", "gemini-flash", "claude-bedrock"]
-    # metric labels carry dots and colons as underscores
-    keys = {m: (m, MODELS[m][1], MODELS[m][2].replace(".", "_").replace(":", "_")) for m in models}
+    # metric labels carry model names as spelled (dots and colons included)
+    keys = {m: (m, MODELS[m][1], MODELS[m][2]) for m in models}
     used = {m: fresh(mocks, m) for m in models}
     before = {(m, n): gateway.counter(n, *keys[m]) for m in models for n in names}
     c = client(gateway)
