@@ -41,6 +41,8 @@ setup() {
 # images without a daemon), docker-registry (a real registry on loopback); prometheus for
 # promtool (test_observability.py checks the metrics with it).
 SYSTEM_PACKAGES="binaryen buildah skopeo docker-registry prometheus"
+# chromium: test_dashboard.py opens /llm/dashboard in it, headless.
+SYSTEM_PACKAGES="$SYSTEM_PACKAGES chromium"
 setup_system() {
   local missing="" p
   for p in $SYSTEM_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

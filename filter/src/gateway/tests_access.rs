@@ -392,22 +392,23 @@ fn retrieve_a_model_within_the_allow_list() {
 
 // `/llm/dashboard` and its data (`/llm/usage`, `/llm/state`).
 
-fn get(path: &'static str, auth: &'static str) -> [(&'static str, &'static str); 3] {
-    [(":method", "GET"), (":path", path), ("authorization", auth)]
+/// GET `path` with `authorization: auth` at `now`.
+fn get(
+    cfg: &Rc<Config>,
+    s: &mut Shared,
+    now: u64,
+    path: &str,
+    auth: &str,
+) -> (u16, String, Vec<(String, String)>) {
+    let headers = [(":method", "GET"), (":path", path), ("authorization", auth)];
+    call(cfg, s, now, &headers, "", None)
 }
 
 #[test]
 fn the_dashboard_is_one_page_for_admins_and_asks_others_to_log_in() {
     let cfg = cfg();
     let mut s = Shared(Default::default(), 0);
-    let (st, body, headers) = call(
-        &cfg,
-        &mut s,
-        1,
-        &get("/llm/dashboard", "Bearer sk-admin"),
-        "",
-        None,
-    );
+    let (st, body, headers) = get(&cfg, &mut s, 1, "/llm/dashboard", "Bearer sk-admin");
     assert_eq!(st, 200);
     assert!(headers
         .iter()
@@ -415,17 +416,10 @@ fn the_dashboard_is_one_page_for_admins_and_asks_others_to_log_in() {
     assert!(body.contains("<table id=\"keys\">"), "{body}");
     // Basic credentials (what a browser sends after its login prompt): the password is the key.
     // base64("admin:sk-admin")
-    let basic = get("/llm/dashboard", "Basic YWRtaW46c2stYWRtaW4=");
-    assert_eq!(call(&cfg, &mut s, 1, &basic, "", None).0, 200);
+    let basic = "Basic YWRtaW46c2stYWRtaW4=";
+    assert_eq!(get(&cfg, &mut s, 1, "/llm/dashboard", basic).0, 200);
 
-    let (st, body, headers) = call(
-        &cfg,
-        &mut s,
-        1,
-        &get("/llm/dashboard", "Bearer wrong"),
-        "",
-        None,
-    );
+    let (st, body, headers) = get(&cfg, &mut s, 1, "/llm/dashboard", "Bearer wrong");
     assert_eq!(st, 401, "{body}");
     assert!(body.contains("\"error\""), "{body}");
     assert!(headers
@@ -433,14 +427,7 @@ fn the_dashboard_is_one_page_for_admins_and_asks_others_to_log_in() {
         .any(|(k, v)| k == "www-authenticate" && v.starts_with("Basic")));
     assert!(!body.contains("wrong"), "{body}");
     // base64("x:sk-one"): a valid key, but not an admin's
-    let (st, _, headers) = call(
-        &cfg,
-        &mut s,
-        1,
-        &get("/llm/state", "Basic eDpzay1vbmU="),
-        "",
-        None,
-    );
+    let (st, _, headers) = get(&cfg, &mut s, 1, "/llm/state", "Basic eDpzay1vbmU=");
     assert_eq!(st, 403);
     assert!(!headers.iter().any(|(k, _)| k == "www-authenticate"));
     let post = [
@@ -473,14 +460,7 @@ fn llm_state_shows_targets_cooling_down_and_key_limits_in_use() {
         (crate::state::health::encode(&health).to_vec(), 1),
     );
 
-    let (st, body, _) = call(
-        &cfg,
-        &mut s,
-        now + 1,
-        &get("/llm/state", "Bearer sk-admin"),
-        "",
-        None,
-    );
+    let (st, body, _) = get(&cfg, &mut s, now + 1, "/llm/state", "Bearer sk-admin");
     assert_eq!(st, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let targets = v["targets"].as_array().unwrap();
@@ -502,14 +482,7 @@ fn llm_state_shows_targets_cooling_down_and_key_limits_in_use() {
     assert_eq!(k1["tokens"], 2);
     assert!(limits.iter().all(|l| l["key"] != "admin"), "{body}");
     // The next minute's window is empty.
-    let (_, body, _) = call(
-        &cfg,
-        &mut s,
-        now + 60_000,
-        &get("/llm/state", "Bearer sk-admin"),
-        "",
-        None,
-    );
+    let (_, body, _) = get(&cfg, &mut s, now + 60_000, "/llm/state", "Bearer sk-admin");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     let k1 = v["limits"]
         .as_array()
@@ -521,22 +494,8 @@ fn llm_state_shows_targets_cooling_down_and_key_limits_in_use() {
     assert_eq!(k1["requests"], 0);
 
     // `/llm/usage` is `/v1/usage`.
-    let (_, usage, _) = call(
-        &cfg,
-        &mut s,
-        now + 2,
-        &get("/llm/usage", "Bearer sk-admin"),
-        "",
-        None,
-    );
-    let (_, v1, _) = call(
-        &cfg,
-        &mut s,
-        now + 2,
-        &get("/v1/usage", "Bearer sk-admin"),
-        "",
-        None,
-    );
+    let (_, usage, _) = get(&cfg, &mut s, now + 2, "/llm/usage", "Bearer sk-admin");
+    let (_, v1, _) = get(&cfg, &mut s, now + 2, "/v1/usage", "Bearer sk-admin");
     assert_eq!(usage, v1);
     assert!(usage.contains("\"k1\""), "{usage}");
 }
