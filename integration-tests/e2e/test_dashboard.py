@@ -24,21 +24,26 @@ def sha(k):
 
 @pytest.fixture(scope="module")
 def dash():
-    mock = Mock("dashboard")
+    mock, failing = Mock("dashboard"), Mock("dashboard-failing")
+    failing.default_fault({"status": 503})
     cfg = {
-        "providers": [{"name": "p", "kind": "openai", "cluster": "c"}],
+        "providers": [{"name": "p", "kind": "openai", "cluster": "c"},
+                      {"name": "q", "kind": "openai", "cluster": "d"}],
         "models": [{"name": "m", "targets": [{"provider": "p", "model": "up"}]},
-                   {"name": "n", "targets": [{"provider": "p", "model": "up2"}]}],
+                   {"name": "n", "targets": [{"provider": "p", "model": "up2"}]},
+                   {"name": "broken", "targets": [{"provider": "q", "model": "down"}]}],
+        "health": {"failure_threshold": 2, "cooldown_ms": 600_000},
         "prices": [{"model": "up", "input": 2000, "output": 8000}],
         "access": {"teams": [{"name": "web"}],
                    "keys": [{"name": "admin", "sha256": sha(ADMIN), "admin": True},
                             {"name": "app", "sha256": sha(APP), "team": "web", "rpm": 100, "tpm": 100000},
                             {"name": "other", "sha256": sha(OTHER)}]},
     }
-    e = Envoy({"c": mock}, plugin_config=cfg, name="dashboard", concurrency=1)
+    e = Envoy({"c": mock, "d": failing}, plugin_config=cfg, name="dashboard", concurrency=1)
     yield e
     e.stop()
     mock.stop()
+    failing.stop()
 
 
 def chromium():
@@ -107,11 +112,11 @@ def usage(e):
     return json.loads(body)
 
 
-def chat(e, key, model):
+def chat(e, key, model, expect=200):
     status, _, body = http("POST", e.base + "/v1/chat/completions",
                            json.dumps({"model": model, "messages": [{"role": "user", "content": "hi there"}]}).encode(),
                            {"authorization": f"Bearer {key}", "content-type": "application/json"})
-    assert status == 200, body
+    assert status == expect, body
 
 
 def test_refused_without_an_admin_key(dash):
@@ -140,6 +145,8 @@ def test_the_page_references_no_external_url(dash):
 def test_the_page_shows_what_v1_usage_says(dash):
     for key, model in [(APP, "m"), (APP, "m"), (APP, "n"), (OTHER, "m")]:
         chat(dash, key, model)
+    for _ in range(2):  # the failure threshold: "broken"'s only target cools down
+        chat(dash, OTHER, "broken", expect=503)
     # The ledger is written by the worker; wait until the four requests are in it.
     deadline = time.monotonic() + 15
     while usage(dash)["models"]["m"]["day"]["requests"] < 3 and time.monotonic() < deadline:
@@ -164,15 +171,20 @@ def test_the_page_shows_what_v1_usage_says(dash):
                 line = entry[period]
                 cell = lambda f: page.cells[(table, name, f"{period}.{f}")]
                 assert cell("requests") == str(line["requests"]), (table, name)
+                assert cell("errors") == str(line["errors"]), (table, name)
                 assert cell("tokens") == str(line["prompt_tokens"] + line["completion_tokens"]), (table, name)
                 assert cell("cost_usd") == f"${line['cost_usd']:.4f}", (table, name)
     assert page.cells[("keys", "app", "day.requests")] == "3"
     assert page.cells[("teams", "web", "month.requests")] == "3"
+    assert page.cells[("models", "broken", "day.errors")] == "2"
     assert float(page.cells[("models", "m", "day.cost_usd")][1:]) > 0
 
     # Targets' health and the key's rate limit with this minute's use.
     assert page.cells[("targets", "m/p/up", "available")] == "up"
     assert page.cells[("targets", "n/p/up2", "consecutive_failures")] == "0"
+    assert page.cells[("targets", "broken/q/down", "available")] == "cooling down"
+    assert page.cells[("targets", "broken/q/down", "consecutive_failures")] == "2"
+    assert 0 < int(page.cells[("targets", "broken/q/down", "cooldown_remaining_s")]) <= 600
     assert page.cells[("limits", "app", "rpm")] == "100"
     assert page.cells[("limits", "app", "tpm")] == "100000"
     assert int(page.cells[("limits", "app", "requests")]) in (0, 3)  # 0 if a minute turned
