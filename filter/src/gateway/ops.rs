@@ -18,6 +18,8 @@ pub const USAGE_PATH: &str = "/llm/usage";
 pub const STATE_PATH: &str = "/llm/state";
 
 const DASHBOARD: &str = include_str!("dashboard.html");
+const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; \
+    style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'";
 
 pub fn serve(
     x: &mut Exchange,
@@ -49,7 +51,20 @@ pub fn serve(
         return x.reply_error(host, &GatewayError::method_not_allowed(method));
     }
     match path {
-        DASHBOARD_PATH => reply(x, host, "text/html; charset=utf-8", DASHBOARD.as_bytes()),
+        DASHBOARD_PATH => {
+            host.send_local_response(
+                200,
+                &[
+                    ("content-type", "text/html; charset=utf-8"),
+                    ("cache-control", "no-store"),
+                    // The browser itself refuses anything from elsewhere, and framing.
+                    ("content-security-policy", DASHBOARD_CSP),
+                ],
+                DASHBOARD.as_bytes(),
+            );
+            x.state = State::Replied;
+            Action::Pause
+        }
         USAGE_PATH => match usage_api::render(x, host) {
             Ok(body) => reply(x, host, "application/json", &body),
             Err(e) => x.reply_error(host, &e),

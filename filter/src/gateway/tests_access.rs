@@ -414,6 +414,9 @@ fn the_dashboard_is_one_page_for_admins_and_asks_others_to_log_in() {
         .iter()
         .any(|(k, v)| k == "content-type" && v.starts_with("text/html")));
     assert!(body.contains("<table id=\"keys\">"), "{body}");
+    assert!(headers.iter().any(|(k, v)| k == "content-security-policy"
+        && v.contains("default-src 'none'")
+        && v.contains("frame-ancestors 'none'")));
     // Basic credentials (what a browser sends after its login prompt): the password is the key.
     // base64("admin:sk-admin")
     let basic = "Basic YWRtaW46c2stYWRtaW4=";
