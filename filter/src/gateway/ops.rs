@@ -17,6 +17,10 @@ pub const DASHBOARD_PATH: &str = "/llm/dashboard";
 pub const USAGE_PATH: &str = "/llm/usage";
 pub const STATE_PATH: &str = "/llm/state";
 
+const JSON: [(&str, &str); 2] = [
+    ("content-type", "application/json"),
+    ("cache-control", "no-store"),
+];
 const DASHBOARD: &str = include_str!("dashboard.html");
 const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; \
     style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'";
@@ -52,46 +56,37 @@ pub fn serve(
     }
     match path {
         DASHBOARD_PATH => {
-            host.send_local_response(
-                200,
-                &[
-                    ("content-type", "text/html; charset=utf-8"),
-                    ("cache-control", "no-store"),
-                    // The browser itself refuses anything from elsewhere, and framing.
-                    ("content-security-policy", DASHBOARD_CSP),
-                ],
-                DASHBOARD.as_bytes(),
-            );
-            x.state = State::Replied;
-            Action::Pause
+            let headers = [
+                ("content-type", "text/html; charset=utf-8"),
+                ("cache-control", "no-store"),
+                // The browser itself refuses anything from elsewhere, and framing.
+                ("content-security-policy", DASHBOARD_CSP),
+            ];
+            reply(x, host, &headers, DASHBOARD.as_bytes())
         }
         USAGE_PATH => match usage_api::render(x, host) {
-            Ok(body) => reply(x, host, "application/json", &body),
+            Ok(body) => reply(x, host, &JSON, &body),
             Err(e) => x.reply_error(host, &e),
         },
         STATE_PATH => match state_api::render(x, host) {
-            Ok(body) => reply(x, host, "application/json", &body),
+            Ok(body) => reply(x, host, &JSON, &body),
             Err(e) => x.reply_error(host, &e),
         },
         METRICS_PATH => {
             let body = exposition::render(host);
-            host.send_local_response(200, &[("content-type", exposition::CONTENT_TYPE)], &body);
-            x.state = State::Replied;
-            Action::Pause
+            reply(
+                x,
+                host,
+                &[("content-type", exposition::CONTENT_TYPE)],
+                &body,
+            )
         }
         p => x.reply_error(host, &GatewayError::not_found(p)),
     }
 }
 
-fn reply(x: &mut Exchange, host: &mut dyn Host, content_type: &str, body: &[u8]) -> Action {
-    host.send_local_response(
-        200,
-        &[
-            ("content-type", content_type),
-            ("cache-control", "no-store"),
-        ],
-        body,
-    );
+fn reply(x: &mut Exchange, host: &mut dyn Host, headers: &[(&str, &str)], body: &[u8]) -> Action {
+    host.send_local_response(200, headers, body);
     x.state = State::Replied;
     Action::Pause
 }
