@@ -40,8 +40,9 @@ setup() {
 # Debian packages the packaging tests use: binaryen (wasm-opt), buildah and skopeo (OCI
 # images without a daemon), docker-registry (a real registry on loopback); prometheus for
 # promtool (test_observability.py checks the metrics with it); redis-server (fleet mode's
-# store, started on loopback by its tests and by `demo fleet`).
-SYSTEM_PACKAGES="binaryen buildah skopeo docker-registry prometheus redis-server"
+# store, started on loopback by its tests and by `demo fleet`); chromium (test_dashboard.py
+# opens /llm/dashboard in it, headless).
+SYSTEM_PACKAGES="binaryen buildah skopeo docker-registry prometheus redis-server chromium"
 setup_system() {
   local missing="" p
   for p in $SYSTEM_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -5,6 +5,7 @@ mod access;
 mod access_log;
 mod account;
 mod attempt;
+mod basic_auth;
 mod charge;
 mod count_tokens;
 mod decision;
@@ -22,6 +23,7 @@ mod request;
 mod response;
 mod retry_after;
 mod spans;
+mod state_api;
 mod stored_responses;
 mod usage_api;
 

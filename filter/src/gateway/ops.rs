@@ -1,15 +1,29 @@
 //! `/llm/…`: what the gateway serves operators (today `GET /llm/metrics`, the GenAI
-//! histograms in the Prometheus text format). Admin keys only when access control is
+//! histograms in the Prometheus text format; `GET /llm/dashboard`, one self-contained
+//! HTML page over `/llm/usage` and `/llm/state`). Admin keys only when access control is
 //! configured; open otherwise, like Envoy's own stats.
 
-use super::access;
 use super::exchange::{Action, Exchange, State};
+use super::{access, basic_auth, state_api, usage_api};
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::telemetry::exposition;
 
 pub const PREFIX: &str = "/llm/";
 pub const METRICS_PATH: &str = "/llm/metrics";
+pub const DASHBOARD_PATH: &str = "/llm/dashboard";
+/// `/v1/usage` under `/llm/`, where a browser that logged in to the dashboard with Basic
+/// credentials sends them again by itself.
+pub const USAGE_PATH: &str = "/llm/usage";
+pub const STATE_PATH: &str = "/llm/state";
+
+const JSON: [(&str, &str); 2] = [
+    ("content-type", "application/json"),
+    ("cache-control", "no-store"),
+];
+const DASHBOARD: &str = include_str!("dashboard.html");
+const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; \
+    style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'";
 
 pub fn serve(
     x: &mut Exchange,
@@ -19,21 +33,62 @@ pub fn serve(
     credentials: (Option<&str>, Option<&str>),
 ) -> Action {
     x.endpoint_label = "/llm";
+    let basic = credentials.0.and_then(basic_auth::password);
+    let credentials = match &basic {
+        Some(key) => (None, Some(key.as_str())),
+        None => credentials,
+    };
     if let Err(e) = admit(x, host, credentials) {
+        // The browser's login prompt for the page (and for its data, should the page be
+        // opened without a login first).
+        let e = if e.status == 401 {
+            e.with_header(
+                "www-authenticate",
+                "Basic realm=\"llm-gateway\"".to_string(),
+            )
+        } else {
+            e
+        };
         return x.reply_error(host, &e);
     }
+    if method != "GET" && [DASHBOARD_PATH, USAGE_PATH, STATE_PATH, METRICS_PATH].contains(&path) {
+        return x.reply_error(host, &GatewayError::method_not_allowed(method));
+    }
     match path {
+        DASHBOARD_PATH => {
+            let headers = [
+                ("content-type", "text/html; charset=utf-8"),
+                ("cache-control", "no-store"),
+                // The browser itself refuses anything from elsewhere, and framing.
+                ("content-security-policy", DASHBOARD_CSP),
+            ];
+            reply(x, host, &headers, DASHBOARD.as_bytes())
+        }
+        USAGE_PATH => match usage_api::render(x, host) {
+            Ok(body) => reply(x, host, &JSON, &body),
+            Err(e) => x.reply_error(host, &e),
+        },
+        STATE_PATH => match state_api::render(x, host) {
+            Ok(body) => reply(x, host, &JSON, &body),
+            Err(e) => x.reply_error(host, &e),
+        },
         METRICS_PATH => {
-            if method != "GET" {
-                return x.reply_error(host, &GatewayError::method_not_allowed(method));
-            }
             let body = exposition::render(host);
-            host.send_local_response(200, &[("content-type", exposition::CONTENT_TYPE)], &body);
-            x.state = State::Replied;
-            Action::Pause
+            reply(
+                x,
+                host,
+                &[("content-type", exposition::CONTENT_TYPE)],
+                &body,
+            )
         }
         p => x.reply_error(host, &GatewayError::not_found(p)),
     }
+}
+
+fn reply(x: &mut Exchange, host: &mut dyn Host, headers: &[(&str, &str)], body: &[u8]) -> Action {
+    host.send_local_response(200, headers, body);
+    x.state = State::Replied;
+    Action::Pause
 }
 
 /// With access control, only an admin key passes.

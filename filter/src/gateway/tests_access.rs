@@ -389,3 +389,116 @@ fn retrieve_a_model_within_the_allow_list() {
     );
     assert_eq!(get_model(&cfg, None, "GET", "/v1/models/m").0, 401);
 }
+
+// `/llm/dashboard` and its data (`/llm/usage`, `/llm/state`).
+
+/// GET `path` with `authorization: auth` at `now`.
+fn get(
+    cfg: &Rc<Config>,
+    s: &mut Shared,
+    now: u64,
+    path: &str,
+    auth: &str,
+) -> (u16, String, Vec<(String, String)>) {
+    let headers = [(":method", "GET"), (":path", path), ("authorization", auth)];
+    call(cfg, s, now, &headers, "", None)
+}
+
+#[test]
+fn the_dashboard_is_one_page_for_admins_and_asks_others_to_log_in() {
+    let cfg = cfg();
+    let mut s = Shared(Default::default(), 0);
+    let (st, body, headers) = get(&cfg, &mut s, 1, "/llm/dashboard", "Bearer sk-admin");
+    assert_eq!(st, 200);
+    assert!(headers
+        .iter()
+        .any(|(k, v)| k == "content-type" && v.starts_with("text/html")));
+    assert!(body.contains("<table id=\"keys\">"), "{body}");
+    assert!(headers.iter().any(|(k, v)| k == "content-security-policy"
+        && v.contains("default-src 'none'")
+        && v.contains("frame-ancestors 'none'")));
+    // Basic credentials (what a browser sends after its login prompt): the password is the key.
+    // base64("admin:sk-admin")
+    let basic = "Basic YWRtaW46c2stYWRtaW4=";
+    assert_eq!(get(&cfg, &mut s, 1, "/llm/dashboard", basic).0, 200);
+
+    let (st, body, headers) = get(&cfg, &mut s, 1, "/llm/dashboard", "Bearer wrong");
+    assert_eq!(st, 401, "{body}");
+    assert!(body.contains("\"error\""), "{body}");
+    assert!(headers
+        .iter()
+        .any(|(k, v)| k == "www-authenticate" && v.starts_with("Basic")));
+    assert!(!body.contains("wrong"), "{body}");
+    // base64("x:sk-one"): a valid key, but not an admin's
+    let (st, _, headers) = get(&cfg, &mut s, 1, "/llm/state", "Basic eDpzay1vbmU=");
+    assert_eq!(st, 403);
+    assert!(!headers.iter().any(|(k, _)| k == "www-authenticate"));
+    let post = [
+        (":method", "POST"),
+        (":path", "/llm/dashboard"),
+        ("authorization", "Bearer sk-admin"),
+    ];
+    assert_eq!(call(&cfg, &mut s, 1, &post, "", None).0, 405);
+}
+
+#[test]
+fn llm_state_shows_targets_cooling_down_and_key_limits_in_use() {
+    let cfg = cfg();
+    let mut s = Shared(Default::default(), 0);
+    let k = [
+        (":method", "POST"),
+        (":path", "/v1/chat/completions"),
+        ("authorization", "Bearer sk-one"),
+    ];
+    const M: &str = r#"{"model":"m","messages":[{"role":"user","content":"x"}]}"#;
+    let now = 120_000;
+    assert_eq!(call(&cfg, &mut s, now, &k, M, None).0, 200);
+    // gpt's health: 3 failures, cooling down for 12.5 s more
+    let health = crate::routing::health::HealthState {
+        consecutive_failures: 3,
+        cooldown_until_ms: now + 12_500,
+    };
+    s.0.insert(
+        crate::state::keys::health("oa", "gpt"),
+        (crate::state::health::encode(&health).to_vec(), 1),
+    );
+
+    let (st, body, _) = get(&cfg, &mut s, now + 1, "/llm/state", "Bearer sk-admin");
+    assert_eq!(st, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let targets = v["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 2);
+    assert_eq!(targets[0]["model"], "m");
+    assert_eq!(targets[0]["provider"], "oa");
+    assert_eq!(targets[0]["upstream_model"], "gpt");
+    assert_eq!(targets[0]["available"], false);
+    assert_eq!(targets[0]["consecutive_failures"], 3);
+    assert_eq!(targets[0]["cooldown_remaining_s"], 13);
+    assert_eq!(targets[1]["upstream_model"], "gpt2");
+    assert_eq!(targets[1]["available"], true);
+    assert_eq!(targets[1]["cooldown_remaining_s"], 0);
+    let limits = v["limits"].as_array().unwrap();
+    let k1 = limits.iter().find(|l| l["key"] == "k1").unwrap();
+    assert_eq!(k1["rpm"], 2);
+    assert_eq!(k1["tpm"], 1000);
+    assert_eq!(k1["requests"], 1);
+    assert_eq!(k1["tokens"], 2);
+    assert!(limits.iter().all(|l| l["key"] != "admin"), "{body}");
+    // The next minute's window is empty.
+    let (_, body, _) = get(&cfg, &mut s, now + 60_000, "/llm/state", "Bearer sk-admin");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let k1 = v["limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == "k1")
+        .cloned()
+        .unwrap();
+    assert_eq!(k1["requests"], 0);
+
+    // `/llm/usage` is `/v1/usage`.
+    let (_, usage, _) = get(&cfg, &mut s, now + 2, "/llm/usage", "Bearer sk-admin");
+    let (_, v1, _) = get(&cfg, &mut s, now + 2, "/v1/usage", "Bearer sk-admin");
+    assert_eq!(usage, v1);
+    assert!(usage.contains("\"k1\""), "{usage}");
+}
