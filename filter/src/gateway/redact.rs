@@ -2,9 +2,30 @@
 //! (in a JSON error message or plain text) must not hand it to the client. Runs only
 //! on failed answers, so a successful request pays nothing.
 
-use crate::config::Secret;
+use std::borrow::Cow;
+
+use crate::config::credential::Credential;
+use crate::config::{Provider, Secret};
 
 pub const REDACTED: &[u8] = b"[REDACTED]";
+
+/// What a provider's failed answer must not echo: the configured credentials and the
+/// token the filter fetched for this provider (it rotates, so it is not in the list the
+/// configuration built).
+pub fn secrets_for<'a>(configured: &'a [Secret], provider: Option<&Provider>) -> Cow<'a, [Secret]> {
+    let fetched = match provider.map(|p| &p.credential) {
+        Some(Credential::Fetched(f)) => f.current.borrow().as_ref().map(|t| t.value.clone()),
+        _ => None,
+    };
+    match fetched {
+        None => Cow::Borrowed(configured),
+        Some(token) => {
+            let mut all = configured.to_vec();
+            all.push(token);
+            Cow::Owned(all)
+        }
+    }
+}
 
 /// A failed answer's body without credentials. JSON is first rewritten in its plain
 /// form (a provider may spell `s` as `\u0073`, `/` as `\/`), then searched.

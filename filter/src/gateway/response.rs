@@ -3,7 +3,7 @@
 use super::exchange::{Action, Exchange, State};
 use super::flight::{Finish, Flight, ResponseMode};
 use super::inbound::Endpoint;
-use super::redact::{redact, redact_answer, redact_str};
+use super::redact::{redact, redact_answer, redact_str, secrets_for};
 use super::retry_after::{self, Fix};
 use crate::config::Config;
 use crate::config::Role;
@@ -186,7 +186,8 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             }
             if failed {
                 // A provider's error event may echo a credential.
-                if let Some(clean) = redact(&out, &cfg.secrets) {
+                let provider = cfg.provider(flight.route.target.provider);
+                if let Some(clean) = redact(&out, &secrets_for(&cfg.secrets, provider)) {
                     out = clean;
                 }
             }
@@ -234,10 +235,11 @@ fn buffered(
     }
     // A failed answer may echo a credential: out of the raw body before it is parsed or
     // clipped (a clipped credential would no longer match).
+    let secrets = secrets_for(&cfg.secrets, Some(provider));
     let redacted = if (200..300).contains(&flight.answer.status) {
         None
     } else {
-        redact_answer(body, &cfg.secrets)
+        redact_answer(body, &secrets)
     };
     let body = redacted.as_deref().unwrap_or(body);
     let result = {
@@ -298,7 +300,7 @@ fn buffered(
         Err(mut e) => {
             flight.fail();
             // JSON escapes (`\u0073k-…`) only match once parsed.
-            if let Some(m) = redact_str(&e.message, &cfg.secrets) {
+            if let Some(m) = redact_str(&e.message, &secrets) {
                 e.message = m;
             }
             if let Some(secs) = e.retry_after {

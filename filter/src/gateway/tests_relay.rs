@@ -175,3 +175,40 @@ fn retry_after_is_bounded_or_dropped() {
         assert_eq!(header(&h, "retry-after").as_deref(), relayed, "{sent}");
     }
 }
+
+#[test]
+fn a_fetched_token_echoed_in_an_error_is_redacted() {
+    use crate::config::credential::{Credential, Token};
+    let doc = br#"{
+      "providers": [
+        {"name":"vx","kind":"openai","cluster":"oa_c",
+         "credential":{"source":"gcp_metadata","cluster":"metadata"}}
+      ],
+      "models": [{"name":"gpt","targets":[{"provider":"vx","model":"gpt"}]}]
+    }"#;
+    let cfg = Rc::new(parse(doc, &|_| None).unwrap());
+    let token = "ya29.fetched-secret-0123456789";
+    let Credential::Fetched(f) = &cfg.provider(0).unwrap().credential else {
+        panic!("gcp_metadata is fetched by the filter");
+    };
+    *f.current.borrow_mut() = Some(Token::new(token.into(), u64::MAX));
+    let mut h = FakeHost::with_request(&[(":method", "POST"), (":path", "/v1/chat/completions")]);
+    h.request_body = CHAT.as_bytes().to_vec();
+    let mut x = Exchange::new(cfg, Default::default());
+    assert_eq!(x.on_request_headers(&mut h, false), Action::Pause);
+    let n = h.request_body.len();
+    assert_eq!(x.on_request_body(&mut h, n, true), Action::Continue);
+    assert_eq!(
+        h.header("authorization").as_deref(),
+        Some(format!("Bearer {token}").as_str())
+    );
+    let answer = format!(r#"{{"error":{{"message":"token {token} expired","type":"x"}}}}"#);
+    h.response_headers = vec![
+        (":status".into(), "401".into()),
+        ("content-type".into(), "application/json".into()),
+    ];
+    h.response_body = answer.clone().into_bytes();
+    x.on_response_headers(&mut h, false);
+    x.on_response_body(&mut h, answer.len(), true);
+    assert_clean(&h);
+}

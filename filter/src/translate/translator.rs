@@ -90,6 +90,10 @@ pub trait Translator {
     /// What the gateway must know about this kind besides translating.
     fn facts(&self) -> &'static Facts;
 
+    /// `gen_ai.provider.name` of the OpenTelemetry conventions for this provider
+    /// (`preset`: the OpenAI-compatible service, for the `openai` kind).
+    fn semconv_name(&self, preset: Option<crate::config::Preset>) -> &'static str;
+
     /// The header a token fetched for this provider goes into, and the value's prefix
     /// (`credential` sources the filter refreshes itself).
     fn token_header(&self) -> (&'static str, &'static str) {

@@ -52,6 +52,10 @@ pub fn unhonoured(req: &ChatRequest) -> Vec<&'static str> {
 }
 
 impl Translator for AnthropicSettings {
+    fn semconv_name(&self, _: Option<crate::config::Preset>) -> &'static str {
+        "anthropic"
+    }
+
     fn token_header(&self) -> (&'static str, &'static str) {
         ("x-api-key", "")
     }

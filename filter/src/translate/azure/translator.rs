@@ -22,6 +22,10 @@ const FACTS: Facts = Facts {
 const _: () = assert!(forward::refuses_all(FACTS.credentials));
 
 impl Translator for AzureSettings {
+    fn semconv_name(&self, _: Option<crate::config::Preset>) -> &'static str {
+        "azure.ai.openai"
+    }
+
     fn token_header(&self) -> (&'static str, &'static str) {
         match self.auth {
             AzureAuth::ApiKey => ("api-key", ""),

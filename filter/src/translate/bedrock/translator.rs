@@ -44,6 +44,10 @@ const FACTS: Facts = Facts {
 const _: () = assert!(forward::refuses_all(FACTS.credentials));
 
 impl Translator for BedrockSettings {
+    fn semconv_name(&self, _: Option<crate::config::Preset>) -> &'static str {
+        "aws.bedrock"
+    }
+
     fn facts(&self) -> &'static Facts {
         &FACTS
     }

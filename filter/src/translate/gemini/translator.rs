@@ -33,6 +33,10 @@ pub const UNMAPPED: &[&str] = &[
 ];
 
 impl Translator for Gemini {
+    fn semconv_name(&self, _: Option<crate::config::Preset>) -> &'static str {
+        "gcp.gemini"
+    }
+
     fn token_header(&self) -> (&'static str, &'static str) {
         ("x-goog-api-key", "")
     }

@@ -25,6 +25,19 @@ const FACTS: Facts = Facts {
 const _: () = assert!(forward::refuses_all(FACTS.credentials));
 
 impl Translator for OpenAi {
+    fn semconv_name(&self, preset: Option<crate::config::Preset>) -> &'static str {
+        use crate::config::Preset;
+        match preset {
+            None | Some(Preset::OpenAi) => "openai",
+            Some(Preset::Mistral) => "mistral_ai",
+            Some(Preset::Groq) => "groq",
+            Some(Preset::DeepSeek) => "deepseek",
+            Some(Preset::Together) => "together",
+            Some(Preset::Vllm) => "vllm",
+            Some(Preset::Ollama) => "ollama",
+        }
+    }
+
     fn facts(&self) -> &'static Facts {
         &FACTS
     }

@@ -31,6 +31,10 @@ const ANTHROPIC: Facts = Facts {
 const _: () = assert!(forward::refuses_all(GEMINI.credentials));
 
 impl Translator for VertexSettings {
+    fn semconv_name(&self, _: Option<crate::config::Preset>) -> &'static str {
+        "gcp.vertex_ai"
+    }
+
     fn facts(&self) -> &'static Facts {
         &GEMINI
     }
@@ -61,6 +65,10 @@ impl Translator for VertexSettings {
 }
 
 impl Translator for VertexAnthropicSettings {
+    fn semconv_name(&self, _: Option<crate::config::Preset>) -> &'static str {
+        "gcp.vertex_ai"
+    }
+
     fn facts(&self) -> &'static Facts {
         &ANTHROPIC
     }
