@@ -69,6 +69,17 @@ build() {
   ls -l "$WASM" >&2
 }
 
+# The demo's mock providers on loopback; their pids go into the caller's `pids`.
+start_mocks() {
+  "$MOCK" --listen 127.0.0.1:18081 --name openai >.run/mock-openai.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18082 --name anthropic >.run/mock-anthropic.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18083 --name gemini >.run/mock-gemini.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18084 --name vertex >.run/mock-vertex.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18091 --name azure >.run/mock-azure.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18092 --name groq >.run/mock-groq.log 2>&1 & pids+=($!)
+  "$MOCK" --listen 127.0.0.1:18085 --name bedrock >.run/mock-bedrock.log 2>&1 & pids+=($!)
+}
+
 demo() { # [fleet]
   setup
   build
@@ -77,13 +88,7 @@ demo() { # [fleet]
   local pids=()
   cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
   trap cleanup EXIT INT TERM
-  "$MOCK" --listen 127.0.0.1:18081 --name openai >.run/mock-openai.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18082 --name anthropic >.run/mock-anthropic.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18083 --name gemini >.run/mock-gemini.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18084 --name vertex >.run/mock-vertex.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18091 --name azure >.run/mock-azure.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18092 --name groq >.run/mock-groq.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18085 --name bedrock >.run/mock-bedrock.log 2>&1 & pids+=($!)
+  start_mocks
   "$VENV/bin/envoy" -c envoy-config/demo.yaml --concurrency 2 --disable-hot-restart -l warning \
     2>.run/envoy.log & pids+=($!)
   for _ in $(seq 100); do
@@ -154,13 +159,7 @@ demo_fleet() {
   local pids=()
   cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
   trap cleanup EXIT INT TERM
-  "$MOCK" --listen 127.0.0.1:18081 --name openai >.run/mock-openai.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18082 --name anthropic >.run/mock-anthropic.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18083 --name gemini >.run/mock-gemini.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18084 --name vertex >.run/mock-vertex.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18091 --name azure >.run/mock-azure.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18092 --name groq >.run/mock-groq.log 2>&1 & pids+=($!)
-  "$MOCK" --listen 127.0.0.1:18085 --name bedrock >.run/mock-bedrock.log 2>&1 & pids+=($!)
+  start_mocks
   redis-server --port 16379 --bind 127.0.0.1 --save '' --appendonly no >.run/redis.log 2>&1 & pids+=($!)
   target/release/llm-store --listen 127.0.0.1:18090 --redis redis://127.0.0.1:16379/ >.run/llm-store.log 2>&1 & pids+=($!)
   "$VENV/bin/python" envoy-config/fleet_demo.py .run
