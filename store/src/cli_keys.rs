@@ -7,8 +7,9 @@
 //! llm-store key revoke (--key KEY | --sha256 HEX) [--redis URL]
 //! llm-store key list [--redis URL]
 
-use llm_gateway::fleet::wire::KeyRecord;
+use fleet_proto::KeyRecord;
 use redis::aio::ConnectionManager;
+use sha2::{Digest, Sha256};
 
 use crate::keys;
 
@@ -61,7 +62,7 @@ fn flags(mut it: impl Iterator<Item = String>) -> Result<Flags, String> {
 
 fn sha256(f: &Flags) -> Result<String, String> {
     let hex = match (&f.key, &f.sha256) {
-        (Some(k), None) => llm_gateway::limits::auth::hash(k)
+        (Some(k), None) => Sha256::digest(k.as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect(),

@@ -6,9 +6,9 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use fleet_proto::{self as wire, AdmitRequest, Report, SpendRequest};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Method, Request, Response, StatusCode};
-use llm_gateway::fleet::wire::{self, AdmitRequest, Report, SpendRequest};
 use redis::aio::ConnectionManager;
 use serde::de::DeserializeOwned;
 use serde::Serialize;

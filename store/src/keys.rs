@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use llm_gateway::fleet::wire::KeyRecord;
+use fleet_proto::KeyRecord;
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 

@@ -1,6 +1,6 @@
 //! The three operations over Redis, from the filter's wire types.
 
-use llm_gateway::fleet::wire::{
+use fleet_proto::{
     rate_key, spend_key, AdmitAnswer, AdmitRequest, BudgetCheck, Counts, RateCheck, Reason,
     Refused, Report, Spend, SpendAnswer, SpendRequest,
 };
