@@ -153,12 +153,20 @@ impl Spend {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendRequest {
     pub keys: Vec<String>,
+    /// Rate windows to read as well (`rate:` keys), for the dashboard's limits. Absent
+    /// when empty, so a store that predates it reads the same request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rates: Vec<String>,
 }
 
 /// One row per requested key, in order (zeros for a key never written).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendAnswer {
     pub spend: Vec<Spend>,
+    /// One row per requested rate window, in order (zeros for a window not open). A
+    /// store that predates it leaves it out: the filter then shows its own figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rates: Vec<Counts>,
 }
 
 pub fn rate_key(window: u64, scope: &str, name: &str) -> String {

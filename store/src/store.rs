@@ -52,6 +52,11 @@ fn u(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
+/// Field `i` of an HMGET row (absent or negative: 0).
+fn field(row: &[Option<i64>], i: usize) -> u64 {
+    u(row.get(i).copied().flatten().unwrap_or(0))
+}
+
 impl Store {
     pub fn new(prefix: String) -> Store {
         Store {
@@ -201,7 +206,7 @@ impl Store {
         con: &mut ConnectionManager,
         req: &SpendRequest,
     ) -> Result<SpendAnswer, Error> {
-        if req.keys.len() > MAX_REPORT_ROWS {
+        if req.keys.len() > MAX_REPORT_ROWS || req.rates.len() > MAX_REPORT_ROWS {
             return Err(Error::Invalid("too many keys".into()));
         }
         let mut pipe = redis::pipe();
@@ -215,15 +220,34 @@ impl Store {
                 .arg("cost_nano_usd")
                 .arg("errors");
         }
-        let rows: Vec<Vec<Option<u64>>> = if req.keys.is_empty() {
+        for k in &req.rates {
+            check_key(k, &["rate:"])?;
+            pipe.cmd("HMGET")
+                .arg(self.key(k))
+                .arg("requests")
+                .arg("tokens");
+        }
+        // Signed: a window's reconciliation may take it below zero for a moment.
+        let mut rows: Vec<Vec<Option<i64>>> = if req.keys.is_empty() && req.rates.is_empty() {
             Vec::new()
         } else {
             pipe.query_async(con).await?
         };
+        let rates = rows
+            .split_off(req.keys.len().min(rows.len()))
+            .into_iter()
+            .map(|r| {
+                let f = |i: usize| field(&r, i);
+                Counts {
+                    requests: f(0),
+                    tokens: f(1),
+                }
+            })
+            .collect();
         let spend = rows
             .into_iter()
             .map(|r| {
-                let f = |i: usize| r.get(i).copied().flatten().unwrap_or(0);
+                let f = |i: usize| field(&r, i);
                 Spend {
                     requests: f(0),
                     prompt_tokens: f(1),
@@ -233,6 +257,6 @@ impl Store {
                 }
             })
             .collect();
-        Ok(SpendAnswer { spend })
+        Ok(SpendAnswer { spend, rates })
     }
 }

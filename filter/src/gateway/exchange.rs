@@ -66,6 +66,11 @@ pub(super) enum State {
         token: u32,
         now: u64,
     },
+    /// Fleet mode: `GET /llm/state` waits for the store's windows and spend (`fleet_state`).
+    ReadingState {
+        token: u32,
+        now: u64,
+    },
     /// The request is over (`on_log`); a forwarded one was accounted.
     Done,
 }

@@ -30,7 +30,10 @@ pub fn start(x: &mut Exchange, host: &mut dyn Host, fleet: &Fleet) -> Action {
         return x.reply_error(host, &e);
     }
     let now = host.now_ms();
-    let body = match serde_json::to_vec(&SpendRequest { keys: keys(x, now) }) {
+    let body = match serde_json::to_vec(&SpendRequest {
+        keys: keys(x, now),
+        ..SpendRequest::default()
+    }) {
         Ok(b) => b,
         Err(_) => return x.reply_error(host, &store_unavailable()),
     };

@@ -12,6 +12,7 @@ mod decision;
 mod exchange;
 mod fleet_admit;
 mod fleet_call;
+mod fleet_state;
 mod fleet_usage;
 mod flight;
 mod inbound;
@@ -24,6 +25,7 @@ mod response;
 mod retry_after;
 mod spans;
 mod state_api;
+mod state_limits;
 mod stored_responses;
 mod usage_api;
 
@@ -132,3 +134,5 @@ mod tests_observe;
 mod tests_plausible;
 #[cfg(test)]
 mod tests_relay;
+#[cfg(test)]
+mod tests_state;

@@ -4,7 +4,7 @@
 //! configured; open otherwise, like Envoy's own stats.
 
 use super::exchange::{Action, Exchange, State};
-use super::{access, basic_auth, state_api, usage_api};
+use super::{access, basic_auth, fleet_state, fleet_usage, state_api, usage_api};
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::telemetry::exposition;
@@ -64,6 +64,8 @@ pub fn serve(
             ];
             reply(x, host, &headers, DASHBOARD.as_bytes())
         }
+        // Fleet mode: the fleet's figures, as `/v1/usage` renders them.
+        USAGE_PATH | STATE_PATH if x.cfg.fleet.is_some() => fleet_report(x, host, path),
         USAGE_PATH => match usage_api::render(x, host) {
             Ok(body) => reply(x, host, &JSON, &body),
             Err(e) => x.reply_error(host, &e),
@@ -82,6 +84,17 @@ pub fn serve(
             )
         }
         p => x.reply_error(host, &GatewayError::not_found(p)),
+    }
+}
+
+fn fleet_report(x: &mut Exchange, host: &mut dyn Host, path: &str) -> Action {
+    let Some(fleet) = x.cfg.fleet.clone() else {
+        return x.reply_error(host, &GatewayError::not_found(path));
+    };
+    if path == STATE_PATH {
+        fleet_state::start(x, host, &fleet)
+    } else {
+        fleet_usage::start(x, host, &fleet)
     }
 }
 
