@@ -40,6 +40,8 @@ from pathlib import Path
 
 import yaml
 
+from collectors import HangingCollector, spans_dropped, traces_config, traces_report
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 OUT = BENCH / ".out"
@@ -66,6 +68,9 @@ LITELLM_KEY = "sk-bench-" + os.urandom(16).hex()
 LIMITS_KEY = "sk-bench-limits-" + os.urandom(8).hex()
 STORE = ROOT / "target" / "release" / "llm-store"
 FLEET = {"store_port": None}
+# Traces to a collector that hangs or is down against traces off: the export must cost
+# requests nothing (README "Traces").
+TRACES = {"collector_port": None}
 CLK = os.sysconf("SC_CLK_TCK")
 CONCURRENCIES = (16, 64)
 ENVOY_WORKERS = 2
@@ -323,6 +328,8 @@ def envoy_config(kind, port, admin, mock_port):
                     lb["endpoint"]["address"]["socket_address"]["port_value"] = mock_port
     if kind in ("limits-local", "limits-fleet"):
         limits_config(doc, kind == "limits-fleet")
+    if kind in ("traces-hang", "traces-down"):
+        traces_config(doc, TRACES["collector_port"])
     doc["admin"]["address"]["socket_address"]["port_value"] = admin
     doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = port
     path = OUT / "config" / f"envoy-{kind}.yaml"
@@ -369,6 +376,7 @@ class Store(Server):
 class Envoy(Server):
     def __init__(self, kind, mock_port):
         self.port, admin = free_port(), free_port()
+        self.admin_port = admin
         cfg = envoy_config(kind, self.port, admin, mock_port)
         # -l info: the filter's "configured" line gives the VM start-up from Envoy's own clock.
         super().__init__(
@@ -422,6 +430,29 @@ class FleetEnvoy(Envoy):
         super().stop()
         self.store.stop()
         self.redis.stop()
+
+
+class TracesEnvoy(Envoy):
+    """Envoy with `traces` to a collector that accepts and never answers (`hang`), or to a
+    loopback port where nothing listens."""
+
+    def __init__(self, mock_port, hang):
+        self.collector = HangingCollector() if hang else None
+        TRACES["collector_port"] = self.collector.port if hang else free_port()
+        try:
+            super().__init__("traces-hang" if hang else "traces-down", mock_port)
+        except Unavailable:
+            self.stop_collector()
+            raise
+
+    def stop_collector(self):
+        if self.collector:
+            self.collector.stop()
+            self.collector = None
+
+    def stop(self):
+        super().stop()
+        self.stop_collector()
 
 
 class LiteLLM(Server):
@@ -640,6 +671,13 @@ def targets(files, mock, with_peers, peer_status):
              body=files["openai-claude-sonnet"], stream_body=files["openai-claude-sonnet-stream"],
              upstream_path="/messages", wrk_headers=(f"Authorization: Bearer {LIMITS_KEY}",)),
     ]
+    # The same request to the same mock, traces off vs traces to a broken collector.
+    for kind, what in (("off", "traces off"), ("hang", "traces to a collector that never answers"),
+                       ("down", "traces to a collector port where nothing listens")):
+        t.append(dict(key=f"filter-traces-{kind}", label=f"Envoy + filter, OpenAI→Anthropic, {what}",
+                      group="envoy", server=f"envoy-traces-{kind}", path="/v1/chat/completions",
+                      body=files["openai-claude-sonnet"], stream_body=files["openai-claude-sonnet-stream"],
+                      upstream_path="/messages", spans_dropped=kind != "off"))
     peers = [
         dict(key="litellm-openai", label="LiteLLM proxy, OpenAI→OpenAI", group="peer", server="litellm",
              path="/v1/chat/completions", body=files["openai-gpt-4o-mini"],
@@ -759,6 +797,10 @@ def start_server(group, mock):
         if not STORE.exists() or not shutil.which("redis-server"):
             raise Unavailable("fleet mode needs target/release/llm-store and redis-server")
         return FleetEnvoy(mock.port)
+    if group == "envoy-traces-off":
+        return Envoy("traces-off", mock.port)
+    if group in ("envoy-traces-hang", "envoy-traces-down"):
+        return TracesEnvoy(mock.port, hang=group == "envoy-traces-hang")
     if group == "envoy-noop":
         if not NOOP_WASM.exists():
             f = OUT / "noop.unavailable"
@@ -781,6 +823,7 @@ def measure_target(t, server, mock, cfg, res, rep):
         res["unavailable"] = str(e)
         return
     warm = cfg["peer_warmup"] if t["group"] == "peer" else cfg["warmup"]
+    dropped_before = spans_dropped(server.admin_port) if t.get("spans_dropped") else None
     wrk(t["url"], t["body"], CONCURRENCIES[0], warm, t.get("wrk_headers", ()))
     for c in () if t.get("stream_only") else CONCURRENCIES:
         r = measure(t, server, mock, c, cfg["duration"])
@@ -797,6 +840,11 @@ def measure_target(t, server, mock, cfg, res, rep):
     record(t, res, rep, ("streams", "stream_error"), "stream", lambda: stream_stats(t, cfg["stream_n"], cfg["stream_warm"]),
            lambda s: f"ttft p50 {statistics.median(s['ttft_ms']):.2f} ms, "
                      f"total p50 {statistics.median(s['total_ms']):.2f} ms, {s['events']} events")
+    if dropped_before is not None:
+        # The exporter's flushes (every second) keep dropping while the collector is broken.
+        after = spans_dropped(server.admin_port)
+        res.setdefault("spans_dropped", []).append({"rep": rep, "before": dropped_before, "after": after})
+        log(f"{t['key']:<18} llmgw_trace_spans_dropped_total {dropped_before:.0f} -> {after:.0f}")
 
 
 def record(t, res, rep, keys, what, measure, describe):
@@ -1017,6 +1065,7 @@ def report(results):
                       for (k, c), r in rows.items() if results["targets"][k]["group"] == "envoy"), ""]
 
     L += latency_report(results, latency)
+    L += traces_report(results, rows, latency)
     L += ["## Streaming (50 content events)", "",
           "Sequential requests on one kept-alive connection, `stream: true`, `max_tokens: 50` (the mock "
           "answers 50 words, one event each) and `stream_options.include_usage`; TTFT = time from "
