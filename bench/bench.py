@@ -40,7 +40,7 @@ from pathlib import Path
 
 import yaml
 
-from collectors import HangingCollector, spans_dropped, traces_config, traces_report
+from collectors import AnsweringCollector, HangingCollector, spans_dropped, traces_config, traces_report
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -328,7 +328,7 @@ def envoy_config(kind, port, admin, mock_port):
                     lb["endpoint"]["address"]["socket_address"]["port_value"] = mock_port
     if kind in ("limits-local", "limits-fleet"):
         limits_config(doc, kind == "limits-fleet")
-    if kind in ("traces-hang", "traces-down"):
+    if kind in ("traces-ok", "traces-hang", "traces-down"):
         traces_config(doc, TRACES["collector_port"])
     doc["admin"]["address"]["socket_address"]["port_value"] = admin
     doc["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = port
@@ -433,14 +433,14 @@ class FleetEnvoy(Envoy):
 
 
 class TracesEnvoy(Envoy):
-    """Envoy with `traces` to a collector that accepts and never answers (`hang`), or to a
-    loopback port where nothing listens."""
+    """Envoy with `traces` to a collector that answers (`ok`), one that accepts and never
+    answers (`hang`), or a loopback port where nothing listens (`down`)."""
 
-    def __init__(self, mock_port, hang):
-        self.collector = HangingCollector() if hang else None
-        TRACES["collector_port"] = self.collector.port if hang else free_port()
+    def __init__(self, mock_port, collector):
+        self.collector = {"ok": AnsweringCollector, "hang": HangingCollector}.get(collector, lambda: None)()
+        TRACES["collector_port"] = self.collector.port if self.collector else free_port()
         try:
-            super().__init__("traces-hang" if hang else "traces-down", mock_port)
+            super().__init__(f"traces-{collector}", mock_port)
         except Unavailable:
             self.stop_collector()
             raise
@@ -672,7 +672,8 @@ def targets(files, mock, with_peers, peer_status):
              upstream_path="/messages", wrk_headers=(f"Authorization: Bearer {LIMITS_KEY}",)),
     ]
     # The same request to the same mock, traces off vs traces to a broken collector.
-    for kind, what in (("off", "traces off"), ("hang", "traces to a collector that never answers"),
+    for kind, what in (("off", "traces off"), ("ok", "traces to a collector that answers"),
+                       ("hang", "traces to a collector that never answers"),
                        ("down", "traces to a collector port where nothing listens")):
         t.append(dict(key=f"filter-traces-{kind}", label=f"Envoy + filter, OpenAI→Anthropic, {what}",
                       group="envoy", server=f"envoy-traces-{kind}", path="/v1/chat/completions",
@@ -799,8 +800,8 @@ def start_server(group, mock):
         return FleetEnvoy(mock.port)
     if group == "envoy-traces-off":
         return Envoy("traces-off", mock.port)
-    if group in ("envoy-traces-hang", "envoy-traces-down"):
-        return TracesEnvoy(mock.port, hang=group == "envoy-traces-hang")
+    if group in ("envoy-traces-ok", "envoy-traces-hang", "envoy-traces-down"):
+        return TracesEnvoy(mock.port, group.removeprefix("envoy-traces-"))
     if group == "envoy-noop":
         if not NOOP_WASM.exists():
             f = OUT / "noop.unavailable"

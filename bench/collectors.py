@@ -1,7 +1,10 @@
-"""The broken OTLP collectors of the traces scenarios (bench.py `filter-traces-*`): one that
-accepts TCP connections and never answers, and a port where nothing listens. A span export
-must cost requests nothing in either case (README "Traces"); the benchmark shows it."""
+"""The OTLP collectors of the traces scenarios (bench.py `filter-traces-*`): one that accepts
+TCP connections and never answers, a port where nothing listens, and, to tell the cost of
+tracing itself from that of a broken collector, one that answers every export at once. A span
+export must cost requests nothing when the collector hangs or is down (README "Traces"); the
+benchmark shows it."""
 
+import http.server
 import json
 import re
 import selectors
@@ -81,6 +84,39 @@ class HangingCollector:
         self.listener.close()
 
 
+class AnsweringCollector:
+    """Answers every `POST /v1/traces` with 200 and an empty OTLP response (body read, not
+    decoded), in a thread of the benchmark process."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            n = int(self.headers.get("content-length") or 0)
+            self.rfile.read(min(n, 64 << 20))
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    def __init__(self):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self.Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
+                                       name="answering-collector", daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
 def traces_config(doc, collector_port):
     """`traces` in the filter's configuration (defaults: flush 1 s, timeout 5 s, queue 2048)
     and the collector's cluster at `collector_port`."""
@@ -110,16 +146,18 @@ def spans_dropped(admin_port):
 
 def traces_report(results, rows, latency):
     """Markdown: the traces scenarios side by side (empty when none was measured)."""
-    keys = [k for k in ("filter-traces-off", "filter-traces-hang", "filter-traces-down")
+    keys = [k for k in ("filter-traces-off", "filter-traces-ok", "filter-traces-hang", "filter-traces-down")
             if k in results["targets"] and (results["targets"][k]["runs"] or latency.get(k))]
     if not keys:
         return []
     L = ["## Traces: a collector that hangs or is down", "",
-         "The same request to the same mock with `traces` off, with `traces` to a collector that accepts "
-         "TCP and never answers (`bench/collectors.py`), and to a loopback port where nothing listens "
-         "(defaults: flush 1 s, export timeout 5 s, queue 2048). The export runs on the root context's "
-         "timer; requests only queue their span. Dropped spans: `llmgw_trace_spans_dropped_total` from "
-         "Envoy's admin before the warm-up and after the target's runs (summed over repetitions).", "",
+         "The same request to the same mock with `traces` off, with `traces` to a collector that answers "
+         "at once, to one that accepts TCP and never answers (`bench/collectors.py`), and to a loopback "
+         "port where nothing listens (defaults: flush 1 s, export timeout 5 s, queue 2048). The export "
+         "runs on the root context's timer; requests only queue their span. p50/p99 one at a time pool "
+         "every repetition's requests (the per-repetition p50s in brackets: the noise); RPS is the "
+         "median over repetitions. Dropped spans: `llmgw_trace_spans_dropped_total` from Envoy's admin "
+         "before the warm-up and after the target's runs (summed over repetitions).", "",
          "| target | p50 ms one at a time | p99 ms one at a time | RPS at 16 connections | spans dropped |",
          "|---|---:|---:|---:|---:|"]
     for k in keys:
@@ -128,7 +166,9 @@ def traces_report(results, rows, latency):
         r16 = rows.get((k, 16), {})
         drops = t.get("spans_dropped")
         dropped = f"{sum(d['after'] - d['before'] for d in drops):,.0f}" if drops else "–"
-        p50 = f"{lat['p50']:.3f}" if lat else "–"
+        reps = sorted(sorted(s["ms"])[len(s["ms"]) // 2] for s in t.get("latency", []) if s["ms"])
+        spread = f" ({reps[0]:.3f}–{reps[-1]:.3f})" if len(reps) > 1 else ""
+        p50 = f"{lat['p50']:.3f}{spread}" if lat else "–"
         p99 = f"{lat['p99']:.3f}" if lat else "–"
         rps = f"{r16['rps']:,.0f}" if r16 else "–"
         L.append(f"| {t['label']} | {p50} | {p99} | {rps} | {dropped} |")
