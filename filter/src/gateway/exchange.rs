@@ -67,7 +67,7 @@ pub(super) enum State {
         now: u64,
     },
     /// Fleet mode: `GET /llm/state` waits for the store's windows and spend (`fleet_state`).
-    ReadingState {
+    ReadingLimits {
         token: u32,
         now: u64,
     },

@@ -206,7 +206,7 @@ impl Exchange {
             State::Reporting { token: t, now } if t == token => {
                 super::fleet_usage::answer(self, host, answer, now);
             }
-            State::ReadingState { token: t, now } if t == token => {
+            State::ReadingLimits { token: t, now } if t == token => {
                 super::fleet_state::answer(self, host, answer, now);
             }
             other => self.state = other,

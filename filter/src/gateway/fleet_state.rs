@@ -59,7 +59,7 @@ pub fn start(x: &mut Exchange, host: &mut dyn Host, fleet: &Fleet) -> Action {
         .and_then(|body| call(host, fleet, wire::SPEND_PATH, &body));
     match token {
         Some(token) => {
-            x.state = State::ReadingState { token, now };
+            x.state = State::ReadingLimits { token, now };
             Action::Pause
         }
         None => reply(x, host, now, &FleetRows::default()),

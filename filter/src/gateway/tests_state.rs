@@ -44,6 +44,14 @@ fn cfg(fleet: bool) -> Rc<Config> {
     Rc::new(parse(doc.as_bytes(), &|_| None).unwrap())
 }
 
+/// 2027-01-15 08:00 UTC.
+fn host() -> FakeHost {
+    FakeHost {
+        now_ms: 1_800_000_000_000,
+        ..FakeHost::default()
+    }
+}
+
 #[derive(Deserialize, Debug, PartialEq)]
 struct Use {
     rpm: Option<u64>,
@@ -132,8 +140,7 @@ fn chat(cfg: &Rc<Config>, h: &mut FakeHost) -> bool {
 #[test]
 fn model_limits_and_budgets_with_their_use_in_local_mode() {
     let cfg = cfg(false);
-    let mut h = FakeHost::default();
-    h.now_ms = 1_800_000_000_000;
+    let mut h = host();
     assert!(chat(&cfg, &mut h));
     get(&cfg, &mut h, "/llm/state");
     let state: State = serde_json::from_str(&body(&h)).unwrap();
@@ -204,8 +211,7 @@ fn spend_call(h: &FakeHost) -> SpendRequest {
 #[test]
 fn fleet_mode_reads_windows_and_spend_from_the_store() {
     let cfg = cfg(true);
-    let mut h = FakeHost::default();
-    h.now_ms = 1_800_000_000_000;
+    let mut h = host();
     let (mut x, action) = get(&cfg, &mut h, "/llm/state");
     assert_eq!(action, Action::Pause);
     assert!(h.local_response.is_none(), "waits for the store");
@@ -254,8 +260,7 @@ fn fleet_mode_reads_windows_and_spend_from_the_store() {
 #[test]
 fn fleet_mode_without_the_store_shows_this_envoys_figures_labelled() {
     let cfg = cfg(true);
-    let mut h = FakeHost::default();
-    h.now_ms = 1_800_000_000_000;
+    let mut h = host();
     let (mut x, _) = get(&cfg, &mut h, "/llm/state");
     x.on_call_answer(&mut h, 1, Answer::Failed);
     let state: State = serde_json::from_str(&body(&h)).unwrap();
@@ -267,8 +272,7 @@ fn fleet_mode_without_the_store_shows_this_envoys_figures_labelled() {
 #[test]
 fn fleet_mode_llm_usage_is_the_fleets_v1_usage() {
     let cfg = cfg(true);
-    let mut h = FakeHost::default();
-    h.now_ms = 1_800_000_000_000;
+    let mut h = host();
     let (_, action) = get(&cfg, &mut h, "/llm/usage");
     assert_eq!(action, Action::Pause);
     let llm = spend_call(&h);
