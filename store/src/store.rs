@@ -206,7 +206,7 @@ impl Store {
         con: &mut ConnectionManager,
         req: &SpendRequest,
     ) -> Result<SpendAnswer, Error> {
-        if req.keys.len() > MAX_REPORT_ROWS || req.rates.len() > MAX_REPORT_ROWS {
+        if req.keys.len().saturating_add(req.rates.len()) > MAX_REPORT_ROWS {
             return Err(Error::Invalid("too many keys".into()));
         }
         let mut pipe = redis::pipe();
