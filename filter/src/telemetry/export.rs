@@ -1,5 +1,7 @@
 //! The root context's span exporter (a background job): every `flush_ms` it sends what
-//! the worker's HTTP contexts queued, one OTLP/HTTP call at a time. A collector that is
+//! the worker's HTTP contexts queued, one OTLP/HTTP call at a time; when a call is
+//! delivered and a full batch is waiting, the next one goes at once, so a healthy
+//! collector's speed bounds the throughput, not `flush_ms`. A collector that is
 //! slow or down never holds a request: while a call is out nothing else is sent, the
 //! queue fills to its bound, and further spans are dropped and counted
 //! (`llmgw_trace_spans_dropped_total`); a failed call's spans are dropped the same way.
@@ -28,22 +30,8 @@ impl Exporter {
         }
     }
 
-    fn drop_spans(&self, n: u64) {
-        if let Ok(mut q) = self.queue.try_borrow_mut() {
-            q.dropped = q.dropped.saturating_add(n);
-        }
-    }
-}
-
-impl Job for Exporter {
-    fn period_ms(&self) -> u64 {
-        self.cfg.flush_ms
-    }
-
-    fn tick(&mut self, _now_ms: u64, calls: &mut dyn Calls) -> Vec<u32> {
-        if self.in_flight.is_some() {
-            return Vec::new(); // Envoy answers a hanging call with a failure at its timeout
-        }
+    /// Sends the next batch, if any.
+    fn send(&mut self, calls: &mut dyn Calls) -> Vec<u32> {
         let batch = match self.queue.try_borrow_mut() {
             Ok(mut q) => q.take(self.cfg.max_batch),
             Err(_) => return Vec::new(),
@@ -77,12 +65,31 @@ impl Job for Exporter {
         }
     }
 
+    fn drop_spans(&self, n: u64) {
+        if let Ok(mut q) = self.queue.try_borrow_mut() {
+            q.dropped = q.dropped.saturating_add(n);
+        }
+    }
+}
+
+impl Job for Exporter {
+    fn period_ms(&self) -> u64 {
+        self.cfg.flush_ms
+    }
+
+    fn tick(&mut self, _now_ms: u64, calls: &mut dyn Calls) -> Vec<u32> {
+        if self.in_flight.is_some() {
+            return Vec::new(); // Envoy answers a hanging call with a failure at its timeout
+        }
+        self.send(calls)
+    }
+
     fn answer(
         &mut self,
         _now_ms: u64,
         token: u32,
         answer: Answer,
-        _calls: &mut dyn Calls,
+        calls: &mut dyn Calls,
     ) -> Vec<u32> {
         let Some((t, n)) = self.in_flight else {
             return Vec::new();
@@ -95,6 +102,11 @@ impl Job for Exporter {
             matches!(answer, Answer::Reply { status, .. } if (200..300).contains(&status));
         if !delivered {
             self.drop_spans(n);
+            return Vec::new();
+        }
+        let backlog = self.queue.try_borrow().map_or(0, |q| q.len());
+        if backlog >= self.cfg.max_batch {
+            return self.send(calls);
         }
         Vec::new()
     }
@@ -203,5 +215,39 @@ mod tests {
         };
         assert!(ex.tick(0, &mut calls).is_empty());
         assert_eq!((queue.borrow().len(), queue.borrow().dropped), (0, 1));
+    }
+
+    #[test]
+    fn a_delivered_batch_sends_the_next_full_one_at_once() {
+        let cfg = cfg(); // max_batch 2, max_queue 3
+        let queue = Rc::new(RefCell::new(Queue::default()));
+        let mut ex = Exporter::new(cfg.clone(), queue.clone());
+        let mut calls = FakeCalls::default();
+        for i in 0..3 {
+            queue.borrow_mut().push(span(i), cfg.max_queue);
+        }
+        assert_eq!(ex.tick(0, &mut calls), vec![1]);
+        for i in 3..5 {
+            queue.borrow_mut().push(span(i), cfg.max_queue);
+        }
+        let ok = || Answer::Reply {
+            status: 200,
+            headers: vec![],
+            body: vec![],
+        };
+        // A full batch waits: it goes with the answer, not at the next tick.
+        assert_eq!(ex.answer(10, 1, ok(), &mut calls), vec![2]);
+        assert_eq!(queue.borrow().len(), 1);
+        // Less than a batch waits for the tick.
+        assert!(ex.answer(20, 2, ok(), &mut calls).is_empty());
+        assert_eq!(queue.borrow().len(), 1);
+        assert_eq!(queue.borrow().dropped, 0);
+        // A failed call never chains another.
+        assert_eq!(ex.tick(1000, &mut calls), vec![3]);
+        for i in 0..2 {
+            queue.borrow_mut().push(span(i), cfg.max_queue);
+        }
+        assert!(ex.answer(1010, 3, Answer::Failed, &mut calls).is_empty());
+        assert_eq!(queue.borrow().dropped, 1);
     }
 }
