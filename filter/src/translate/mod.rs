@@ -21,6 +21,7 @@ pub mod gemini;
 pub mod messages;
 pub mod openai;
 pub mod provider;
+pub mod relay;
 mod request_parts;
 pub mod responses;
 pub mod translator;
