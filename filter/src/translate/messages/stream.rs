@@ -14,6 +14,7 @@ use super::from_openai::{message_id, stop_reason, usage};
 use crate::api::anthropic_server::{
     BlockOut, DeltaOut, EventOut, MessageDeltaOut, MessageOut, UsageOut,
 };
+use crate::codec::sse_out;
 use crate::translate::events::{Event, Identity, Writer};
 use crate::usage::TokenUsage;
 
@@ -54,13 +55,7 @@ impl Default for MessagesWriter {
 }
 
 fn write(out: &mut Vec<u8>, ev: &EventOut) {
-    if let Ok(json) = serde_json::to_vec(ev) {
-        out.extend_from_slice(b"event: ");
-        out.extend_from_slice(ev.name().as_bytes());
-        out.extend_from_slice(b"\ndata: ");
-        out.extend_from_slice(&json);
-        out.extend_from_slice(b"\n\n");
-    }
+    sse_out::write_named(out, ev.name(), ev);
 }
 
 impl MessagesWriter {

@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::from_chat::{call_item, envelope, prefixed, response_id, status, usage, Head};
 use super::names::ToolNames;
 use crate::api::responses::{ErrorOut, ItemOut, OutputTextOut, SummaryOut};
+use crate::codec::sse_out;
 use crate::translate::events::{Event, Identity, Writer};
 use crate::usage::TokenUsage;
 
@@ -164,12 +165,7 @@ fn put<T: Serialize>(out: &mut Vec<u8>, seq: &mut u64, kind: &str, body: T) {
         sequence_number: *seq,
         body,
     };
-    if let Ok(json) = serde_json::to_vec(&ev) {
-        out.extend_from_slice(b"event: ");
-        out.extend_from_slice(kind.as_bytes());
-        out.extend_from_slice(b"\ndata: ");
-        out.extend_from_slice(&json);
-        out.extend_from_slice(b"\n\n");
+    if sse_out::write_named(out, kind, &ev) {
         *seq += 1;
     }
 }
