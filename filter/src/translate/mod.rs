@@ -10,6 +10,7 @@ pub mod azure;
 pub mod bedrock;
 #[cfg(test)]
 mod cases;
+pub mod blocks;
 pub mod chat_checks;
 pub mod chunks;
 pub mod dialect;

@@ -17,11 +17,12 @@ use super::from_chat::{call_item, envelope, prefixed, response_id, status, usage
 use super::names::ToolNames;
 use crate::api::responses::{ErrorOut, ItemOut, OutputTextOut, SummaryOut};
 use crate::codec::sse_out;
-use crate::translate::events::{Event, Identity, Writer};
+use crate::error::GatewayError;
+use crate::translate::blocks::{Block, BlockWriter, Kind};
 use crate::usage::TokenUsage;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
+enum ItemKind {
     Reasoning,
     Message,
     /// A tool call: its provider index, id and (flat) name.
@@ -36,7 +37,7 @@ enum Kind {
 /// One output item as written so far.
 #[derive(Debug)]
 struct Acc {
-    kind: Kind,
+    kind: ItemKind,
     id: String,
     /// Text, reasoning or arguments.
     text: String,
@@ -205,7 +206,7 @@ impl ResponsesWriter {
         }
     }
 
-    fn start(&mut self, out: &mut Vec<u8>, id: &str, model: &str) {
+    fn begin(&mut self, out: &mut Vec<u8>, id: &str, model: &str) {
         if self.started {
             return;
         }
@@ -224,7 +225,7 @@ impl ResponsesWriter {
     fn item<'a>(&'a self, acc: &'a Acc, done: bool) -> ItemOut<'a> {
         let status = if done { "completed" } else { "in_progress" };
         match &acc.kind {
-            Kind::Reasoning => ItemOut::Reasoning {
+            ItemKind::Reasoning => ItemOut::Reasoning {
                 id: acc.id.clone(),
                 summary: if done {
                     vec![SummaryOut {
@@ -235,7 +236,7 @@ impl ResponsesWriter {
                     Vec::new()
                 },
             },
-            Kind::Message => ItemOut::Message {
+            ItemKind::Message => ItemOut::Message {
                 id: acc.id.clone(),
                 status,
                 role: "assistant",
@@ -245,15 +246,15 @@ impl ResponsesWriter {
                     Vec::new()
                 },
             },
-            Kind::Call { call_id, name, .. } => {
+            ItemKind::Call { call_id, name, .. } => {
                 let args = if done { acc.text.as_str() } else { "" };
                 call_item(&self.names, call_id, name, args, status)
             }
         }
     }
 
-    fn open(&mut self, out: &mut Vec<u8>, kind: Kind) {
-        self.close(out);
+    fn open_item(&mut self, out: &mut Vec<u8>, kind: ItemKind) {
+        self.close_item(out);
         let index = self.items.len();
         let bare = self
             .id
@@ -261,9 +262,9 @@ impl ResponsesWriter {
             .unwrap_or(&self.id)
             .to_string();
         let id = match &kind {
-            Kind::Reasoning => prefixed("rs_", &format!("{bare}_{index}")),
-            Kind::Message => prefixed("msg_", &format!("{bare}_{index}")),
-            Kind::Call {
+            ItemKind::Reasoning => prefixed("rs_", &format!("{bare}_{index}")),
+            ItemKind::Message => prefixed("msg_", &format!("{bare}_{index}")),
+            ItemKind::Call {
                 call_id, custom, ..
             } => prefixed(if *custom { "ctc_" } else { "fc_" }, call_id),
         };
@@ -288,7 +289,7 @@ impl ResponsesWriter {
             },
         );
         match acc.kind {
-            Kind::Message => put(
+            ItemKind::Message => put(
                 out,
                 &mut seq,
                 "response.content_part.added",
@@ -299,7 +300,7 @@ impl ResponsesWriter {
                     part: OutputTextOut::new(""),
                 },
             ),
-            Kind::Reasoning => put(
+            ItemKind::Reasoning => put(
                 out,
                 &mut seq,
                 "response.reasoning_summary_part.added",
@@ -313,13 +314,13 @@ impl ResponsesWriter {
                     },
                 },
             ),
-            Kind::Call { .. } => {}
+            ItemKind::Call { .. } => {}
         }
         self.seq = seq;
     }
 
     /// Appends `delta` to the open item (which must be of `kind`'s sort) and writes it.
-    fn delta(&mut self, out: &mut Vec<u8>, delta: &str) {
+    fn append(&mut self, out: &mut Vec<u8>, delta: &str) {
         let Some(index) = self.open else { return };
         let mut seq = self.seq;
         let Some(acc) = self.items.get_mut(index) else {
@@ -328,7 +329,7 @@ impl ResponsesWriter {
         acc.text.push_str(delta);
         let item_id = acc.id.as_str();
         match &acc.kind {
-            Kind::Message => put(
+            ItemKind::Message => put(
                 out,
                 &mut seq,
                 "response.output_text.delta",
@@ -340,7 +341,7 @@ impl ResponsesWriter {
                     logprobs: [],
                 },
             ),
-            Kind::Reasoning => put(
+            ItemKind::Reasoning => put(
                 out,
                 &mut seq,
                 "response.reasoning_summary_text.delta",
@@ -352,8 +353,8 @@ impl ResponsesWriter {
                 },
             ),
             // A free-form tool's input is inside the JSON arguments: written whole at the end.
-            Kind::Call { custom: true, .. } => {}
-            Kind::Call { .. } => put(
+            ItemKind::Call { custom: true, .. } => {}
+            ItemKind::Call { .. } => put(
                 out,
                 &mut seq,
                 "response.function_call_arguments.delta",
@@ -367,7 +368,7 @@ impl ResponsesWriter {
         self.seq = seq;
     }
 
-    fn close(&mut self, out: &mut Vec<u8>) {
+    fn close_item(&mut self, out: &mut Vec<u8>) {
         let Some(index) = self.open.take() else {
             return;
         };
@@ -377,7 +378,7 @@ impl ResponsesWriter {
         let mut seq = self.seq;
         let item_id = acc.id.as_str();
         match &acc.kind {
-            Kind::Message => {
+            ItemKind::Message => {
                 put(
                     out,
                     &mut seq,
@@ -402,7 +403,7 @@ impl ResponsesWriter {
                     },
                 );
             }
-            Kind::Reasoning => {
+            ItemKind::Reasoning => {
                 put(
                     out,
                     &mut seq,
@@ -429,7 +430,7 @@ impl ResponsesWriter {
                     },
                 );
             }
-            Kind::Call { name, custom, .. } => {
+            ItemKind::Call { name, custom, .. } => {
                 if *custom {
                     if let ItemOut::CustomToolCall { input, .. } = self.item(acc, true) {
                         for kind in [
@@ -481,8 +482,8 @@ impl ResponsesWriter {
     }
 
     fn complete(&mut self, out: &mut Vec<u8>) {
-        self.start(out, "", "");
-        self.close(out);
+        self.begin(out, "", "");
+        self.close_item(out);
         let (state, incomplete) = status(self.finish.as_deref());
         let kind = if state == "completed" {
             "response.completed"
@@ -503,9 +504,9 @@ impl ResponsesWriter {
         self.seq = seq;
     }
 
-    fn fail(&mut self, out: &mut Vec<u8>, code: &str, message: &str) {
-        self.start(out, "", "");
-        self.close(out);
+    fn fail_with(&mut self, out: &mut Vec<u8>, code: &str, message: &str) {
+        self.begin(out, "", "");
+        self.close_item(out);
         let mut seq = self.seq;
         let output = self.output();
         let response = envelope(
@@ -519,26 +520,6 @@ impl ResponsesWriter {
         put(out, &mut seq, "response.failed", ResponseEv { response });
         self.seq = seq;
     }
-
-    fn tool_call(&mut self, out: &mut Vec<u8>, index: u32, id: &str, name: &str) {
-        let custom = self.names.is_custom(name);
-        let kind = Kind::Call {
-            index,
-            call_id: id.to_string(),
-            name: name.to_string(),
-            custom,
-        };
-        self.open(out, kind);
-    }
-
-    fn is_open(&self, want: &Kind) -> bool {
-        let open = self.open.and_then(|i| self.items.get(i));
-        match (open.map(|a| &a.kind), want) {
-            (Some(Kind::Call { index: a, .. }), Kind::Call { index: b, .. }) => a == b,
-            (Some(k), w) => k == w,
-            (None, _) => false,
-        }
-    }
 }
 
 /// The code of a failed response for the gateway's error kind.
@@ -550,62 +531,56 @@ fn code(kind: &str) -> &'static str {
     }
 }
 
-impl Writer for ResponsesWriter {
-    fn write(&mut self, ev: &Event<'_>, ident: &Identity, out: &mut Vec<u8>) {
-        match *ev {
-            Event::Start => self.start(out, &ident.id, &ident.model),
-            Event::Role { .. } => {}
-            Event::Reasoning { text, .. } => {
-                if !text.is_empty() {
-                    if !self.is_open(&Kind::Reasoning) {
-                        self.open(out, Kind::Reasoning);
-                    }
-                    self.delta(out, text);
-                }
-            }
-            Event::Text { text, .. } => {
-                if !text.is_empty() {
-                    if !self.is_open(&Kind::Message) {
-                        self.open(out, Kind::Message);
-                    }
-                    self.delta(out, text);
-                }
-            }
-            Event::ToolCall {
+impl BlockWriter for ResponsesWriter {
+    fn start(&mut self, out: &mut Vec<u8>, id: &str, model: &str) {
+        self.begin(out, id, model);
+    }
+
+    fn open_kind(&self) -> Option<Kind> {
+        let acc = self.open.and_then(|i| self.items.get(i))?;
+        Some(match acc.kind {
+            ItemKind::Reasoning => Kind::Reasoning,
+            ItemKind::Message => Kind::Text,
+            ItemKind::Call { index, .. } => Kind::Call(index),
+        })
+    }
+
+    fn open(&mut self, out: &mut Vec<u8>, block: Block<'_>) {
+        let kind = match block {
+            Block::Reasoning => ItemKind::Reasoning,
+            Block::Text => ItemKind::Message,
+            Block::Call { index, id, name } => ItemKind::Call {
                 index,
-                id,
-                name,
-                arguments,
-                ..
-            } => {
-                self.tool_call(out, index, id, name);
-                if !arguments.is_empty() {
-                    self.delta(out, arguments);
-                }
-            }
-            Event::ToolArguments {
-                index, arguments, ..
-            } => {
-                let want = Kind::Call {
-                    index,
-                    call_id: String::new(),
-                    name: String::new(),
-                    custom: false,
-                };
-                // Providers send calls one after the other; a delta of a closed call
-                // cannot be placed.
-                if !arguments.is_empty() && self.is_open(&want) {
-                    self.delta(out, arguments);
-                }
-            }
-            Event::Finish { reason, .. } => {
-                self.close(out);
-                self.finish = Some(reason.to_string());
-            }
-            Event::Usage(u) => self.usage = Some(u),
-            Event::Done => self.complete(out),
-            Event::Error(e) => self.fail(out, code(e.kind), &e.message),
-        }
+                call_id: id.to_string(),
+                name: name.to_string(),
+                custom: self.names.is_custom(name),
+            },
+        };
+        self.open_item(out, kind);
+    }
+
+    fn delta(&mut self, out: &mut Vec<u8>, text: &str) {
+        self.append(out, text);
+    }
+
+    fn close(&mut self, out: &mut Vec<u8>) {
+        self.close_item(out);
+    }
+
+    fn finished(&mut self, reason: &str) {
+        self.finish = Some(reason.to_string());
+    }
+
+    fn usage(&mut self, usage: TokenUsage) {
+        self.usage = Some(usage);
+    }
+
+    fn done(&mut self, out: &mut Vec<u8>) {
+        self.complete(out);
+    }
+
+    fn fail(&mut self, out: &mut Vec<u8>, e: &GatewayError) {
+        self.fail_with(out, code(e.kind), &e.message);
     }
 }
 
