@@ -26,6 +26,7 @@ pub mod relay;
 mod request_parts;
 pub mod responses;
 pub mod translator;
+pub mod turns;
 mod types;
 mod unhonoured;
 pub mod vertex;
