@@ -8,9 +8,9 @@
 pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
+pub mod blocks;
 #[cfg(test)]
 mod cases;
-pub mod blocks;
 pub mod chat_checks;
 pub mod chunks;
 pub mod dialect;

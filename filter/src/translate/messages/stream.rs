@@ -22,7 +22,7 @@ use crate::usage::TokenUsage;
 const EMPTY_INPUT: &str = "{}";
 
 /// The [`Writer`] for Anthropic Messages clients.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct MessagesWriter {
     started: bool,
     open: Option<Kind>,
@@ -30,18 +30,6 @@ pub struct MessagesWriter {
     index: u32,
     stop_reason: Option<&'static str>,
     usage: Option<TokenUsage>,
-}
-
-impl Default for MessagesWriter {
-    fn default() -> Self {
-        MessagesWriter {
-            started: false,
-            open: None,
-            index: 0,
-            stop_reason: None,
-            usage: None,
-        }
-    }
 }
 
 fn write(out: &mut Vec<u8>, ev: &EventOut) {
