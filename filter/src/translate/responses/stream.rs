@@ -18,11 +18,11 @@ use super::names::ToolNames;
 use crate::api::responses::{ErrorOut, ItemOut, OutputTextOut, SummaryOut};
 use crate::codec::sse_out;
 use crate::error::GatewayError;
-use crate::translate::blocks::{Block, BlockWriter, Kind};
+use crate::translate::blocks::{self, Block, BlockWriter};
 use crate::usage::TokenUsage;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum ItemKind {
+enum Kind {
     Reasoning,
     Message,
     /// A tool call: its provider index, id and (flat) name.
@@ -37,7 +37,7 @@ enum ItemKind {
 /// One output item as written so far.
 #[derive(Debug)]
 struct Acc {
-    kind: ItemKind,
+    kind: Kind,
     id: String,
     /// Text, reasoning or arguments.
     text: String,
@@ -225,7 +225,7 @@ impl ResponsesWriter {
     fn item<'a>(&'a self, acc: &'a Acc, done: bool) -> ItemOut<'a> {
         let status = if done { "completed" } else { "in_progress" };
         match &acc.kind {
-            ItemKind::Reasoning => ItemOut::Reasoning {
+            Kind::Reasoning => ItemOut::Reasoning {
                 id: acc.id.clone(),
                 summary: if done {
                     vec![SummaryOut {
@@ -236,7 +236,7 @@ impl ResponsesWriter {
                     Vec::new()
                 },
             },
-            ItemKind::Message => ItemOut::Message {
+            Kind::Message => ItemOut::Message {
                 id: acc.id.clone(),
                 status,
                 role: "assistant",
@@ -246,14 +246,14 @@ impl ResponsesWriter {
                     Vec::new()
                 },
             },
-            ItemKind::Call { call_id, name, .. } => {
+            Kind::Call { call_id, name, .. } => {
                 let args = if done { acc.text.as_str() } else { "" };
                 call_item(&self.names, call_id, name, args, status)
             }
         }
     }
 
-    fn open_item(&mut self, out: &mut Vec<u8>, kind: ItemKind) {
+    fn open_item(&mut self, out: &mut Vec<u8>, kind: Kind) {
         self.close_item(out);
         let index = self.items.len();
         let bare = self
@@ -262,9 +262,9 @@ impl ResponsesWriter {
             .unwrap_or(&self.id)
             .to_string();
         let id = match &kind {
-            ItemKind::Reasoning => prefixed("rs_", &format!("{bare}_{index}")),
-            ItemKind::Message => prefixed("msg_", &format!("{bare}_{index}")),
-            ItemKind::Call {
+            Kind::Reasoning => prefixed("rs_", &format!("{bare}_{index}")),
+            Kind::Message => prefixed("msg_", &format!("{bare}_{index}")),
+            Kind::Call {
                 call_id, custom, ..
             } => prefixed(if *custom { "ctc_" } else { "fc_" }, call_id),
         };
@@ -289,7 +289,7 @@ impl ResponsesWriter {
             },
         );
         match acc.kind {
-            ItemKind::Message => put(
+            Kind::Message => put(
                 out,
                 &mut seq,
                 "response.content_part.added",
@@ -300,7 +300,7 @@ impl ResponsesWriter {
                     part: OutputTextOut::new(""),
                 },
             ),
-            ItemKind::Reasoning => put(
+            Kind::Reasoning => put(
                 out,
                 &mut seq,
                 "response.reasoning_summary_part.added",
@@ -314,7 +314,7 @@ impl ResponsesWriter {
                     },
                 },
             ),
-            ItemKind::Call { .. } => {}
+            Kind::Call { .. } => {}
         }
         self.seq = seq;
     }
@@ -329,7 +329,7 @@ impl ResponsesWriter {
         acc.text.push_str(delta);
         let item_id = acc.id.as_str();
         match &acc.kind {
-            ItemKind::Message => put(
+            Kind::Message => put(
                 out,
                 &mut seq,
                 "response.output_text.delta",
@@ -341,7 +341,7 @@ impl ResponsesWriter {
                     logprobs: [],
                 },
             ),
-            ItemKind::Reasoning => put(
+            Kind::Reasoning => put(
                 out,
                 &mut seq,
                 "response.reasoning_summary_text.delta",
@@ -353,8 +353,8 @@ impl ResponsesWriter {
                 },
             ),
             // A free-form tool's input is inside the JSON arguments: written whole at the end.
-            ItemKind::Call { custom: true, .. } => {}
-            ItemKind::Call { .. } => put(
+            Kind::Call { custom: true, .. } => {}
+            Kind::Call { .. } => put(
                 out,
                 &mut seq,
                 "response.function_call_arguments.delta",
@@ -378,7 +378,7 @@ impl ResponsesWriter {
         let mut seq = self.seq;
         let item_id = acc.id.as_str();
         match &acc.kind {
-            ItemKind::Message => {
+            Kind::Message => {
                 put(
                     out,
                     &mut seq,
@@ -403,7 +403,7 @@ impl ResponsesWriter {
                     },
                 );
             }
-            ItemKind::Reasoning => {
+            Kind::Reasoning => {
                 put(
                     out,
                     &mut seq,
@@ -430,7 +430,7 @@ impl ResponsesWriter {
                     },
                 );
             }
-            ItemKind::Call { name, custom, .. } => {
+            Kind::Call { name, custom, .. } => {
                 if *custom {
                     if let ItemOut::CustomToolCall { input, .. } = self.item(acc, true) {
                         for kind in [
@@ -536,20 +536,20 @@ impl BlockWriter for ResponsesWriter {
         self.begin(out, id, model);
     }
 
-    fn open_kind(&self) -> Option<Kind> {
+    fn open_kind(&self) -> Option<blocks::Kind> {
         let acc = self.open.and_then(|i| self.items.get(i))?;
         Some(match acc.kind {
-            ItemKind::Reasoning => Kind::Reasoning,
-            ItemKind::Message => Kind::Text,
-            ItemKind::Call { index, .. } => Kind::Call(index),
+            Kind::Reasoning => blocks::Kind::Reasoning,
+            Kind::Message => blocks::Kind::Text,
+            Kind::Call { index, .. } => blocks::Kind::Call(index),
         })
     }
 
     fn open(&mut self, out: &mut Vec<u8>, block: Block<'_>) {
         let kind = match block {
-            Block::Reasoning => ItemKind::Reasoning,
-            Block::Text => ItemKind::Message,
-            Block::Call { index, id, name } => ItemKind::Call {
+            Block::Reasoning => Kind::Reasoning,
+            Block::Text => Kind::Message,
+            Block::Call { index, id, name } => Kind::Call {
                 index,
                 call_id: id.to_string(),
                 name: name.to_string(),
