@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::api::openai::Usage;
+use crate::error::GatewayError;
 use crate::usage::TokenUsage;
 
 /// The OpenAI-shaped answer a chat translator yields.
@@ -51,6 +52,21 @@ pub struct CompletionFunction {
 }
 
 impl Completion {
+    /// A translator's answer and its first choice: the other dialects' clients ask for
+    /// one.
+    pub fn read(body: &[u8]) -> Result<(Completion, CompletionChoice), GatewayError> {
+        let mut c: Completion = serde_json::from_slice(body).map_err(|_| {
+            GatewayError::bad_gateway("upstream returned a malformed chat completion")
+        })?;
+        let choice = std::mem::take(&mut c.choices)
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                GatewayError::bad_gateway("upstream returned a chat completion without choices")
+            })?;
+        Ok((c, choice))
+    }
+
     /// The usage a provider's translator read (`read`), else the completion's own.
     pub fn usage_over(&self, read: TokenUsage) -> TokenUsage {
         if read.is_known() {

@@ -227,20 +227,23 @@ pub fn encode(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A JSON `event` message of type `kind`, as Bedrock sends them (for tests).
+#[cfg(test)]
+pub fn json_event(kind: &str, payload: &str) -> Vec<u8> {
+    encode(
+        &[
+            (":event-type", kind),
+            (":content-type", "application/json"),
+            (":message-type", "event"),
+        ],
+        payload.as_bytes(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    use super::json_event as event;
     use super::*;
-
-    fn event(kind: &str, payload: &str) -> Vec<u8> {
-        encode(
-            &[
-                (":event-type", kind),
-                (":content-type", "application/json"),
-                (":message-type", "event"),
-            ],
-            payload.as_bytes(),
-        )
-    }
 
     #[test]
     fn decodes_split_anywhere() {

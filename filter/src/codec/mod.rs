@@ -6,3 +6,4 @@ pub mod framed;
 pub mod json_depth;
 pub mod json_splice;
 pub mod sse;
+pub mod sse_out;

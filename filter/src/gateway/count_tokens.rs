@@ -1,36 +1,14 @@
 //! `POST /v1/messages/count_tokens` in the gateway position. The caller's key and its
-//! model allow-list apply as for messages; counting is neither charged nor counted
-//! against rate limits or budgets (Anthropic does not bill it either). Providers that
+//! model allow-list apply as for messages (`access::check_models`); counting is neither
+//! charged nor counted against rate limits or budgets (Anthropic does not bill it either). Providers that
 //! count (Anthropic) get the request (`translate::messages::count_tokens`); for the
 //! others the gateway answers at once with its estimate, named as such in a header.
 
-use super::access::refusal;
 use crate::api::anthropic_server::MessagesRequest;
 use crate::config::{Config, Provider};
 use crate::error::GatewayError;
 use crate::host::Host;
 use crate::translate::messages::count_tokens::{self, ESTIMATE_HEADER};
-
-/// The model allow-list of the caller's key (`caller`: its index, `None` when the
-/// gateway has no keys).
-pub fn allowed(
-    cfg: &Config,
-    caller: Option<usize>,
-    host: &mut dyn Host,
-    model: &str,
-) -> Result<(), GatewayError> {
-    let key = cfg
-        .access
-        .as_ref()
-        .and_then(|a| caller.and_then(|i| a.key(i)));
-    match key.and_then(|k| k.models.as_ref().map(|m| (k, m))) {
-        Some((k, models)) if !models.iter().any(|m| m == model) => {
-            refusal(host, "model_not_allowed", Some(&k.name));
-            Err(GatewayError::model_not_allowed(model))
-        }
-        _ => Ok(()),
-    }
-}
 
 /// `true` when the gateway answered (the provider does not count tokens itself).
 pub fn answer_locally(

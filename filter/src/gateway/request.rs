@@ -432,7 +432,7 @@ fn forward(
         _ => None,
     };
     if let Some(m) = counting {
-        count_tokens::allowed(&x.cfg, x.caller, host, req.model())?;
+        super::access::check_models(&x.cfg, x.caller, host, req.model())?;
         if count_tokens::answer_locally(&x.cfg, host, provider, &target.model, m)? {
             return Ok(Forwarded::Replied);
         }

@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use super::{Action, Exchange};
-use crate::codec::eventstream::encode;
+use crate::codec::eventstream::json_event as event;
 use crate::config::{parse, Config};
 use crate::host::FakeHost;
 use crate::state::ledger;
@@ -64,17 +64,6 @@ fn request_is_signed_with_the_host_clock() {
         h.header("content-length"),
         Some(h.request_body.len().to_string())
     );
-}
-
-fn event(kind: &str, payload: &str) -> Vec<u8> {
-    encode(
-        &[
-            (":event-type", kind),
-            (":content-type", "application/json"),
-            (":message-type", "event"),
-        ],
-        payload.as_bytes(),
-    )
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Streams as events. A provider's decoder turns whole frames (from
 //! [`codec::framed`](crate::codec::framed)) into [`Event`]s; a [`Writer`] renders them
-//! in the client's dialect: OpenAI chat-completion chunks ([`chunks`](super::chunks)) or
-//! Anthropic Messages events ([`messages::stream`](super::messages::stream)). No dialect
-//! is reached by re-parsing another's bytes.
+//! in the client's dialect: OpenAI chat-completion chunks ([`chunks`](super::chunks)),
+//! or Anthropic Messages and Responses events (block writers, [`blocks`](super::blocks)).
+//! No dialect is reached by re-parsing another's bytes.
 //!
 //! [`EventStream`] joins one decoder and one writer (both static: the only dynamic call
 //! per network chunk is the outer [`StreamMapper`]) and keeps what every stream tracks:

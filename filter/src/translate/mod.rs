@@ -8,6 +8,7 @@
 pub mod anthropic;
 pub mod azure;
 pub mod bedrock;
+pub mod blocks;
 #[cfg(test)]
 mod cases;
 pub mod chat_checks;
@@ -21,9 +22,11 @@ pub mod gemini;
 pub mod messages;
 pub mod openai;
 pub mod provider;
+pub mod relay;
 mod request_parts;
 pub mod responses;
 pub mod translator;
+pub mod turns;
 mod types;
 mod unhonoured;
 pub mod vertex;

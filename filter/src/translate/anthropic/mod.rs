@@ -128,14 +128,7 @@ pub fn build_body(opts: &BodyOptions<'_>, req: &ChatRequest) -> Result<Vec<u8>, 
         if blocks.is_empty() {
             continue; // e.g. an assistant turn with empty content and no tool calls
         }
-        // Anthropic wants strictly alternating roles: merge consecutive same-role turns.
-        match messages.last_mut() {
-            Some(last) if last.role == role => last.content.extend(blocks),
-            _ => messages.push(an::Message {
-                role,
-                content: blocks,
-            }),
-        }
+        crate::translate::turns::push(&mut messages, role, blocks);
     }
     if messages.is_empty() {
         return Err(GatewayError::bad_field(

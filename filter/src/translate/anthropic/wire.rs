@@ -47,18 +47,9 @@ pub struct ThinkingConfig {
     pub budget_tokens: u32,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Message<'a> {
-    pub role: Role,
-    pub content: Vec<Block<'a>>,
-}
+pub use crate::translate::turns::Role;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Assistant,
-}
+pub type Message<'a> = crate::translate::turns::Turn<Block<'a>>;
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

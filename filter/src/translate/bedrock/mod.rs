@@ -194,15 +194,7 @@ pub fn build_for(model: &str, req: &ChatRequest) -> Result<Vec<u8>, GatewayError
         if blocks.is_empty() {
             continue; // Bedrock refuses blank text blocks and empty messages.
         }
-        // Roles must alternate: merge consecutive same-role turns (parallel tool
-        // results become one user message, as Bedrock expects).
-        match messages.last_mut() {
-            Some(last) if last.role == role => last.content.extend(blocks),
-            _ => messages.push(br::Message {
-                role,
-                content: blocks,
-            }),
-        }
+        crate::translate::turns::push(&mut messages, role, blocks);
     }
     if messages.is_empty() {
         return Err(GatewayError::bad_field(

@@ -31,18 +31,9 @@ pub struct AdditionalFields {
     pub thinking: crate::translate::anthropic::wire::ThinkingConfig,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Message<'a> {
-    pub role: Role,
-    pub content: Vec<Block<'a>>,
-}
+pub use crate::translate::turns::Role;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Assistant,
-}
+pub type Message<'a> = crate::translate::turns::Turn<Block<'a>>;
 
 #[derive(Debug, Serialize)]
 pub struct SystemBlock<'a> {

@@ -2,6 +2,7 @@
 //! with the HTTP status the gateway chose.
 
 use crate::api::anthropic_server::{ErrorEnvelopeOut, ErrorOut};
+use crate::codec::sse_out;
 use crate::error::GatewayError;
 
 /// Anthropic's error `type` for a status (and the OpenAI-style kind when it says more).
@@ -40,9 +41,7 @@ pub fn body(kind: &'static str, message: &str) -> Vec<u8> {
 
 /// An Anthropic `error` stream event (how a failed stream ends for these clients).
 pub fn write_event(out: &mut Vec<u8>, kind: &'static str, message: &str) {
-    out.extend_from_slice(b"event: error\ndata: ");
-    out.extend_from_slice(&body(kind, message));
-    out.extend_from_slice(b"\n\n");
+    sse_out::put_named(out, "error", &body(kind, message));
 }
 
 #[cfg(test)]

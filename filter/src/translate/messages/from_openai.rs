@@ -61,11 +61,7 @@ fn bad_arguments() -> GatewayError {
 
 /// `usage` is what the provider's translator read (it wins over the body's own).
 pub fn message(body: &[u8], usage_in: TokenUsage) -> Result<Vec<u8>, GatewayError> {
-    let c: Completion = serde_json::from_slice(body)
-        .map_err(|_| GatewayError::bad_gateway("upstream returned a malformed chat completion"))?;
-    let choice = c.choices.first().ok_or_else(|| {
-        GatewayError::bad_gateway("upstream returned a chat completion without choices")
-    })?;
+    let (c, choice) = Completion::read(body)?;
     let msg = &choice.message;
     let mut inputs = Vec::new();
     for call in msg.tool_calls.iter().flatten() {

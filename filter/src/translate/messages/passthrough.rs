@@ -5,13 +5,12 @@ use super::super::openai::rewrite_model;
 use super::super::{ResponseOut, StreamMapper, UpstreamRequest};
 use super::{errors, system};
 use crate::api::anthropic_server::MessagesRequest;
-use crate::codec::framed::{FrameError, FrameHandler, Framed, MAX_EVENT_BYTES};
-use crate::codec::sse::{self, SseParser};
+use crate::codec::sse;
 use crate::config::{AnthropicSettings, Provider};
 use crate::error::GatewayError;
 use crate::translate::anthropic::stream::merge_usage;
 use crate::translate::anthropic::wire::{BlockDelta, ErrorEnvelope, MessagesResponse, StreamEvent};
-use crate::translate::events::Tally;
+use crate::translate::relay::{self, Relay, Seen};
 use crate::usage::TokenUsage;
 
 pub fn request(
@@ -73,45 +72,23 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
 }
 
 /// Relays the events as they are, reading usage and answer characters on the way.
-pub struct Passthrough {
-    usage: TokenUsage,
-    /// Characters of text, thinking and tool input relayed (see `StreamMapper`).
-    relayed_chars: u64,
-    done: bool,
-    failed: bool,
-}
+struct Passthrough;
 
 pub fn stream() -> Box<dyn StreamMapper> {
-    Box::new(Framed::new(
-        SseParser::new(MAX_EVENT_BYTES),
-        Passthrough {
-            usage: TokenUsage::default(),
-            relayed_chars: 0,
-            done: false,
-            failed: false,
-        },
-    ))
+    relay::stream(Passthrough)
 }
 
-impl Passthrough {
-    fn fail(&mut self, out: &mut Vec<u8>, kind: &'static str, message: &str) {
-        self.failed = true;
-        self.done = true;
-        errors::write_event(out, kind, message);
-    }
-}
+impl Relay for Passthrough {
+    const ENDED: &'static str = "upstream stream ended before message_stop";
 
-impl FrameHandler for Passthrough {
-    type Frame = sse::Event;
-
-    fn frame(&mut self, ev: &sse::Event, out: &mut Vec<u8>) {
+    fn frame(&mut self, ev: &sse::Event, seen: &mut Seen, out: &mut Vec<u8>) {
         out.extend_from_slice(&ev.raw);
         match serde_json::from_str::<StreamEvent>(&ev.data) {
             Ok(StreamEvent::MessageStart { message }) => {
-                self.usage = TokenUsage::from_anthropic(&message.usage);
+                seen.read.usage = TokenUsage::from_anthropic(&message.usage);
             }
             Ok(StreamEvent::MessageDelta { usage: Some(u), .. }) => {
-                merge_usage(&mut self.usage, &u);
+                merge_usage(&mut seen.read.usage, &u);
             }
             Ok(StreamEvent::ContentBlockDelta { delta, .. }) => {
                 let text = match &delta {
@@ -120,45 +97,19 @@ impl FrameHandler for Passthrough {
                     BlockDelta::ThinkingDelta { thinking } => thinking,
                     BlockDelta::Other => "",
                 };
-                self.relayed_chars += text.chars().count() as u64;
+                seen.read.relayed_chars += text.chars().count() as u64;
             }
-            Ok(StreamEvent::MessageStop) => self.done = true,
-            Ok(StreamEvent::Error { .. }) => {
-                self.failed = true;
-                self.done = true;
-            }
+            Ok(StreamEvent::MessageStop) => seen.done = true,
+            Ok(StreamEvent::Error { .. }) => seen.fail(),
             Ok(_) => {}
-            Err(_) => self.fail(out, "api_error", "upstream sent a malformed stream event"),
+            Err(_) => {
+                seen.fail();
+                self.write_failure("upstream sent a malformed stream event", out);
+            }
         }
     }
 
-    fn done(&self) -> bool {
-        self.done
-    }
-
-    fn broken(&mut self, error: &FrameError, out: &mut Vec<u8>) {
-        self.fail(out, "api_error", &error.message());
-    }
-
-    fn ended(&mut self, out: &mut Vec<u8>) {
-        self.fail(
-            out,
-            "api_error",
-            "upstream stream ended before message_stop",
-        );
-    }
-}
-
-impl Tally for Passthrough {
-    fn usage(&self) -> TokenUsage {
-        self.usage
-    }
-
-    fn failed(&self) -> bool {
-        self.failed
-    }
-
-    fn relayed_chars(&self) -> u64 {
-        self.relayed_chars
+    fn write_failure(&mut self, message: &str, out: &mut Vec<u8>) {
+        errors::write_event(out, "api_error", message);
     }
 }

@@ -14,60 +14,35 @@ use super::from_openai::{message_id, stop_reason, usage};
 use crate::api::anthropic_server::{
     BlockOut, DeltaOut, EventOut, MessageDeltaOut, MessageOut, UsageOut,
 };
-use crate::translate::events::{Event, Identity, Writer};
+use crate::codec::sse_out;
+use crate::error::GatewayError;
+use crate::translate::blocks::{Block, BlockWriter, Kind};
 use crate::usage::TokenUsage;
-
-/// The content block being written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Open {
-    None,
-    Thinking,
-    Text,
-    /// OpenAI tool-call index.
-    Tool(u32),
-}
 
 const EMPTY_INPUT: &str = "{}";
 
-/// The [`Writer`] for Anthropic Messages clients. Choices are not told apart: these
-/// clients ask for one.
-#[derive(Debug)]
+/// The [`Writer`] for Anthropic Messages clients.
+#[derive(Debug, Default)]
 pub struct MessagesWriter {
     started: bool,
-    open: Open,
+    open: Option<Kind>,
     /// Index of the open block (or of the next one when none is open).
     index: u32,
     stop_reason: Option<&'static str>,
     usage: Option<TokenUsage>,
 }
 
-impl Default for MessagesWriter {
-    fn default() -> Self {
-        MessagesWriter {
-            started: false,
-            open: Open::None,
-            index: 0,
-            stop_reason: None,
-            usage: None,
-        }
-    }
-}
-
 fn write(out: &mut Vec<u8>, ev: &EventOut) {
-    if let Ok(json) = serde_json::to_vec(ev) {
-        out.extend_from_slice(b"event: ");
-        out.extend_from_slice(ev.name().as_bytes());
-        out.extend_from_slice(b"\ndata: ");
-        out.extend_from_slice(&json);
-        out.extend_from_slice(b"\n\n");
-    }
+    sse_out::write_named(out, ev.name(), ev);
 }
 
 impl MessagesWriter {
     pub fn new() -> Self {
         Self::default()
     }
+}
 
+impl BlockWriter for MessagesWriter {
     fn start(&mut self, out: &mut Vec<u8>, id: &str, model: &str) {
         if self.started {
             return;
@@ -87,31 +62,51 @@ impl MessagesWriter {
         write(out, &EventOut::MessageStart { message });
     }
 
-    fn close(&mut self, out: &mut Vec<u8>) {
-        if self.open != Open::None {
-            write(out, &EventOut::ContentBlockStop { index: self.index });
-            self.open = Open::None;
-            self.index += 1;
-        }
+    fn open_kind(&self) -> Option<Kind> {
+        self.open
     }
 
-    /// Make `want` the open block, opening it with `block` if it is not.
-    fn ensure(&mut self, out: &mut Vec<u8>, want: Open, block: BlockOut) {
-        if self.open == want {
-            return;
-        }
+    fn open(&mut self, out: &mut Vec<u8>, block: Block<'_>) {
+        let empty: &serde_json::value::RawValue = match serde_json::from_str(EMPTY_INPUT) {
+            Ok(v) => v,
+            Err(_) => return,
+        };
+        let (kind, content_block) = match block {
+            Block::Reasoning => (
+                Kind::Reasoning,
+                BlockOut::Thinking {
+                    thinking: "",
+                    signature: "",
+                },
+            ),
+            Block::Text => (Kind::Text, BlockOut::Text { text: "" }),
+            Block::Call { index, id, name } => (
+                Kind::Call(index),
+                BlockOut::ToolUse {
+                    id,
+                    name,
+                    input: empty,
+                },
+            ),
+        };
         self.close(out);
-        self.open = want;
+        self.open = Some(kind);
         write(
             out,
             &EventOut::ContentBlockStart {
                 index: self.index,
-                content_block: block,
+                content_block,
             },
         );
     }
 
-    fn delta(&self, out: &mut Vec<u8>, delta: DeltaOut) {
+    fn delta(&mut self, out: &mut Vec<u8>, text: &str) {
+        let delta = match self.open {
+            Some(Kind::Reasoning) => DeltaOut::ThinkingDelta { thinking: text },
+            Some(Kind::Text) => DeltaOut::TextDelta { text },
+            Some(Kind::Call(_)) => DeltaOut::InputJsonDelta { partial_json: text },
+            None => return,
+        };
         write(
             out,
             &EventOut::ContentBlockDelta {
@@ -121,35 +116,22 @@ impl MessagesWriter {
         );
     }
 
-    fn tool_call(&mut self, out: &mut Vec<u8>, index: u32, id: &str, name: &str) {
-        let empty: &serde_json::value::RawValue = match serde_json::from_str(EMPTY_INPUT) {
-            Ok(v) => v,
-            Err(_) => return,
-        };
-        self.close(out);
-        self.open = Open::Tool(index);
-        write(
-            out,
-            &EventOut::ContentBlockStart {
-                index: self.index,
-                content_block: BlockOut::ToolUse {
-                    id,
-                    name,
-                    input: empty,
-                },
-            },
-        );
-    }
-
-    fn arguments(&self, out: &mut Vec<u8>, index: u32, args: &str) {
-        // Deltas of a call that is no longer open cannot be placed; providers send
-        // calls one after the other, so this does not happen in practice.
-        if !args.is_empty() && self.open == Open::Tool(index) {
-            self.delta(out, DeltaOut::InputJsonDelta { partial_json: args });
+    fn close(&mut self, out: &mut Vec<u8>) {
+        if self.open.take().is_some() {
+            write(out, &EventOut::ContentBlockStop { index: self.index });
+            self.index += 1;
         }
     }
 
-    fn finish_message(&mut self, out: &mut Vec<u8>) {
+    fn finished(&mut self, reason: &str) {
+        self.stop_reason = Some(stop_reason(Some(reason)));
+    }
+
+    fn usage(&mut self, usage: TokenUsage) {
+        self.usage = Some(usage);
+    }
+
+    fn done(&mut self, out: &mut Vec<u8>) {
         self.start(out, "", "");
         self.close(out);
         // Missing counts are written as zero.
@@ -166,52 +148,9 @@ impl MessagesWriter {
         );
         write(out, &EventOut::MessageStop);
     }
-}
 
-impl Writer for MessagesWriter {
-    fn write(&mut self, ev: &Event<'_>, ident: &Identity, out: &mut Vec<u8>) {
-        match *ev {
-            Event::Start => self.start(out, &ident.id, &ident.model),
-            Event::Role { .. } => {}
-            Event::Reasoning { text, .. } => {
-                if !text.is_empty() {
-                    let block = BlockOut::Thinking {
-                        thinking: "",
-                        signature: "",
-                    };
-                    self.ensure(out, Open::Thinking, block);
-                    self.delta(out, DeltaOut::ThinkingDelta { thinking: text });
-                }
-            }
-            Event::Text { text, .. } => {
-                if !text.is_empty() {
-                    self.ensure(out, Open::Text, BlockOut::Text { text: "" });
-                    self.delta(out, DeltaOut::TextDelta { text });
-                }
-            }
-            Event::ToolCall {
-                index,
-                id,
-                name,
-                arguments,
-                ..
-            } => {
-                self.tool_call(out, index, id, name);
-                self.arguments(out, index, arguments);
-            }
-            Event::ToolArguments {
-                index, arguments, ..
-            } => self.arguments(out, index, arguments),
-            Event::Finish { reason, .. } => {
-                self.close(out);
-                self.stop_reason = Some(stop_reason(Some(reason)));
-            }
-            Event::Usage(u) => self.usage = Some(u),
-            Event::Done => self.finish_message(out),
-            Event::Error(e) => {
-                // The status is the stream's (200, already sent): only the kind says more.
-                errors::write_event(out, errors::kind(500, e.kind), &e.message);
-            }
-        }
+    fn fail(&mut self, out: &mut Vec<u8>, e: &GatewayError) {
+        // The status is the stream's (200, already sent): only the kind says more.
+        errors::write_event(out, errors::kind(500, e.kind), &e.message);
     }
 }

@@ -5,24 +5,16 @@ use serde::Deserialize;
 
 use super::error;
 use crate::api::openai::{ChunkProbe, Usage};
-use crate::codec::framed::{FrameError, FrameHandler, Framed, MAX_EVENT_BYTES};
-use crate::codec::sse::{self, SseParser};
+use crate::codec::sse;
 use crate::error::GatewayError;
 use crate::translate::chunks;
-use crate::translate::events::{Decode, Event, Sink, Tally, Writer};
+use crate::translate::events::{Decode, Event, Sink, Writer};
+use crate::translate::relay::{self, Read, Relay, Seen};
 use crate::translate::{StreamMapper, StreamSettings};
 use crate::usage::TokenUsage;
 
 fn malformed() -> GatewayError {
     GatewayError::bad_gateway("upstream sent a malformed stream event")
-}
-
-/// What every OpenAI chunk tells the gateway: how it ends, its usage, how much answer
-/// it carries. The probe reads no more than that, so passing through stays cheap.
-#[derive(Debug, Default)]
-struct Reading {
-    usage: TokenUsage,
-    relayed_chars: u64,
 }
 
 enum Probed<'a> {
@@ -31,25 +23,25 @@ enum Probed<'a> {
     Failed(GatewayError),
 }
 
-impl Reading {
-    fn probe<'a>(&mut self, data: &'a str) -> Probed<'a> {
-        if data == "[DONE]" {
-            return Probed::Done;
-        }
-        let probe = match serde_json::from_str::<ChunkProbe<'_>>(data) {
-            Ok(p) => p,
-            Err(_) => return Probed::Failed(malformed()),
-        };
-        if probe.error.is_some() {
-            // In the gateway's own error shape, like every other provider's.
-            return Probed::Failed(error(500, data.as_bytes()));
-        }
-        self.relayed_chars += probe.answer_chars();
-        if let Some(u) = &probe.usage {
-            self.usage = TokenUsage::from_openai(u);
-        }
-        Probed::Chunk(probe)
+/// What every OpenAI chunk tells the gateway: how it ends, its usage, how much answer
+/// it carries. The probe reads no more than that, so passing through stays cheap.
+fn probe<'a>(read: &mut Read, data: &'a str) -> Probed<'a> {
+    if data == "[DONE]" {
+        return Probed::Done;
     }
+    let probe = match serde_json::from_str::<ChunkProbe<'_>>(data) {
+        Ok(p) => p,
+        Err(_) => return Probed::Failed(malformed()),
+    };
+    if probe.error.is_some() {
+        // In the gateway's own error shape, like every other provider's.
+        return Probed::Failed(error(500, data.as_bytes()));
+    }
+    read.relayed_chars += probe.answer_chars();
+    if let Some(u) = &probe.usage {
+        read.usage = TokenUsage::from_openai(u);
+    }
+    Probed::Chunk(probe)
 }
 
 /// Passes events through unchanged, reading usage on the way and hiding the usage
@@ -58,41 +50,25 @@ impl Reading {
 /// is not JSON, or a body that ends without `[DONE]`); nothing after that is relayed.
 pub struct Passthrough {
     settings: StreamSettings,
-    reading: Reading,
-    failed: bool,
-    done: bool,
 }
 
 pub fn passthrough(settings: StreamSettings) -> Box<dyn StreamMapper> {
-    Box::new(Framed::new(
-        SseParser::new(MAX_EVENT_BYTES),
-        Passthrough {
-            settings,
-            reading: Reading::default(),
-            failed: false,
-            done: false,
-        },
-    ))
+    relay::stream(Passthrough { settings })
 }
 
-impl Passthrough {
-    fn fail(&mut self, out: &mut Vec<u8>, e: &GatewayError) {
-        self.failed = true;
-        self.done = true;
-        chunks::write_error_end(out, e);
-    }
-}
+impl Relay for Passthrough {
+    const ENDED: &'static str = "upstream stream ended before [DONE]";
 
-impl FrameHandler for Passthrough {
-    type Frame = sse::Event;
-
-    fn frame(&mut self, ev: &sse::Event, out: &mut Vec<u8>) {
-        match self.reading.probe(&ev.data) {
+    fn frame(&mut self, ev: &sse::Event, seen: &mut Seen, out: &mut Vec<u8>) {
+        match probe(&mut seen.read, &ev.data) {
             Probed::Done => {
-                self.done = true;
+                seen.done = true;
                 out.extend_from_slice(&ev.raw);
             }
-            Probed::Failed(e) => self.fail(out, &e),
+            Probed::Failed(e) => {
+                seen.fail();
+                chunks::write_error_end(out, &e);
+            }
             Probed::Chunk(probe) => {
                 // The usage-only chunk the gateway asked for on the client's behalf stays hidden.
                 if !probe.usage_only() || self.settings.client_wants_usage {
@@ -102,31 +78,8 @@ impl FrameHandler for Passthrough {
         }
     }
 
-    fn done(&self) -> bool {
-        self.done
-    }
-
-    fn broken(&mut self, error: &FrameError, out: &mut Vec<u8>) {
-        self.fail(out, &GatewayError::bad_gateway(error.message()));
-    }
-
-    fn ended(&mut self, out: &mut Vec<u8>) {
-        let e = GatewayError::bad_gateway("upstream stream ended before [DONE]");
-        self.fail(out, &e);
-    }
-}
-
-impl Tally for Passthrough {
-    fn usage(&self) -> TokenUsage {
-        self.reading.usage
-    }
-
-    fn failed(&self) -> bool {
-        self.failed
-    }
-
-    fn relayed_chars(&self) -> u64 {
-        self.reading.relayed_chars
+    fn write_failure(&mut self, message: &str, out: &mut Vec<u8>) {
+        chunks::write_error_end(out, &GatewayError::bad_gateway(message));
     }
 }
 
@@ -184,7 +137,7 @@ struct ChunkFunction {
 /// passthrough, so accounting does not depend on the client's dialect.
 #[derive(Debug, Default)]
 pub struct OpenAiEvents {
-    reading: Reading,
+    read: Read,
 }
 
 impl OpenAiEvents {
@@ -198,7 +151,7 @@ impl Decode for OpenAiEvents {
 
     fn frame<W: Writer>(&mut self, ev: &sse::Event, sink: &mut Sink<'_, W>) {
         let data = ev.data.as_str();
-        match self.reading.probe(data) {
+        match probe(&mut self.read, data) {
             Probed::Done => return sink.emit(Event::Done),
             Probed::Failed(e) => return sink.fail(e),
             Probed::Chunk(_) => {}
@@ -258,10 +211,10 @@ impl Decode for OpenAiEvents {
     }
 
     fn usage(&self) -> TokenUsage {
-        self.reading.usage
+        self.read.usage
     }
 
     fn relayed_chars(&self, _counted: u64) -> u64 {
-        self.reading.relayed_chars
+        self.read.relayed_chars
     }
 }

@@ -146,11 +146,7 @@ pub fn response(
     created: u64,
     names: &ToolNames,
 ) -> Result<Vec<u8>, GatewayError> {
-    let c: Completion = serde_json::from_slice(body)
-        .map_err(|_| GatewayError::bad_gateway("upstream returned a malformed chat completion"))?;
-    let choice = c.choices.first().ok_or_else(|| {
-        GatewayError::bad_gateway("upstream returned a chat completion without choices")
-    })?;
+    let (c, choice) = Completion::read(body)?;
     let msg = &choice.message;
     let mut output = Vec::new();
     if let Some(r) = msg.reasoning_content.as_deref().filter(|r| !r.is_empty()) {

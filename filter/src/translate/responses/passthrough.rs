@@ -3,11 +3,10 @@
 //! usage read on the way (`input_tokens`/`output_tokens`, cached input tokens).
 
 use crate::api::responses::{EventProbe, ResponseProbe, UsageProbe};
-use crate::codec::framed::{FrameError, FrameHandler, Framed, MAX_EVENT_BYTES};
-use crate::codec::sse::{self, SseParser};
+use crate::codec::sse;
 use crate::config::{Provider, ProviderKind};
 use crate::error::GatewayError;
-use crate::translate::events::Tally;
+use crate::translate::relay::{self, Relay, Seen};
 use crate::translate::request_parts::concat;
 use crate::translate::{azure, openai, ResponseOut, StreamMapper, UpstreamRequest};
 use crate::usage::TokenUsage;
@@ -67,60 +66,36 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
 /// Relays a Responses stream, reading usage from its terminal event. A stream that
 /// ends without one (or with an event that is not JSON) ends in `response.failed`.
 pub fn stream() -> Box<dyn StreamMapper> {
-    Box::new(Framed::new(
-        SseParser::new(MAX_EVENT_BYTES),
-        Relay {
-            head: Default::default(),
-            usage: TokenUsage::default(),
-            relayed_chars: 0,
-            next_seq: 0,
-            failed: false,
-            done: false,
-        },
-    ))
+    relay::stream(Relayed {
+        head: Default::default(),
+        next_seq: 0,
+    })
 }
 
-struct Relay {
+struct Relayed {
     /// The response's id, creation time and model, from its first event: a failure the
     /// gateway adds names the same response (SDKs check).
     head: (String, u64, String),
-    usage: TokenUsage,
-    relayed_chars: u64,
     next_seq: u64,
-    failed: bool,
-    done: bool,
 }
 
-impl Relay {
-    fn fail(&mut self, out: &mut Vec<u8>, message: &str) {
-        self.failed = true;
-        self.done = true;
-        let (id, created, model) = &self.head;
-        let head = super::from_chat::Head {
-            id,
-            created: *created,
-            model,
-        };
-        super::stream::write_failed(out, head, self.next_seq, message);
-    }
-}
+impl Relay for Relayed {
+    const ENDED: &'static str = "upstream stream ended before the response completed";
 
-impl FrameHandler for Relay {
-    type Frame = sse::Event;
-
-    fn frame(&mut self, ev: &sse::Event, out: &mut Vec<u8>) {
+    fn frame(&mut self, ev: &sse::Event, seen: &mut Seen, out: &mut Vec<u8>) {
         let Ok(probe) = serde_json::from_str::<EventProbe<'_>>(&ev.data) else {
-            return self.fail(out, "upstream sent a malformed stream event");
+            seen.fail();
+            return self.write_failure("upstream sent a malformed stream event", out);
         };
         if let Some(n) = probe.sequence_number {
             self.next_seq = n.saturating_add(1);
         }
         if let Some(d) = &probe.delta {
-            self.relayed_chars += d.chars().count() as u64;
+            seen.read.relayed_chars += d.chars().count() as u64;
         }
         if let Some(r) = &probe.response {
             if let Some(u) = &r.usage {
-                self.usage = usage_of(u);
+                seen.read.usage = usage_of(u);
             }
             if let (Some(id), true) = (&r.id, self.head.0.is_empty()) {
                 self.head = (
@@ -131,39 +106,20 @@ impl FrameHandler for Relay {
             }
         }
         match probe.kind.as_ref() {
-            "response.completed" | "response.incomplete" => self.done = true,
-            "response.failed" | "error" => {
-                self.done = true;
-                self.failed = true;
-            }
+            "response.completed" | "response.incomplete" => seen.done = true,
+            "response.failed" | "error" => seen.fail(),
             _ => {}
         }
         out.extend_from_slice(&ev.raw);
     }
 
-    fn done(&self) -> bool {
-        self.done
-    }
-
-    fn broken(&mut self, error: &FrameError, out: &mut Vec<u8>) {
-        self.fail(out, &error.message());
-    }
-
-    fn ended(&mut self, out: &mut Vec<u8>) {
-        self.fail(out, "upstream stream ended before the response completed");
-    }
-}
-
-impl Tally for Relay {
-    fn usage(&self) -> TokenUsage {
-        self.usage
-    }
-
-    fn failed(&self) -> bool {
-        self.failed
-    }
-
-    fn relayed_chars(&self) -> u64 {
-        self.relayed_chars
+    fn write_failure(&mut self, message: &str, out: &mut Vec<u8>) {
+        let (id, created, model) = &self.head;
+        let head = super::from_chat::Head {
+            id,
+            created: *created,
+            model,
+        };
+        super::stream::write_failed(out, head, self.next_seq, message);
     }
 }

@@ -16,7 +16,9 @@ use serde::Serialize;
 use super::from_chat::{call_item, envelope, prefixed, response_id, status, usage, Head};
 use super::names::ToolNames;
 use crate::api::responses::{ErrorOut, ItemOut, OutputTextOut, SummaryOut};
-use crate::translate::events::{Event, Identity, Writer};
+use crate::codec::sse_out;
+use crate::error::GatewayError;
+use crate::translate::blocks::{self, Block, BlockWriter};
 use crate::usage::TokenUsage;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,12 +166,7 @@ fn put<T: Serialize>(out: &mut Vec<u8>, seq: &mut u64, kind: &str, body: T) {
         sequence_number: *seq,
         body,
     };
-    if let Ok(json) = serde_json::to_vec(&ev) {
-        out.extend_from_slice(b"event: ");
-        out.extend_from_slice(kind.as_bytes());
-        out.extend_from_slice(b"\ndata: ");
-        out.extend_from_slice(&json);
-        out.extend_from_slice(b"\n\n");
+    if sse_out::write_named(out, kind, &ev) {
         *seq += 1;
     }
 }
@@ -209,7 +206,7 @@ impl ResponsesWriter {
         }
     }
 
-    fn start(&mut self, out: &mut Vec<u8>, id: &str, model: &str) {
+    fn begin(&mut self, out: &mut Vec<u8>, id: &str, model: &str) {
         if self.started {
             return;
         }
@@ -256,8 +253,8 @@ impl ResponsesWriter {
         }
     }
 
-    fn open(&mut self, out: &mut Vec<u8>, kind: Kind) {
-        self.close(out);
+    fn open_item(&mut self, out: &mut Vec<u8>, kind: Kind) {
+        self.close_item(out);
         let index = self.items.len();
         let bare = self
             .id
@@ -323,7 +320,7 @@ impl ResponsesWriter {
     }
 
     /// Appends `delta` to the open item (which must be of `kind`'s sort) and writes it.
-    fn delta(&mut self, out: &mut Vec<u8>, delta: &str) {
+    fn append(&mut self, out: &mut Vec<u8>, delta: &str) {
         let Some(index) = self.open else { return };
         let mut seq = self.seq;
         let Some(acc) = self.items.get_mut(index) else {
@@ -371,7 +368,7 @@ impl ResponsesWriter {
         self.seq = seq;
     }
 
-    fn close(&mut self, out: &mut Vec<u8>) {
+    fn close_item(&mut self, out: &mut Vec<u8>) {
         let Some(index) = self.open.take() else {
             return;
         };
@@ -485,8 +482,8 @@ impl ResponsesWriter {
     }
 
     fn complete(&mut self, out: &mut Vec<u8>) {
-        self.start(out, "", "");
-        self.close(out);
+        self.begin(out, "", "");
+        self.close_item(out);
         let (state, incomplete) = status(self.finish.as_deref());
         let kind = if state == "completed" {
             "response.completed"
@@ -507,9 +504,9 @@ impl ResponsesWriter {
         self.seq = seq;
     }
 
-    fn fail(&mut self, out: &mut Vec<u8>, code: &str, message: &str) {
-        self.start(out, "", "");
-        self.close(out);
+    fn fail_with(&mut self, out: &mut Vec<u8>, code: &str, message: &str) {
+        self.begin(out, "", "");
+        self.close_item(out);
         let mut seq = self.seq;
         let output = self.output();
         let response = envelope(
@@ -523,26 +520,6 @@ impl ResponsesWriter {
         put(out, &mut seq, "response.failed", ResponseEv { response });
         self.seq = seq;
     }
-
-    fn tool_call(&mut self, out: &mut Vec<u8>, index: u32, id: &str, name: &str) {
-        let custom = self.names.is_custom(name);
-        let kind = Kind::Call {
-            index,
-            call_id: id.to_string(),
-            name: name.to_string(),
-            custom,
-        };
-        self.open(out, kind);
-    }
-
-    fn is_open(&self, want: &Kind) -> bool {
-        let open = self.open.and_then(|i| self.items.get(i));
-        match (open.map(|a| &a.kind), want) {
-            (Some(Kind::Call { index: a, .. }), Kind::Call { index: b, .. }) => a == b,
-            (Some(k), w) => k == w,
-            (None, _) => false,
-        }
-    }
 }
 
 /// The code of a failed response for the gateway's error kind.
@@ -554,62 +531,56 @@ fn code(kind: &str) -> &'static str {
     }
 }
 
-impl Writer for ResponsesWriter {
-    fn write(&mut self, ev: &Event<'_>, ident: &Identity, out: &mut Vec<u8>) {
-        match *ev {
-            Event::Start => self.start(out, &ident.id, &ident.model),
-            Event::Role { .. } => {}
-            Event::Reasoning { text, .. } => {
-                if !text.is_empty() {
-                    if !self.is_open(&Kind::Reasoning) {
-                        self.open(out, Kind::Reasoning);
-                    }
-                    self.delta(out, text);
-                }
-            }
-            Event::Text { text, .. } => {
-                if !text.is_empty() {
-                    if !self.is_open(&Kind::Message) {
-                        self.open(out, Kind::Message);
-                    }
-                    self.delta(out, text);
-                }
-            }
-            Event::ToolCall {
+impl BlockWriter for ResponsesWriter {
+    fn start(&mut self, out: &mut Vec<u8>, id: &str, model: &str) {
+        self.begin(out, id, model);
+    }
+
+    fn open_kind(&self) -> Option<blocks::Kind> {
+        let acc = self.open.and_then(|i| self.items.get(i))?;
+        Some(match acc.kind {
+            Kind::Reasoning => blocks::Kind::Reasoning,
+            Kind::Message => blocks::Kind::Text,
+            Kind::Call { index, .. } => blocks::Kind::Call(index),
+        })
+    }
+
+    fn open(&mut self, out: &mut Vec<u8>, block: Block<'_>) {
+        let kind = match block {
+            Block::Reasoning => Kind::Reasoning,
+            Block::Text => Kind::Message,
+            Block::Call { index, id, name } => Kind::Call {
                 index,
-                id,
-                name,
-                arguments,
-                ..
-            } => {
-                self.tool_call(out, index, id, name);
-                if !arguments.is_empty() {
-                    self.delta(out, arguments);
-                }
-            }
-            Event::ToolArguments {
-                index, arguments, ..
-            } => {
-                let want = Kind::Call {
-                    index,
-                    call_id: String::new(),
-                    name: String::new(),
-                    custom: false,
-                };
-                // Providers send calls one after the other; a delta of a closed call
-                // cannot be placed.
-                if !arguments.is_empty() && self.is_open(&want) {
-                    self.delta(out, arguments);
-                }
-            }
-            Event::Finish { reason, .. } => {
-                self.close(out);
-                self.finish = Some(reason.to_string());
-            }
-            Event::Usage(u) => self.usage = Some(u),
-            Event::Done => self.complete(out),
-            Event::Error(e) => self.fail(out, code(e.kind), &e.message),
-        }
+                call_id: id.to_string(),
+                name: name.to_string(),
+                custom: self.names.is_custom(name),
+            },
+        };
+        self.open_item(out, kind);
+    }
+
+    fn delta(&mut self, out: &mut Vec<u8>, text: &str) {
+        self.append(out, text);
+    }
+
+    fn close(&mut self, out: &mut Vec<u8>) {
+        self.close_item(out);
+    }
+
+    fn finished(&mut self, reason: &str) {
+        self.finish = Some(reason.to_string());
+    }
+
+    fn usage(&mut self, usage: TokenUsage) {
+        self.usage = Some(usage);
+    }
+
+    fn done(&mut self, out: &mut Vec<u8>) {
+        self.complete(out);
+    }
+
+    fn fail(&mut self, out: &mut Vec<u8>, e: &GatewayError) {
+        self.fail_with(out, code(e.kind), &e.message);
     }
 }
 

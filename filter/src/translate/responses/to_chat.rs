@@ -16,6 +16,7 @@ use crate::api::openai::{
     Message, NamedFunction, NamedToolChoice, ResponseFormat, StreamOptions, Tool, ToolCall,
     ToolChoice,
 };
+use crate::api::openai_build;
 use crate::api::responses::{self as r, Input, Item, ResponsesRequest};
 use crate::api::text::Text;
 use crate::error::GatewayError;
@@ -64,9 +65,7 @@ const HOSTED_CALLS: &[&str] = &[
 ];
 
 pub fn text(s: &str) -> Result<Text, GatewayError> {
-    let lit = serde_json::to_string(s).map_err(|e| GatewayError::internal(e.to_string()))?;
-    let raw = RawValue::from_string(lit).map_err(|e| GatewayError::internal(e.to_string()))?;
-    Text::from_raw(raw).map_err(GatewayError::internal)
+    openai_build::text(s).map_err(|e| GatewayError::internal(e.to_string()))
 }
 
 fn raw(s: &str) -> Result<Box<RawValue>, GatewayError> {
