@@ -21,6 +21,7 @@ mod ops;
 mod redact;
 mod request;
 mod response;
+mod response_owner;
 mod retry_after;
 mod spans;
 mod state_api;
@@ -108,6 +109,8 @@ impl Exchange {
 mod tests;
 #[cfg(test)]
 mod tests_access;
+#[cfg(test)]
+mod tests_audit;
 #[cfg(test)]
 mod tests_bedrock;
 #[cfg(test)]

@@ -4,6 +4,7 @@ use super::exchange::{Action, Exchange, State};
 use super::flight::{Finish, Flight, ResponseMode};
 use super::inbound::Endpoint;
 use super::redact::{redact, redact_answer, redact_str, secrets_for};
+use super::response_owner;
 use super::retry_after::{self, Fix};
 use crate::config::Config;
 use crate::config::Role;
@@ -164,6 +165,9 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
         return Action::Continue;
     };
     let cfg = &x.cfg;
+    let caller = response_owner::Caller::of(cfg, x.caller, x.runtime_key.as_deref());
+    // Only a Responses answer to a gateway with keys can create a response to own.
+    let owning = flight.ask.endpoint == Endpoint::Responses && cfg.access.is_some();
     match &mut flight.answer.response {
         ResponseMode::Streaming(mapper) => {
             if flight.answer.first_byte_ms.is_none() && size > 0 {
@@ -174,6 +178,12 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             mapper.push(&chunk, &mut out);
             if eos {
                 mapper.finish(&mut out);
+            }
+            if owning && !flight.answer.owner_recorded {
+                if let Some(id) = mapper.response_id() {
+                    response_owner::record(caller, host, id);
+                    flight.answer.owner_recorded = true;
+                }
             }
             flight.answer.usage = mapper.usage();
             let failed = mapper.failed();
@@ -204,6 +214,14 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             let body = host.response_body(size);
             buffered(cfg, flight, host, size, &body, x.start_ms);
             flight.end();
+            let relayed =
+                (200..300).contains(&flight.answer.status) && flight.answer.finish == Finish::Clean;
+            if owning && relayed {
+                let provider = cfg.provider(flight.route.target.provider);
+                if let Some(id) = provider.and_then(|p| translate::responses::stored_id(p, &body)) {
+                    response_owner::record(caller, host, &id);
+                }
+            }
             Action::Continue
         }
         ResponseMode::Waiting | ResponseMode::Passing => Action::Continue,

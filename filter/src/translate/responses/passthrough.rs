@@ -166,4 +166,13 @@ impl Tally for Relay {
     fn relayed_chars(&self) -> u64 {
         self.relayed_chars
     }
+
+    fn response_id(&self) -> Option<&str> {
+        Some(self.head.0.as_str()).filter(|id| !id.is_empty())
+    }
+}
+
+/// The id of a stored response object (a 2xx answer's body).
+pub fn response_id(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<ResponseProbe>(body).ok()?.id
 }
