@@ -68,6 +68,10 @@ pub(super) enum State {
         token: u32,
         now: u64,
     },
+    /// A stored-response call went to the provider (`stored_relay`); `StoredFailed`: its
+    /// failed answer is held to be redacted.
+    Stored,
+    StoredFailed,
     /// The request is over (`on_log`); a forwarded one was accounted.
     Done,
 }

@@ -25,6 +25,7 @@ mod response_owner;
 mod retry_after;
 mod spans;
 mod state_api;
+mod stored_relay;
 mod stored_responses;
 mod usage_api;
 
@@ -63,10 +64,16 @@ impl Exchange {
     }
 
     pub fn on_response_headers(&mut self, host: &mut dyn Host, end_of_stream: bool) -> Action {
+        if matches!(self.state, State::Stored) {
+            return stored_relay::on_headers(self, host, end_of_stream);
+        }
         response::on_headers(self, host, end_of_stream)
     }
 
     pub fn on_response_body(&mut self, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+        if matches!(self.state, State::StoredFailed) {
+            return stored_relay::on_body(self, host, size, eos);
+        }
         response::on_body(self, host, size, eos)
     }
 

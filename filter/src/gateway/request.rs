@@ -146,7 +146,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         }
         p if p.starts_with(stored_responses::PREFIX) => {
             let rest = full_path.get("/v1/responses".len()..).unwrap_or("");
-            let routed = stored_responses::route(&x.cfg, rest).and_then(|routed| {
+            let routed = stored_responses::route(&x.cfg, &method, rest).and_then(|routed| {
                 let id = response_owner::id_in_path(
                     p.get(stored_responses::PREFIX.len()..).unwrap_or(""),
                 );
@@ -163,6 +163,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
                     };
                     apply(host, 0, &[], provider, &up, &headers, keep);
                     host.set_request_header(&x.cfg.route_header, &provider.cluster);
+                    x.state = State::Stored;
                     Action::Continue
                 }
                 Err(e) => x.reply_error(host, &e),

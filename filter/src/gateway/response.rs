@@ -196,8 +196,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             }
             if failed {
                 // A provider's error event may echo a credential.
-                let provider = cfg.provider(flight.route.target.provider);
-                if let Some(clean) = redact(&out, &secrets_for(&cfg.secrets, provider)) {
+                if let Some(clean) = redact(&out, &secrets_for(&cfg.secrets, &cfg.providers)) {
                     out = clean;
                 }
             }
@@ -253,7 +252,7 @@ fn buffered(
     }
     // A failed answer may echo a credential: out of the raw body before it is parsed or
     // clipped (a clipped credential would no longer match).
-    let secrets = secrets_for(&cfg.secrets, Some(provider));
+    let secrets = secrets_for(&cfg.secrets, &cfg.providers);
     let redacted = if (200..300).contains(&flight.answer.status) {
         None
     } else {

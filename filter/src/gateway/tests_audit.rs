@@ -33,7 +33,7 @@ fn cfg() -> Rc<Config> {
         hex("sk-ops")
     );
     let env = |k: &str| match k {
-        "OA" => Some("sk-oa".to_string()),
+        "OA" => Some("sk-oa-provider".to_string()),
         "AN" => Some("sk-an".to_string()),
         _ => None,
     };
@@ -72,6 +72,14 @@ fn request(
     }
     *shared = std::mem::take(&mut h.shared);
     (x, h)
+}
+
+fn get(cfg: &Rc<Config>, shared: &mut Shared, path: &str, key: &str) -> FakeHost {
+    request(cfg, shared, "GET", path, key, None).1
+}
+
+fn post(cfg: &Rc<Config>, shared: &mut Shared, key: &str, body: &Value) -> (Exchange, FakeHost) {
+    request(cfg, shared, "POST", "/v1/responses", key, Some(body))
 }
 
 /// The provider answers `body` (JSON or SSE); shared data as in `request`.
@@ -137,18 +145,11 @@ fn a_stored_response_is_its_creators_only() {
             let (_, h) = request(&cfg, &mut shared, method, path, key, None);
             assert_eq!(status(&h), None, "{key} {method} {path}");
             assert_eq!(h.header("x-llm-cluster").as_deref(), Some("oa_c"));
-            assert_eq!(h.header("authorization").as_deref(), Some("Bearer sk-oa"));
+            assert_eq!(h.header("authorization").as_deref(), Some("Bearer sk-oa-provider"));
         }
     }
     // An id nobody created through the gateway: nobody but an admin.
-    let (_, h) = request(
-        &cfg,
-        &mut shared,
-        "GET",
-        "/v1/responses/resp_x",
-        "sk-bob",
-        None,
-    );
+    let h = get(&cfg, &mut shared, "/v1/responses/resp_x", "sk-bob");
     assert_eq!(status(&h), Some(404));
 }
 
@@ -157,14 +158,7 @@ fn a_streamed_response_is_owned_as_soon_as_its_id_is_seen() {
     let cfg = cfg();
     let mut shared = Shared::new();
     let body = json!({"model":"gpt","input":"x","stream":true});
-    let (mut x, mut h) = request(
-        &cfg,
-        &mut shared,
-        "POST",
-        "/v1/responses",
-        "sk-bob",
-        Some(&body),
-    );
+    let (mut x, mut h) = post(&cfg, &mut shared, "sk-bob", &body);
     let sse = "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_bob7\",\"created_at\":1,\"model\":\"gpt-4o\"}}\n\n";
     answer(
         &mut x,
@@ -173,23 +167,9 @@ fn a_streamed_response_is_owned_as_soon_as_its_id_is_seen() {
         "text/event-stream",
         sse.as_bytes(),
     );
-    let (_, h) = request(
-        &cfg,
-        &mut shared,
-        "GET",
-        "/v1/responses/resp_bob7",
-        "sk-alice",
-        None,
-    );
+    let h = get(&cfg, &mut shared, "/v1/responses/resp_bob7", "sk-alice");
     assert_eq!(status(&h), Some(404));
-    let (_, h) = request(
-        &cfg,
-        &mut shared,
-        "GET",
-        "/v1/responses/resp_bob7",
-        "sk-bob",
-        None,
-    );
+    let h = get(&cfg, &mut shared, "/v1/responses/resp_bob7", "sk-bob");
     assert_eq!(status(&h), None);
 }
 
@@ -200,25 +180,11 @@ fn previous_response_id_of_another_key_is_not_found() {
     alice_creates(&cfg, &mut shared);
     let body =
         json!({"model":"gpt","input":"what did I say?","previous_response_id":"resp_alice1"});
-    let (_, h) = request(
-        &cfg,
-        &mut shared,
-        "POST",
-        "/v1/responses",
-        "sk-bob",
-        Some(&body),
-    );
+    let (_, h) = post(&cfg, &mut shared, "sk-bob", &body);
     assert_eq!(status(&h), Some(404));
     let v: Value = serde_json::from_slice(&h.local_response.as_ref().unwrap().body).unwrap();
     assert_eq!(v["error"]["param"], "previous_response_id");
-    let (_, h) = request(
-        &cfg,
-        &mut shared,
-        "POST",
-        "/v1/responses",
-        "sk-alice",
-        Some(&body),
-    );
+    let (_, h) = post(&cfg, &mut shared, "sk-alice", &body);
     assert_eq!(status(&h), None);
     assert_eq!(h.header("x-llm-cluster").as_deref(), Some("oa_c"));
 }
@@ -228,26 +194,20 @@ fn stored_response_calls_count_against_the_keys_rpm() {
     let cfg = cfg();
     let mut shared = Shared::new();
     alice_creates(&cfg, &mut shared); // 1 of 3
-    for _ in 0..2 {
-        let (_, h) = request(
+    let mut get = || {
+        request(
             &cfg,
             &mut shared,
             "GET",
             "/v1/responses/resp_alice1",
             "sk-alice",
             None,
-        );
-        assert_eq!(status(&h), None);
-    }
-    let (_, h) = request(
-        &cfg,
-        &mut shared,
-        "GET",
-        "/v1/responses/resp_alice1",
-        "sk-alice",
-        None,
-    );
-    assert_eq!(status(&h), Some(429));
+        )
+        .1
+    };
+    assert_eq!(status(&get()), None);
+    assert_eq!(status(&get()), None);
+    assert_eq!(status(&get()), Some(429));
 }
 
 fn count_body(model: &str) -> Value {
@@ -260,25 +220,22 @@ fn token_counts_count_against_the_keys_rpm() {
     // Upstream counting (Anthropic) and the gateway's estimate (OpenAI) alike.
     for model in ["claude", "gpt"] {
         let mut shared = Shared::new();
-        for i in 0..3 {
-            let (_, h) = request(
+        let mut count = || {
+            let body = count_body(model);
+            request(
                 &cfg,
                 &mut shared,
                 "POST",
                 "/v1/messages/count_tokens",
                 "sk-alice",
-                Some(&count_body(model)),
-            );
-            assert_ne!(status(&h), Some(429), "{model} {i}");
+                Some(&body),
+            )
+            .1
+        };
+        for i in 0..3 {
+            assert_ne!(status(&count()), Some(429), "{model} {i}");
         }
-        let (_, h) = request(
-            &cfg,
-            &mut shared,
-            "POST",
-            "/v1/messages/count_tokens",
-            "sk-alice",
-            Some(&count_body(model)),
-        );
+        let h = count();
         assert_eq!(status(&h), Some(429), "{model}");
         let v: Value = serde_json::from_slice(&h.local_response.as_ref().unwrap().body).unwrap();
         assert_eq!(v["type"], "error", "Anthropic-shaped: {v}");
@@ -332,4 +289,88 @@ fn fleet_a_token_count_with_an_unknown_key_waits_for_the_store() {
     let r = h.local_response.as_ref().unwrap();
     assert_eq!(r.status, 401);
     assert!(!String::from_utf8_lossy(&r.body).contains("input_tokens"));
+}
+
+#[test]
+fn another_providers_fetched_token_echoed_in_an_error_is_redacted() {
+    use crate::config::credential::{Credential, Token};
+    let doc = br#"{
+      "providers": [
+        {"name":"vx","kind":"openai","cluster":"vx_c",
+         "credential":{"source":"gcp_metadata","cluster":"metadata"}},
+        {"name":"oa","kind":"openai","cluster":"oa_c","api_key_env":"OA"}],
+      "models": [{"name":"gpt","targets":[{"provider":"oa","model":"gpt"}]}]
+    }"#;
+    let cfg = Rc::new(parse(doc, &|_| Some("sk-oa-configured".to_string())).unwrap());
+    let token = "ya29.fetched-for-vx-0123456789";
+    let Credential::Fetched(f) = &cfg.provider(0).unwrap().credential else {
+        panic!("gcp_metadata is fetched by the filter");
+    };
+    *f.current.borrow_mut() = Some(Token::new(token.into(), u64::MAX));
+    let body = json!({"model":"gpt","messages":[{"role":"user","content":"x"}]});
+    let mut shared = Shared::new();
+    let (mut x, mut h) = request(
+        &cfg,
+        &mut shared,
+        "POST",
+        "/v1/chat/completions",
+        "k",
+        Some(&body),
+    );
+    assert_eq!(h.header("x-llm-cluster").as_deref(), Some("oa_c"));
+    let answer = format!(r#"{{"error":{{"message":"not {token}","type":"x"}}}}"#);
+    h.response_headers = vec![
+        (":status".into(), "401".into()),
+        ("content-type".into(), "application/json".into()),
+    ];
+    h.response_body = answer.clone().into_bytes();
+    x.on_response_headers(&mut h, false);
+    x.on_response_body(&mut h, answer.len(), true);
+    let relayed = String::from_utf8_lossy(&h.response_body);
+    assert!(!relayed.contains(token), "{relayed}");
+    assert!(relayed.contains("[REDACTED]"), "{relayed}");
+}
+
+#[test]
+fn a_stored_response_call_is_an_openai_operation_and_its_failure_is_redacted() {
+    let cfg = cfg();
+    let mut shared = Shared::new();
+    alice_creates(&cfg, &mut shared);
+    for (method, path, want) in [
+        ("PATCH", "/v1/responses/resp_alice1", 405),
+        ("POST", "/v1/responses/resp_alice1", 405),
+        ("DELETE", "/v1/responses/resp_alice1/input_items", 405),
+        ("GET", "/v1/responses/resp_alice1/cancel", 405),
+        ("GET", "/v1/responses/resp_alice1/input_items/x", 404),
+        ("GET", "/v1/responses/resp_alice1/other", 404),
+    ] {
+        let (_, h) = request(&cfg, &mut shared, method, path, "sk-alice", None);
+        assert_eq!(status(&h), Some(want), "{method} {path}");
+    }
+    // The provider's failed answer echoes its key: relayed redacted.
+    let (mut x, mut h) = request(
+        &cfg,
+        &mut shared,
+        "GET",
+        "/v1/responses/resp_alice1",
+        "sk-alice",
+        None,
+    );
+    assert_eq!(status(&h), None);
+    let answer = br#"{"error":{"message":"Incorrect API key provided: sk-oa-provider","type":"invalid_request_error"}}"#;
+    h.response_headers = vec![
+        (":status".into(), "401".into()),
+        ("content-type".into(), "application/json".into()),
+        ("content-length".into(), answer.len().to_string()),
+    ];
+    h.response_body = answer.to_vec();
+    assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
+    assert!(!h.response_headers.iter().any(|(k, _)| k == "content-length"));
+    assert_eq!(
+        x.on_response_body(&mut h, answer.len(), true),
+        Action::Continue
+    );
+    let relayed = String::from_utf8_lossy(&h.response_body);
+    assert!(!relayed.contains("sk-oa-provider"), "{relayed}");
+    assert!(relayed.contains("[REDACTED]"), "{relayed}");
 }
