@@ -68,10 +68,11 @@ pub(super) enum State {
         token: u32,
         now: u64,
     },
-    /// A stored-response call went to the provider (`stored_relay`); `StoredFailed`: its
-    /// failed answer is held to be redacted.
+    /// A stored-response call went to the provider (`stored_relay`); its answer is then
+    /// held whole, or a stream, to be redacted.
     Stored,
-    StoredFailed,
+    StoredHeld,
+    StoredStream,
     /// The request is over (`on_log`); a forwarded one was accounted.
     Done,
 }

@@ -71,7 +71,7 @@ impl Exchange {
     }
 
     pub fn on_response_body(&mut self, host: &mut dyn Host, size: usize, eos: bool) -> Action {
-        if matches!(self.state, State::StoredFailed) {
+        if matches!(self.state, State::StoredHeld | State::StoredStream) {
             return stored_relay::on_body(self, host, size, eos);
         }
         response::on_body(self, host, size, eos)

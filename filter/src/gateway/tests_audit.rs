@@ -145,7 +145,10 @@ fn a_stored_response_is_its_creators_only() {
             let (_, h) = request(&cfg, &mut shared, method, path, key, None);
             assert_eq!(status(&h), None, "{key} {method} {path}");
             assert_eq!(h.header("x-llm-cluster").as_deref(), Some("oa_c"));
-            assert_eq!(h.header("authorization").as_deref(), Some("Bearer sk-oa-provider"));
+            assert_eq!(
+                h.header("authorization").as_deref(),
+                Some("Bearer sk-oa-provider")
+            );
         }
     }
     // An id nobody created through the gateway: nobody but an admin.
@@ -365,7 +368,10 @@ fn a_stored_response_call_is_an_openai_operation_and_its_failure_is_redacted() {
     ];
     h.response_body = answer.to_vec();
     assert_eq!(x.on_response_headers(&mut h, false), Action::Pause);
-    assert!(!h.response_headers.iter().any(|(k, _)| k == "content-length"));
+    assert!(!h
+        .response_headers
+        .iter()
+        .any(|(k, _)| k == "content-length"));
     assert_eq!(
         x.on_response_body(&mut h, answer.len(), true),
         Action::Continue
@@ -373,4 +379,23 @@ fn a_stored_response_call_is_an_openai_operation_and_its_failure_is_redacted() {
     let relayed = String::from_utf8_lossy(&h.response_body);
     assert!(!relayed.contains("sk-oa-provider"), "{relayed}");
     assert!(relayed.contains("[REDACTED]"), "{relayed}");
+    // A streamed retrieval (`?stream=true`) whose error event echoes it.
+    let (mut x, mut h) = request(
+        &cfg,
+        &mut shared,
+        "GET",
+        "/v1/responses/resp_alice1?stream=true",
+        "sk-alice",
+        None,
+    );
+    let sse = b"event: error\ndata: {\"type\":\"error\",\"message\":\"key sk-oa-provider\"}\n\n";
+    h.response_headers = vec![
+        (":status".into(), "200".into()),
+        ("content-type".into(), "text/event-stream".into()),
+    ];
+    h.response_body = sse.to_vec();
+    assert_eq!(x.on_response_headers(&mut h, false), Action::Continue);
+    x.on_response_body(&mut h, sse.len(), true);
+    let relayed = String::from_utf8_lossy(&h.response_body);
+    assert!(!relayed.contains("sk-oa-provider"), "{relayed}");
 }
