@@ -515,7 +515,7 @@ fn hostile_input_to_the_new_endpoints_never_traps_nor_leaks() {
         )
         .unwrap();
     }
-    let mut rng = XorShift(0x5EED_0F_A0D17);
+    let mut rng = XorShift(0x05EE_D0FA_0D17);
     let mut seen = Seen::default();
     for i in 0..iterations {
         let vm = &mut vms[i % 2];
