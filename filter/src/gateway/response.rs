@@ -252,11 +252,12 @@ fn buffered(
     }
     // A failed answer may echo a credential: out of the raw body before it is parsed or
     // clipped (a clipped credential would no longer match).
-    let secrets = secrets_for(&cfg.secrets, &cfg.providers);
+    // Only failures are searched: the list (fetched tokens added) is built for them alone.
+    let secrets = || secrets_for(&cfg.secrets, &cfg.providers);
     let redacted = if (200..300).contains(&flight.answer.status) {
         None
     } else {
-        redact_answer(body, &secrets)
+        redact_answer(body, &secrets())
     };
     let body = redacted.as_deref().unwrap_or(body);
     let result = {
@@ -317,7 +318,7 @@ fn buffered(
         Err(mut e) => {
             flight.fail();
             // JSON escapes (`\u0073k-…`) only match once parsed.
-            if let Some(m) = redact_str(&e.message, &secrets) {
+            if let Some(m) = redact_str(&e.message, &secrets()) {
                 e.message = m;
             }
             if let Some(secs) = e.retry_after {
