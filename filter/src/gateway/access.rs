@@ -145,6 +145,45 @@ pub fn admit(
     Ok(admission)
 }
 
+/// A request that reaches a provider without generating (a stored response read or
+/// deleted): one request against the caller's own `rpm`, no tokens, so that no key
+/// can call the provider's account without bound.
+pub fn count_request(
+    cfg: &Config,
+    caller: Option<usize>,
+    now: u64,
+    host: &mut dyn Host,
+) -> Result<(), GatewayError> {
+    let Some(k) = cfg
+        .access
+        .as_ref()
+        .and_then(|a| caller.and_then(|i| a.key(i)))
+    else {
+        return Ok(());
+    };
+    let limits = rate::Limits {
+        rpm: k.rpm,
+        tpm: None,
+    };
+    if limits.rpm.is_none() {
+        return Ok(());
+    }
+    let mut admission = Admission::default();
+    reserve(
+        host,
+        &mut admission,
+        &keys::key_rate(&k.name),
+        limits,
+        now,
+        0,
+    )
+    .map(|_| ())
+    .map_err(|(e, reason)| {
+        refusal(host, reason, Some(&k.name));
+        e
+    })
+}
+
 /// The caller's model allow-list.
 pub(super) fn check_models(
     cfg: &Config,

@@ -61,6 +61,8 @@ pub(super) enum State {
     Forwarded(Box<Flight>),
     /// Fleet mode: rewritten and paused until the store admits it (`fleet_admit`).
     Admitting(Box<Flight>),
+    /// Fleet mode: answered by the gateway itself once the store admits it.
+    Holding(Box<super::count_tokens::Held>),
     /// Fleet mode: `GET /v1/usage` waits for the store's totals (`fleet_usage`).
     Reporting {
         token: u32,
@@ -71,6 +73,11 @@ pub(super) enum State {
         token: u32,
         now: u64,
     },
+    /// A stored-response call went to the provider (`stored_relay`); its answer is then
+    /// held whole, or a stream, to be redacted.
+    Stored,
+    StoredHeld,
+    StoredStream,
     /// The request is over (`on_log`); a forwarded one was accounted.
     Done,
 }

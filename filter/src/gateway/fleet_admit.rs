@@ -5,6 +5,7 @@
 //! `llmgw.store_degraded_total` counts the decision.
 
 use super::access::{self, Admission};
+use super::count_tokens::Held;
 use super::exchange::{Exchange, State};
 use super::fleet_call::{call, store_unavailable};
 use super::flight::Flight;
@@ -203,6 +204,9 @@ impl Exchange {
     pub fn on_call_answer(&mut self, host: &mut dyn Host, token: u32, answer: Answer) {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Admitting(flight) => self.admission_answer(host, token, answer, flight),
+            State::Holding(held) if held.reserved.pending == Some(token) => {
+                self.held_answer(host, answer, *held)
+            }
             State::Reporting { token: t, now } if t == token => {
                 super::fleet_usage::answer(self, host, answer, now);
             }
@@ -267,6 +271,39 @@ impl Exchange {
                         self.reply_error(host, &e);
                     }
                 }
+            }
+        }
+    }
+
+    fn held_answer(&mut self, host: &mut dyn Host, answer: Answer, held: Held) {
+        let Some(fleet) = self.cfg.fleet.clone() else {
+            return;
+        };
+        let key = access::key_name(&self.cfg, self.caller).map(str::to_string);
+        let admitted = match outcome(&held.reserved.plan, &held.model, answer, self.start_ms) {
+            Outcome::Admitted(..) => Ok(()),
+            Outcome::Refused(e, reason) => {
+                access::refusal(host, reason, key.as_deref());
+                Err(e)
+            }
+            Outcome::Failed(why) => degraded(
+                self,
+                host,
+                &fleet,
+                &held.model,
+                &held.target,
+                held.reserved.estimate,
+                why,
+            )
+            .map(|_| ()),
+        };
+        match admitted {
+            Ok(()) => {
+                super::count_tokens::send(host, &held.local);
+                self.state = State::Replied;
+            }
+            Err(e) => {
+                self.reply_error(host, &e);
             }
         }
     }

@@ -80,6 +80,8 @@ pub struct Answer {
     pub served: Option<(String, String)>,
     /// Attempts Envoy made (`x-envoy-attempt-count`); above 1 is a fallback.
     pub attempts: u32,
+    /// The Responses API: the created response's owner is in `response_owner`.
+    pub owner_recorded: bool,
 }
 
 pub enum ResponseMode {
@@ -125,6 +127,7 @@ impl Flight {
                 response_headers: Headers::default(),
                 served: None,
                 attempts: 1,
+                owner_recorded: false,
             },
         }
     }

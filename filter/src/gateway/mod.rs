@@ -22,10 +22,12 @@ mod ops;
 mod redact;
 mod request;
 mod response;
+mod response_owner;
 mod retry_after;
 mod spans;
 mod state_api;
 mod state_limits;
+mod stored_relay;
 mod stored_responses;
 mod usage_api;
 
@@ -64,10 +66,16 @@ impl Exchange {
     }
 
     pub fn on_response_headers(&mut self, host: &mut dyn Host, end_of_stream: bool) -> Action {
+        if matches!(self.state, State::Stored) {
+            return stored_relay::on_headers(self, host, end_of_stream);
+        }
         response::on_headers(self, host, end_of_stream)
     }
 
     pub fn on_response_body(&mut self, host: &mut dyn Host, size: usize, eos: bool) -> Action {
+        if matches!(self.state, State::StoredHeld | State::StoredStream) {
+            return stored_relay::on_body(self, host, size, eos);
+        }
         response::on_body(self, host, size, eos)
     }
 
@@ -110,6 +118,8 @@ impl Exchange {
 mod tests;
 #[cfg(test)]
 mod tests_access;
+#[cfg(test)]
+mod tests_audit;
 #[cfg(test)]
 mod tests_bedrock;
 #[cfg(test)]

@@ -10,21 +10,18 @@ use crate::config::{Provider, Secret};
 pub const REDACTED: &[u8] = b"[REDACTED]";
 
 /// What a provider's failed answer must not echo: the configured credentials and the
-/// token the filter fetched for this provider (it rotates, so it is not in the list the
-/// configuration built).
-pub fn secrets_for<'a>(configured: &'a [Secret], provider: Option<&Provider>) -> Cow<'a, [Secret]> {
-    let fetched = match provider.map(|p| &p.credential) {
-        Some(Credential::Fetched(f)) => f.current.borrow().as_ref().map(|t| t.value.clone()),
-        _ => None,
-    };
-    match fetched {
-        None => Cow::Borrowed(configured),
-        Some(token) => {
-            let mut all = configured.to_vec();
-            all.push(token);
-            Cow::Owned(all)
+/// tokens the filter fetched (they rotate, so they are not in the list the configuration
+/// built) for every provider, not only the one that answered, as for configured keys.
+pub fn secrets_for<'a>(configured: &'a [Secret], providers: &[Provider]) -> Cow<'a, [Secret]> {
+    let mut all = Cow::Borrowed(configured);
+    for p in providers {
+        if let Credential::Fetched(f) = &p.credential {
+            if let Some(t) = f.current.borrow().as_ref() {
+                all.to_mut().push(t.value.clone());
+            }
         }
     }
+    all
 }
 
 /// A failed answer's body without credentials. JSON is first rewritten in its plain

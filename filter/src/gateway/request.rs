@@ -6,7 +6,8 @@ use super::exchange::{Action, Exchange, State};
 use super::flight::{Flight, Route};
 use super::inbound::{Endpoint, Inbound};
 use super::{
-    access, count_tokens, fleet_admit, fleet_usage, models_api, ops, stored_responses, usage_api,
+    access, count_tokens, fleet_admit, fleet_usage, models_api, ops, response_owner,
+    stored_responses, usage_api,
 };
 use crate::config::{forward, Config, Provider, Strategy, Target};
 use crate::error::GatewayError;
@@ -145,7 +146,16 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
         }
         p if p.starts_with(stored_responses::PREFIX) => {
             let rest = full_path.get("/v1/responses".len()..).unwrap_or("");
-            match stored_responses::route(&x.cfg, rest) {
+            let routed = stored_responses::route(&x.cfg, &method, rest).and_then(|routed| {
+                let id = response_owner::id_in_path(
+                    p.get(stored_responses::PREFIX.len()..).unwrap_or(""),
+                );
+                let caller = response_owner::Caller::of(&x.cfg, x.caller, None);
+                response_owner::check(caller, host, id, None)?;
+                access::count_request(&x.cfg, x.caller, x.start_ms, host)?;
+                Ok(routed)
+            });
+            match routed {
                 Ok((provider, up)) => {
                     let keep = Keep {
                         route_header: &x.cfg.route_header,
@@ -153,6 +163,7 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
                     };
                     apply(host, 0, &[], provider, &up, &headers, keep);
                     host.set_request_header(&x.cfg.route_header, &provider.cluster);
+                    x.state = State::Stored;
                     Action::Continue
                 }
                 Err(e) => x.reply_error(host, &e),
@@ -227,6 +238,10 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
         }
         Ok(Forwarded::Replied) => {
             x.state = State::Replied;
+            Action::Pause
+        }
+        Ok(Forwarded::Held(held)) => {
+            x.state = State::Holding(held);
             Action::Pause
         }
         Err(e) => {
@@ -405,6 +420,30 @@ enum Forwarded {
     Flight(Box<Flight>),
     /// The gateway answered it itself (a token count it estimated).
     Replied,
+    /// Fleet mode: the gateway's own answer, sent once the store admits the request.
+    Held(Box<count_tokens::Held>),
+}
+
+/// The gateway's token count, now, or once the store has admitted it.
+fn count_tokens_reply(
+    host: &mut dyn Host,
+    local: count_tokens::Local,
+    admission: access::Admission,
+    model: &str,
+    target: &Target,
+) -> Forwarded {
+    match admission.fleet {
+        Some(reserved) if reserved.pending() => Forwarded::Held(Box::new(count_tokens::Held {
+            reserved,
+            local,
+            model: model.to_string(),
+            target: target.clone(),
+        })),
+        _ => {
+            count_tokens::send(host, &local);
+            Forwarded::Replied
+        }
+    }
 }
 
 fn forward(
@@ -431,39 +470,66 @@ fn forward(
         Inbound::Messages(m) if m.count_only => Some(m),
         _ => None,
     };
-    if let Some(m) = counting {
-        super::access::check_models(&x.cfg, x.caller, host, req.model())?;
-        if count_tokens::answer_locally(&x.cfg, host, provider, &target.model, m)? {
-            return Ok(Forwarded::Replied);
+    // A count the gateway estimates itself is computed before admission (a request it
+    // cannot count uses no rate) and sent once admitted.
+    let local = match counting {
+        Some(m) => count_tokens::local(&x.cfg, provider, &target.model, m)?,
+        None => None,
+    };
+    let translated = match local {
+        Some(_) => None,
+        None => {
+            let (mut up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
+            if let Inbound::Responses(r) = &req {
+                if let Some(previous) = &r.req.previous_response_id {
+                    let caller =
+                        response_owner::Caller::of(&x.cfg, x.caller, x.runtime_key.as_deref());
+                    response_owner::check(caller, host, previous, Some("previous_response_id"))?;
+                }
+            }
+            crate::credential::attach(provider, x.start_ms, &mut up.headers)?;
+            unhonoured_policy(&x.cfg, provider, &unhonoured)?;
+            Some(up)
         }
-    }
-    let (mut up, unhonoured) = req.translate(provider, &target.model, raw, x.start_ms)?;
-    crate::credential::attach(provider, x.start_ms, &mut up.headers)?;
-    unhonoured_policy(&x.cfg, provider, &unhonoured)?;
-    let (estimate, admission) = if counting.is_some() {
-        (0, access::Admission::default())
-    } else {
-        let (estimate, completion_reserve) = req.estimate(raw, x.cfg.token_estimator);
-        let admission = match &x.cfg.fleet {
-            Some(fleet) => fleet_admit::start(
-                x,
+    };
+    // A count is one request of no tokens.
+    let (estimate, completion_reserve) = match counting {
+        Some(_) => (0, 0),
+        None => req.estimate(raw, x.cfg.token_estimator),
+    };
+    let admission = match &x.cfg.fleet {
+        Some(fleet) => fleet_admit::start(
+            x,
+            host,
+            fleet,
+            req.model(),
+            &target,
+            estimate + completion_reserve,
+        )?,
+        None => access::admit(
+            &x.cfg,
+            x.caller,
+            x.start_ms,
+            host,
+            req.model(),
+            &target,
+            estimate + completion_reserve,
+        )?,
+    };
+    let up = match translated {
+        Some(up) => up,
+        None => {
+            let Some(local) = local else {
+                return Err(GatewayError::internal("nothing to forward"));
+            };
+            return Ok(count_tokens_reply(
                 host,
-                fleet,
+                local,
+                admission,
                 req.model(),
                 &target,
-                estimate + completion_reserve,
-            )?,
-            None => access::admit(
-                &x.cfg,
-                x.caller,
-                x.start_ms,
-                host,
-                req.model(),
-                &target,
-                estimate + completion_reserve,
-            )?,
-        };
-        (estimate, admission)
+            ));
+        }
     };
 
     apply(

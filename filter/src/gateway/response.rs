@@ -4,6 +4,7 @@ use super::exchange::{Action, Exchange, State};
 use super::flight::{Finish, Flight, ResponseMode};
 use super::inbound::Endpoint;
 use super::redact::{redact, redact_answer, redact_str, secrets_for};
+use super::response_owner;
 use super::retry_after::{self, Fix};
 use crate::config::Config;
 use crate::config::Role;
@@ -164,6 +165,9 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
         return Action::Continue;
     };
     let cfg = &x.cfg;
+    let caller = response_owner::Caller::of(cfg, x.caller, x.runtime_key.as_deref());
+    // Only a Responses answer to a gateway with keys can create a response to own.
+    let owning = flight.ask.endpoint == Endpoint::Responses && cfg.access.is_some();
     match &mut flight.answer.response {
         ResponseMode::Streaming(mapper) => {
             if flight.answer.first_byte_ms.is_none() && size > 0 {
@@ -174,6 +178,12 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             mapper.push(&chunk, &mut out);
             if eos {
                 mapper.finish(&mut out);
+            }
+            if owning && !flight.answer.owner_recorded {
+                if let Some(id) = mapper.response_id() {
+                    response_owner::record(caller, host, id);
+                    flight.answer.owner_recorded = true;
+                }
             }
             flight.answer.usage = mapper.usage();
             let failed = mapper.failed();
@@ -186,8 +196,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             }
             if failed {
                 // A provider's error event may echo a credential.
-                let provider = cfg.provider(flight.route.target.provider);
-                if let Some(clean) = redact(&out, &secrets_for(&cfg.secrets, provider)) {
+                if let Some(clean) = redact(&out, &secrets_for(&cfg.secrets, &cfg.providers)) {
                     out = clean;
                 }
             }
@@ -204,6 +213,14 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             let body = host.response_body(size);
             buffered(cfg, flight, host, size, &body, x.start_ms);
             flight.end();
+            let relayed =
+                (200..300).contains(&flight.answer.status) && flight.answer.finish == Finish::Clean;
+            if owning && relayed {
+                let provider = cfg.provider(flight.route.target.provider);
+                if let Some(id) = provider.and_then(|p| translate::responses::stored_id(p, &body)) {
+                    response_owner::record(caller, host, &id);
+                }
+            }
             Action::Continue
         }
         ResponseMode::Waiting | ResponseMode::Passing => Action::Continue,
@@ -235,11 +252,12 @@ fn buffered(
     }
     // A failed answer may echo a credential: out of the raw body before it is parsed or
     // clipped (a clipped credential would no longer match).
-    let secrets = secrets_for(&cfg.secrets, Some(provider));
+    // Only failures are searched: the list (fetched tokens added) is built for them alone.
+    let secrets = || secrets_for(&cfg.secrets, &cfg.providers);
     let redacted = if (200..300).contains(&flight.answer.status) {
         None
     } else {
-        redact_answer(body, &secrets)
+        redact_answer(body, &secrets())
     };
     let body = redacted.as_deref().unwrap_or(body);
     let result = {
@@ -300,7 +318,7 @@ fn buffered(
         Err(mut e) => {
             flight.fail();
             // JSON escapes (`\u0073k-…`) only match once parsed.
-            if let Some(m) = redact_str(&e.message, &secrets) {
+            if let Some(m) = redact_str(&e.message, &secrets()) {
                 e.message = m;
             }
             if let Some(secs) = e.retry_after {

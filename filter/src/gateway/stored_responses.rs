@@ -12,9 +12,26 @@ pub const PREFIX: &str = "/v1/responses/";
 /// Where the request goes. `rest`: the path after `/v1/responses` (query included).
 pub fn route<'a>(
     cfg: &'a Config,
+    method: &str,
     rest: &str,
 ) -> Result<(&'a Provider, UpstreamRequest), GatewayError> {
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    // OpenAI's stored-response operations, and nothing else of the provider's API.
+    let mut segments = path.split('/').skip(1);
+    let allowed: &[&str] = match (segments.next(), segments.next(), segments.next()) {
+        (Some(_), None, _) => &["GET", "DELETE"],
+        (Some(_), Some("input_items"), None) => &["GET"],
+        (Some(_), Some("cancel"), None) => &["POST"],
+        _ => {
+            return Err(GatewayError::not_found(&crate::strs::concat(&[
+                "/v1/responses",
+                path,
+            ])))
+        }
+    };
+    if !allowed.contains(&method) {
+        return Err(GatewayError::method_not_allowed(method));
+    }
     // Ids and the sub-resources are plain segments: nothing that changes the path's meaning.
     let plain = path.split('/').skip(1).all(|seg| {
         !seg.is_empty()

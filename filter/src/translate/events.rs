@@ -244,6 +244,10 @@ pub trait Tally {
     fn usage(&self) -> TokenUsage;
     fn failed(&self) -> bool;
     fn relayed_chars(&self) -> u64;
+    /// See `StreamMapper::response_id`.
+    fn response_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl<D: Decode, W: Writer> Tally for EventStream<D, W> {
@@ -283,6 +287,10 @@ where
 
     fn relayed_chars(&self) -> u64 {
         self.handler.relayed_chars()
+    }
+
+    fn response_id(&self) -> Option<&str> {
+        self.handler.response_id()
     }
 }
 

@@ -43,6 +43,10 @@ pub trait Relay {
     fn write_failure(&mut self, message: &str, out: &mut Vec<u8>);
     /// What the client is told when the body ends before the dialect's last event.
     const ENDED: &'static str;
+    /// See `StreamMapper::response_id`.
+    fn response_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A [`Relay`] over SSE frames, tallied.
@@ -88,7 +92,7 @@ impl<R: Relay> FrameHandler for Relaying<R> {
     }
 }
 
-impl<R> Tally for Relaying<R> {
+impl<R: Relay> Tally for Relaying<R> {
     fn usage(&self) -> TokenUsage {
         self.seen.read.usage
     }
@@ -99,5 +103,9 @@ impl<R> Tally for Relaying<R> {
 
     fn relayed_chars(&self) -> u64 {
         self.seen.read.relayed_chars
+    }
+
+    fn response_id(&self) -> Option<&str> {
+        self.relay.response_id()
     }
 }

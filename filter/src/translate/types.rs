@@ -72,6 +72,11 @@ pub trait StreamMapper {
     /// Characters of answer (text, reasoning, tool arguments) passed on to the client so
     /// far: the completion estimate when the stream ends before its final usage.
     fn relayed_chars(&self) -> u64;
+    /// The id of the response the stream creates, once seen (Responses API streams the
+    /// provider stores): the gateway records whose it is.
+    fn response_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// What translators may read about an upstream answer besides its status and body.

@@ -195,6 +195,15 @@ pub fn stored_path(provider: &Provider, rest: &str) -> String {
     crate::strs::concat(&[&passthrough::path(provider), rest])
 }
 
+/// The id of the response a native provider answered with (it may store it).
+pub fn stored_id(provider: &Provider, body: &[u8]) -> Option<String> {
+    if native(provider) {
+        passthrough::response_id(body)
+    } else {
+        None
+    }
+}
+
 pub fn stored_headers(provider: &Provider) -> Vec<(&'static str, String)> {
     passthrough::headers(provider)
 }

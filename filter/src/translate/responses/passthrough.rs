@@ -122,4 +122,13 @@ impl Relay for Relayed {
         };
         super::stream::write_failed(out, head, self.next_seq, message);
     }
+
+    fn response_id(&self) -> Option<&str> {
+        Some(self.head.0.as_str()).filter(|id| !id.is_empty())
+    }
+}
+
+/// The id of a stored response object (a 2xx answer's body).
+pub fn response_id(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<ResponseProbe>(body).ok()?.id
 }

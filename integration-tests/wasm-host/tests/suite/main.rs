@@ -16,6 +16,7 @@ mod gateway_edges;
 mod gateway_endings;
 mod gateway_fuzz;
 mod gateway_golden;
+mod gateway_hostile_new;
 mod gateway_json;
 mod gateway_schema;
 mod gateway_teardown;
