@@ -282,7 +282,14 @@ pub struct UsageProbe {
     #[serde(default)]
     pub usage: Option<Usage>,
     #[serde(default)]
-    pub choices: Option<Vec<serde::de::IgnoredAny>>,
+    pub choices: Option<Vec<ChoiceEnd>>,
+}
+
+/// How a choice of an OpenAI-format answer ended (the rest of it is skipped).
+#[derive(Debug, Deserialize)]
+pub struct ChoiceEnd {
+    #[serde(default)]
+    pub finish_reason: Option<String>,
 }
 
 /// What the gateway reads from an OpenAI stream chunk it passes through: the usage,
@@ -299,8 +306,12 @@ pub struct ChunkProbe<'a> {
 
 #[derive(Debug, Deserialize)]
 pub struct ChoiceProbe<'a> {
+    #[serde(default)]
+    pub index: u32,
     #[serde(default, borrow)]
     pub delta: Option<DeltaProbe<'a>>,
+    #[serde(default, borrow)]
+    pub finish_reason: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@ use super::decision::{Decision, HEADER};
 use crate::config::Config;
 use crate::host::Host;
 use crate::strs::push_u64;
+use crate::translate::finish::FinishReasons;
 
 /// What the client asked, and what the gateway decided.
 pub struct Asked<'a> {
@@ -39,6 +40,23 @@ pub fn request_part(
     if !decision.is_empty() {
         s.push(' ');
         s.push_str(&decision);
+    }
+    s
+}
+
+/// ` finish_reasons=stop,length` (one per choice; `-` when none is known).
+pub fn finish_part(reasons: &FinishReasons) -> String {
+    let list = reasons.list();
+    let mut s = String::from(" finish_reasons=");
+    if list.is_empty() {
+        s.push('-');
+    }
+    for (i, r) in list.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        // An upstream's own reason never breaks the line's fields.
+        s.push_str(if r.contains(',') { "-" } else { or_dash(r) });
     }
     s
 }

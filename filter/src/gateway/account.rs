@@ -133,6 +133,7 @@ pub fn record(
         usage_label,
         flight.answer.attempts,
     );
+    value.push_str(&super::access_log::finish_part(flight.finish_reasons()));
     value.push_str(request_part);
     host.set_log_field("llm", &value);
 
@@ -251,6 +252,7 @@ fn observe_histograms(
             if let Some(per) = us(now.saturating_sub(first)).checked_div(completion) {
                 r.observe(h::PER_OUTPUT_TOKEN, per);
             }
+            flight.answer.chunk_gaps.record_into(r);
         }
     });
 }

@@ -6,7 +6,9 @@ use super::inbound::{Endpoint, Inbound};
 use crate::config::Target;
 use crate::headers::Headers;
 use crate::routing::health::HealthState;
+use crate::telemetry::chunk_gaps::ChunkGaps;
 use crate::translate::embeddings::Shape;
+use crate::translate::finish::FinishReasons;
 use crate::translate::StreamMapper;
 use crate::usage::plausible::Bound;
 use crate::usage::TokenUsage;
@@ -80,6 +82,10 @@ pub struct Answer {
     pub served: Option<(String, String)>,
     /// Attempts Envoy made (`x-envoy-attempt-count`); above 1 is a fallback.
     pub attempts: u32,
+    /// A buffered answer's finish reasons (a stream's are its mapper's).
+    pub finish_reasons: FinishReasons,
+    /// A stream's time between output chunks.
+    pub chunk_gaps: ChunkGaps,
 }
 
 pub enum ResponseMode {
@@ -125,6 +131,8 @@ impl Flight {
                 response_headers: Headers::default(),
                 served: None,
                 attempts: 1,
+                finish_reasons: FinishReasons::default(),
+                chunk_gaps: ChunkGaps::default(),
             },
         }
     }
@@ -139,5 +147,13 @@ impl Flight {
     /// The answer ended in an error.
     pub fn fail(&mut self) {
         self.answer.finish = Finish::Failed;
+    }
+
+    /// How the answer's choices ended, as far as the client got them.
+    pub fn finish_reasons(&self) -> &FinishReasons {
+        match &self.answer.response {
+            ResponseMode::Streaming(m) => m.finish_reasons(),
+            _ => &self.answer.finish_reasons,
+        }
     }
 }

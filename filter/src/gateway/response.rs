@@ -166,14 +166,20 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     let cfg = &x.cfg;
     match &mut flight.answer.response {
         ResponseMode::Streaming(mapper) => {
+            let mut now = None;
             if flight.answer.first_byte_ms.is_none() && size > 0 {
-                flight.answer.first_byte_ms = Some(host.now_ms());
+                now = Some(host.now_ms());
+                flight.answer.first_byte_ms = now;
             }
             let chunk = host.response_body(size);
             let mut out = Vec::with_capacity(chunk.len() + 64);
             mapper.push(&chunk, &mut out);
             if eos {
                 mapper.finish(&mut out);
+            }
+            if !out.is_empty() {
+                let now = now.unwrap_or_else(|| host.now_ms());
+                flight.answer.chunk_gaps.chunk(now);
             }
             flight.answer.usage = mapper.usage();
             let failed = mapper.failed();
@@ -294,6 +300,7 @@ fn buffered(
     let (status, new_body) = match result {
         Ok(out) => {
             flight.answer.usage = out.usage;
+            flight.answer.finish_reasons = out.finish_reasons;
             // Passed through untranslated: the redacted copy goes instead.
             (flight.answer.status, out.body.or_else(|| redacted.clone()))
         }

@@ -53,6 +53,13 @@ pub fn push(
     if !decision.is_empty() {
         attributes.push(("llm.decision", s(decision)));
     }
+    let reasons = flight.finish_reasons();
+    if !reasons.is_empty() {
+        attributes.push((
+            "gen_ai.response.finish_reasons",
+            Value::Strs(reasons.list()),
+        ));
+    }
     if let Some(e) = o.error_type {
         attributes.push(("error.type", s(e)));
     }

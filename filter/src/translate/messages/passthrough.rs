@@ -9,9 +9,11 @@ use crate::codec::framed::{FrameError, FrameHandler, Framed, MAX_EVENT_BYTES};
 use crate::codec::sse::{self, SseParser};
 use crate::config::{AnthropicSettings, Provider};
 use crate::error::GatewayError;
+use crate::translate::anthropic::finish_reason;
 use crate::translate::anthropic::stream::merge_usage;
 use crate::translate::anthropic::wire::{BlockDelta, ErrorEnvelope, MessagesResponse, StreamEvent};
 use crate::translate::events::Tally;
+use crate::translate::finish::FinishReasons;
 use crate::usage::TokenUsage;
 
 pub fn request(
@@ -69,6 +71,7 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
     Ok(ResponseOut {
         body: None,
         usage: TokenUsage::from_anthropic(&msg.usage),
+        finish_reasons: FinishReasons::of([finish_reason(msg.stop_reason.as_deref())]),
     })
 }
 
@@ -77,6 +80,7 @@ pub struct Passthrough {
     usage: TokenUsage,
     /// Characters of text, thinking and tool input relayed (see `StreamMapper`).
     relayed_chars: u64,
+    finish: FinishReasons,
     done: bool,
     failed: bool,
 }
@@ -87,6 +91,7 @@ pub fn stream() -> Box<dyn StreamMapper> {
         Passthrough {
             usage: TokenUsage::default(),
             relayed_chars: 0,
+            finish: FinishReasons::default(),
             done: false,
             failed: false,
         },
@@ -110,8 +115,13 @@ impl FrameHandler for Passthrough {
             Ok(StreamEvent::MessageStart { message }) => {
                 self.usage = TokenUsage::from_anthropic(&message.usage);
             }
-            Ok(StreamEvent::MessageDelta { usage: Some(u), .. }) => {
-                merge_usage(&mut self.usage, &u);
+            Ok(StreamEvent::MessageDelta { delta, usage }) => {
+                if let Some(u) = &usage {
+                    merge_usage(&mut self.usage, u);
+                }
+                if let Some(r) = finish_reason(delta.stop_reason.as_deref()) {
+                    self.finish.set(0, r);
+                }
             }
             Ok(StreamEvent::ContentBlockDelta { delta, .. }) => {
                 let text = match &delta {
@@ -160,5 +170,9 @@ impl Tally for Passthrough {
 
     fn relayed_chars(&self) -> u64 {
         self.relayed_chars
+    }
+
+    fn finish_reasons(&self) -> &FinishReasons {
+        &self.finish
     }
 }

@@ -10,6 +10,7 @@ use crate::codec::sse::{self, SseParser};
 use crate::error::GatewayError;
 use crate::translate::chunks;
 use crate::translate::events::{Decode, Event, Sink, Tally, Writer};
+use crate::translate::finish::FinishReasons;
 use crate::translate::{StreamMapper, StreamSettings};
 use crate::usage::TokenUsage;
 
@@ -23,6 +24,7 @@ fn malformed() -> GatewayError {
 struct Reading {
     usage: TokenUsage,
     relayed_chars: u64,
+    finish: FinishReasons,
 }
 
 enum Probed<'a> {
@@ -45,6 +47,11 @@ impl Reading {
             return Probed::Failed(error(500, data.as_bytes()));
         }
         self.relayed_chars += probe.answer_chars();
+        for c in probe.choices.iter().flatten() {
+            if let Some(r) = &c.finish_reason {
+                self.finish.set(c.index, r);
+            }
+        }
         if let Some(u) = &probe.usage {
             self.usage = TokenUsage::from_openai(u);
         }
@@ -127,6 +134,10 @@ impl Tally for Passthrough {
 
     fn relayed_chars(&self) -> u64 {
         self.reading.relayed_chars
+    }
+
+    fn finish_reasons(&self) -> &FinishReasons {
+        &self.reading.finish
     }
 }
 

@@ -8,6 +8,7 @@ use crate::codec::sse::{self, SseParser};
 use crate::config::{Provider, ProviderKind};
 use crate::error::GatewayError;
 use crate::translate::events::Tally;
+use crate::translate::finish::FinishReasons;
 use crate::translate::request_parts::concat;
 use crate::translate::{azure, openai, ResponseOut, StreamMapper, UpstreamRequest};
 use crate::usage::TokenUsage;
@@ -61,6 +62,7 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
     Ok(ResponseOut {
         body: None,
         usage: probe.usage.as_ref().map(usage_of).unwrap_or_default(),
+        finish_reasons: FinishReasons::of([probe.finish_reason()]),
     })
 }
 
@@ -73,6 +75,7 @@ pub fn stream() -> Box<dyn StreamMapper> {
             head: Default::default(),
             usage: TokenUsage::default(),
             relayed_chars: 0,
+            finish: FinishReasons::default(),
             next_seq: 0,
             failed: false,
             done: false,
@@ -86,6 +89,7 @@ struct Relay {
     head: (String, u64, String),
     usage: TokenUsage,
     relayed_chars: u64,
+    finish: FinishReasons,
     next_seq: u64,
     failed: bool,
     done: bool,
@@ -121,6 +125,9 @@ impl FrameHandler for Relay {
         if let Some(r) = &probe.response {
             if let Some(u) = &r.usage {
                 self.usage = usage_of(u);
+            }
+            if let Some(reason) = r.finish_reason() {
+                self.finish.set(0, reason);
             }
             if let (Some(id), true) = (&r.id, self.head.0.is_empty()) {
                 self.head = (
@@ -165,5 +172,9 @@ impl Tally for Relay {
 
     fn relayed_chars(&self) -> u64 {
         self.relayed_chars
+    }
+
+    fn finish_reasons(&self) -> &FinishReasons {
+        &self.finish
     }
 }
