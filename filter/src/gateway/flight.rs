@@ -18,6 +18,8 @@ pub struct Flight {
     pub route: Route,
     pub bill: Bill,
     pub answer: Answer,
+    /// Prompt and completion for the span (`traces.capture_content`).
+    pub capture: Option<Box<super::capture::Capture>>,
 }
 
 /// What the client asked for.
@@ -134,6 +136,7 @@ impl Flight {
                 finish_reasons: FinishReasons::default(),
                 chunk_gaps: ChunkGaps::default(),
             },
+            capture: None,
         }
     }
 

@@ -6,6 +6,8 @@ mod access_log;
 mod account;
 mod attempt;
 mod basic_auth;
+mod capture;
+mod capture_wire;
 mod charge;
 mod count_tokens;
 mod decision;
@@ -110,6 +112,8 @@ mod tests;
 mod tests_access;
 #[cfg(test)]
 mod tests_bedrock;
+#[cfg(test)]
+mod tests_capture;
 #[cfg(test)]
 mod tests_count_tokens;
 #[cfg(test)]

@@ -180,6 +180,9 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
             if !out.is_empty() {
                 let now = now.unwrap_or_else(|| host.now_ms());
                 flight.answer.chunk_gaps.chunk(now);
+                if let Some(c) = &mut flight.capture {
+                    c.stream(&out);
+                }
             }
             flight.answer.usage = mapper.usage();
             let failed = mapper.failed();
@@ -301,6 +304,9 @@ fn buffered(
         Ok(out) => {
             flight.answer.usage = out.usage;
             flight.answer.finish_reasons = out.finish_reasons;
+            if let Some(c) = &mut flight.capture {
+                c.answer(out.body.as_deref().unwrap_or(body));
+            }
             // Passed through untranslated: the redacted copy goes instead.
             (flight.answer.status, out.body.or_else(|| redacted.clone()))
         }

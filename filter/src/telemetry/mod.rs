@@ -3,6 +3,7 @@
 //! workers in shared data on the root's tick, and served in the Prometheus text format.
 
 pub mod chunk_gaps;
+pub mod content;
 pub mod export;
 pub mod exposition;
 pub mod histogram;

@@ -26,6 +26,16 @@ impl FinishReasons {
         }
     }
 
+    /// The reason choice `choice` ended for.
+    pub fn get(&self, choice: u32) -> Option<&str> {
+        self.0.iter().find(|(c, _)| *c == choice).map(|(_, r)| &**r)
+    }
+
+    /// The choices that ended.
+    pub fn choices(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().map(|(c, _)| *c)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
