@@ -6,42 +6,13 @@
 //! the provider's fetched token and the client's own key never reach a span.
 
 use super::capture_wire as wire;
-use super::exchange::Exchange;
-use super::flight::Flight;
 use super::inbound::Endpoint;
-use super::redact::{redact_str, secrets_for};
+use super::redact::redact_str;
 use crate::codec::sse::{Event, SseParser};
 use crate::config::Secret;
 use crate::telemetry::content::{self, floor_char_boundary, Message, Text};
 use crate::translate::finish::FinishReasons;
 use crate::translate::MAX_EVENT_BYTES;
-
-/// Capture for the request `x` forwards in `flight` (its body `raw`), redacting what
-/// a failed answer's redaction does (`redact::secrets_for`) and the client's own key.
-pub fn for_request(
-    x: &Exchange,
-    endpoint: Endpoint,
-    raw: &[u8],
-    cap: usize,
-    flight: &Flight,
-) -> Option<Box<Capture>> {
-    let provider = x.cfg.provider(flight.route.target.provider);
-    let mut secrets = secrets_for(&x.cfg.secrets, provider).into_owned();
-    for name in ["authorization", "x-api-key"] {
-        let Some(v) = x.request_headers.get(name).map(str::trim) else {
-            continue;
-        };
-        // `Bearer sk-…`, `Basic …`: the credential is what follows the scheme.
-        let key = v.split_once(' ').map_or(v, |(_, k)| k.trim());
-        if key.len() >= MIN_CLIENT_KEY {
-            secrets.push(Secret::observed(key));
-        }
-    }
-    Capture::start(endpoint, raw, cap, secrets).map(Box::new)
-}
-
-/// A client key shorter than this is not searched for (it would blank ordinary words).
-const MIN_CLIENT_KEY: usize = 8;
 
 /// Roles are the client's text too: kept short.
 const MAX_ROLE: usize = 32;

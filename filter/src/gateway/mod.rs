@@ -7,6 +7,7 @@ mod account;
 mod attempt;
 mod basic_auth;
 mod capture;
+mod capture_start;
 mod capture_wire;
 mod charge;
 mod count_tokens;

@@ -208,7 +208,7 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     match forwarded {
         Ok(Forwarded::Flight(mut flight)) => {
             if let Some(cap) = x.cfg.traces.as_ref().and_then(|t| t.capture_max_bytes) {
-                flight.capture = super::capture::for_request(x, endpoint, &raw, cap, &flight);
+                flight.capture = super::capture_start::for_request(x, endpoint, &raw, cap, &flight);
             }
             // The provider's spans (if it traces) hang under the gateway's.
             if let Some(t) = &x.trace {
