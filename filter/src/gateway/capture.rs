@@ -18,7 +18,6 @@ use crate::translate::MAX_EVENT_BYTES;
 const MAX_ROLE: usize = 32;
 
 pub struct Capture {
-    endpoint: Endpoint,
     /// Each attribute's size cap (bytes of JSON).
     cap: usize,
     secrets: Vec<Secret>,
@@ -48,9 +47,9 @@ impl Capture {
         ) {
             return None;
         }
+        // The dialects' fields do not overlap: one reading serves all three.
         let longest = secrets.iter().map(|s| s.expose().len()).max().unwrap_or(0);
         let mut c = Capture {
-            endpoint,
             cap,
             window: cap.saturating_add(longest),
             secrets,
@@ -69,99 +68,62 @@ impl Capture {
 
     /// The request's system instructions (if apart) and messages, clipped and redacted.
     fn read_request(&self, raw: &[u8]) -> (Option<Vec<Text>>, Vec<Message>) {
+        let Ok(req) = serde_json::from_slice::<wire::Request>(raw) else {
+            return (None, Vec::new());
+        };
         let mut room = Room::new(self.window);
+        let system = match (&req.system, &req.instructions) {
+            (Some(s), _) => Some(s.texts()),
+            (None, Some(i)) => Some(vec![i.as_str()]),
+            (None, None) => None,
+        };
+        let system = system.map(|t| room.take(t, &self.secrets));
         let mut messages = Vec::new();
-        let mut read = |role: Option<&str>, texts: Vec<&str>, room: &mut Room| {
-            let parts = room.take(texts, &self.secrets);
+        let mut read = |role: Option<&str>, texts: Vec<&str>| {
             messages.push(Message {
                 role: role_of(role.unwrap_or("user")),
-                parts,
+                parts: room.take(texts, &self.secrets),
                 finish_reason: None,
             });
         };
-        match self.endpoint {
-            Endpoint::Chat => {
-                let req: wire::ChatRequest = match serde_json::from_slice(raw) {
-                    Ok(r) => r,
-                    Err(_) => return (None, Vec::new()),
-                };
-                for m in &req.messages {
-                    let texts = m.content.as_ref().map(|c| c.texts()).unwrap_or_default();
-                    read(m.role.as_deref(), texts, &mut room);
-                }
-                (None, messages)
+        let items = match &req.input {
+            Some(wire::Input::Text(t)) => {
+                read(None, vec![t.as_str()]);
+                &[][..]
             }
-            Endpoint::Messages => {
-                let req: wire::MessagesRequest = match serde_json::from_slice(raw) {
-                    Ok(r) => r,
-                    Err(_) => return (None, Vec::new()),
-                };
-                let system = req
-                    .system
-                    .as_ref()
-                    .map(|s| room.take(s.texts(), &self.secrets));
-                for m in &req.messages {
-                    let texts = m.content.as_ref().map(|c| c.texts()).unwrap_or_default();
-                    read(m.role.as_deref(), texts, &mut room);
-                }
-                (system, messages)
-            }
-            Endpoint::Responses => {
-                let req: wire::ResponsesRequest = match serde_json::from_slice(raw) {
-                    Ok(r) => r,
-                    Err(_) => return (None, Vec::new()),
-                };
-                let system = req
-                    .instructions
-                    .as_deref()
-                    .map(|s| room.take(vec![s], &self.secrets));
-                match &req.input {
-                    Some(wire::Input::Text(t)) => read(None, vec![t.as_str()], &mut room),
-                    Some(wire::Input::Items(items)) => {
-                        // Items without a role (tool calls and their outputs) are not messages.
-                        for m in items.iter().filter(|m| m.role.is_some()) {
-                            let texts = m.content.as_ref().map(|c| c.texts()).unwrap_or_default();
-                            read(m.role.as_deref(), texts, &mut room);
-                        }
-                    }
-                    _ => {}
-                }
-                (system, messages)
-            }
-            Endpoint::Embeddings | Endpoint::CountTokens => (None, Vec::new()),
+            Some(wire::Input::Items(items)) => items.as_slice(),
+            _ => &[][..],
+        };
+        // Items without a role (tool calls and their outputs) are not messages.
+        for m in req
+            .messages
+            .iter()
+            .chain(items)
+            .filter(|m| m.role.is_some())
+        {
+            read(m.role.as_deref(), m.texts());
         }
+        (system, messages)
     }
 
     /// A buffered answer as the client gets it.
     pub fn answer(&mut self, body: &[u8]) {
-        match self.endpoint {
-            Endpoint::Chat => {
-                if let Ok(a) = serde_json::from_slice::<wire::ChatAnswer>(body) {
-                    for c in &a.choices {
-                        let content = c.message.as_ref().and_then(|m| m.content.as_ref());
-                        for t in content.map(|c| c.texts()).unwrap_or_default() {
-                            self.keep(c.index, t);
-                        }
-                    }
-                }
+        let Ok(a) = serde_json::from_slice::<wire::Answer>(body) else {
+            return;
+        };
+        for c in &a.choices {
+            for t in c.message.as_ref().map(wire::Msg::texts).unwrap_or_default() {
+                self.keep(c.index, t);
             }
-            Endpoint::Messages => {
-                if let Ok(a) = serde_json::from_slice::<wire::MessagesAnswer>(body) {
-                    for t in a.content.as_ref().map(|c| c.texts()).unwrap_or_default() {
-                        self.keep(0, t);
-                    }
-                }
+        }
+        let content = a.content.as_ref().map(wire::Content::texts);
+        for t in content.unwrap_or_default() {
+            self.keep(0, t);
+        }
+        for m in a.output.iter().filter(|m| m.role.is_some()) {
+            for t in m.texts() {
+                self.keep(0, t);
             }
-            Endpoint::Responses => {
-                if let Ok(a) = serde_json::from_slice::<wire::ResponsesAnswer>(body) {
-                    for m in a.output.iter().filter(|m| m.role.is_some()) {
-                        for t in m.content.as_ref().map(|c| c.texts()).unwrap_or_default() {
-                            self.keep(0, t);
-                        }
-                    }
-                }
-            }
-            Endpoint::Embeddings | Endpoint::CountTokens => {}
         }
     }
 
@@ -188,30 +150,21 @@ impl Capture {
     }
 
     fn stream_event(&mut self, ev: &Event) {
-        match self.endpoint {
-            Endpoint::Chat => {
-                if let Ok(chunk) = serde_json::from_str::<wire::ChatChunk>(&ev.data) {
-                    for c in &chunk.choices {
-                        if let Some(t) = c.delta.as_ref().and_then(|d| d.content.as_deref()) {
-                            self.keep(c.index, t);
-                        }
-                    }
-                }
+        let Ok(e) = serde_json::from_str::<wire::StreamEvent>(&ev.data) else {
+            return;
+        };
+        for c in &e.choices {
+            if let Some(t) = c.delta.as_ref().and_then(|d| d.content.as_deref()) {
+                self.keep(c.index, t);
             }
-            Endpoint::Messages | Endpoint::Responses => {
-                let Ok(e) = serde_json::from_str::<wire::DeltaEvent>(&ev.data) else {
-                    return;
-                };
-                let text = match (&e.delta, e.kind.as_str()) {
-                    (Some(wire::Delta::Block(p)), "content_block_delta") => p.text.as_deref(),
-                    (Some(wire::Delta::Text(t)), "response.output_text.delta") => Some(t.as_str()),
-                    _ => None,
-                };
-                if let Some(t) = text {
-                    self.keep(0, t);
-                }
-            }
-            Endpoint::Embeddings | Endpoint::CountTokens => {}
+        }
+        let text = match (&e.delta, e.kind.as_str()) {
+            (Some(wire::Delta::Block(p)), "content_block_delta") => p.text.as_deref(),
+            (Some(wire::Delta::Text(t)), "response.output_text.delta") => Some(t.as_str()),
+            _ => None,
+        };
+        if let Some(t) = text {
+            self.keep(0, t);
         }
     }
 

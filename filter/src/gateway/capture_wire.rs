@@ -40,25 +40,24 @@ pub struct Msg {
     pub content: Option<Content>,
 }
 
-/// `/v1/chat/completions` (system messages are part of the history).
-#[derive(Debug, Deserialize)]
-pub struct ChatRequest {
-    #[serde(default)]
-    pub messages: Vec<Msg>,
+impl Msg {
+    pub fn texts(&self) -> Vec<&str> {
+        self.content
+            .as_ref()
+            .map(Content::texts)
+            .unwrap_or_default()
+    }
 }
 
-/// `/v1/messages`: the system prompt apart from the history.
+/// A request of any of the three dialects: chat completions (`messages`, system
+/// messages in the history), Anthropic Messages (`system` apart) and the Responses API
+/// (`instructions` apart, `input` a string or items, messages among them).
 #[derive(Debug, Deserialize)]
-pub struct MessagesRequest {
+pub struct Request {
+    #[serde(default)]
+    pub messages: Vec<Msg>,
     #[serde(default)]
     pub system: Option<Content>,
-    #[serde(default)]
-    pub messages: Vec<Msg>,
-}
-
-/// `/v1/responses`: `instructions` apart, `input` a string or items (messages among them).
-#[derive(Debug, Deserialize)]
-pub struct ResponsesRequest {
     #[serde(default)]
     pub instructions: Option<String>,
     #[serde(default)]
@@ -75,39 +74,39 @@ pub enum Input {
 
 // ---------- answers ----------
 
+/// A buffered answer of any dialect: chat `choices`, Messages `content`, Responses
+/// `output` items (messages among them).
 #[derive(Debug, Deserialize)]
-pub struct ChatAnswer {
+pub struct Answer {
     #[serde(default)]
-    pub choices: Vec<ChatChoice>,
+    pub choices: Vec<Choice>,
+    #[serde(default)]
+    pub content: Option<Content>,
+    #[serde(default)]
+    pub output: Vec<Msg>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ChatChoice {
+pub struct Choice {
     #[serde(default)]
     pub index: u32,
     #[serde(default)]
     pub message: Option<Msg>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct MessagesAnswer {
-    #[serde(default)]
-    pub content: Option<Content>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ResponsesAnswer {
-    #[serde(default)]
-    pub output: Vec<Msg>,
-}
-
 // ---------- stream events ----------
 
-/// A `chat.completion.chunk`: each choice's text delta.
+/// A stream event of any dialect: a `chat.completion.chunk` (each choice's text
+/// delta), an Anthropic `content_block_delta` (`text_delta`) or a Responses
+/// `response.output_text.delta` (the text, by the event's type).
 #[derive(Debug, Deserialize)]
-pub struct ChatChunk {
+pub struct StreamEvent {
+    #[serde(rename = "type", default)]
+    pub kind: String,
     #[serde(default)]
     pub choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    pub delta: Option<Delta>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,16 +121,6 @@ pub struct ChunkChoice {
 pub struct ChunkDelta {
     #[serde(default)]
     pub content: Option<String>,
-}
-
-/// An Anthropic `content_block_delta` (`text_delta`) or a Responses
-/// `response.output_text.delta`: the text of the event, by its type.
-#[derive(Debug, Deserialize)]
-pub struct DeltaEvent {
-    #[serde(rename = "type", default)]
-    pub kind: String,
-    #[serde(default)]
-    pub delta: Option<Delta>,
 }
 
 #[derive(Debug, Deserialize)]
