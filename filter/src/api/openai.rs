@@ -276,20 +276,20 @@ pub struct FunctionOut<'a> {
 
 /// What the gateway reads from an OpenAI-format answer: enough to account it.
 #[derive(Debug, Deserialize)]
-pub struct UsageProbe {
+pub struct UsageProbe<'a> {
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default)]
     pub usage: Option<Usage>,
-    #[serde(default)]
-    pub choices: Option<Vec<ChoiceEnd>>,
+    #[serde(default, borrow)]
+    pub choices: Option<Vec<ChoiceEnd<'a>>>,
 }
 
 /// How a choice of an OpenAI-format answer ended (the rest of it is skipped).
 #[derive(Debug, Deserialize)]
-pub struct ChoiceEnd {
-    #[serde(default)]
-    pub finish_reason: Option<String>,
+pub struct ChoiceEnd<'a> {
+    #[serde(default, borrow)]
+    pub finish_reason: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// What the gateway reads from an OpenAI stream chunk it passes through: the usage,

@@ -44,21 +44,21 @@ pub fn request_part(
     s
 }
 
-/// ` finish_reasons=stop,length` (one per choice; `-` when none is known).
-pub fn finish_part(reasons: &FinishReasons) -> String {
-    let list = reasons.list();
-    let mut s = String::from(" finish_reasons=");
-    if list.is_empty() {
+/// ` finish_reasons=stop,length` (one per choice; `-` when none is known), onto `s`.
+pub fn push_finish_part(s: &mut String, reasons: &FinishReasons) {
+    s.push_str(" finish_reasons=");
+    if reasons.is_empty() {
         s.push('-');
     }
-    for (i, r) in list.iter().enumerate() {
-        if i > 0 {
+    let mut first = true;
+    reasons.each(|r| {
+        if !first {
             s.push(',');
         }
+        first = false;
         // An upstream's own reason never breaks the line's fields.
         s.push_str(if r.contains(',') { "-" } else { or_dash(r) });
-    }
-    s
+    });
 }
 
 /// A value never holds a space or control character: log parsers split on spaces.

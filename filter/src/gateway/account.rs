@@ -133,7 +133,7 @@ pub fn record(
         usage_label,
         flight.answer.attempts,
     );
-    value.push_str(&super::access_log::finish_part(flight.finish_reasons()));
+    super::access_log::push_finish_part(&mut value, flight.finish_reasons());
     value.push_str(request_part);
     host.set_log_field("llm", &value);
 
@@ -269,7 +269,8 @@ fn log_value(
     attempts: u32,
 ) -> String {
     use crate::strs::{push_u64, push_u64_09};
-    let mut s = String::with_capacity(160 + provider.len() + model.len() + key.len());
+    // Room for the request part that follows (path, request id, model, decision).
+    let mut s = String::with_capacity(320 + provider.len() + model.len() + key.len());
     for (label, value) in [("provider=", provider), (" model=", model), (" key=", key)] {
         s.push_str(label);
         s.push_str(value);

@@ -3,9 +3,27 @@
 //! server said): what spans (`gen_ai.response.finish_reasons`) and the access log
 //! report. Each translator records the reason it already read for its own answer.
 
+use std::borrow::Cow;
+
 /// Finish reasons by choice; empty until a choice ends.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct FinishReasons(Vec<(u32, Box<str>)>);
+pub struct FinishReasons(Vec<(u32, Cow<'static, str>)>);
+
+/// OpenAI's values: kept without an allocation.
+const KNOWN: [&str; 5] = [
+    "stop",
+    "length",
+    "tool_calls",
+    "content_filter",
+    "function_call",
+];
+
+fn interned(reason: &str) -> Cow<'static, str> {
+    match KNOWN.iter().find(|k| **k == reason) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(reason.to_string()),
+    }
+}
 
 /// What a mapper without finish reasons reports.
 pub static NONE: FinishReasons = FinishReasons(Vec::new());
@@ -20,15 +38,18 @@ impl FinishReasons {
             return;
         }
         match self.0.iter_mut().find(|(c, _)| *c == choice) {
-            Some((_, r)) if **r == *reason => {}
-            Some((_, r)) => *r = reason.into(),
-            None => self.0.push((choice, reason.into())),
+            Some((_, r)) if *r == reason => {}
+            Some((_, r)) => *r = interned(reason),
+            None => self.0.push((choice, interned(reason))),
         }
     }
 
     /// The reason choice `choice` ended for.
     pub fn get(&self, choice: u32) -> Option<&str> {
-        self.0.iter().find(|(c, _)| *c == choice).map(|(_, r)| &**r)
+        self.0
+            .iter()
+            .find(|(c, _)| *c == choice)
+            .map(|(_, r)| r.as_ref())
     }
 
     /// The choices that ended.
@@ -42,9 +63,24 @@ impl FinishReasons {
 
     /// The reasons in choice order.
     pub fn list(&self) -> Vec<String> {
-        let mut by_choice: Vec<&(u32, Box<str>)> = self.0.iter().collect();
-        by_choice.sort_by_key(|(c, _)| *c);
-        by_choice.iter().map(|(_, r)| r.to_string()).collect()
+        let mut out = Vec::with_capacity(self.0.len());
+        self.each(|r| out.push(r.to_string()));
+        out
+    }
+
+    /// `f` on each reason in choice order (choices mostly end in order: no sorting then).
+    pub fn each(&self, mut f: impl FnMut(&str)) {
+        if self
+            .0
+            .windows(2)
+            .all(|w| w.first().map(|a| a.0) <= w.get(1).map(|b| b.0))
+        {
+            self.0.iter().for_each(|(_, r)| f(r));
+        } else {
+            let mut by_choice: Vec<&(u32, Cow<'static, str>)> = self.0.iter().collect();
+            by_choice.sort_by_key(|(c, _)| *c);
+            by_choice.iter().for_each(|(_, r)| f(r));
+        }
     }
 
     /// One reason per choice, for answers whose choices are read in order.
