@@ -47,7 +47,6 @@ impl Capture {
         ) {
             return None;
         }
-        // The dialects' fields do not overlap: one reading serves all three.
         let longest = secrets.iter().map(|s| s.expose().len()).max().unwrap_or(0);
         let mut c = Capture {
             cap,
@@ -68,6 +67,7 @@ impl Capture {
 
     /// The request's system instructions (if apart) and messages, clipped and redacted.
     fn read_request(&self, raw: &[u8]) -> (Option<Vec<Text>>, Vec<Message>) {
+        // The dialects' fields do not overlap: one reading serves all three.
         let Ok(req) = serde_json::from_slice::<wire::Request>(raw) else {
             return (None, Vec::new());
         };
