@@ -176,3 +176,21 @@ impl Tally for Passthrough {
         &self.finish
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn anthropic_stop_reasons_become_openai_finish_reasons() {
+        let mut m = super::stream();
+        let mut out = Vec::new();
+        let ev = r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":3}}"#;
+        m.push(
+            format!("event: message_delta\ndata: {ev}\n\n").as_bytes(),
+            &mut out,
+        );
+        assert_eq!(m.finish_reasons().list(), ["tool_calls"]);
+        let body = br#"{"id":"m","model":"c","content":[],"stop_reason":"max_tokens","usage":{"input_tokens":1,"output_tokens":2}}"#;
+        let out = super::response(200, body).unwrap();
+        assert_eq!(out.finish_reasons.list(), ["length"]);
+    }
+}

@@ -276,3 +276,28 @@ impl Decode for OpenAiEvents {
         self.reading.relayed_chars
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passthrough_keeps_each_choices_finish_reason() {
+        let mut m = passthrough(StreamSettings {
+            client_wants_usage: false,
+            created: 0,
+        });
+        let mut out = Vec::new();
+        for data in [
+            r#"{"choices":[{"index":1,"delta":{"content":"b"},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":1,"delta":{},"finish_reason":"length"}]}"#,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            "[DONE]",
+        ] {
+            m.push(format!("data: {data}\n\n").as_bytes(), &mut out);
+        }
+        m.finish(&mut out);
+        assert!(!m.failed());
+        assert_eq!(m.finish_reasons().list(), ["stop", "length"]);
+    }
+}

@@ -178,3 +178,22 @@ impl Tally for Relay {
         &self.finish
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_finished_response_has_its_chat_finish_reason() {
+        let mut m = super::stream();
+        let mut out = Vec::new();
+        for data in [
+            r#"{"type":"response.created","sequence_number":0,"response":{"id":"r","status":"in_progress"}}"#,
+            r#"{"type":"response.incomplete","sequence_number":1,"response":{"id":"r","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}}}"#,
+        ] {
+            m.push(format!("data: {data}\n\n").as_bytes(), &mut out);
+        }
+        assert_eq!(m.finish_reasons().list(), ["length"]);
+        let body = br#"{"id":"r","status":"completed","output":[]}"#;
+        let out = super::response(200, body).unwrap();
+        assert_eq!(out.finish_reasons.list(), ["stop"]);
+    }
+}
