@@ -6,6 +6,7 @@ import hashlib
 import http.client as http_client
 import http.server as http_server
 import json
+import random
 import threading
 import re
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import ROOT, Envoy, Mock, demo_plugin_config, free_port, http
+from harness import KEYS, ROOT, Envoy, Mock, demo_plugin_config, free_port, http
 
 ADMIN, APP = "sk-obs-admin", "sk-obs-app"
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -269,7 +270,7 @@ def test_json_access_log_says_what_the_client_asked_and_why(obs, gm):
     assert (f["path"], f["request_id"], f["request_model"], f["model"], f["provider"]) == (
         "/v1/chat/completions", rid, "gemini-flash", "gemini-2.5-flash", "gemini")
     assert int(f["ttft_ms"]) >= 0 and f["strategy"] == "weighted" and f["candidates"] == "1"
-    assert f["attempts"] == "1" and "skipped" not in f
+    assert f["attempts"] == "1" and "skipped" not in f and f["finish_reasons"] == "stop"
 
     rid = "obs-req-2"
     status, _, _ = obs.chat({"model": "smart", "messages": [{"role": "user", "content": "hi"}]},
@@ -471,3 +472,170 @@ def test_a_hanging_collector_drops_spans_and_costs_requests_nothing(mocks, oa):
     finally:
         e.stop()
         col.stop()
+
+
+# ---------- finish reasons, time per output chunk, content capture ----------
+
+CONTENT_ATTRS = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions")
+
+
+def new_trace():
+    return "%032x" % random.getrandbits(128)
+
+
+def traced_call(e, path, body, headers=None):
+    """POSTs `body` to `path` in a new trace: (status, response body, trace id)."""
+    trace = new_trace()
+    h = {"content-type": "application/json", "traceparent": f"00-{trace}-00f067aa0ba902b7-01"}
+    h.update(headers or {})
+    status, _, raw = http("POST", e.base + path, body, h, timeout=30)
+    return status, raw, trace
+
+
+def sse_data(raw):
+    """The JSON data of each SSE event (`[DONE]` left out)."""
+    return [json.loads(line[len("data: "):]) for line in raw.decode().splitlines()
+            if line.startswith("data: ") and line != "data: [DONE]"]
+
+
+def span_of(col, trace):
+    [span] = col.span(lambda s: s["traceId"] == trace)
+    return attrs(span)
+
+
+def reasons(a):
+    return [v["stringValue"] for v in a["gen_ai.response.finish_reasons"]["values"]]
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "claude-sonnet", "gemini-flash"])
+def test_finish_reasons_on_spans_are_what_the_client_got(traced, model):
+    """Buffered and streamed, cut by max_tokens or not: the span's finish reasons are the
+    ones in the answer the client read; without capture no content is on the span."""
+    e, col = traced
+    for stream, max_tokens, expected in [(False, None, "stop"), (False, 2, "length"),
+                                         (True, None, "stop"), (True, 2, "length")]:
+        body = {"model": model, "messages": [{"role": "user", "content": "tell me three things"}],
+                "stream": stream}
+        if max_tokens:
+            body["max_tokens"] = max_tokens
+        status, raw, trace = traced_call(e, "/v1/chat/completions", body)
+        assert status == 200, raw
+        if stream:
+            served = [c["choices"][0]["finish_reason"] for c in sse_data(raw)
+                      if c.get("choices") and c["choices"][0].get("finish_reason")]
+        else:
+            served = [json.loads(raw)["choices"][0]["finish_reason"]]
+        assert served == [expected], (model, stream, max_tokens)
+        a = span_of(col, trace)
+        assert reasons(a) == served, (model, stream, a)
+        assert not set(CONTENT_ATTRS) & set(a), a
+
+
+def test_finish_reasons_of_messages_and_responses_answers(traced):
+    e, col = traced
+    body = {"model": "claude-sonnet", "max_tokens": 2, "messages": [{"role": "user", "content": "one two three"}]}
+    status, raw, trace = traced_call(e, "/v1/messages", body)
+    assert status == 200 and json.loads(raw)["stop_reason"] == "max_tokens", raw
+    assert reasons(span_of(col, trace)) == ["length"]
+    body = {"model": "gpt-4o-mini", "input": "one two three", "stream": True}
+    status, raw, trace = traced_call(e, "/v1/responses", body)
+    assert status == 200 and sse_data(raw)[-1]["response"]["status"] == "completed", raw
+    assert reasons(span_of(col, trace)) == ["stop"]
+
+
+def test_time_per_output_chunk_counts_each_chunk_after_the_first(traced, oa):
+    """A stream whose events come 30 ms apart: one observation per event the client read,
+    but the first."""
+    e, _ = traced
+    labels = {"gen_ai_operation_name": "chat", "gen_ai_request_model": "gpt-4o-mini"}
+    name = "gen_ai_client_operation_time_per_output_chunk_seconds_count"
+    before = value(llm_metrics(e), name, **labels)
+    body = {"model": "gpt-4o-mini", "stream": True, "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": "a b c"}]}
+    status, _, raw = e.chat(body, {"x-mock-event-delay-ms": "30"})
+    assert status == 200
+    events = [l for l in raw.decode().splitlines() if l.startswith("data: ")]
+    assert events[-1] == "data: [DONE]" and len(events) >= 5
+    want = before + len(events) - 1
+    text = llm_metrics_when(e, lambda t: value(t, name, **labels) >= want)
+    assert value(text, name, **labels) == want, text
+    # seconds: each gap is about 30 ms, well under the 2.5 s top bound
+    assert value(text, "gen_ai_client_operation_time_per_output_chunk_seconds_bucket", le="2.5",
+                 **labels) == want
+    code, problems = promtool(text)
+    assert code == 0, problems
+
+
+@pytest.fixture(scope="module")
+def captured(mocks):
+    col = Collector()
+    cfg = demo_plugin_config()
+    cfg["traces"] = {"cluster": "otel", "flush_ms": 200, "capture_content": True, "capture_max_bytes": 1024}
+    e = Envoy(mocks, plugin_config=cfg, name="observability-capture", edit=with_collector(col),
+              concurrency=1)
+    yield e, col
+    e.stop()
+    col.stop()
+
+
+CLIENT_KEY = "sk-e2e-client-0123456789"
+
+
+def content(a, key):
+    return json.loads(a[key])
+
+
+def test_captured_prompt_and_completion_are_redacted(captured):
+    e, col = captured
+    provider_key = KEYS["DEMO_ANTHROPIC_KEY"]
+    prompt = f"my keys are {provider_key} and {CLIENT_KEY} ok"
+    body = {"model": "claude-sonnet", "messages": [{"role": "system", "content": "be brief"},
+                                                   {"role": "user", "content": prompt}]}
+    status, raw, trace = traced_call(e, "/v1/chat/completions", body,
+                                     {"authorization": f"Bearer {CLIENT_KEY}"})
+    assert status == 200, raw
+    answer = json.loads(raw)["choices"][0]["message"]["content"]
+    assert provider_key in answer  # the mock echoes the prompt
+    a = span_of(col, trace)
+    for k in CONTENT_ATTRS[:2]:
+        assert provider_key not in a[k] and CLIENT_KEY not in a[k], a[k]
+    assert content(a, "gen_ai.input.messages") == [
+        {"role": "system", "parts": [{"type": "text", "content": "be brief"}]},
+        {"role": "user", "parts": [{"type": "text", "content": "my keys are [REDACTED] and [REDACTED] ok"}]}]
+    clean = answer.replace(provider_key, "[REDACTED]").replace(CLIENT_KEY, "[REDACTED]")
+    assert content(a, "gen_ai.output.messages") == [
+        {"role": "assistant", "parts": [{"type": "text", "content": clean}], "finish_reason": "stop"}]
+
+
+def test_a_streamed_completion_is_captured_as_the_client_read_it(captured):
+    e, col = captured
+    body = {"model": "gemini-flash", "stream": True, "messages": [{"role": "user", "content": "hello there"}]}
+    status, raw, trace = traced_call(e, "/v1/chat/completions", body)
+    assert status == 200
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in sse_data(raw) if c.get("choices"))
+    assert text
+    a = span_of(col, trace)
+    assert content(a, "gen_ai.output.messages") == [
+        {"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": "stop"}]
+    # /v1/messages keeps its system prompt apart
+    body = {"model": "claude-sonnet", "max_tokens": 50, "system": "sys words",
+            "messages": [{"role": "user", "content": "hi"}]}
+    status, raw, trace = traced_call(e, "/v1/messages", body)
+    assert status == 200
+    a = span_of(col, trace)
+    assert content(a, "gen_ai.system_instructions") == [{"type": "text", "content": "sys words"}]
+    assert content(a, "gen_ai.output.messages")[0]["parts"][0]["content"] == json.loads(raw)["content"][0]["text"]
+
+
+def test_a_long_prompt_is_capped_at_the_configured_size(captured):
+    e, col = captured
+    long = "ü" * 5000
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": long}]}
+    status, _, trace = traced_call(e, "/v1/chat/completions", body)
+    assert status == 200
+    a = span_of(col, trace)
+    for k in ("gen_ai.input.messages", "gen_ai.output.messages"):
+        assert len(a[k].encode()) <= 1024, (k, len(a[k].encode()))
+    text = content(a, "gen_ai.input.messages")[0]["parts"][0]["content"]
+    assert text.endswith("…[truncated]") and set(text[:-len("…[truncated]")]) == {"ü"}
+    assert len(text) > 300  # the cap is used, not wasted

@@ -276,13 +276,20 @@ pub struct FunctionOut<'a> {
 
 /// What the gateway reads from an OpenAI-format answer: enough to account it.
 #[derive(Debug, Deserialize)]
-pub struct UsageProbe {
+pub struct UsageProbe<'a> {
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default)]
     pub usage: Option<Usage>,
-    #[serde(default)]
-    pub choices: Option<Vec<serde::de::IgnoredAny>>,
+    #[serde(default, borrow)]
+    pub choices: Option<Vec<ChoiceEnd<'a>>>,
+}
+
+/// How a choice of an OpenAI-format answer ended (the rest of it is skipped).
+#[derive(Debug, Deserialize)]
+pub struct ChoiceEnd<'a> {
+    #[serde(default, borrow)]
+    pub finish_reason: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// What the gateway reads from an OpenAI stream chunk it passes through: the usage,
@@ -299,8 +306,12 @@ pub struct ChunkProbe<'a> {
 
 #[derive(Debug, Deserialize)]
 pub struct ChoiceProbe<'a> {
+    #[serde(default)]
+    pub index: u32,
     #[serde(default, borrow)]
     pub delta: Option<DeltaProbe<'a>>,
+    #[serde(default, borrow)]
+    pub finish_reason: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -329,6 +329,38 @@ pub struct ResponseProbe {
     pub model: Option<String>,
     #[serde(default)]
     pub usage: Option<UsageProbe>,
+    /// `completed`, `incomplete` (see `incomplete_details`), `failed`, …
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub incomplete_details: Option<IncompleteProbe>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IncompleteProbe {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl ResponseProbe {
+    /// The chat finish reason of a finished response (`from_chat::status` reversed):
+    /// none for one that failed or is still running.
+    pub fn finish_reason(&self) -> Option<&'static str> {
+        match self.status.as_deref()? {
+            "completed" => Some("stop"),
+            "incomplete" => Some(
+                match self
+                    .incomplete_details
+                    .as_ref()
+                    .and_then(|d| d.reason.as_deref())
+                {
+                    Some("content_filter") => "content_filter",
+                    _ => "length",
+                },
+            ),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,6 +13,12 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// A credential seen on a request (the client's own key), to be redacted like the
+    /// configured ones.
+    pub fn observed(value: &str) -> Secret {
+        Secret(value.to_string())
+    }
 }
 
 impl fmt::Debug for Secret {

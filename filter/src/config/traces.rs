@@ -29,6 +29,13 @@ pub struct RawTraces {
     /// An export call that has not answered by then is given up (its spans dropped).
     #[serde(default)]
     pub timeout_ms: Option<u32>,
+    /// Prompts and completions on the spans (`gen_ai.input.messages`, …). Off by default:
+    /// they may hold personal data.
+    #[serde(default)]
+    pub capture_content: bool,
+    /// Each captured attribute's size at most (bytes of its JSON).
+    #[serde(default)]
+    pub capture_max_bytes: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +48,8 @@ pub struct Traces {
     pub max_queue: usize,
     pub max_batch: usize,
     pub timeout_ms: u32,
+    /// `capture_content`: each content attribute's size cap in bytes; `None`: off.
+    pub capture_max_bytes: Option<usize>,
 }
 
 fn err<T>(field: &str, reason: &str) -> Result<T, ConfigError> {
@@ -75,7 +84,18 @@ pub fn build(raw: Option<RawTraces>) -> Result<Option<Traces>, ConfigError> {
     if !(10..=60_000).contains(&timeout_ms) {
         return err("timeout_ms", "must be between 10 and 60000");
     }
+    let capture_max_bytes = raw.capture_max_bytes.unwrap_or(8192);
+    if !(256..=1_048_576).contains(&capture_max_bytes) {
+        return err("capture_max_bytes", "must be between 256 and 1048576");
+    }
+    if raw.capture_max_bytes.is_some() && !raw.capture_content {
+        return err(
+            "capture_max_bytes",
+            "applies only with capture_content: true",
+        );
+    }
     Ok(Some(Traces {
+        capture_max_bytes: raw.capture_content.then_some(capture_max_bytes),
         authority: raw.authority.unwrap_or_else(|| raw.cluster.clone()),
         cluster: raw.cluster,
         path,

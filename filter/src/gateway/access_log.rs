@@ -7,6 +7,7 @@ use super::decision::{Decision, HEADER};
 use crate::config::Config;
 use crate::host::Host;
 use crate::strs::push_u64;
+use crate::translate::finish::FinishReasons;
 
 /// What the client asked, and what the gateway decided.
 pub struct Asked<'a> {
@@ -41,6 +42,23 @@ pub fn request_part(
         s.push_str(&decision);
     }
     s
+}
+
+/// ` finish_reasons=stop,length` (one per choice; `-` when none is known), onto `s`.
+pub fn push_finish_part(s: &mut String, reasons: &FinishReasons) {
+    s.push_str(" finish_reasons=");
+    if reasons.is_empty() {
+        s.push('-');
+    }
+    let mut first = true;
+    reasons.each(|r| {
+        if !first {
+            s.push(',');
+        }
+        first = false;
+        // An upstream's own reason never breaks the line's fields.
+        s.push_str(if r.contains(',') { "-" } else { or_dash(r) });
+    });
 }
 
 /// A value never holds a space or control character: log parsers split on spaces.

@@ -133,6 +133,7 @@ pub fn record(
         usage_label,
         flight.answer.attempts,
     );
+    super::access_log::push_finish_part(&mut value, flight.finish_reasons());
     value.push_str(request_part);
     host.set_log_field("llm", &value);
 
@@ -251,6 +252,7 @@ fn observe_histograms(
             if let Some(per) = us(now.saturating_sub(first)).checked_div(completion) {
                 r.observe(h::PER_OUTPUT_TOKEN, per);
             }
+            flight.answer.chunk_gaps.record_into(r);
         }
     });
 }
@@ -267,7 +269,8 @@ fn log_value(
     attempts: u32,
 ) -> String {
     use crate::strs::{push_u64, push_u64_09};
-    let mut s = String::with_capacity(160 + provider.len() + model.len() + key.len());
+    // Room for the request part that follows (path, request id, model, decision).
+    let mut s = String::with_capacity(320 + provider.len() + model.len() + key.len());
     for (label, value) in [("provider=", provider), (" model=", model), (" key=", key)] {
         s.push_str(label);
         s.push_str(value);

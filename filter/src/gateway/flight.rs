@@ -6,7 +6,9 @@ use super::inbound::{Endpoint, Inbound};
 use crate::config::Target;
 use crate::headers::Headers;
 use crate::routing::health::HealthState;
+use crate::telemetry::chunk_gaps::ChunkGaps;
 use crate::translate::embeddings::Shape;
+use crate::translate::finish::FinishReasons;
 use crate::translate::StreamMapper;
 use crate::usage::plausible::Bound;
 use crate::usage::TokenUsage;
@@ -16,6 +18,8 @@ pub struct Flight {
     pub route: Route,
     pub bill: Bill,
     pub answer: Answer,
+    /// Prompt and completion for the span (`traces.capture_content`).
+    pub capture: Option<Box<super::capture::Capture>>,
 }
 
 /// What the client asked for.
@@ -82,6 +86,10 @@ pub struct Answer {
     pub attempts: u32,
     /// The Responses API: the created response's owner is in `response_owner`.
     pub owner_recorded: bool,
+    /// A buffered answer's finish reasons (a stream's are its mapper's).
+    pub finish_reasons: FinishReasons,
+    /// A stream's time between output chunks.
+    pub chunk_gaps: ChunkGaps,
 }
 
 pub enum ResponseMode {
@@ -128,7 +136,10 @@ impl Flight {
                 served: None,
                 attempts: 1,
                 owner_recorded: false,
+                finish_reasons: FinishReasons::default(),
+                chunk_gaps: ChunkGaps::default(),
             },
+            capture: None,
         }
     }
 
@@ -142,5 +153,13 @@ impl Flight {
     /// The answer ended in an error.
     pub fn fail(&mut self) {
         self.answer.finish = Finish::Failed;
+    }
+
+    /// How the answer's choices ended, as far as the client got them.
+    pub fn finish_reasons(&self) -> &FinishReasons {
+        match &self.answer.response {
+            ResponseMode::Streaming(m) => m.finish_reasons(),
+            _ => &self.answer.finish_reasons,
+        }
     }
 }

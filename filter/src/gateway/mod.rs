@@ -6,6 +6,9 @@ mod access_log;
 mod account;
 mod attempt;
 mod basic_auth;
+mod capture;
+mod capture_start;
+mod capture_wire;
 mod charge;
 mod count_tokens;
 mod decision;
@@ -122,6 +125,8 @@ mod tests_access;
 mod tests_audit;
 #[cfg(test)]
 mod tests_bedrock;
+#[cfg(test)]
+mod tests_capture;
 #[cfg(test)]
 mod tests_count_tokens;
 #[cfg(test)]

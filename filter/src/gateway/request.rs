@@ -217,7 +217,10 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     let forwarded = forward(x, host, endpoint, size, &raw, &mut decision);
     x.decision = decision;
     match forwarded {
-        Ok(Forwarded::Flight(flight)) => {
+        Ok(Forwarded::Flight(mut flight)) => {
+            if let Some(cap) = x.cfg.traces.as_ref().and_then(|t| t.capture_max_bytes) {
+                flight.capture = super::capture_start::for_request(x, endpoint, &raw, cap);
+            }
             // The provider's spans (if it traces) hang under the gateway's.
             if let Some(t) = &x.trace {
                 host.set_request_header("traceparent", &t.traceparent());

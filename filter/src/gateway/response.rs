@@ -170,8 +170,10 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     let owning = flight.ask.endpoint == Endpoint::Responses && cfg.access.is_some();
     match &mut flight.answer.response {
         ResponseMode::Streaming(mapper) => {
+            let mut now = None;
             if flight.answer.first_byte_ms.is_none() && size > 0 {
-                flight.answer.first_byte_ms = Some(host.now_ms());
+                now = Some(host.now_ms());
+                flight.answer.first_byte_ms = now;
             }
             let chunk = host.response_body(size);
             let mut out = Vec::with_capacity(chunk.len() + 64);
@@ -183,6 +185,13 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
                 if let Some(id) = mapper.response_id() {
                     response_owner::record(caller, host, id);
                     flight.answer.owner_recorded = true;
+                }
+            }
+            if !out.is_empty() {
+                let now = now.unwrap_or_else(|| host.now_ms());
+                flight.answer.chunk_gaps.chunk(now);
+                if let Some(c) = &mut flight.capture {
+                    c.stream(&out);
                 }
             }
             flight.answer.usage = mapper.usage();
@@ -312,6 +321,10 @@ fn buffered(
     let (status, new_body) = match result {
         Ok(out) => {
             flight.answer.usage = out.usage;
+            flight.answer.finish_reasons = out.finish_reasons;
+            if let Some(c) = &mut flight.capture {
+                c.answer(out.body.as_deref().unwrap_or(body));
+            }
             // Passed through untranslated: the redacted copy goes instead.
             (flight.answer.status, out.body.or_else(|| redacted.clone()))
         }

@@ -53,6 +53,22 @@ pub fn push(
     if !decision.is_empty() {
         attributes.push(("llm.decision", s(decision)));
     }
+    let reasons = flight.finish_reasons();
+    if !reasons.is_empty() {
+        attributes.push((
+            "gen_ai.response.finish_reasons",
+            Value::Strs(reasons.list()),
+        ));
+    }
+    if let Some(c) = &flight.capture {
+        attributes.push(("gen_ai.input.messages", Value::Str(c.input.clone())));
+        if let Some(s) = &c.system {
+            attributes.push(("gen_ai.system_instructions", Value::Str(s.clone())));
+        }
+        if let Some(out) = c.output(reasons) {
+            attributes.push(("gen_ai.output.messages", Value::Str(out)));
+        }
+    }
     if let Some(e) = o.error_type {
         attributes.push(("error.type", s(e)));
     }

@@ -92,6 +92,10 @@ fn a_call_becomes_a_span_in_the_callers_trace_with_genai_attributes() {
     assert_eq!(attr("gen_ai.usage.output_tokens"), Some(Value::Int(2)));
     assert_eq!(attr("error.type"), None);
     assert_eq!(
+        attr("gen_ai.response.finish_reasons"),
+        Some(Value::Strs(vec!["stop".into()]))
+    );
+    assert_eq!(
         attr("llm.decision"),
         s("strategy=weighted candidates=1 attempts=1")
     );
@@ -101,7 +105,7 @@ fn a_call_becomes_a_span_in_the_callers_trace_with_genai_attributes() {
     let log = &h.log_fields["llm"];
     assert!(
         log.ends_with(
-            " attempts=1 path=/v1/chat/completions request_id=rid-1 request_model=gpt-4.1 \
+            " attempts=1 finish_reasons=stop path=/v1/chat/completions request_id=rid-1 request_model=gpt-4.1 \
              ttft_ms=- strategy=weighted candidates=1"
         ),
         "{log}"

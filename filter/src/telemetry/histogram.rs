@@ -34,8 +34,9 @@ const TOKEN_BOUNDS: &[u64] = &[
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262_144, 1_048_576, 4_194_304, 16_777_216,
     67_108_864,
 ];
-/// Per output token (seconds): `time_per_output_chunk`'s boundaries.
-const PER_TOKEN_BOUNDS: &[u64] = &[
+/// `gen_ai.client.operation.time_per_output_chunk`'s advised boundaries (seconds), also
+/// used per output token.
+pub const PER_CHUNK_BOUNDS: &[u64] = &[
     10_000, 25_000, 50_000, 75_000, 100_000, 150_000, 200_000, 300_000, 400_000, 500_000, 750_000,
     1_000_000, 2_500_000,
 ];
@@ -45,8 +46,9 @@ pub const FIRST_CHUNK: usize = 1;
 pub const INPUT_TOKENS: usize = 2;
 pub const OUTPUT_TOKENS: usize = 3;
 pub const PER_OUTPUT_TOKEN: usize = 4;
+pub const PER_CHUNK: usize = 5;
 
-pub const INSTRUMENTS: [Instrument; 5] = [
+pub const INSTRUMENTS: [Instrument; 6] = [
     Instrument {
         name: "gen_ai_client_operation_duration_seconds",
         help: "GenAI operation duration: from the client's request to the answer's last byte.",
@@ -79,7 +81,14 @@ pub const INSTRUMENTS: [Instrument; 5] = [
         name: "llmgw_time_per_output_token_seconds",
         help: "Streamed answers: time from the first chunk to the end, per output token.",
         scale: SECONDS,
-        bounds: PER_TOKEN_BOUNDS,
+        bounds: PER_CHUNK_BOUNDS,
+        token_type: None,
+    },
+    Instrument {
+        name: "gen_ai_client_operation_time_per_output_chunk_seconds",
+        help: "Streamed answers: time between consecutive output chunks, after the first.",
+        scale: SECONDS,
+        bounds: PER_CHUNK_BOUNDS,
         token_type: None,
     },
 ];
@@ -135,6 +144,24 @@ impl Record {
         }
         if let Some(sum) = self.0.get_mut(at + inst.bounds.len() + 1) {
             *sum = sum.saturating_add(value);
+        }
+    }
+
+    /// Observations already counted per bucket (`counts`, +Inf last) with their `sum`,
+    /// into instrument `i`.
+    pub fn add_counts(&mut self, i: usize, counts: &[u64], sum: u64) {
+        let Some(inst) = INSTRUMENTS.get(i) else {
+            return;
+        };
+        let at = offset(i);
+        let n = inst.bounds.len() + 1;
+        if let Some(mine) = self.0.get_mut(at..at + n) {
+            for (c, d) in mine.iter_mut().zip(counts) {
+                *c = c.saturating_add(*d);
+            }
+        }
+        if let Some(s) = self.0.get_mut(at + n) {
+            *s = s.saturating_add(sum);
         }
     }
 

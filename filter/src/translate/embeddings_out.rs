@@ -69,6 +69,7 @@ pub fn list(
     let body =
         serde_json::to_vec(&out).map_err(|e| GatewayError::internal(format!("serialise: {e}")))?;
     Ok(ResponseOut {
+        finish_reasons: Default::default(),
         body: Some(body),
         usage: TokenUsage {
             prompt: reported,

@@ -10,6 +10,7 @@
 
 use crate::codec::framed::{FrameError, FrameHandler, Framed, Framing};
 use crate::error::GatewayError;
+use crate::translate::finish::{FinishReasons, NONE};
 use crate::translate::StreamMapper;
 use crate::usage::TokenUsage;
 
@@ -142,6 +143,7 @@ struct Progress {
     done: bool,
     failed: bool,
     relayed_chars: u64,
+    finish: FinishReasons,
 }
 
 /// Where a decoder sends events; passes them to the writer and keeps the stream's state.
@@ -159,6 +161,7 @@ impl<W: Writer> Sink<'_, W> {
         let p = &mut *self.progress;
         p.relayed_chars += ev.answer_chars();
         match ev {
+            Event::Finish { choice, reason } => p.finish.set(choice, reason),
             Event::Done => p.done = true,
             Event::Error(_) => {
                 p.done = true;
@@ -248,6 +251,11 @@ pub trait Tally {
     fn response_id(&self) -> Option<&str> {
         None
     }
+
+    /// The finish reasons read so far.
+    fn finish_reasons(&self) -> &FinishReasons {
+        &NONE
+    }
 }
 
 impl<D: Decode, W: Writer> Tally for EventStream<D, W> {
@@ -261,6 +269,10 @@ impl<D: Decode, W: Writer> Tally for EventStream<D, W> {
 
     fn relayed_chars(&self) -> u64 {
         self.decoder.relayed_chars(self.progress.relayed_chars)
+    }
+
+    fn finish_reasons(&self) -> &FinishReasons {
+        &self.progress.finish
     }
 }
 
@@ -291,6 +303,10 @@ where
 
     fn response_id(&self) -> Option<&str> {
         self.handler.response_id()
+    }
+
+    fn finish_reasons(&self) -> &FinishReasons {
+        self.handler.finish_reasons()
     }
 }
 

@@ -18,6 +18,7 @@ pub mod embeddings;
 mod embeddings_out;
 pub mod errors;
 pub mod events;
+pub mod finish;
 pub mod gemini;
 pub mod messages;
 pub mod openai;

@@ -8,6 +8,7 @@
 use crate::codec::framed::{FrameError, FrameHandler, Framed, MAX_EVENT_BYTES};
 use crate::codec::sse::{self, SseParser};
 use crate::translate::events::Tally;
+use crate::translate::finish::FinishReasons;
 use crate::translate::StreamMapper;
 use crate::usage::TokenUsage;
 
@@ -17,6 +18,7 @@ pub struct Read {
     pub usage: TokenUsage,
     /// Characters of answer relayed (see `StreamMapper`).
     pub relayed_chars: u64,
+    pub finish: FinishReasons,
 }
 
 /// What a relay has read so far, and how its stream stands.
@@ -107,5 +109,9 @@ impl<R: Relay> Tally for Relaying<R> {
 
     fn response_id(&self) -> Option<&str> {
         self.relay.response_id()
+    }
+
+    fn finish_reasons(&self) -> &FinishReasons {
+        &self.seen.read.finish
     }
 }

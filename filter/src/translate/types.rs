@@ -4,6 +4,7 @@
 
 use crate::api::openai::ChatResponse;
 use crate::error::GatewayError;
+use crate::translate::finish::FinishReasons;
 use crate::usage::TokenUsage;
 
 /// `{"type":"object","properties":{}}`: the schema of a tool declared without parameters.
@@ -37,6 +38,7 @@ pub struct ResponseOut {
     /// `None`: the upstream body is already what the client should get.
     pub body: Option<Vec<u8>>,
     pub usage: TokenUsage,
+    pub finish_reasons: FinishReasons,
 }
 
 impl ResponseOut {
@@ -48,6 +50,7 @@ impl ResponseOut {
         ResponseOut {
             body: Some(body),
             usage,
+            finish_reasons: FinishReasons::of(out.choices.iter().map(|c| c.finish_reason)),
         }
     }
 }
@@ -76,6 +79,10 @@ pub trait StreamMapper {
     /// provider stores): the gateway records whose it is.
     fn response_id(&self) -> Option<&str> {
         None
+    }
+    /// The finish reasons read so far (see [`FinishReasons`]).
+    fn finish_reasons(&self) -> &FinishReasons {
+        &crate::translate::finish::NONE
     }
 }
 

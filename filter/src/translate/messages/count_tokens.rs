@@ -62,6 +62,7 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
     serde_json::from_slice::<Count>(body)
         .map_err(|_| GatewayError::bad_gateway("upstream returned a malformed token count"))?;
     Ok(ResponseOut {
+        finish_reasons: Default::default(),
         body: None,
         usage: TokenUsage {
             prompt: Some(0),

@@ -83,6 +83,7 @@ pub fn response(
     Ok(ResponseOut {
         body: Some(message),
         usage: out.usage,
+        finish_reasons: out.finish_reasons,
     })
 }
 

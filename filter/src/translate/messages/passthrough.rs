@@ -8,8 +8,10 @@ use crate::api::anthropic_server::MessagesRequest;
 use crate::codec::sse;
 use crate::config::{AnthropicSettings, Provider};
 use crate::error::GatewayError;
+use crate::translate::anthropic::finish_reason;
 use crate::translate::anthropic::stream::merge_usage;
 use crate::translate::anthropic::wire::{BlockDelta, ErrorEnvelope, MessagesResponse, StreamEvent};
+use crate::translate::finish::FinishReasons;
 use crate::translate::relay::{self, Relay, Seen};
 use crate::usage::TokenUsage;
 
@@ -68,6 +70,7 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
     Ok(ResponseOut {
         body: None,
         usage: TokenUsage::from_anthropic(&msg.usage),
+        finish_reasons: FinishReasons::of([finish_reason(msg.stop_reason.as_deref())]),
     })
 }
 
@@ -87,8 +90,13 @@ impl Relay for Passthrough {
             Ok(StreamEvent::MessageStart { message }) => {
                 seen.read.usage = TokenUsage::from_anthropic(&message.usage);
             }
-            Ok(StreamEvent::MessageDelta { usage: Some(u), .. }) => {
-                merge_usage(&mut seen.read.usage, &u);
+            Ok(StreamEvent::MessageDelta { delta, usage }) => {
+                if let Some(u) = &usage {
+                    merge_usage(&mut seen.read.usage, u);
+                }
+                if let Some(r) = finish_reason(delta.stop_reason.as_deref()) {
+                    seen.read.finish.set(0, r);
+                }
             }
             Ok(StreamEvent::ContentBlockDelta { delta, .. }) => {
                 let text = match &delta {
@@ -111,5 +119,23 @@ impl Relay for Passthrough {
 
     fn write_failure(&mut self, message: &str, out: &mut Vec<u8>) {
         errors::write_event(out, "api_error", message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn anthropic_stop_reasons_become_openai_finish_reasons() {
+        let mut m = super::stream();
+        let mut out = Vec::new();
+        let ev = r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":3}}"#;
+        m.push(
+            format!("event: message_delta\ndata: {ev}\n\n").as_bytes(),
+            &mut out,
+        );
+        assert_eq!(m.finish_reasons().list(), ["tool_calls"]);
+        let body = br#"{"id":"m","model":"c","content":[],"stop_reason":"max_tokens","usage":{"input_tokens":1,"output_tokens":2}}"#;
+        let out = super::response(200, body).unwrap();
+        assert_eq!(out.finish_reasons.list(), ["length"]);
     }
 }

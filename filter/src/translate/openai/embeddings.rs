@@ -14,6 +14,7 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
         .map_err(|_| GatewayError::bad_gateway("upstream returned a malformed embeddings list"))?;
     let prompt = probe.usage.and_then(|u| u.prompt_tokens.or(u.total_tokens));
     Ok(ResponseOut {
+        finish_reasons: Default::default(),
         body: None,
         usage: TokenUsage {
             prompt,

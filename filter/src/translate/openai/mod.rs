@@ -10,6 +10,7 @@ use crate::api::openai::{ChatRequest, UsageProbe};
 use crate::codec::json_splice::{find_top_level, insert_first, splice};
 use crate::config::ProviderCommon;
 use crate::error::GatewayError;
+use crate::translate::finish::FinishReasons;
 use crate::translate::request_parts::concat;
 use crate::translate::{errors, ResponseOut, UpstreamRequest};
 use crate::usage::TokenUsage;
@@ -85,8 +86,10 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
                 "upstream returned a chat completion without choices",
             ));
         }
+        let reasons = probe.choices.iter().flatten();
         return Ok(ResponseOut {
             body: None,
+            finish_reasons: FinishReasons::of(reasons.map(|c| c.finish_reason.as_deref())),
             usage: probe
                 .usage
                 .as_ref()

@@ -38,6 +38,11 @@ fn probe<'a>(read: &mut Read, data: &'a str) -> Probed<'a> {
         return Probed::Failed(error(500, data.as_bytes()));
     }
     read.relayed_chars += probe.answer_chars();
+    for c in probe.choices.iter().flatten() {
+        if let Some(r) = &c.finish_reason {
+            read.finish.set(c.index, r);
+        }
+    }
     if let Some(u) = &probe.usage {
         read.usage = TokenUsage::from_openai(u);
     }
@@ -216,5 +221,30 @@ impl Decode for OpenAiEvents {
 
     fn relayed_chars(&self, _counted: u64) -> u64 {
         self.read.relayed_chars
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passthrough_keeps_each_choices_finish_reason() {
+        let mut m = passthrough(StreamSettings {
+            client_wants_usage: false,
+            created: 0,
+        });
+        let mut out = Vec::new();
+        for data in [
+            r#"{"choices":[{"index":1,"delta":{"content":"b"},"finish_reason":null}]}"#,
+            r#"{"choices":[{"index":1,"delta":{},"finish_reason":"length"}]}"#,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            "[DONE]",
+        ] {
+            m.push(format!("data: {data}\n\n").as_bytes(), &mut out);
+        }
+        m.finish(&mut out);
+        assert!(!m.failed());
+        assert_eq!(m.finish_reasons().list(), ["stop", "length"]);
     }
 }

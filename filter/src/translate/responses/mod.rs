@@ -170,6 +170,7 @@ pub fn response(
     Ok(ResponseOut {
         body: Some(response),
         usage: out.usage,
+        finish_reasons: out.finish_reasons,
     })
 }
 

@@ -6,6 +6,7 @@ use crate::api::responses::{EventProbe, ResponseProbe, UsageProbe};
 use crate::codec::sse;
 use crate::config::{Provider, ProviderKind};
 use crate::error::GatewayError;
+use crate::translate::finish::FinishReasons;
 use crate::translate::relay::{self, Relay, Seen};
 use crate::translate::request_parts::concat;
 use crate::translate::{azure, openai, ResponseOut, StreamMapper, UpstreamRequest};
@@ -60,6 +61,7 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
     Ok(ResponseOut {
         body: None,
         usage: probe.usage.as_ref().map(usage_of).unwrap_or_default(),
+        finish_reasons: FinishReasons::of([probe.finish_reason()]),
     })
 }
 
@@ -97,6 +99,9 @@ impl Relay for Relayed {
             if let Some(u) = &r.usage {
                 seen.read.usage = usage_of(u);
             }
+            if let Some(reason) = r.finish_reason() {
+                seen.read.finish.set(0, reason);
+            }
             if let (Some(id), true) = (&r.id, self.head.0.is_empty()) {
                 self.head = (
                     id.clone(),
@@ -131,4 +136,23 @@ impl Relay for Relayed {
 /// The id of a stored response object (a 2xx answer's body).
 pub fn response_id(body: &[u8]) -> Option<String> {
     serde_json::from_slice::<ResponseProbe>(body).ok()?.id
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_finished_response_has_its_chat_finish_reason() {
+        let mut m = super::stream();
+        let mut out = Vec::new();
+        for data in [
+            r#"{"type":"response.created","sequence_number":0,"response":{"id":"r","status":"in_progress"}}"#,
+            r#"{"type":"response.incomplete","sequence_number":1,"response":{"id":"r","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}}}"#,
+        ] {
+            m.push(format!("data: {data}\n\n").as_bytes(), &mut out);
+        }
+        assert_eq!(m.finish_reasons().list(), ["length"]);
+        let body = br#"{"id":"r","status":"completed","output":[]}"#;
+        let out = super::response(200, body).unwrap();
+        assert_eq!(out.finish_reasons.list(), ["stop"]);
+    }
 }
