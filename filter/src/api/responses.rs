@@ -339,12 +339,20 @@ pub struct UsageProbe {
     pub output_tokens: Option<u64>,
     #[serde(default)]
     pub input_tokens_details: Option<InputDetailsProbe>,
+    #[serde(default)]
+    pub output_tokens_details: Option<OutputDetailsProbe>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct InputDetailsProbe {
     #[serde(default)]
     pub cached_tokens: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OutputDetailsProbe {
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
 }
 
 /// A Responses stream event as the passthrough reads it.

@@ -75,6 +75,7 @@ pub fn list(
             // Embeddings produce no completion tokens.
             completion: reported.map(|_| 0),
             cached_prompt: None,
+            reasoning: None,
         },
     })
 }

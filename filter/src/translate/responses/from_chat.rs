@@ -41,7 +41,7 @@ pub fn usage(u: TokenUsage) -> UsageOut {
         },
         output_tokens: output,
         output_tokens_details: OutputDetails {
-            reasoning_tokens: 0,
+            reasoning_tokens: u.reasoning.unwrap_or(0),
         },
         total_tokens: input.saturating_add(output),
     }

@@ -49,6 +49,10 @@ fn usage_of(u: &UsageProbe) -> TokenUsage {
             .input_tokens_details
             .as_ref()
             .and_then(|d| d.cached_tokens),
+        reasoning: u
+            .output_tokens_details
+            .as_ref()
+            .and_then(|d| d.reasoning_tokens),
     }
 }
 
