@@ -1,7 +1,7 @@
 //! `POST /v1/messages/count_tokens` in the gateway position. The caller's key and its
 //! model allow-list apply as for messages; counting is neither charged nor counted
 //! against rate limits or budgets (Anthropic does not bill it either). Providers that
-//! count (Anthropic) get the request (`translate::messages::count_tokens`); for the
+//! count (Anthropic, Vertex AI, Gemini, Bedrock's Claude models) get the request (`translate::messages::count_tokens`); for the
 //! others the gateway answers at once with its estimate, named as such in a header.
 
 use super::access::refusal;
@@ -40,7 +40,7 @@ pub fn answer_locally(
     upstream_model: &str,
     req: &MessagesRequest,
 ) -> Result<bool, GatewayError> {
-    if count_tokens::counted_upstream(provider) {
+    if count_tokens::counted_upstream(provider, upstream_model) {
         return Ok(false);
     }
     let body = count_tokens::estimate(provider, upstream_model, req, cfg.token_estimator)?;

@@ -113,6 +113,8 @@ mod tests_bedrock;
 #[cfg(test)]
 mod tests_count_tokens;
 #[cfg(test)]
+mod tests_count_upstream;
+#[cfg(test)]
 mod tests_embeddings;
 #[cfg(test)]
 mod tests_endings;

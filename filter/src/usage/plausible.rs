@@ -94,7 +94,10 @@ mod tests {
             ..usage(10, 20, None)
         };
         assert!(b.admits(&thinking(20), None));
-        assert!(!b.admits(&thinking(21), None), "reasoning beyond completion");
+        assert!(
+            !b.admits(&thinking(21), None),
+            "reasoning beyond completion"
+        );
         assert!(!b.admits(&usage(u64::MAX, u64::MAX, None), None));
         // Missing is not charged, so not refused.
         assert!(b.admits(&TokenUsage::default(), None));

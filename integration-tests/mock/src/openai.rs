@@ -461,7 +461,10 @@ mod tests {
         let body = json!({"model":"o4-mini","reasoning_effort":"none",
             "messages":[{"role":"user","content":"a b"}]});
         let v = body_json(&respond(body.to_string().as_bytes(), CTX));
-        assert_eq!(v["usage"]["completion_tokens_details"]["reasoning_tokens"], 0);
+        assert_eq!(
+            v["usage"]["completion_tokens_details"]["reasoning_tokens"],
+            0
+        );
     }
 
     #[test]
