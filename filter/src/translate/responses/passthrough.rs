@@ -104,6 +104,7 @@ impl Relay {
             id,
             created: *created,
             model,
+            echo: crate::api::responses_echo::Echo::NONE.fields(),
         };
         super::stream::write_failed(out, head, self.next_seq, message);
     }
