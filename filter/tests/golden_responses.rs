@@ -39,7 +39,7 @@ fn config_with(provider: &Value) -> Config {
 fn parse(raw: &[u8]) -> Result<(ResponsesRequest, Shape), llm_gateway::error::GatewayError> {
     let req: ResponsesRequest = serde_json::from_slice(raw).unwrap();
     responses::validate(&req)?;
-    let shape = Shape::of(&req);
+    let shape = Shape::of(&req, std::str::from_utf8(raw).unwrap());
     Ok((req, shape))
 }
 

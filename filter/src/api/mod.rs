@@ -9,4 +9,5 @@ pub mod openai_build;
 mod openai_de;
 mod openai_out;
 pub mod responses;
+pub mod responses_echo;
 pub mod text;

@@ -89,6 +89,11 @@ impl Usage {
             j::u64(out, d.cached_tokens);
             out.push(b'}');
         }
+        if let Some(d) = &self.completion_tokens_details {
+            out.extend_from_slice(b",\"completion_tokens_details\":{\"reasoning_tokens\":");
+            j::u64(out, d.reasoning_tokens);
+            out.push(b'}');
+        }
         out.push(b'}');
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::value::RawValue;
 
-use super::super::openai::{FunctionOut, PromptTokensDetails};
+use super::super::openai::{CompletionTokensDetails, FunctionOut, PromptTokensDetails};
 use super::super::text::Text;
 use super::*;
 
@@ -112,12 +112,16 @@ fn choices_usage_and_integers() {
             completion_tokens: 34,
             total_tokens: 46,
             prompt_tokens_details: None,
+            completion_tokens_details: None,
         },
         Usage {
             prompt_tokens: u64::MAX,
             completion_tokens: 1,
             total_tokens: 10_000_000_000,
             prompt_tokens_details: Some(PromptTokensDetails { cached_tokens: 0 }),
+            completion_tokens_details: Some(CompletionTokensDetails {
+                reasoning_tokens: 1,
+            }),
         },
         Usage {
             prompt_tokens: 2048,
@@ -126,6 +130,7 @@ fn choices_usage_and_integers() {
             prompt_tokens_details: Some(PromptTokensDetails {
                 cached_tokens: 1024,
             }),
+            completion_tokens_details: None,
         },
     ];
     let choice = |index: u32| Choice {

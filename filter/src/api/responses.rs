@@ -201,30 +201,12 @@ pub struct ResponseOut<'a> {
     pub incomplete_details: Option<IncompleteOut>,
     pub model: &'a str,
     pub output: &'a [ItemOut<'a>],
-    pub parallel_tool_calls: bool,
     pub previous_response_id: Option<()>,
     pub store: bool,
-    pub text: TextOut,
-    pub tool_choice: &'static str,
-    pub tools: [(); 0],
-    pub truncation: &'static str,
+    /// The request fields OpenAI repeats (`instructions`, `tools`, `temperature` …).
+    #[serde(flatten)]
+    pub echo: crate::api::responses_echo::Echoed<'a>,
     pub usage: Option<UsageOut>,
-    pub metadata: Empty,
-}
-
-/// `{}`
-#[derive(Debug, Serialize)]
-pub struct Empty {}
-
-#[derive(Debug, Serialize)]
-pub struct TextOut {
-    pub format: FormatOut,
-}
-
-#[derive(Debug, Serialize)]
-pub struct FormatOut {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -371,12 +353,20 @@ pub struct UsageProbe {
     pub output_tokens: Option<u64>,
     #[serde(default)]
     pub input_tokens_details: Option<InputDetailsProbe>,
+    #[serde(default)]
+    pub output_tokens_details: Option<OutputDetailsProbe>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct InputDetailsProbe {
     #[serde(default)]
     pub cached_tokens: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OutputDetailsProbe {
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
 }
 
 /// A Responses stream event as the passthrough reads it.

@@ -10,6 +10,18 @@ use std::ops::Range;
 /// Byte range of the value of top-level `key`, if present. Keys are matched by their
 /// value, as every JSON parser reads them: `"mod\u0065l"` is `model`.
 pub fn find_top_level(json: &[u8], key: &str) -> Option<Range<usize>> {
+    member(json, key).map(|(_, value)| value)
+}
+
+/// `json` with the whole top-level member `key` (`"key":value`) replaced by `with`
+/// (another member, written by the caller), or None when `key` is not there.
+pub fn replace_member(json: &[u8], key: &str, with: &[u8]) -> Option<Vec<u8>> {
+    let (start, value) = member(json, key)?;
+    Some(splice(json, start..value.end, with))
+}
+
+/// Where top-level member `key` starts (its opening quote) and its value's range.
+fn member(json: &[u8], key: &str) -> Option<(usize, Range<usize>)> {
     let mut i = skip_ws(json, 0);
     if json.get(i) != Some(&b'{') {
         return None;
@@ -26,6 +38,7 @@ pub fn find_top_level(json: &[u8], key: &str) -> Option<Range<usize>> {
             b'"' => {}
             _ => return None,
         }
+        let key_start = i;
         let key_end = skip_string(json, i)?;
         let quoted_key = json.get(i..key_end)?;
         i = skip_ws(json, key_end);
@@ -35,7 +48,7 @@ pub fn find_top_level(json: &[u8], key: &str) -> Option<Range<usize>> {
         i = skip_ws(json, i + 1);
         let value_end = skip_value(json, i)?;
         if key_is(quoted_key, key) {
-            return Some(i..value_end);
+            return Some((key_start, i..value_end));
         }
         i = value_end;
     }
@@ -169,6 +182,20 @@ mod tests {
     }
 
     #[test]
+    fn replaces_a_whole_member() {
+        let j = br#"{"messages":[{"model":"x"}], "model" : "alias" ,"n":1}"#;
+        let out = replace_member(j, "model", br#""v":2"#).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"messages":[{"model":"x"}],"v":2,"n":1})
+        );
+        let first = replace_member(br#"{"model":"a"}"#, "model", br#""v":2"#).unwrap();
+        assert_eq!(first, br#"{"v":2}"#);
+        assert!(replace_member(j, "absent", b"").is_none());
+    }
+
+    #[test]
     fn insert_into_empty_and_non_empty() {
         let a = insert_first(b" { } ", "k", b"true").unwrap();
         assert_eq!(
@@ -195,6 +222,7 @@ mod tests {
         ] {
             let _ = find_top_level(s, "a");
             let _ = insert_first(s, "a", b"1");
+            let _ = replace_member(s, "a", b"\"b\":1");
         }
     }
 }

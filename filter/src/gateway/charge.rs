@@ -119,6 +119,7 @@ mod tests {
             prompt: Some(prompt),
             completion: Some(completion),
             cached_prompt: None,
+            reasoning: None,
         }
     }
 

@@ -1,8 +1,8 @@
 //! `POST /v1/messages/count_tokens` in the gateway position. The caller's key, its
 //! model allow-list, budgets and request rate limits apply as for messages (a count is
 //! one request of 0 tokens: nobody can make unbounded provider calls through it);
-//! counting is never charged. Providers that count (Anthropic) get the request
-//! (`translate::messages::count_tokens`); for the others the gateway answers with its
+//! counting is never charged. Providers that count (Anthropic, Vertex AI, Gemini, Bedrock's
+//! Claude models) get the request (`translate::messages::count_tokens`); for the others the gateway answers with its
 //! estimate, named as such in a header.
 
 use crate::api::anthropic_server::MessagesRequest;
@@ -26,7 +26,7 @@ pub fn local(
     upstream_model: &str,
     req: &MessagesRequest,
 ) -> Result<Option<Local>, GatewayError> {
-    if count_tokens::counted_upstream(provider) {
+    if count_tokens::counted_upstream(provider, upstream_model) {
         return Ok(None);
     }
     let body = count_tokens::estimate(provider, upstream_model, req, cfg.token_estimator)?;

@@ -138,7 +138,7 @@ impl Inbound {
             Endpoint::Responses => {
                 let req: ResponsesRequest = serde_json::from_str(text).map_err(json_error)?;
                 responses::validate(&req)?;
-                let shape = responses::Shape::of(&req);
+                let shape = responses::Shape::of(&req, text);
                 Ok(Inbound::Responses(Box::new(ResponsesInbound {
                     req,
                     shape,

@@ -130,6 +130,8 @@ mod tests_capture;
 #[cfg(test)]
 mod tests_count_tokens;
 #[cfg(test)]
+mod tests_count_upstream;
+#[cfg(test)]
 mod tests_embeddings;
 #[cfg(test)]
 mod tests_endings;

@@ -289,9 +289,12 @@ fn buffered(
             Endpoint::Messages => {
                 translate::messages::response(provider, flight.answer.status, body, created, &meta)
             }
-            Endpoint::CountTokens => {
-                translate::messages::count_tokens::response(flight.answer.status, body)
-            }
+            Endpoint::CountTokens => translate::messages::count_tokens::response(
+                provider,
+                flight.answer.status,
+                body,
+                &meta,
+            ),
             Endpoint::Responses => translate::responses::response(
                 provider,
                 flight.answer.status,

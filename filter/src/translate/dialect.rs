@@ -23,6 +23,8 @@ pub enum Dialect {
     Responses {
         created: u64,
         names: std::sync::Arc<ToolNames>,
+        /// The request fields the `response` object repeats.
+        echo: std::sync::Arc<crate::api::responses_echo::Echo>,
     },
 }
 
@@ -45,8 +47,10 @@ where
     match to {
         Dialect::Chat(settings) => mapper(framing, decoder, ChunkWriter::new(settings)),
         Dialect::Messages { .. } => mapper(framing, decoder, MessagesWriter::new()),
-        Dialect::Responses { created, names } => {
-            mapper(framing, decoder, ResponsesWriter::new(created, names))
-        }
+        Dialect::Responses {
+            created,
+            names,
+            echo,
+        } => mapper(framing, decoder, ResponsesWriter::new(created, names, echo)),
     }
 }

@@ -76,6 +76,7 @@ pub fn list(
             // Embeddings produce no completion tokens.
             completion: reported.map(|_| 0),
             cached_prompt: None,
+            reasoning: None,
         },
     })
 }

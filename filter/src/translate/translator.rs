@@ -15,6 +15,7 @@ use crate::translate::anthropic::settings::AnthropicSettings;
 use crate::translate::dialect::Dialect;
 use crate::translate::embeddings_out::Shape;
 use crate::translate::unhonoured::optional;
+use crate::translate::vertex::settings::VertexAnthropicSettings;
 use crate::translate::{ResponseMeta, ResponseOut, StreamMapper, UpstreamRequest, EVENT_STREAM};
 
 /// What a translator needs to build an upstream request besides the client's request.
@@ -86,6 +87,16 @@ pub struct Facts {
     pub unmapped: &'static [&'static str],
 }
 
+/// A provider that takes the Anthropic Messages body itself, and how it wants it sent.
+#[derive(Clone, Copy)]
+pub enum NativeMessages<'a> {
+    /// Anthropic's API: the body as sent, `model` rewritten.
+    Anthropic(&'a AnthropicSettings),
+    /// Claude on Vertex AI (`rawPredict`): the model in the path, Vertex's
+    /// `anthropic_version` in the body.
+    Vertex(&'a VertexAnthropicSettings),
+}
+
 pub trait Translator {
     /// What the gateway must know about this kind besides translating.
     fn facts(&self) -> &'static Facts;
@@ -139,7 +150,7 @@ pub trait Translator {
 
     /// Speaks Anthropic Messages natively: `/v1/messages` passes through with these
     /// settings instead of being translated via OpenAI chat.
-    fn messages_native(&self) -> Option<&AnthropicSettings> {
+    fn messages_native(&self) -> Option<NativeMessages<'_>> {
         None
     }
 

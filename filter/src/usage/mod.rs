@@ -13,6 +13,10 @@ pub struct TokenUsage {
     pub completion: Option<u64>,
     /// Part of `prompt` served from the provider's prompt cache.
     pub cached_prompt: Option<u64>,
+    /// Part of `completion` the model spent thinking, where the provider reports it
+    /// apart (OpenAI, Azure, Gemini); Anthropic and Bedrock count thinking in the
+    /// output without a separate number, so theirs stays `None`.
+    pub reasoning: Option<u64>,
 }
 
 impl TokenUsage {
@@ -25,6 +29,7 @@ impl TokenUsage {
             prompt: Some(u.prompt_tokens),
             completion: Some(u.completion_tokens),
             cached_prompt: u.prompt_tokens_details.map(|d| d.cached_tokens),
+            reasoning: u.completion_tokens_details.map(|d| d.reasoning_tokens),
         }
     }
 
@@ -45,6 +50,7 @@ impl TokenUsage {
             prompt,
             completion: u.output_tokens,
             cached_prompt: cached,
+            reasoning: None,
         }
     }
 
@@ -58,6 +64,11 @@ impl TokenUsage {
             prompt_tokens_details: self
                 .cached_prompt
                 .map(|c| crate::api::openai::PromptTokensDetails { cached_tokens: c }),
+            completion_tokens_details: self.reasoning.map(|r| {
+                crate::api::openai::CompletionTokensDetails {
+                    reasoning_tokens: r,
+                }
+            }),
         }
     }
 }

@@ -59,6 +59,8 @@ impl Bound {
             && fits(u.completion, self.completion)
             // Cached prompt tokens are part of the prompt.
             && u.cached_prompt.is_none_or(|c| c <= u.prompt.unwrap_or(0))
+            // Reasoning tokens are part of the completion.
+            && u.reasoning.is_none_or(|r| r <= u.completion.unwrap_or(0))
     }
 }
 
@@ -71,6 +73,7 @@ mod tests {
             prompt: Some(prompt),
             completion: Some(completion),
             cached_prompt: cached,
+            reasoning: None,
         }
     }
 
@@ -85,6 +88,15 @@ mod tests {
         assert!(
             !b.admits(&usage(10, 0, Some(11)), None),
             "cached beyond prompt"
+        );
+        let thinking = |r| TokenUsage {
+            reasoning: Some(r),
+            ..usage(10, 20, None)
+        };
+        assert!(b.admits(&thinking(20), None));
+        assert!(
+            !b.admits(&thinking(21), None),
+            "reasoning beyond completion"
         );
         assert!(!b.admits(&usage(u64::MAX, u64::MAX, None), None));
         // Missing is not charged, so not refused.

@@ -97,11 +97,20 @@ pub fn request_json(result: Result<UpstreamRequest, GatewayError>) -> Value {
 
 /// A translated answer as the golden files hold it.
 pub fn answer_json(out: ResponseOut) -> Value {
+    let mut usage = json!({"prompt": out.usage.prompt, "completion": out.usage.completion,
+                           "cached_prompt": out.usage.cached_prompt});
+    with_reasoning(&mut usage, out.usage.reasoning);
     json!({
         "body": out.body.map(|b| serde_json::from_slice::<Value>(&b).unwrap()),
-        "usage": {"prompt": out.usage.prompt, "completion": out.usage.completion,
-                  "cached_prompt": out.usage.cached_prompt},
+        "usage": usage,
     })
+}
+
+/// `reasoning` is recorded only where a provider reports it, so older cases stay as they are.
+fn with_reasoning(usage: &mut Value, reasoning: Option<u64>) {
+    if let (Some(r), Some(map)) = (reasoning, usage.as_object_mut()) {
+        map.insert("reasoning".into(), json!(r));
+    }
 }
 
 fn no_header(_: &str) -> Option<String> {
@@ -129,12 +138,13 @@ pub fn run_mapper(
     }
     m.finish(&mut out);
     let u = m.usage();
-    let meta = if with_cached {
+    let mut meta = if with_cached {
         json!({"prompt": u.prompt, "completion": u.completion,
                "cached_prompt": u.cached_prompt, "failed": m.failed()})
     } else {
         json!({"prompt": u.prompt, "completion": u.completion, "failed": m.failed()})
     };
+    with_reasoning(&mut meta, u.reasoning);
     (out, meta)
 }
 

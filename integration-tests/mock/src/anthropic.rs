@@ -39,6 +39,8 @@ pub fn respond(body: &[u8], ctx: Ctx<'_>) -> Reply {
         prompt_tokens: conv.prompt_tokens,
         completion_tokens: ans.completion_tokens()
             + thinking.as_deref().map_or(0, answer::word_count),
+        // Anthropic reports thinking inside output_tokens, without a count of its own.
+        reasoning_tokens: 0,
     };
     let reply = if req.get("stream").and_then(Value::as_bool) == Some(true) {
         Reply::events(

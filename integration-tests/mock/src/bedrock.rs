@@ -53,6 +53,7 @@ pub fn respond(body: &[u8], stream: bool, ctx: Ctx<'_>) -> Reply {
     let usage = Usage {
         prompt_tokens: conv.prompt_tokens,
         completion_tokens: ans.completion_tokens(),
+        reasoning_tokens: 0,
     };
     let reply = if stream {
         Reply::binary(stream_events(&ans, usage, ctx), usage)

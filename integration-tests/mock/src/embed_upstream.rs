@@ -37,6 +37,7 @@ fn usage(tokens: u64) -> Usage {
     Usage {
         prompt_tokens: tokens,
         completion_tokens: 0,
+        reasoning_tokens: 0,
     }
 }
 

@@ -61,6 +61,7 @@ pub fn respond(body: &[u8], ctx: Ctx<'_>) -> Reply {
     let usage = Usage {
         prompt_tokens: tokens,
         completion_tokens: 0,
+        reasoning_tokens: 0,
     };
     Reply::json(
         200,
@@ -173,7 +174,8 @@ mod tests {
             r.usage,
             Some(Usage {
                 prompt_tokens: 3,
-                completion_tokens: 0
+                completion_tokens: 0,
+                reasoning_tokens: 0,
             })
         );
     }

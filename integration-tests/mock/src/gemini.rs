@@ -93,6 +93,7 @@ pub fn respond(body: &[u8], path_and_query: &str, ctx: Ctx<'_>) -> Reply {
     let usage = Usage {
         prompt_tokens: out.prompt,
         completion_tokens: out.candidates_tokens + if thoughts { THOUGHT_TOKENS } else { 0 },
+        reasoning_tokens: if thoughts { THOUGHT_TOKENS } else { 0 },
     };
     match mode(path_and_query) {
         Mode::Whole => Reply::json(200, &out.whole()).with_usage(usage),

@@ -17,6 +17,8 @@ mod gemini;
 mod identity;
 mod openai;
 mod provider;
+mod provider_counts;
+mod reasoning;
 mod record;
 mod reply;
 mod responses;

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::answer::{self, Answer, Conversation, Finish, ToolChoice, ToolDef};
 use crate::reply::{Reply, Usage};
-use crate::sse;
+use crate::{reasoning, sse};
 
 /// Per-request values that make ids and timestamps.
 #[derive(Debug, Clone, Copy)]
@@ -37,9 +37,11 @@ pub fn respond(body: &[u8], ctx: Ctx<'_>) -> Reply {
     };
     let conv = conversation(&req, messages);
     let ans = answer::answer(&conv, ctx.name);
+    let thinking = reasoning::tokens(req.get("reasoning_effort").and_then(Value::as_str));
     let usage = Usage {
         prompt_tokens: conv.prompt_tokens,
-        completion_tokens: ans.completion_tokens(),
+        completion_tokens: ans.completion_tokens() + thinking,
+        reasoning_tokens: thinking,
     };
     let stream = req.get("stream").and_then(Value::as_bool) == Some(true);
     let reply = if stream {
@@ -158,6 +160,7 @@ fn usage_json(usage: Usage) -> Value {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+        "completion_tokens_details": reasoning::chat_details(usage),
     })
 }
 
@@ -365,13 +368,16 @@ mod tests {
         // prompt: 2 + 3 + (2 words + 85) + 3 = 95; completion: 7 words
         assert_eq!(
             v["usage"],
-            json!({"prompt_tokens":95,"completion_tokens":7,"total_tokens":102})
+            json!({"prompt_tokens":95,"completion_tokens":7,"total_tokens":102,
+                   "completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,
+                       "accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})
         );
         assert_eq!(
             reply.usage,
             Some(Usage {
                 prompt_tokens: 95,
-                completion_tokens: 7
+                completion_tokens: 7,
+                reasoning_tokens: 0,
             })
         );
     }
@@ -432,9 +438,33 @@ mod tests {
         assert_eq!(ev[7]["choices"], json!([]));
         assert_eq!(
             ev[7]["usage"],
-            json!({"prompt_tokens":5,"completion_tokens":5,"total_tokens":10})
+            json!({"prompt_tokens":5,"completion_tokens":5,"total_tokens":10,
+                   "completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,
+                       "accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})
         );
         assert_eq!(ev[8], Value::from("[DONE]"));
+    }
+
+    #[test]
+    fn reasoning_effort_reports_reasoning_tokens_inside_the_completion() {
+        let body = json!({"model":"o4-mini","reasoning_effort":"low",
+            "messages":[{"role":"user","content":"a b"}]});
+        let reply = respond(body.to_string().as_bytes(), CTX);
+        let v = body_json(&reply);
+        let thinking = crate::reasoning::REASONING_TOKENS;
+        assert_eq!(v["usage"]["completion_tokens"], 5 + thinking);
+        assert_eq!(
+            v["usage"]["completion_tokens_details"]["reasoning_tokens"],
+            thinking
+        );
+        assert_eq!(reply.usage.map(|u| u.reasoning_tokens), Some(thinking));
+        let body = json!({"model":"o4-mini","reasoning_effort":"none",
+            "messages":[{"role":"user","content":"a b"}]});
+        let v = body_json(&respond(body.to_string().as_bytes(), CTX));
+        assert_eq!(
+            v["usage"]["completion_tokens_details"]["reasoning_tokens"],
+            0
+        );
     }
 
     #[test]

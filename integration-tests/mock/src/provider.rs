@@ -14,7 +14,8 @@ use crate::record::{headers_map, Record};
 use crate::reply::{unix_now, Payload, Reply};
 use crate::state::State;
 use crate::{
-    anthropic, bedrock, count_tokens, embed_upstream, embeddings, gemini, openai, responses, vertex,
+    anthropic, bedrock, count_tokens, embed_upstream, embeddings, gemini, openai, provider_counts,
+    responses, vertex,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,14 @@ pub enum Format {
     BedrockInvoke,
     /// Anthropic `POST /v1/messages/count_tokens`.
     AnthropicCount,
+    /// Vertex AI `…/publishers/anthropic/models/count-tokens:rawPredict`.
+    VertexAnthropicCount,
+    /// Gemini `…/models/{m}:countTokens` (AI Studio; Vertex AI when `vertex`).
+    GeminiCount {
+        vertex: bool,
+    },
+    /// Bedrock `…/model/{id}/count-tokens`.
+    BedrockCount,
     /// OpenAI Responses API (`…/responses`).
     Responses,
     /// `…/responses/{id}` (GET, DELETE): a stored response.
@@ -63,6 +72,8 @@ impl Format {
             Format::Embeddings
         } else if let Some(stream) = bedrock::operation(path) {
             Format::Bedrock { stream }
+        } else if provider_counts::is_bedrock(path) {
+            Format::BedrockCount
         } else if embed_upstream::invoke_model(path).is_some() {
             Format::BedrockInvoke
         } else {
@@ -73,8 +84,12 @@ impl Format {
     fn google(path: &str) -> Format {
         match gemini::model_and_method(path) {
             Some((_, "generateContent" | "streamGenerateContent")) => Format::Gemini,
+            Some(("count-tokens", "rawPredict")) => Format::VertexAnthropicCount,
             Some((_, "rawPredict" | "streamRawPredict")) => Format::VertexAnthropic,
             Some((_, "batchEmbedContents")) => Format::GeminiEmbed,
+            Some((_, "countTokens")) => Format::GeminiCount {
+                vertex: path.contains("/publishers/google/"),
+            },
             Some((_, "predict")) => Format::VertexEmbed,
             _ => Format::Unknown,
         }
@@ -83,9 +98,14 @@ impl Format {
     fn error(self, status: u16) -> Reply {
         match self {
             Format::Anthropic | Format::AnthropicCount => anthropic::error(status),
-            Format::Gemini | Format::GeminiEmbed | Format::VertexEmbed => gemini::error(status),
-            Format::VertexAnthropic => vertex::error(status),
-            Format::Bedrock { .. } | Format::BedrockInvoke => bedrock::error(status),
+            Format::Gemini
+            | Format::GeminiEmbed
+            | Format::VertexEmbed
+            | Format::GeminiCount { .. } => gemini::error(status),
+            Format::VertexAnthropic | Format::VertexAnthropicCount => vertex::error(status),
+            Format::Bedrock { .. } | Format::BedrockInvoke | Format::BedrockCount => {
+                bedrock::error(status)
+            }
             Format::OpenAi
             | Format::Embeddings
             | Format::Unknown
@@ -96,9 +116,10 @@ impl Format {
 
     fn error_event(self, status: Option<u16>) -> String {
         match self {
-            Format::Anthropic | Format::AnthropicCount | Format::VertexAnthropic => {
-                anthropic::error_event(status.unwrap_or(529))
-            }
+            Format::Anthropic
+            | Format::AnthropicCount
+            | Format::VertexAnthropic
+            | Format::VertexAnthropicCount => anthropic::error_event(status.unwrap_or(529)),
             Format::Gemini => gemini::error_event(status.unwrap_or(503)),
             Format::Responses | Format::StoredResponse => {
                 responses::error_event(status.unwrap_or(500))
@@ -109,6 +130,8 @@ impl Format {
             | Format::Bedrock { .. }
             | Format::GeminiEmbed
             | Format::VertexEmbed
+            | Format::GeminiCount { .. }
+            | Format::BedrockCount
             | Format::BedrockInvoke => openai::error_event(status.unwrap_or(500)),
         }
     }
@@ -207,6 +230,9 @@ fn answer(
         Format::AnthropicCount => count_tokens::respond(body),
         Format::Gemini => gemini::respond(body, path, ctx),
         Format::VertexAnthropic => vertex::respond(body, path, ctx),
+        Format::VertexAnthropicCount => vertex::count(body),
+        Format::GeminiCount { vertex } => provider_counts::gemini(body, vertex),
+        Format::BedrockCount => provider_counts::bedrock(body),
         Format::Embeddings => embeddings::respond(body, ctx),
         Format::Bedrock { stream } => bedrock::respond(body, stream, ctx),
         Format::GeminiEmbed => {
@@ -288,7 +314,12 @@ mod tests {
             ),
             Format::VertexAnthropic
         );
-        assert_eq!(Format::of("/v1beta/models/g:countTokens"), Format::Unknown);
+        assert_eq!(
+            Format::of(
+                "/v1/projects/p/locations/l/publishers/anthropic/models/count-tokens:rawPredict"
+            ),
+            Format::VertexAnthropicCount
+        );
         assert_eq!(Format::of("/v1/embeddings"), Format::Embeddings);
         assert_eq!(
             Format::of("/v1beta/models/gemini-embedding-001:batchEmbedContents"),

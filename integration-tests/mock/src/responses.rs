@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::answer::{self, Answer, Conversation, Finish, ToolChoice, ToolDef};
 use crate::openai::{error_with, Ctx};
 use crate::reply::{Reply, Usage};
-use crate::sse;
+use crate::{reasoning, sse};
 
 /// Answers a Responses request body.
 pub fn respond(body: &[u8], ctx: Ctx<'_>) -> Reply {
@@ -26,9 +26,11 @@ pub fn respond(body: &[u8], ctx: Ctx<'_>) -> Reply {
     };
     let conv = conversation(&req);
     let ans = answer::answer(&conv, ctx.name);
+    let thinking = reasoning::tokens(req.pointer("/reasoning/effort").and_then(Value::as_str));
     let usage = Usage {
         prompt_tokens: conv.prompt_tokens,
-        completion_tokens: ans.completion_tokens(),
+        completion_tokens: ans.completion_tokens() + thinking,
+        reasoning_tokens: thinking,
     };
     let reply = if req.get("stream").and_then(Value::as_bool) == Some(true) {
         Reply::events(stream_events(&ans, model, usage, ctx), usage)
@@ -152,7 +154,7 @@ fn usage_json(u: Usage) -> Value {
         "input_tokens": u.prompt_tokens,
         "input_tokens_details": {"cached_tokens": 0},
         "output_tokens": u.completion_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
         "total_tokens": u.prompt_tokens + u.completion_tokens,
     })
 }

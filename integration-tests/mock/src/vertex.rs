@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::openai::Ctx;
 use crate::reply::Reply;
-use crate::{anthropic, gemini};
+use crate::{anthropic, count_tokens, gemini};
 
 pub const VERSION: &str = "vertex-2023-10-16";
 
@@ -33,6 +33,33 @@ pub fn respond(body: &[u8], path: &str, ctx: Ctx<'_>) -> Reply {
     let model = gemini::model_and_method(path).map(|(m, _)| m).unwrap_or("");
     obj.insert("model".into(), Value::from(model));
     anthropic::respond(req.to_string().as_bytes(), ctx)
+}
+
+/// `count-tokens:rawPredict`: the Messages body with `model` in it and Vertex's
+/// `anthropic_version`, counted as Anthropic's `count_tokens` counts.
+pub fn count(body: &[u8]) -> Reply {
+    let mut req: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(_) => return invalid("There was an error parsing the body"),
+    };
+    let Some(obj) = req.as_object_mut() else {
+        return invalid("body: Input should be an object");
+    };
+    if obj.get("anthropic_version").and_then(Value::as_str) != Some(VERSION) {
+        return invalid(&format!("anthropic_version: Input should be '{VERSION}'"));
+    }
+    obj.remove("anthropic_version");
+    let reply = count_tokens::respond(req.to_string().as_bytes());
+    let n = match &reply.payload {
+        crate::reply::Payload::Whole(b) => serde_json::from_slice::<Value>(b)
+            .ok()
+            .and_then(|v| v.get("input_tokens").and_then(Value::as_u64)),
+        _ => None,
+    };
+    match n {
+        Some(n) => reply.with_usage(crate::provider_counts::counted(n)),
+        None => reply,
+    }
 }
 
 fn invalid(message: &str) -> Reply {
@@ -70,6 +97,16 @@ mod tests {
             Payload::Whole(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
             Payload::Events(_) | Payload::Binary(_) => Value::Null,
         }
+    }
+
+    #[test]
+    fn counts_with_the_model_in_the_body() {
+        let body = json!({"anthropic_version": VERSION, "model": "claude-x@2025",
+                          "messages": [{"role": "user", "content": "one two"}]});
+        let v = body_json(&count(body.to_string().as_bytes()));
+        assert_eq!(v["input_tokens"], crate::answer::MESSAGE_TOKENS + 2);
+        let unversioned = json!({"model": "m", "messages": []});
+        assert_eq!(count(unversioned.to_string().as_bytes()).status, 400);
     }
 
     #[test]

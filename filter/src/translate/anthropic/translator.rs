@@ -9,7 +9,9 @@ use crate::codec::sse::SseParser;
 use crate::config::forward;
 use crate::error::GatewayError;
 use crate::translate::dialect::{render, Dialect};
-use crate::translate::translator::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::translator::{
+    Answer, Answered, Call, Facts, NativeMessages, Translator, Upstream,
+};
 
 use crate::translate::request_parts::blank_stop;
 use crate::translate::unhonoured::{optional, too_hot};
@@ -84,7 +86,7 @@ impl Translator for AnthropicSettings {
         render(SseParser::new(MAX_EVENT_BYTES), AnthropicEvents::new(), to)
     }
 
-    fn messages_native(&self) -> Option<&AnthropicSettings> {
-        Some(self)
+    fn messages_native(&self) -> Option<NativeMessages<'_>> {
+        Some(NativeMessages::Anthropic(self))
     }
 }

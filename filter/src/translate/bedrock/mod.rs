@@ -414,6 +414,8 @@ pub fn usage(u: &br::Usage) -> TokenUsage {
         prompt,
         completion: u.output_tokens,
         cached_prompt: u.cache_read_input_tokens,
+        // Converse's TokenUsage has no reasoning count: thinking is inside outputTokens.
+        reasoning: None,
     }
 }
 

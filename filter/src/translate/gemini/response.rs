@@ -13,7 +13,9 @@ use crate::translate::{errors, ResponseOut};
 use crate::usage::TokenUsage;
 
 pub fn usage(u: &UsageMetadata) -> TokenUsage {
-    // promptTokenCount already includes cached content; thinking is billed as output.
+    // promptTokenCount already includes cached content. candidatesTokenCount excludes
+    // thoughts, which Google bills as output: completion = candidates + thoughts, and
+    // the thoughts are its reasoning part (as OpenAI's reasoning_tokens are).
     let prompt = match (u.prompt_token_count, u.tool_use_prompt_token_count) {
         (None, None) => None,
         (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
@@ -26,6 +28,7 @@ pub fn usage(u: &UsageMetadata) -> TokenUsage {
         prompt,
         completion,
         cached_prompt: u.cached_content_token_count,
+        reasoning: u.thoughts_token_count,
     }
 }
 

@@ -1,7 +1,8 @@
 //! `POST /v1/messages` for Anthropic-shaped clients (coding agents, the `anthropic` SDK).
 //!
 //! * An Anthropic provider gets the client's body as it is (`model` rewritten); the
-//!   answer and its events pass through, usage is read on the way.
+//!   answer and its events pass through, usage is read on the way. Claude on Vertex AI
+//!   too, in `rawPredict`'s body ([`vertex`]).
 //! * Any other provider: the Anthropic request becomes the internal chat request
 //!   ([`to_openai`], built in code), which then goes through that provider's own chat
 //!   translator (written as OpenAI JSON only for OpenAI-format providers);
@@ -13,13 +14,16 @@
 
 mod checks;
 pub mod count_tokens;
+mod count_upstream;
 pub mod errors;
 pub mod from_openai;
+mod native_body;
 mod passthrough;
 mod reasoning;
 pub mod stream;
 pub mod system;
 pub mod to_openai;
+mod vertex;
 
 use super::{ResponseMeta, ResponseOut, StreamMapper, UpstreamRequest};
 use crate::api::anthropic_server::MessagesRequest;
@@ -42,12 +46,12 @@ pub fn request(
 ) -> Result<(UpstreamRequest, Vec<&'static str>), GatewayError> {
     if req.count_only {
         return Ok((
-            count_tokens::request(provider, upstream_model, req, raw)?,
+            count_tokens::request(provider, upstream_model, req, raw, now_ms)?,
             Vec::new(),
         ));
     }
-    if let Some(settings) = super::provider::of(provider).messages_native() {
-        let up = passthrough::request(provider, settings, upstream_model, req, raw)?;
+    if let Some(native) = super::provider::of(provider).messages_native() {
+        let up = passthrough::request(provider, native, upstream_model, req, raw)?;
         return Ok((up, Vec::new()));
     }
     let to_openai::Built {

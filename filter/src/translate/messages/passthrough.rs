@@ -1,9 +1,8 @@
 //! Anthropic-shaped client, Anthropic provider: the body goes through with `model`
 //! rewritten; answers and events go back unchanged while usage is read.
 
-use super::super::openai::rewrite_model;
 use super::super::{ResponseOut, StreamMapper, UpstreamRequest};
-use super::{errors, system};
+use super::{errors, native_body};
 use crate::api::anthropic_server::MessagesRequest;
 use crate::codec::sse;
 use crate::config::{AnthropicSettings, Provider};
@@ -13,9 +12,27 @@ use crate::translate::anthropic::stream::merge_usage;
 use crate::translate::anthropic::wire::{BlockDelta, ErrorEnvelope, MessagesResponse, StreamEvent};
 use crate::translate::finish::FinishReasons;
 use crate::translate::relay::{self, Relay, Seen};
+use crate::translate::translator::NativeMessages;
 use crate::usage::TokenUsage;
 
 pub fn request(
+    provider: &Provider,
+    native: NativeMessages<'_>,
+    upstream_model: &str,
+    req: &MessagesRequest,
+    raw: &[u8],
+) -> Result<UpstreamRequest, GatewayError> {
+    match native {
+        NativeMessages::Anthropic(settings) => {
+            anthropic_request(provider, settings, upstream_model, req, raw)
+        }
+        NativeMessages::Vertex(settings) => {
+            super::vertex::request(provider, settings, upstream_model, req, raw)
+        }
+    }
+}
+
+fn anthropic_request(
     provider: &Provider,
     settings: &AnthropicSettings,
     upstream_model: &str,
@@ -26,19 +43,8 @@ pub fn request(
     if let Some(key) = &provider.api_key {
         headers.push(("x-api-key", key.expose().to_string()));
     }
-    // The client's betas go as sent (Claude Code's among them); without the system
-    // message beta, system entries are hoisted for Anthropic to accept them.
-    if let Some(betas) = req
-        .client_betas
-        .as_ref()
-        .or(req.system_message_betas.as_ref())
-    {
-        headers.push(("anthropic-beta", betas.clone()));
-    }
-    let body = match (system::present(req), &req.system_message_betas) {
-        (false, _) | (true, Some(_)) => rewrite_model(raw, &req.model, upstream_model)?,
-        (true, None) => Some(system::hoisted(raw, upstream_model)?),
-    };
+    headers.extend(native_body::beta_header(req));
+    let body = native_body::body(req, upstream_model, raw)?;
     let endpoint = if req.count_only {
         "messages/count_tokens"
     } else {
@@ -52,13 +58,16 @@ pub fn request(
 }
 
 /// Anthropic's errors are already in the client's shape and keep their status (529
-/// included); any other error body (empty, HTML, an Envoy text) is put into that shape.
+/// included); any other error body (empty, HTML, an Envoy text, Google's
+/// `{"error":{"code","message","status"}}` from Vertex AI itself) is put into that shape.
 pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
     if !(200..300).contains(&status) {
-        if serde_json::from_slice::<ErrorEnvelope>(body).is_ok() {
+        let envelope = serde_json::from_slice::<ErrorEnvelope>(body).ok();
+        if envelope.as_ref().is_some_and(|e| e.error.kind.is_some()) {
             return Ok(ResponseOut::default());
         }
-        let mut e = super::super::errors::from_upstream(status, None, None, body);
+        let message = envelope.as_ref().and_then(|e| e.error.message.as_deref());
+        let mut e = super::super::errors::from_upstream(status, None, message, body);
         if status == 529 {
             e.status = 529;
         }

@@ -21,6 +21,7 @@ pub fn response(status: u16, body: &[u8]) -> Result<ResponseOut, GatewayError> {
             // Embeddings produce no completion tokens; zero is the reported truth.
             completion: prompt.map(|_| 0),
             cached_prompt: None,
+            reasoning: None,
         },
     })
 }

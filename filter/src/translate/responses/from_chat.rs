@@ -7,9 +7,10 @@ use serde::Deserialize;
 use super::names::{Called, ToolNames};
 use crate::api::completion::Completion;
 use crate::api::responses::{
-    ErrorOut, FormatOut, IncompleteOut, InputDetails, ItemOut, OutputDetails, OutputTextOut,
-    ResponseOut, SummaryOut, TextOut, UsageOut,
+    ErrorOut, IncompleteOut, InputDetails, ItemOut, OutputDetails, OutputTextOut, ResponseOut,
+    SummaryOut, UsageOut,
 };
+use crate::api::responses_echo::{Echo, Echoed};
 use crate::error::GatewayError;
 use crate::usage::TokenUsage;
 
@@ -41,7 +42,7 @@ pub fn usage(u: TokenUsage) -> UsageOut {
         },
         output_tokens: output,
         output_tokens_details: OutputDetails {
-            reasoning_tokens: 0,
+            reasoning_tokens: u.reasoning.unwrap_or(0),
         },
         total_tokens: input.saturating_add(output),
     }
@@ -72,6 +73,8 @@ pub struct Head<'a> {
     pub id: &'a str,
     pub created: u64,
     pub model: &'a str,
+    /// The request fields repeated in the object.
+    pub echo: Echoed<'a>,
 }
 
 /// The `response` object around `output`.
@@ -92,17 +95,11 @@ pub fn envelope<'a>(
         incomplete_details: incomplete,
         model: head.model,
         output,
-        parallel_tool_calls: true,
         previous_response_id: None,
+        // Translated requests with `store: true` are refused: nothing is stored.
         store: false,
-        text: TextOut {
-            format: FormatOut { kind: "text" },
-        },
-        tool_choice: "auto",
-        tools: [],
-        truncation: "disabled",
+        echo: head.echo,
         usage,
-        metadata: crate::api::responses::Empty {},
     }
 }
 
@@ -145,6 +142,7 @@ pub fn response(
     usage_in: TokenUsage,
     created: u64,
     names: &ToolNames,
+    echo: &Echo,
 ) -> Result<Vec<u8>, GatewayError> {
     let (c, choice) = Completion::read(body)?;
     let msg = &choice.message;
@@ -182,6 +180,7 @@ pub fn response(
         id: &id,
         created,
         model: &c.model,
+        echo: echo.fields(),
     };
     let out = envelope(head, status, incomplete, &output, Some(usage(u)), None);
     serde_json::to_vec(&out).map_err(|e| GatewayError::internal(format!("serialise: {e}")))

@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use super::{ResponseMeta, ResponseOut, StreamMapper, UpstreamRequest};
 use crate::api::responses::{Input, ResponsesRequest};
+use crate::api::responses_echo::Echo;
 use crate::config::{Provider, ProviderKind};
 use crate::error::GatewayError;
 use names::ToolNames;
@@ -34,14 +35,22 @@ use names::ToolNames;
 #[derive(Debug, Default, Clone)]
 pub struct Shape {
     names: Option<Arc<ToolNames>>,
+    /// The request fields a written `response` object repeats.
+    echo: Arc<Echo>,
 }
 
 impl Shape {
-    pub fn of(req: &ResponsesRequest) -> Shape {
+    /// `body`: the request's JSON text (the fields to echo are read from it as sent).
+    pub fn of(req: &ResponsesRequest, body: &str) -> Shape {
         let names = to_chat::tool_names(req);
         Shape {
             names: (!names.is_empty()).then(|| Arc::new(names)),
+            echo: Arc::new(Echo::of(body)),
         }
+    }
+
+    pub fn echo(&self) -> &Echo {
+        &self.echo
     }
 
     pub fn names(&self) -> &ToolNames {
@@ -166,7 +175,7 @@ pub fn response(
     }
     let out = super::response(provider, status, body, created, meta)?;
     let chat = out.body.as_deref().unwrap_or(body);
-    let response = from_chat::response(chat, out.usage, created, shape.names())?;
+    let response = from_chat::response(chat, out.usage, created, shape.names(), shape.echo())?;
     Ok(ResponseOut {
         body: Some(response),
         usage: out.usage,
@@ -186,6 +195,7 @@ pub fn stream(
     let to = super::dialect::Dialect::Responses {
         created,
         names: shape.names.clone().unwrap_or_default(),
+        echo: shape.echo.clone(),
     };
     super::provider::of(provider).stream(to, meta)
 }

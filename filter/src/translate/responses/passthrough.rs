@@ -49,6 +49,10 @@ fn usage_of(u: &UsageProbe) -> TokenUsage {
             .input_tokens_details
             .as_ref()
             .and_then(|d| d.cached_tokens),
+        reasoning: u
+            .output_tokens_details
+            .as_ref()
+            .and_then(|d| d.reasoning_tokens),
     }
 }
 
@@ -124,6 +128,7 @@ impl Relay for Relayed {
             id,
             created: *created,
             model,
+            echo: crate::api::responses_echo::Echo::NONE.fields(),
         };
         super::stream::write_failed(out, head, self.next_seq, message);
     }

@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::from_chat::{call_item, envelope, prefixed, response_id, status, usage, Head};
 use super::names::ToolNames;
 use crate::api::responses::{ErrorOut, ItemOut, OutputTextOut, SummaryOut};
+use crate::api::responses_echo::Echo;
 use crate::codec::sse_out;
 use crate::error::GatewayError;
 use crate::translate::blocks::{self, Block, BlockWriter};
@@ -47,6 +48,7 @@ struct Acc {
 #[derive(Debug)]
 pub struct ResponsesWriter {
     names: Arc<ToolNames>,
+    echo: Arc<Echo>,
     created: u64,
     seq: u64,
     started: bool,
@@ -183,9 +185,10 @@ pub fn write_error(out: &mut Vec<u8>, code: &str, message: &str) {
 }
 
 impl ResponsesWriter {
-    pub fn new(created: u64, names: Arc<ToolNames>) -> Self {
+    pub fn new(created: u64, names: Arc<ToolNames>, echo: Arc<Echo>) -> Self {
         ResponsesWriter {
             names,
+            echo,
             created,
             seq: 0,
             started: false,
@@ -203,6 +206,7 @@ impl ResponsesWriter {
             id: &self.id,
             created: self.created,
             model: &self.model,
+            echo: self.echo.fields(),
         }
     }
 

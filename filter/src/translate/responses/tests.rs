@@ -27,7 +27,7 @@ fn parse(v: &Value) -> (ResponsesRequest, Shape, Vec<u8>) {
     let raw = serde_json::to_vec(v).unwrap();
     let req: ResponsesRequest = serde_json::from_slice(&raw).unwrap();
     validate(&req).unwrap();
-    let shape = Shape::of(&req);
+    let shape = Shape::of(&req, std::str::from_utf8(&raw).unwrap());
     (req, shape, raw)
 }
 
@@ -201,8 +201,14 @@ fn chat_answers_become_response_objects() {
         {"id":"c1","type":"function","function":{"name":"crm__lookup","arguments":"{}"}},
         {"id":"c2","type":"function","function":{"name":"apply_patch","arguments":"{\"input\":\"P\"}"}}]);
     let body = chat_answer(json!("hello"), calls, "tool_calls");
-    let out =
-        from_chat::response(&body, crate::usage::TokenUsage::default(), 7, shape.names()).unwrap();
+    let out = from_chat::response(
+        &body,
+        crate::usage::TokenUsage::default(),
+        7,
+        shape.names(),
+        shape.echo(),
+    )
+    .unwrap();
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["id"], "resp_abc");
     assert_eq!(v["object"], "response");
@@ -226,7 +232,14 @@ fn chat_answers_become_response_objects() {
     );
     let cut = chat_answer(json!("hel"), Value::Null, "length");
     let v: Value = serde_json::from_slice(
-        &from_chat::response(&cut, crate::usage::TokenUsage::default(), 7, shape.names()).unwrap(),
+        &from_chat::response(
+            &cut,
+            crate::usage::TokenUsage::default(),
+            7,
+            shape.names(),
+            shape.echo(),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(v["status"], "incomplete");
@@ -307,4 +320,90 @@ fn passthrough_answers_report_responses_usage() {
         &Shape::default(),
     );
     assert_eq!(e.unwrap_err().status, 502);
+}
+
+/// The `response` object written for a chat answer to a request of `shape`.
+fn written(chat: &[u8], shape: &Shape) -> Vec<u8> {
+    let usage = crate::usage::TokenUsage::default();
+    from_chat::response(chat, usage, 7, shape.names(), shape.echo()).unwrap()
+}
+
+#[test]
+fn written_response_objects_echo_the_request_as_sent() {
+    let tools = json!([{"type":"function","name":"get","parameters":{"type":"object"},"strict":true},
+                       {"type":"web_search"}]);
+    let sent = json!({"model":"m","input":"x","instructions":"Be brief.","max_output_tokens":77,
+        "temperature":0.25,"top_p":0.5,"tools":tools,"tool_choice":"required",
+        "parallel_tool_calls":false,"metadata":{"k":"v"},"user":"u-1","store":false,
+        "text":{"format":{"type":"json_object"}},"reasoning":{"effort":"low"},
+        "truncation":"auto","prompt_cache_key":"conv-9","safety_identifier":"s-1"});
+    let (_, shape, _) = parse(&sent);
+    let body = chat_answer(json!("hello"), Value::Null, "stop");
+    let out = written(&body, &shape);
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    for field in [
+        "instructions",
+        "max_output_tokens",
+        "temperature",
+        "top_p",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "metadata",
+        "user",
+        "text",
+        "reasoning",
+        "truncation",
+        "prompt_cache_key",
+        "safety_identifier",
+    ] {
+        assert_eq!(v[field], sent[field], "{field}");
+    }
+    assert_eq!(v["store"], false);
+    assert_eq!(v["previous_response_id"], Value::Null);
+    // Exactly as sent: the client's number text, not a re-written one.
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains(r#""temperature":0.25"#), "{text}");
+
+    // Streams: the response object of every lifecycle event echoes the same.
+    let cfg = cfg();
+    let an = &cfg.providers[1];
+    let meta = crate::translate::ResponseMeta {
+        model: "m",
+        header: &|_| None,
+    };
+    let mut m = stream(an, 7, &meta, &shape);
+    let mut out = Vec::new();
+    m.push(
+        concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"c\",\"usage\":{\"input_tokens\":3}}}\n\n",
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+        )
+        .as_bytes(),
+        &mut out,
+    );
+    m.finish(&mut out);
+    let text = String::from_utf8(out).unwrap();
+    let objects: Vec<Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|e| e.get("response").cloned())
+        .collect();
+    assert!(objects.len() >= 3, "{text}");
+    for o in objects {
+        assert_eq!(o["instructions"], "Be brief.");
+        assert_eq!(o["tools"], tools);
+        assert_eq!(o["metadata"], json!({"k":"v"}));
+    }
+
+    // Nothing sent: OpenAI's defaults.
+    let (_, plain, _) = parse(&json!({"model":"m","input":"x"}));
+    let v: Value = serde_json::from_slice(&written(&body, &plain)).unwrap();
+    assert_eq!(v["tools"], json!([]));
+    assert_eq!(v["tool_choice"], "auto");
+    assert_eq!(v["metadata"], json!({}));
+    assert_eq!(v["instructions"], Value::Null);
+    assert_eq!(v["temperature"], 1.0);
+    assert_eq!(v["parallel_tool_calls"], true);
 }

@@ -14,7 +14,9 @@ use crate::translate::dialect::{render, Dialect};
 use crate::translate::embeddings::Shape;
 use crate::translate::gemini::settings::Gemini;
 use crate::translate::gemini::{self, embeddings};
-use crate::translate::translator::{Answer, Answered, Call, Facts, Translator, Upstream};
+use crate::translate::translator::{
+    Answer, Answered, Call, Facts, NativeMessages, Translator, Upstream,
+};
 use crate::translate::{ResponseMeta, StreamMapper};
 
 const GEMINI: Facts = Facts {
@@ -91,5 +93,9 @@ impl Translator for VertexAnthropicSettings {
 
     fn stream(&self, to: Dialect, _: &ResponseMeta<'_>) -> Box<dyn StreamMapper> {
         render(SseParser::new(MAX_EVENT_BYTES), AnthropicEvents::new(), to)
+    }
+
+    fn messages_native(&self) -> Option<NativeMessages<'_>> {
+        Some(NativeMessages::Vertex(self))
     }
 }
