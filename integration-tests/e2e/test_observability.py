@@ -409,6 +409,23 @@ def test_each_call_is_a_span_in_the_callers_trace(traced, an):
     assert int(span["endTimeUnixNano"]) >= int(span["startTimeUnixNano"]) > 0
 
 
+def test_a_trace_the_caller_does_not_sample_is_not_recorded(traced, an):
+    e, col = traced
+    skipped, kept = "5bf92f3577b34da6a3ce929d0e0e4736", "6bf92f3577b34da6a3ce929d0e0e4736"
+    body = {"model": "claude-sonnet", "messages": [{"role": "user", "content": "hi"}]}
+    status, _, _ = e.chat(body, {"traceparent": f"00-{skipped}-00f067aa0ba902b7-00"})
+    assert status == 200
+    # The provider is told the trace is not sampled.
+    [rec] = [r for r in an.requests() if skipped in r["headers"].get("traceparent", "")]
+    assert rec["headers"]["traceparent"].endswith("-00")
+    for _ in range(4):  # connections spread over both workers
+        status, _, _ = e.chat(body, {"traceparent": f"00-{kept}-00f067aa0ba902b7-01"})
+        assert status == 200
+    assert col.span(lambda s: s["traceId"] == kept)
+    time.sleep(1.0)  # five export periods of every worker (flush_ms 200)
+    assert not [s for s in col.spans if s["traceId"] == skipped]
+
+
 def test_a_broken_stream_is_an_error_span_and_b3_joins(traced, oa):
     e, col = traced
     trace = "a3ce929d0e0e4736"

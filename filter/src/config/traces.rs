@@ -36,6 +36,9 @@ pub struct RawTraces {
     /// Each captured attribute's size at most (bytes of its JSON).
     #[serde(default)]
     pub capture_max_bytes: Option<usize>,
+    /// Share of new traces recorded (0 to 1); a caller's trace keeps the caller's choice.
+    #[serde(default)]
+    pub sample_ratio: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +53,7 @@ pub struct Traces {
     pub timeout_ms: u32,
     /// `capture_content`: each content attribute's size cap in bytes; `None`: off.
     pub capture_max_bytes: Option<usize>,
+    pub sample_ratio: f64,
 }
 
 fn err<T>(field: &str, reason: &str) -> Result<T, ConfigError> {
@@ -94,7 +98,12 @@ pub fn build(raw: Option<RawTraces>) -> Result<Option<Traces>, ConfigError> {
             "applies only with capture_content: true",
         );
     }
+    let sample_ratio = raw.sample_ratio.unwrap_or(1.0);
+    if !(0.0..=1.0).contains(&sample_ratio) {
+        return err("sample_ratio", "must be between 0 and 1");
+    }
     Ok(Some(Traces {
+        sample_ratio,
         capture_max_bytes: raw.capture_content.then_some(capture_max_bytes),
         authority: raw.authority.unwrap_or_else(|| raw.cluster.clone()),
         cluster: raw.cluster,
@@ -105,4 +114,27 @@ pub fn build(raw: Option<RawTraces>) -> Result<Option<Traces>, ConfigError> {
         max_batch,
         timeout_ms,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn built(json: &str) -> Result<Option<Traces>, ConfigError> {
+        build(Some(serde_json::from_str(json).unwrap()))
+    }
+
+    #[test]
+    fn sample_ratio_defaults_to_all_and_is_a_share() {
+        let all = built(r#"{"cluster":"otel"}"#).unwrap().unwrap();
+        assert_eq!(all.sample_ratio, 1.0);
+        let some = built(r#"{"cluster":"otel","sample_ratio":0.1}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(some.sample_ratio, 0.1);
+        for bad in ["-0.1", "1.5"] {
+            let e = built(&format!(r#"{{"cluster":"otel","sample_ratio":{bad}}}"#)).unwrap_err();
+            assert_eq!(e.field, "traces.sample_ratio", "{bad}");
+        }
+    }
 }

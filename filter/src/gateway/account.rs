@@ -211,6 +211,9 @@ pub fn record(
         ok,
     );
     if let (Some((ctx, decision)), Some(t)) = (trace, &cfg.traces) {
+        if !ctx.sampled {
+            return;
+        }
         let outcome = spans::Outcome {
             labels: &labels,
             error_type,

@@ -16,7 +16,7 @@ use crate::host::Host;
 use crate::routing::health::HealthState;
 use crate::routing::{resolve, select, strategy};
 use crate::state;
-use crate::telemetry::trace_context::TraceContext;
+use crate::telemetry::trace_context::{self, TraceContext};
 use crate::translate;
 use crate::usage::estimate;
 
@@ -58,11 +58,14 @@ pub fn on_headers(x: &mut Exchange, host: &mut dyn Host, end_of_stream: bool) ->
     x.endpoint_label = super::observe::endpoint_label(path);
     x.client_path = path.to_string();
     x.request_id = get("x-request-id").map(str::to_string);
-    if x.cfg.traces.is_some() {
-        let b3 = get("x-b3-traceid").zip(get("x-b3-spanid"));
-        x.trace = Some(TraceContext::of(get("traceparent"), b3, || {
-            host.random_u64()
-        }));
+    if let Some(t) = &x.cfg.traces {
+        let headers = trace_context::Headers {
+            traceparent: get("traceparent"),
+            b3: get("x-b3-traceid").zip(get("x-b3-spanid")),
+            b3_sampled: get("x-b3-sampled"),
+        };
+        let ratio = t.sample_ratio;
+        x.trace = Some(TraceContext::of(headers, ratio, || host.random_u64()));
     }
     if path.starts_with(MESSAGES_PREFIX) {
         x.endpoint = Endpoint::Messages;
@@ -218,8 +221,11 @@ pub fn on_body(x: &mut Exchange, host: &mut dyn Host, size: usize, eos: bool) ->
     x.decision = decision;
     match forwarded {
         Ok(Forwarded::Flight(mut flight)) => {
+            let sampled = x.trace.is_some_and(|t| t.sampled);
             if let Some(cap) = x.cfg.traces.as_ref().and_then(|t| t.capture_max_bytes) {
-                flight.capture = super::capture_start::for_request(x, endpoint, &raw, cap);
+                if sampled {
+                    flight.capture = super::capture_start::for_request(x, endpoint, &raw, cap);
+                }
             }
             // The provider's spans (if it traces) hang under the gateway's.
             if let Some(t) = &x.trace {

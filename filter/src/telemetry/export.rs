@@ -157,6 +157,7 @@ mod tests {
                 trace_id: [n; 16],
                 span_id: [n; 8],
                 parent: None,
+                sampled: true,
             },
             name: format!("chat m{n}"),
             start_ms: 1,

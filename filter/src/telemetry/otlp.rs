@@ -148,6 +148,7 @@ mod tests {
                 trace_id: [0xab; 16],
                 span_id: [1; 8],
                 parent: Some([2; 8]),
+                sampled: true,
             },
             name: "chat gpt-4.1".into(),
             start_ms: 1_700_000_000_000,
