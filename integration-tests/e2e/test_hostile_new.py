@@ -5,10 +5,8 @@ secrets appear in no output channel (replies, Envoy's log, the access log, /llm/
 /stats/prometheus, the spans an OTLP receiver gets)."""
 
 import hashlib
-import http.server as http_server
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -16,7 +14,8 @@ import openai
 import pytest
 import yaml
 
-from harness import Envoy, Mock, free_port, http
+from harness import Envoy, Mock, http
+from otlp_receiver import Collector, add_cluster
 
 PROVIDER_KEY = "sk-PLANTED-provider-e2e-81f0"
 ALICE, BOB, ADMIN = "sk-PLANTED-alice-5c2e", "sk-PLANTED-bob-0d9a", "sk-PLANTED-admin-77b1"
@@ -28,40 +27,9 @@ def sha(k):
     return hashlib.sha256(k.encode()).hexdigest()
 
 
-class RawCollector:
-    """An OTLP/HTTP receiver on loopback that keeps every body it is sent."""
-
-    def __init__(self):
-        self.bodies = []
-        owner = self
-
-        class Handler(http_server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                owner.bodies.append(self.rfile.read(int(self.headers.get("content-length", 0))))
-                self.send_response(200)
-                self.send_header("content-length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *a):
-                pass
-
-        self.port = free_port()
-        self.server = http_server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-
-
 def edit(collector):
     def apply(doc):
-        doc["static_resources"]["clusters"].append(
-            {"name": "otel", "type": "STATIC", "connect_timeout": "1s",
-             "load_assignment": {"cluster_name": "otel", "endpoints": [{"lb_endpoints": [
-                 {"endpoint": {"address": {"socket_address": {"address": "127.0.0.1",
-                                                              "port_value": collector.port}}}}]}]}})
+        add_cluster(doc, collector)
         hcm = doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
         hcm["access_log"] = yaml.safe_load(JSON_LOG.read_text())["access_log"]
         wasm = next(f for f in hcm["http_filters"] if f["name"] == "llm-gateway")
@@ -73,7 +41,7 @@ def edit(collector):
 @pytest.fixture(scope="module")
 def gw():
     os.environ["HOSTILE_PROVIDER_KEY"] = PROVIDER_KEY
-    oa, an, col = Mock("hostile-openai"), Mock("hostile-anthropic"), RawCollector()
+    oa, an, col = Mock("hostile-openai"), Mock("hostile-anthropic"), Collector()
     cfg = {
         "providers": [{"name": "oa", "kind": "openai", "cluster": "co", "api_key_env": "HOSTILE_PROVIDER_KEY"},
                       {"name": "an", "kind": "anthropic", "cluster": "ca", "api_key_env": "HOSTILE_PROVIDER_KEY"}],

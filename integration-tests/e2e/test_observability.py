@@ -4,10 +4,8 @@ histograms at /llm/metrics, ISO dates in /v1/usage."""
 
 import hashlib
 import http.client as http_client
-import http.server as http_server
 import json
 import random
-import threading
 import re
 import shutil
 import subprocess
@@ -17,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import KEYS, ROOT, Envoy, Mock, demo_plugin_config, free_port, http
+from harness import KEYS, ROOT, Envoy, Mock, demo_plugin_config, http
+from otlp_receiver import Collector, add_cluster
 
 ADMIN, APP = "sk-obs-admin", "sk-obs-app"
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -300,54 +299,6 @@ def test_decision_header_for_admin_keys_only(secured):
     assert status == 404 and h["x-llm-decision"] == "refused=model_not_found"
 
 
-class Collector:
-    """An OTLP/HTTP JSON receiver on loopback: keeps every span it is sent, answers 200;
-    with `hang`, holds each call for `hang` seconds before answering."""
-
-    def __init__(self, hang=0.0):
-        self.spans, self.calls, self.hang = [], 0, hang
-        owner = self
-
-        class Handler(http_server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                owner.calls += 1
-                if owner.hang:
-                    time.sleep(owner.hang)
-                if self.path == "/v1/traces" and self.headers.get("content-type") == "application/json":
-                    doc = json.loads(body)
-                    for rs in doc["resourceSpans"]:
-                        service = {a["key"]: a["value"] for a in rs["resource"]["attributes"]}
-                        for ss in rs["scopeSpans"]:
-                            for sp in ss["spans"]:
-                                sp["service"] = service["service.name"]["stringValue"]
-                                owner.spans.append(sp)
-                self.send_response(200)
-                self.send_header("content-length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *a):
-                pass
-
-        self.port = free_port()
-        self.server = http_server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-
-    def span(self, pred, timeout=10.0):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            found = [s for s in self.spans if pred(s)]
-            if found:
-                return found
-            time.sleep(0.1)
-        return []
-
-
 def attrs(span):
     out = {}
     for a in span["attributes"]:
@@ -359,11 +310,7 @@ def attrs(span):
 def with_collector(collector, traces=None):
     """An `edit` for Envoy(): a cluster `otel` on the collector's port."""
     def edit(doc):
-        c = {"name": "otel", "type": "STATIC", "connect_timeout": "1s",
-             "load_assignment": {"cluster_name": "otel", "endpoints": [{"lb_endpoints": [
-                 {"endpoint": {"address": {"socket_address": {"address": "127.0.0.1",
-                                                              "port_value": collector.port}}}}]}]}}
-        doc["static_resources"]["clusters"].append(c)
+        add_cluster(doc, collector)
         if traces is not None:  # a config file's own plugin configuration
             hcm = doc["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
             wasm = next(f for f in hcm["http_filters"] if f["name"] == "llm-gateway")
